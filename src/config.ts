@@ -1,0 +1,55 @@
+/**
+ * Every setting fishcloud reads, with its default and validation. A bad value fails start-up with an error naming
+ * the variable (Config errors carry the path). Later features add their settings here, nowhere else.
+ */
+import * as NodePath from "node:path"
+import { Config, Context, Effect, Layer, Option, Schema } from "effect"
+
+const boundedInt = (name: string, minimum: number, maximum: number, fallback: number) =>
+  Config.schema(Schema.Int.check(Schema.isBetween({ minimum, maximum })), name).pipe(Config.withDefault(fallback))
+
+const host = Config.String("HOST").pipe(Config.withDefault("127.0.0.1"))
+const port = Config.Port("PORT").pipe(Config.withDefault(8080))
+const home = Config.String("FISHCLOUD_HOME").pipe(
+  Config.withDefault("./.fishcloud"),
+  Config.map((dir) => NodePath.resolve(dir))
+)
+
+/** Settings of the service (API + runner). */
+export const ServiceConfig = Config.all({
+  host,
+  port,
+  home,
+  databaseUrl: Config.option(Config.Redacted("DATABASE_URL")),
+  demoMode: Config.Boolean("DEMO_MODE").pipe(Config.withDefault(false)),
+  maxSeedChars: boundedInt("MAX_SEED_CHARS", 1, 10_000_000, 50_000),
+  duplicateWindowSeconds: boundedInt("DUPLICATE_WINDOW_SECONDS", 0, 86_400, 60),
+  maxBodyBytes: boundedInt("MAX_BODY_BYTES", 1024, 64 * 1024 * 1024, 1024 * 1024)
+})
+export type ServiceConfig = Config.Success<typeof ServiceConfig>
+
+/** The loaded service settings, as a service so tests can provide their own. */
+export class Settings extends Context.Service<Settings, ServiceConfig>()("fishcloud/config/Settings") {
+  static readonly layer = Layer.effect(Settings, Effect.gen(function*() {
+    return yield* ServiceConfig
+  }))
+  /** The settings from the environment with some values replaced (tests). */
+  static readonly layerWith = (overrides: Partial<ServiceConfig>) =>
+    Layer.effect(Settings, Effect.gen(function*() {
+      const loaded = yield* ServiceConfig
+      return { ...loaded, ...overrides }
+    }))
+}
+
+/** Settings of the CLI: where the API is and which token to use (else `$FISHCLOUD_HOME/token`). */
+export const CliConfig = Config.all({
+  url: Config.String("FISHCLOUD_URL").pipe(Config.option),
+  token: Config.option(Config.Redacted("FISHCLOUD_TOKEN")),
+  home,
+  host,
+  port
+})
+
+/** The base URL the CLI talks to: FISHCLOUD_URL, else the local service address. */
+export const cliBaseUrl = (config: Config.Success<typeof CliConfig>): string =>
+  Option.getOrElse(config.url, () => `http://${config.host === "0.0.0.0" ? "127.0.0.1" : config.host}:${config.port}`)

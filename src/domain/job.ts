@@ -1,0 +1,112 @@
+/**
+ * What a job looks like at the API boundary: the create/draft payloads and the job as users see it.
+ * Checks that need settings (seed length, duplicate window) live in `src/api/job-admission.ts`.
+ */
+import { Effect, Schema } from "effect"
+import { JobId, UserId } from "./ids.ts"
+import { JobStatus } from "./status.ts"
+import { Tier } from "./tier.ts"
+
+const NotBlank = Schema.String.check(Schema.isPattern(/\S/, { message: "must not be blank" }))
+
+export const ForecastDays = Schema.Int.check(
+  Schema.isBetween({ minimum: 1, maximum: 365 }, { message: "must be an integer from 1 to 365" })
+)
+
+const enrichWebDefault = Schema.Boolean.pipe(Schema.withDecodingDefaultKey(Effect.succeed(true)))
+
+/** `POST /api/jobs`. */
+export const JobCreate = Schema.Struct({
+  seed_text: NotBlank,
+  goal: NotBlank,
+  tier: Tier,
+  enrich_web: enrichWebDefault,
+  forecast_days: ForecastDays
+})
+export type JobCreate = typeof JobCreate.Type
+
+/** `POST /api/jobs/draft`: everything optional, completed later with PATCH and checked at launch. */
+export const DraftCreate = Schema.Struct({
+  seed_text: Schema.optionalKey(Schema.String),
+  goal: Schema.optionalKey(Schema.String),
+  tier: Schema.optionalKey(Tier),
+  enrich_web: enrichWebDefault,
+  forecast_days: Schema.optionalKey(ForecastDays)
+})
+export type DraftCreate = typeof DraftCreate.Type
+
+/** `PATCH /api/jobs/draft/:id`: only the fields present are changed; `null` clears a field. */
+export const DraftUpdate = Schema.Struct({
+  seed_text: Schema.optionalKey(Schema.String),
+  goal: Schema.optionalKey(Schema.NullOr(Schema.String)),
+  tier: Schema.optionalKey(Schema.NullOr(Tier)),
+  enrich_web: Schema.optionalKey(Schema.Boolean),
+  forecast_days: Schema.optionalKey(Schema.NullOr(ForecastDays))
+})
+export type DraftUpdate = typeof DraftUpdate.Type
+
+export const Citation = Schema.Struct({ url: Schema.String, title: Schema.String })
+
+/** A job as its owner sees it. Large results (chat log, graph, report) have their own endpoints. */
+export const Job = Schema.Struct({
+  id: JobId,
+  user_id: UserId,
+  seed_text: Schema.String,
+  goal: Schema.NullOr(Schema.String),
+  tier: Schema.NullOr(Tier),
+  enrich_web: Schema.Boolean,
+  forecast_days: Schema.NullOr(Schema.Int),
+  status: JobStatus,
+  pipeline_stage: Schema.NullOr(Schema.Int),
+  error_message: Schema.NullOr(Schema.String),
+  key_insight: Schema.NullOr(Schema.String),
+  enriched_seed: Schema.NullOr(Schema.String),
+  enrichment_citations: Schema.NullOr(Schema.Array(Citation)),
+  markets_config: Schema.NullOr(Schema.Json),
+  live_status: Schema.NullOr(Schema.Json),
+  sim_data_available: Schema.Boolean,
+  retry_of: Schema.NullOr(JobId),
+  provision_seconds: Schema.NullOr(Schema.Number),
+  pipeline_seconds: Schema.NullOr(Schema.Number),
+  gpu_cost_usd: Schema.NullOr(Schema.Number),
+  created_at: Schema.String,
+  updated_at: Schema.String,
+  phase_entered_at: Schema.String,
+  completed_at: Schema.NullOr(Schema.String)
+})
+export type Job = typeof Job.Type
+
+export const JobPage = Schema.Struct({
+  jobs: Schema.Array(Job),
+  total: Schema.Int,
+  page: Schema.Int,
+  per_page: Schema.Int
+})
+export type JobPage = typeof JobPage.Type
+
+/** The analyst report of a finished job. */
+export const JobReport = Schema.Struct({
+  job_id: JobId,
+  report: Schema.String,
+  key_insight: Schema.NullOr(Schema.String),
+  structured: Schema.NullOr(Schema.Json)
+})
+export type JobReport = typeof JobReport.Type
+
+/** Download URLs of a job's simulation artifacts (file name -> URL). */
+export const SimData = Schema.Struct({
+  job_id: JobId,
+  files: Schema.Record(Schema.String, Schema.String)
+})
+export type SimData = typeof SimData.Type
+
+/** One row of `model_routing`: what a tier runs on. */
+export const ModelRouting = Schema.Struct({
+  sim_tier: Tier,
+  model_id: NotBlank,
+  gpu_type: NotBlank,
+  max_rounds: Schema.Int.check(Schema.isBetween({ minimum: 1, maximum: 10_000 })),
+  target_agents: Schema.Int.check(Schema.isBetween({ minimum: 1, maximum: 1_000 })),
+  vllm_args: Schema.NullOr(Schema.String)
+})
+export type ModelRouting = typeof ModelRouting.Type
