@@ -8,6 +8,7 @@ export default Effect.gen(function*() {
   yield* sql`CREATE TABLE users (
     id integer GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     name text NOT NULL UNIQUE CHECK (length(name) BETWEEN 1 AND 200),
+    is_admin boolean NOT NULL DEFAULT false,
     created_at timestamptz NOT NULL DEFAULT now()
   )`
 

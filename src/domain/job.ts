@@ -7,7 +7,9 @@ import { JobId, UserId } from "./ids.ts"
 import { JobStatus } from "./status.ts"
 import { Tier } from "./tier.ts"
 
-const NotBlank = Schema.String.check(Schema.isPattern(/\S/, { message: "must not be blank" }))
+/** Postgres text cannot hold NUL; rejecting it here keeps such input a 400 instead of a database error. */
+const Text = Schema.String.check(Schema.isPattern(/^[^\u0000]*$/, { message: "must not contain NUL characters" }))
+const NotBlank = Text.check(Schema.isPattern(/\S/, { message: "must not be blank" }))
 
 export const ForecastDays = Schema.Int.check(
   Schema.isBetween({ minimum: 1, maximum: 365 }, { message: "must be an integer from 1 to 365" })
@@ -27,8 +29,8 @@ export type JobCreate = typeof JobCreate.Type
 
 /** `POST /api/jobs/draft`: everything optional, completed later with PATCH and checked at launch. */
 export const DraftCreate = Schema.Struct({
-  seed_text: Schema.optionalKey(Schema.String),
-  goal: Schema.optionalKey(Schema.String),
+  seed_text: Schema.optionalKey(Text),
+  goal: Schema.optionalKey(Text),
   tier: Schema.optionalKey(Tier),
   enrich_web: enrichWebDefault,
   forecast_days: Schema.optionalKey(ForecastDays)
@@ -37,8 +39,8 @@ export type DraftCreate = typeof DraftCreate.Type
 
 /** `PATCH /api/jobs/draft/:id`: only the fields present are changed; `null` clears a field. */
 export const DraftUpdate = Schema.Struct({
-  seed_text: Schema.optionalKey(Schema.String),
-  goal: Schema.optionalKey(Schema.NullOr(Schema.String)),
+  seed_text: Schema.optionalKey(Text),
+  goal: Schema.optionalKey(Schema.NullOr(Text)),
   tier: Schema.optionalKey(Schema.NullOr(Tier)),
   enrich_web: Schema.optionalKey(Schema.Boolean),
   forecast_days: Schema.optionalKey(Schema.NullOr(ForecastDays))

@@ -1,0 +1,74 @@
+/** `Accounts` on Postgres: tokens are random 32-byte values shown once; only their SHA-256 is stored. */
+import * as Crypto from "node:crypto"
+import * as Fs from "node:fs/promises"
+import * as NodePath from "node:path"
+import { Effect, Layer, Option, Redacted, Schema } from "effect"
+import { SqlClient } from "effect/sql"
+import { Accounts, AccountsError } from "../../services/accounts.ts"
+import { User } from "../../src/api/security.ts"
+
+const tokenPrefix = "fc_"
+
+export const sha256 = (text: string) => Crypto.createHash("sha256").update(text).digest("hex")
+
+const newToken = () => Redacted.make(tokenPrefix + Crypto.randomBytes(32).toString("base64url"))
+
+const decodeUsers = Schema.decodeUnknownEffect(Schema.Array(User))
+
+const localUserName = "local"
+
+export const AccountsLive = Layer.effect(
+  Accounts,
+  Effect.gen(function*() {
+    const sql = yield* SqlClient.SqlClient
+    const failed = (message: string) => (cause: unknown) =>
+      new AccountsError({ message: `${message}: ${cause instanceof Error ? cause.message : String(cause)}` })
+
+    const authenticate = Effect.fn("Accounts.authenticate")(function*(token: Redacted.Redacted<string>) {
+      const rows = yield* sql`UPDATE api_tokens SET last_used_at = now()
+        FROM users WHERE api_tokens.token_sha256 = ${sha256(Redacted.value(token))} AND users.id = api_tokens.user_id
+        RETURNING users.id, users.name, users.is_admin`.pipe(Effect.mapError(failed("token lookup failed")))
+      const users = yield* Effect.orDie(decodeUsers(rows))
+      return Option.fromNullishOr(users[0])
+    })
+
+    const issueToken = Effect.fn("Accounts.issueToken")(function*(userName: string, options?: { readonly admin?: boolean }) {
+      const name = userName.trim()
+      if (name.length === 0 || name.length > 200) {
+        return yield* new AccountsError({ message: "a user name has 1 to 200 characters" })
+      }
+      const token = newToken()
+      const rows = yield* sql.withTransaction(Effect.gen(function*() {
+        const users = yield* sql`INSERT INTO users (name, is_admin) VALUES (${name}, ${options?.admin ?? false})
+          ON CONFLICT (name) DO UPDATE SET is_admin = users.is_admin OR EXCLUDED.is_admin
+          RETURNING id, name, is_admin`
+        yield* sql`INSERT INTO api_tokens (user_id, token_sha256) VALUES (${users[0]!["id"] as number}, ${sha256(Redacted.value(token))})`
+        return users
+      })).pipe(Effect.mapError(failed("could not issue a token")))
+      const users = yield* Effect.orDie(decodeUsers(rows))
+      return { user: users[0]!, token }
+    })
+
+    const bootstrapLocalToken = Effect.fn("Accounts.bootstrapLocalToken")(function*(home: string) {
+      // Serialised across processes, so two services starting at once create one local user and one token file.
+      return yield* sql.withTransaction(Effect.gen(function*() {
+        yield* sql`SELECT pg_advisory_xact_lock(hashtextextended('fishcloud:bootstrap-token', 0))`
+        const existing = yield* sql<{ n: number }>`SELECT count(*)::int AS n FROM api_tokens`
+        if ((existing[0]?.n ?? 0) > 0) return Option.none<string>()
+        const issued = yield* issueToken(localUserName, { admin: true })
+        const file = NodePath.join(home, "token")
+        yield* Effect.tryPromise({
+          try: async () => {
+            await Fs.mkdir(home, { recursive: true })
+            await Fs.writeFile(file, Redacted.value(issued.token) + "\n", { mode: 0o600 })
+            await Fs.chmod(file, 0o600)
+          },
+          catch: failed(`could not write ${file}`)
+        })
+        return Option.some(file)
+      })).pipe(Effect.catchTag("SqlError", (error) => Effect.fail(failed("token bootstrap failed")(error))))
+    })
+
+    return Accounts.of({ authenticate, issueToken, bootstrapLocalToken })
+  })
+)

@@ -1,0 +1,205 @@
+/** `JobStore` on Postgres. */
+import { Effect, Layer, Option, Schema } from "effect"
+import { SqlClient } from "effect/sql"
+import { JobStore, type NewJob } from "../../services/job-store.ts"
+import { abandonedIdempotencyClaimSeconds, idempotencyKeyTtlHours } from "../../src/api/limits.ts"
+import type { JobId, UserId } from "../../src/domain/ids.ts"
+import { type DraftCreate, type DraftUpdate, Job, JobReport, ModelRouting } from "../../src/domain/job.ts"
+import { liveStatuses } from "../../src/domain/status.ts"
+import type { Tier } from "../../src/domain/tier.ts"
+
+const iso = (column: string) => `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS ${column}`
+
+/** The columns of `Job`, timestamps rendered as ISO-8601 UTC. */
+const jobColumns = [
+  "id, user_id, seed_text, goal, tier, enrich_web, forecast_days, status, pipeline_stage, error_message, key_insight",
+  "enriched_seed, enrichment_citations, markets_config, live_status, sim_data_available, retry_of",
+  "provision_seconds, pipeline_seconds, gpu_cost_usd",
+  iso("created_at"),
+  iso("updated_at"),
+  iso("phase_entered_at"),
+  iso("completed_at")
+].join(", ")
+
+// Rows come from our own schema: a row that does not decode is a bug, not a user error.
+const decodeJobs = Schema.decodeUnknownEffect(Schema.Array(Job))
+const decodeRouting = Schema.decodeUnknownEffect(Schema.Array(ModelRouting))
+const decodeReport = Schema.decodeUnknownEffect(JobReport)
+
+const routingColumns = "sim_tier, model_id, gpu_type, max_rounds, target_agents, vllm_args"
+
+export const JobStoreLive = Layer.effect(
+  JobStore,
+  Effect.gen(function*() {
+    const sql = yield* SqlClient.SqlClient
+    const columns = sql.literal(jobColumns)
+
+    const get = Effect.fn("JobStore.get")(function*(owner: UserId, id: JobId) {
+      const rows = yield* sql`SELECT ${columns} FROM simulation_jobs WHERE id = ${id} AND user_id = ${owner}`
+      const jobs = yield* Effect.orDie(decodeJobs(rows))
+      return Option.fromNullishOr(jobs[0])
+    })
+
+    const list = Effect.fn("JobStore.list")(function*(owner: UserId, page: number, perPage: number) {
+      // A job that a retry replaced is hidden: the retry is its continuation.
+      const visible = sql`user_id = ${owner} AND NOT EXISTS (
+        SELECT 1 FROM simulation_jobs AS successor WHERE successor.retry_of = simulation_jobs.id AND successor.user_id = ${owner})`
+      const [rows, counts] = yield* Effect.all([
+        sql`SELECT ${columns} FROM simulation_jobs WHERE ${visible}
+            ORDER BY created_at DESC, id DESC LIMIT ${perPage} OFFSET ${(page - 1) * perPage}`,
+        sql<{ total: number }>`SELECT count(*)::int AS total FROM simulation_jobs WHERE ${visible}`
+      ], { concurrency: 2 })
+      const jobs = yield* Effect.orDie(decodeJobs(rows))
+      return { jobs, total: counts[0]?.total ?? 0, page, per_page: perPage }
+    })
+
+    const deleteJob = Effect.fn("JobStore.delete")(function*(owner: UserId, id: JobId) {
+      const rows = yield* sql`DELETE FROM simulation_jobs WHERE id = ${id} AND user_id = ${owner} RETURNING id`
+      return rows.length > 0
+    })
+
+    const report = Effect.fn("JobStore.report")(function*(owner: UserId, id: JobId) {
+      const rows = yield* sql`SELECT id AS job_id, result_report AS report, key_insight, result_structured AS structured
+        FROM simulation_jobs WHERE id = ${id} AND user_id = ${owner} AND result_report IS NOT NULL AND result_report <> ''`
+      return rows[0] === undefined ? Option.none() : Option.some(yield* Effect.orDie(decodeReport(rows[0])))
+    })
+
+    const lockAndFindDuplicate = Effect.fn("JobStore.lockAndFindDuplicate")(function*(
+      owner: UserId,
+      job: NewJob,
+      windowSeconds: number
+    ) {
+      yield* sql`SELECT pg_advisory_xact_lock(hashtextextended(
+        ${owner}::text || ':' || ${job.tier} || ':' || md5(${job.seed_text}) || ':' || md5(${job.goal}), 0))`
+      const rows = yield* sql<{ id: JobId }>`SELECT id FROM simulation_jobs
+        WHERE user_id = ${owner} AND tier = ${job.tier} AND goal = ${job.goal} AND seed_text = ${job.seed_text}
+          AND status IN ${sql.in(liveStatuses)}
+          AND created_at > now() - make_interval(secs => ${windowSeconds})
+        ORDER BY id DESC LIMIT 1`
+      return Option.fromNullishOr(rows[0]?.id)
+    })
+
+    const routing = Effect.fn("JobStore.routing")(function*(tier: Tier) {
+      const rows = yield* sql`SELECT ${sql.literal(routingColumns)} FROM model_routing WHERE sim_tier = ${tier}`
+      const decoded = yield* Effect.orDie(decodeRouting(rows))
+      return Option.fromNullishOr(decoded[0])
+    })
+
+    const listRouting = sql`SELECT ${sql.literal(routingColumns)} FROM model_routing ORDER BY max_rounds, sim_tier`.pipe(
+      Effect.flatMap((rows) => Effect.orDie(decodeRouting(rows))),
+      Effect.withSpan("JobStore.listRouting")
+    )
+
+    const setRouting = Effect.fn("JobStore.setRouting")(function*(r: ModelRouting) {
+      yield* sql`INSERT INTO model_routing (sim_tier, model_id, gpu_type, max_rounds, target_agents, vllm_args)
+        VALUES (${r.sim_tier}, ${r.model_id}, ${r.gpu_type}, ${r.max_rounds}, ${r.target_agents}, ${r.vllm_args})
+        ON CONFLICT (sim_tier) DO UPDATE SET model_id = EXCLUDED.model_id, gpu_type = EXCLUDED.gpu_type,
+          max_rounds = EXCLUDED.max_rounds, target_agents = EXCLUDED.target_agents, vllm_args = EXCLUDED.vllm_args`
+      return r
+    })
+
+    const insertPending = Effect.fn("JobStore.insertPending")(function*(
+      owner: UserId,
+      job: NewJob,
+      routing: ModelRouting,
+      retryOf: Option.Option<JobId>
+    ) {
+      const rows = yield* sql<{ id: JobId }>`INSERT INTO simulation_jobs
+        (user_id, seed_text, goal, tier, enrich_web, forecast_days, status, routing, retry_of, last_event_seq)
+        VALUES (${owner}, ${job.seed_text}, ${job.goal}, ${job.tier}, ${job.enrich_web}, ${job.forecast_days}, 'PENDING',
+          ${JSON.stringify(routing)}::jsonb, ${Option.getOrNull(retryOf)}, 1)
+        RETURNING id`
+      const id = rows[0]!.id
+      const data = { to: "PENDING", ...(Option.isSome(retryOf) ? { retry_of: retryOf.value } : {}) }
+      yield* sql`INSERT INTO job_events (job_id, seq, kind, data) VALUES (${id}, 1, 'status', ${JSON.stringify(data)}::jsonb)`
+      return id
+    })
+
+    const insertDraft = Effect.fn("JobStore.insertDraft")(function*(owner: UserId, draft: DraftCreate) {
+      const rows = yield* sql<{ id: JobId }>`INSERT INTO simulation_jobs
+        (user_id, seed_text, goal, tier, enrich_web, forecast_days, status, last_event_seq)
+        VALUES (${owner}, ${draft.seed_text ?? ""}, ${draft.goal ?? null}, ${draft.tier ?? null}, ${draft.enrich_web},
+          ${draft.forecast_days ?? null}, 'DRAFT', 1)
+        RETURNING id`
+      const id = rows[0]!.id
+      yield* sql`INSERT INTO job_events (job_id, seq, kind, data) VALUES (${id}, 1, 'status', '{"to":"DRAFT"}'::jsonb)`
+      return id
+    })
+
+    const updateDraft = Effect.fn("JobStore.updateDraft")(function*(
+      owner: UserId,
+      id: JobId,
+      update: DraftUpdate
+    ) {
+      const changes: Record<string, unknown> = { ...update, updated_at: new Date() }
+      const rows = yield* sql`UPDATE simulation_jobs SET ${sql.update(changes)}
+        WHERE id = ${id} AND user_id = ${owner} AND status = 'DRAFT' RETURNING id`
+      return rows.length > 0
+    })
+
+    const launchDraft = Effect.fn("JobStore.launchDraft")(function*(id: JobId, routing: ModelRouting) {
+      const rows = yield* sql<{ seq: number }>`UPDATE simulation_jobs SET status = 'PENDING', routing = ${JSON.stringify(routing)}::jsonb,
+          created_at = now(), updated_at = now(), phase_entered_at = now(), last_event_seq = last_event_seq + 1
+        WHERE id = ${id} AND status = 'DRAFT' RETURNING last_event_seq AS seq`
+      const row = rows[0]
+      if (row === undefined) return false
+      yield* sql`INSERT INTO job_events (job_id, seq, kind, data)
+        VALUES (${id}, ${row.seq}, 'status', '{"from":"DRAFT","to":"PENDING"}'::jsonb)`
+      return true
+    })
+
+    const claimIdempotencyKey = Effect.fn("JobStore.claimIdempotencyKey")(function*(
+      owner: UserId,
+      key: string,
+      requestSha256: string
+    ) {
+      // Expired keys, and claims whose request died before answering, are forgotten so the key can be used again.
+      yield* sql`DELETE FROM idempotency_keys WHERE user_id = ${owner} AND key = ${key} AND (
+        created_at < now() - make_interval(hours => ${idempotencyKeyTtlHours})
+        OR (response_status IS NULL AND created_at < now() - make_interval(secs => ${abandonedIdempotencyClaimSeconds})))`
+      const claimed = yield* sql`INSERT INTO idempotency_keys (user_id, key, request_sha256)
+        VALUES (${owner}, ${key}, ${requestSha256}) ON CONFLICT DO NOTHING RETURNING key`
+      if (claimed.length > 0) return { _tag: "Claimed" } as const
+      const rows = yield* sql<{ request_sha256: string; response_status: number | null; response_body: unknown }>`
+        SELECT request_sha256, response_status, response_body FROM idempotency_keys WHERE user_id = ${owner} AND key = ${key}`
+      const existing = rows[0]
+      // Gone between the insert and the read (released by a failed request): the caller may try again.
+      if (existing === undefined) return { _tag: "InFlight" } as const
+      if (existing.request_sha256 !== requestSha256) return { _tag: "Mismatch" } as const
+      if (existing.response_status === null) return { _tag: "InFlight" } as const
+      return { _tag: "Replay", status: existing.response_status, body: existing.response_body } as const
+    })
+
+    const completeIdempotencyKey = Effect.fn("JobStore.completeIdempotencyKey")(function*(
+      owner: UserId,
+      key: string,
+      status: number,
+      body: unknown
+    ) {
+      yield* sql`UPDATE idempotency_keys SET response_status = ${status}, response_body = ${JSON.stringify(body)}::jsonb
+        WHERE user_id = ${owner} AND key = ${key}`
+    })
+
+    const releaseIdempotencyKey = Effect.fn("JobStore.releaseIdempotencyKey")(function*(owner: UserId, key: string) {
+      yield* sql`DELETE FROM idempotency_keys WHERE user_id = ${owner} AND key = ${key} AND response_status IS NULL`
+    })
+
+    return JobStore.of({
+      get,
+      list,
+      delete: deleteJob,
+      report,
+      lockAndFindDuplicate,
+      routing,
+      listRouting,
+      setRouting,
+      insertPending,
+      insertDraft,
+      updateDraft,
+      launchDraft,
+      claimIdempotencyKey,
+      completeIdempotencyKey,
+      releaseIdempotencyKey
+    })
+  })
+)

@@ -1,0 +1,71 @@
+/**
+ * The job repository: every read and write of `simulation_jobs`, `model_routing` and `idempotency_keys` that is not
+ * a status transition (those live in `src/domain/transitions.ts`). Reads are always scoped to the owner, so another
+ * user's job looks exactly like a missing one.
+ */
+import { Context, type Effect, type Option } from "effect"
+import type { SqlError } from "effect/sql"
+import type { JobId, UserId } from "../src/domain/ids.ts"
+import type { DraftCreate, DraftUpdate, Job, JobPage, JobReport, ModelRouting } from "../src/domain/job.ts"
+import type { Tier } from "../src/domain/tier.ts"
+
+export interface NewJob {
+  readonly seed_text: string
+  readonly goal: string
+  readonly tier: Tier
+  readonly enrich_web: boolean
+  readonly forecast_days: number
+}
+
+export type IdempotencyClaim =
+  | { readonly _tag: "Claimed" }
+  | { readonly _tag: "InFlight" }
+  | { readonly _tag: "Mismatch" }
+  | { readonly _tag: "Replay"; readonly status: number; readonly body: unknown }
+
+export class JobStore extends Context.Service<JobStore, {
+  readonly get: (owner: UserId, id: JobId) => Effect.Effect<Option.Option<Job>, SqlError.SqlError>
+  readonly list: (owner: UserId, page: number, perPage: number) => Effect.Effect<JobPage, SqlError.SqlError>
+  /** Deletes the row; returns false when the owner has no such job. */
+  readonly delete: (owner: UserId, id: JobId) => Effect.Effect<boolean, SqlError.SqlError>
+  readonly report: (owner: UserId, id: JobId) => Effect.Effect<Option.Option<JobReport>, SqlError.SqlError>
+
+  /**
+   * Serialises admissions of the same (owner, seed, goal, tier) for the rest of the current transaction, then
+   * returns a live identical job created within the window, if any. Race-free duplicate detection.
+   */
+  readonly lockAndFindDuplicate: (
+    owner: UserId,
+    job: NewJob,
+    windowSeconds: number
+  ) => Effect.Effect<Option.Option<JobId>, SqlError.SqlError>
+  readonly routing: (tier: Tier) => Effect.Effect<Option.Option<ModelRouting>, SqlError.SqlError>
+  readonly listRouting: Effect.Effect<ReadonlyArray<ModelRouting>, SqlError.SqlError>
+  readonly setRouting: (routing: ModelRouting) => Effect.Effect<ModelRouting, SqlError.SqlError>
+  /** Inserts a PENDING job with its routing snapshot and its first event. */
+  readonly insertPending: (
+    owner: UserId,
+    job: NewJob,
+    routing: ModelRouting,
+    retryOf: Option.Option<JobId>
+  ) => Effect.Effect<JobId, SqlError.SqlError>
+
+  readonly insertDraft: (owner: UserId, draft: DraftCreate) => Effect.Effect<JobId, SqlError.SqlError>
+  /** Applies the present fields to a DRAFT row; returns false when the row is no longer a draft. */
+  readonly updateDraft: (owner: UserId, id: JobId, update: DraftUpdate) => Effect.Effect<boolean, SqlError.SqlError>
+  /** Moves a complete DRAFT to PENDING with its routing snapshot; returns false when it is not a draft any more. */
+  readonly launchDraft: (id: JobId, routing: ModelRouting) => Effect.Effect<boolean, SqlError.SqlError>
+
+  readonly claimIdempotencyKey: (
+    owner: UserId,
+    key: string,
+    requestSha256: string
+  ) => Effect.Effect<IdempotencyClaim, SqlError.SqlError>
+  readonly completeIdempotencyKey: (
+    owner: UserId,
+    key: string,
+    status: number,
+    body: unknown
+  ) => Effect.Effect<void, SqlError.SqlError>
+  readonly releaseIdempotencyKey: (owner: UserId, key: string) => Effect.Effect<void, SqlError.SqlError>
+}>()("fishcloud/services/JobStore") {}

@@ -1,0 +1,84 @@
+/**
+ * Every error the job API answers with, as RFC 9457 problems (`application/problem+json`). Problems that share a
+ * status are told apart by `type`. Request validation failures are rendered by `HttpApiMiddleware.ProblemDetails`
+ * as `BadRequestProblem`, whose `errors` name the bad field.
+ */
+import { Schema } from "effect"
+import { HttpApiError } from "effect/http-api"
+
+export const BadRequestProblem = HttpApiError.BadRequestProblem
+
+const type = (name: string) => `urn:fishcloud:problem:${name}`
+
+
+export class Unauthorized extends HttpApiError.Problem<Unauthorized>()("Unauthorized", {
+  type: type("unauthorized"),
+  status: 401,
+  title: "Missing or invalid bearer token"
+}) {}
+
+export class DemoMode extends HttpApiError.Problem<DemoMode>()("DemoMode", {
+  type: type("demo-mode"),
+  status: 403,
+  title: "This is a read-only demo. Deploy your own instance to run simulations."
+}) {}
+
+export class AdminOnly extends HttpApiError.Problem<AdminOnly>()("AdminOnly", {
+  type: type("admin-only"),
+  status: 403,
+  title: "Only an administrator may do this"
+}) {}
+
+export class JobNotFound extends HttpApiError.Problem<JobNotFound>()("JobNotFound", {
+  type: type("job-not-found"),
+  status: 404,
+  title: "Job not found"
+}) {}
+
+export class NotAvailable extends HttpApiError.Problem<NotAvailable>()("NotAvailable", {
+  type: type("not-available"),
+  status: 404,
+  title: "Not available yet"
+}) {}
+
+export class DuplicateJob extends HttpApiError.Problem<DuplicateJob>()("DuplicateJob", {
+  type: type("duplicate-job"),
+  status: 409,
+  title: "An identical job is already in flight"
+}, { existing_job_id: Schema.Int }) {}
+
+export class StatusConflict extends HttpApiError.Problem<StatusConflict>()("StatusConflict", {
+  type: type("status-conflict"),
+  status: 409,
+  title: "The job's status does not allow this"
+}, { job_status: Schema.String }) {}
+
+export class IdempotencyKeyInFlight extends HttpApiError.Problem<IdempotencyKeyInFlight>()("IdempotencyKeyInFlight", {
+  type: type("idempotency-key-in-flight"),
+  status: 409,
+  title: "A request with this Idempotency-Key is still in progress"
+}) {}
+
+export class IdempotencyKeyReused extends HttpApiError.Problem<IdempotencyKeyReused>()("IdempotencyKeyReused", {
+  type: type("idempotency-key-reused"),
+  status: 422,
+  title: "This Idempotency-Key was used with a different request body"
+}) {}
+
+export class DraftIncomplete extends HttpApiError.Problem<DraftIncomplete>()("DraftIncomplete", {
+  type: type("draft-incomplete"),
+  status: 422,
+  title: "The draft is incomplete"
+}, { missing: Schema.Array(Schema.String) }) {}
+
+export class RoutingMissing extends HttpApiError.Problem<RoutingMissing>()("RoutingMissing", {
+  type: type("routing-missing"),
+  status: 500,
+  title: "No model routing is configured for this tier"
+}, { tier: Schema.String }) {}
+
+export class LifecycleUnavailable extends HttpApiError.Problem<LifecycleUnavailable>()("LifecycleUnavailable", {
+  type: type("lifecycle-unavailable"),
+  status: 500,
+  title: "The job could not be queued"
+}) {}

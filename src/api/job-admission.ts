@@ -1,0 +1,75 @@
+/**
+ * The one admission routine behind every path that makes a live job (create, retry, draft launch): demo mode,
+ * seed length, the race-free duplicate window and the tier's routing are checked, then the row is written and the
+ * lifecycle started in ONE transaction, so a failed start leaves no row behind.
+ */
+import { Effect, Option } from "effect"
+import { SqlClient } from "effect/sql"
+import { JobLifecycle } from "../../services/job-lifecycle.ts"
+import { JobStore, type NewJob } from "../../services/job-store.ts"
+import { Settings } from "../config.ts"
+import type { JobId } from "../domain/ids.ts"
+import { BadRequestProblem, DemoMode, DuplicateJob, LifecycleUnavailable, RoutingMissing, StatusConflict } from "./errors.ts"
+import type { User } from "./security.ts"
+
+/** Counted in code points, like Postgres' length(): an emoji is one character. */
+export const characterCount = (text: string) => {
+  let count = 0
+  for (const _ of text) count++
+  return count
+}
+
+export const seedTooLong = (maxSeedChars: number) =>
+  new BadRequestProblem({
+    detail: `seed_text exceeds the maximum of ${maxSeedChars} characters`,
+    errors: [{ path: ["payload", "seed_text"], message: `must be at most ${maxSeedChars} characters` }]
+  })
+
+/** The checks that need no database: demo mode and seed length. */
+export const checkRequest = Effect.fn("JobAdmission.checkRequest")(function*(seedText: string) {
+  const settings = yield* Settings
+  if (settings.demoMode) return yield* new DemoMode({})
+  if (characterCount(seedText) > settings.maxSeedChars) return yield* seedTooLong(settings.maxSeedChars)
+})
+
+export type Admission =
+  | { readonly _tag: "New"; readonly retryOf: Option.Option<JobId> }
+  | { readonly _tag: "Draft"; readonly draftId: JobId }
+
+/** Admits `job` for `user`; returns the id of the PENDING job whose lifecycle has started. */
+export const admitJob = Effect.fn("JobAdmission.admit")(function*(user: User, job: NewJob, admission: Admission) {
+  const settings = yield* Settings
+  const sql = yield* SqlClient.SqlClient
+  const store = yield* JobStore
+  const lifecycle = yield* JobLifecycle
+  yield* checkRequest(job.seed_text)
+
+  return yield* sql.withTransaction(Effect.gen(function*() {
+    const duplicate = yield* store.lockAndFindDuplicate(user.id, job, settings.duplicateWindowSeconds)
+    if (Option.isSome(duplicate)) {
+      return yield* new DuplicateJob({
+        existing_job_id: duplicate.value,
+        detail: `Duplicate job: an identical job is already in flight (job ${duplicate.value})`
+      })
+    }
+    const routing = yield* store.routing(job.tier)
+    if (Option.isNone(routing)) {
+      return yield* new RoutingMissing({ tier: job.tier, detail: `No model routing configured for tier: ${job.tier}` })
+    }
+    let jobId: JobId
+    if (admission._tag === "Draft") {
+      const launched = yield* store.launchDraft(admission.draftId, routing.value)
+      if (!launched) {
+        return yield* new StatusConflict({ job_status: "PENDING", detail: "The draft was launched by another request" })
+      }
+      jobId = admission.draftId
+    } else {
+      jobId = yield* store.insertPending(user.id, job, routing.value, admission.retryOf)
+    }
+    yield* lifecycle.start(jobId).pipe(
+      Effect.tapError((error) => Effect.logError("could not start the job's lifecycle", error)),
+      Effect.mapError(() => new LifecycleUnavailable({ detail: "Failed to queue simulation job" }))
+    )
+    return jobId
+  })).pipe(Effect.catchTag("SqlError", Effect.die))
+})

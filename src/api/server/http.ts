@@ -1,0 +1,88 @@
+/**
+ * The HTTP server: the HttpApi routes, `/openapi.json`, `/docs`, a request body limit, and problem+json bodies for
+ * the errors the router itself answers (unknown route, unreadable or oversized body).
+ */
+import { createServer } from "node:http"
+import { NodeHttpServer } from "@effect/platform-node"
+import { ByteSize, Effect, Layer } from "effect"
+import { HttpIncomingMessage, HttpRouter, type HttpServerError, HttpServerRequest, HttpServerResponse } from "effect/http"
+import { HttpApiBuilder, HttpApiMiddleware, HttpApiSwagger } from "effect/http-api"
+import { Settings } from "../../config.ts"
+import { Api } from "../definition.ts"
+import { AuthorizationLive } from "./authorization.ts"
+import { DraftsHandlers } from "./drafts.ts"
+import { JobsHandlers } from "./jobs.ts"
+import { RoutingHandlers } from "./routing.ts"
+import { SystemHandlers } from "./system.ts"
+
+const problemContentType = "application/problem+json"
+
+const statusTitles: Record<number, string> = {
+  400: "Bad Request",
+  404: "Not Found",
+  405: "Method Not Allowed",
+  413: "Content Too Large",
+  415: "Unsupported Media Type",
+  500: "Internal Server Error"
+}
+
+const problem = (status: number, detail: string) =>
+  HttpServerResponse.jsonUnsafe(
+    { type: "about:blank", title: statusTitles[status] ?? "Error", status, detail },
+    { status, contentType: problemContentType }
+  )
+
+const detailFor = (status: number, maxBodyBytes: number) => {
+  switch (status) {
+    case 400:
+      return "The request body is not valid JSON"
+    case 404:
+      return "No such route"
+    case 413:
+      return `The request body exceeds ${maxBodyBytes} bytes`
+    default:
+      return statusTitles[status] ?? "Request failed"
+  }
+}
+
+/**
+ * Caps request bodies (a declared Content-Length over the cap is refused before reading; a chunked body is cut
+ * while reading) and gives every empty error response a problem+json body, so clients always get a reason.
+ */
+const RequestGuards = Layer.unwrap(Effect.gen(function*() {
+  const { maxBodyBytes } = yield* Settings
+  return HttpRouter.middleware<{ handles: HttpServerError.HttpServerError }>()((httpEffect) =>
+    Effect.gen(function*() {
+      const request = yield* HttpServerRequest.HttpServerRequest
+      const declared = Number(request.headers["content-length"] ?? "0")
+      if (declared > maxBodyBytes) return problem(413, detailFor(413, maxBodyBytes))
+      const response = yield* httpEffect.pipe(
+        Effect.provideService(HttpIncomingMessage.MaxBodySize, ByteSize.bytes(maxBodyBytes)),
+        Effect.catchTag("HttpServerError", (error) => {
+          const reason = error.reason
+          if (reason._tag === "RouteNotFound") return Effect.succeed(problem(404, detailFor(404, maxBodyBytes)))
+          if (reason._tag === "RequestParseError") {
+            const status = reason.reason === "BodyTooLarge" ? 413 : 400
+            return Effect.succeed(problem(status, detailFor(status, maxBodyBytes)))
+          }
+          return Effect.fail(error)
+        })
+      )
+      return response.status >= 400 && response.body._tag === "Empty"
+        ? problem(response.status, detailFor(response.status, maxBodyBytes))
+        : response
+    }), { global: true })
+}))
+
+export const ApiRoutes = HttpApiBuilder.layer(Api, { openapiPath: "/openapi.json" }).pipe(
+  Layer.provide([JobsHandlers, DraftsHandlers, RoutingHandlers, SystemHandlers]),
+  Layer.provide([AuthorizationLive, HttpApiMiddleware.layerProblemDetails({ includeDetails: true })])
+)
+
+export const AllRoutes = Layer.mergeAll(ApiRoutes, HttpApiSwagger.layer(Api, { path: "/docs" }), RequestGuards)
+
+/** Serves every route on HOST:PORT. */
+export const HttpServerLive = Layer.unwrap(Effect.gen(function*() {
+  const { host, port } = yield* Settings
+  return HttpRouter.serve(AllRoutes).pipe(Layer.provide(NodeHttpServer.layer(createServer, { host, port })))
+}))

@@ -1,0 +1,141 @@
+/** Handlers of `/api/jobs`. Reads are owner-scoped: another user's job answers 404 like a missing one. */
+import * as Crypto from "node:crypto"
+import { Effect, Option, Schema } from "effect"
+import { HttpApiBuilder } from "effect/http-api"
+import { JobLifecycle } from "../../../services/job-lifecycle.ts"
+import { JobStore, type NewJob } from "../../../services/job-store.ts"
+import type { JobId } from "../../domain/ids.ts"
+import { Job, type JobCreate } from "../../domain/job.ts"
+import { isLive, retryableStatuses } from "../../domain/status.ts"
+import { transition } from "../../domain/transitions.ts"
+import { Api } from "../definition.ts"
+import {
+  IdempotencyKeyInFlight,
+  IdempotencyKeyReused,
+  JobNotFound,
+  LifecycleUnavailable,
+  NotAvailable,
+  StatusConflict
+} from "../errors.ts"
+import { admitJob } from "../job-admission.ts"
+import { defaultPerPage } from "../limits.ts"
+import { CurrentUser, type User } from "../security.ts"
+
+const decodeStoredJob = Schema.decodeUnknownEffect(Job)
+
+export const requestFingerprint = (payload: JobCreate) =>
+  Crypto.createHash("sha256")
+    .update(JSON.stringify([payload.seed_text, payload.goal, payload.tier, payload.enrich_web, payload.forecast_days]))
+    .digest("hex")
+
+export const JobsHandlers = HttpApiBuilder.group(
+  Api,
+  "jobs",
+  Effect.fn(function*(handlers) {
+    const store = yield* JobStore
+    const lifecycle = yield* JobLifecycle
+
+    const ownedJob = (user: User, id: JobId) =>
+      store.get(user.id, id).pipe(
+        Effect.orDie,
+        Effect.flatMap(Option.match({
+          onNone: () => Effect.fail(new JobNotFound({ detail: `Job ${id} not found` })),
+          onSome: Effect.succeed
+        }))
+      )
+
+    const admitAndLoad = (user: User, job: NewJob, retryOf: Option.Option<JobId>) =>
+      admitJob(user, job, { _tag: "New", retryOf }).pipe(Effect.flatMap((id) => ownedJob(user, id)), Effect.catchTag("JobNotFound", Effect.die))
+
+    /** Moves a live job to CANCELLED, then stops its execution (which tears its pod down). */
+    const cancelLive = Effect.fn("Jobs.cancelLive")(function*(id: JobId, reason: string) {
+      const cancelled = yield* transition(id, "CANCELLED", { data: { reason } }).pipe(Effect.orDie)
+      if (cancelled) {
+        yield* lifecycle.cancel(id).pipe(
+          Effect.mapError((error) => new LifecycleUnavailable({ detail: `Job ${id} is cancelled but its execution did not stop: ${error.message}` }))
+        )
+      }
+      return cancelled
+    })
+
+    return handlers
+      .handle("create", Effect.fn("Jobs.create")(function*({ payload, headers }) {
+        const user = yield* CurrentUser
+        const key = headers["idempotency-key"]
+        if (key === undefined) return yield* admitAndLoad(user, payload, Option.none())
+
+        const claim = yield* store.claimIdempotencyKey(user.id, key, requestFingerprint(payload)).pipe(Effect.orDie)
+        switch (claim._tag) {
+          case "Mismatch":
+            return yield* new IdempotencyKeyReused({ detail: `Idempotency-Key "${key}" was used with another request body` })
+          case "InFlight":
+            return yield* new IdempotencyKeyInFlight({ detail: `A request with Idempotency-Key "${key}" is in progress` })
+          case "Replay":
+            return yield* Effect.orDie(decodeStoredJob(claim.body))
+          case "Claimed":
+            return yield* admitAndLoad(user, payload, Option.none()).pipe(
+              Effect.tap((job) => store.completeIdempotencyKey(user.id, key, 201, job)),
+              Effect.onExit((exit) => exit._tag === "Success" ? Effect.void : store.releaseIdempotencyKey(user.id, key)),
+              Effect.catchTag("SqlError", Effect.die)
+            )
+        }
+      }))
+      .handle("list", Effect.fn("Jobs.list")(function*({ query }) {
+        const user = yield* CurrentUser
+        return yield* store.list(user.id, query.page ?? 1, query.per_page ?? defaultPerPage).pipe(Effect.orDie)
+      }))
+      .handle("get", Effect.fn("Jobs.get")(function*({ params }) {
+        return yield* ownedJob(yield* CurrentUser, params.id)
+      }))
+      .handle("delete", Effect.fn("Jobs.delete")(function*({ params }) {
+        const user = yield* CurrentUser
+        const job = yield* ownedJob(user, params.id)
+        if (isLive(job.status)) yield* cancelLive(job.id, "deleted by its owner")
+        yield* store.delete(user.id, job.id).pipe(Effect.orDie)
+      }))
+      .handle("cancel", Effect.fn("Jobs.cancel")(function*({ params }) {
+        const user = yield* CurrentUser
+        const job = yield* ownedJob(user, params.id)
+        const conflict = (status: string) =>
+          new StatusConflict({ job_status: status, detail: `Only a live job can be cancelled; job ${job.id} is ${status}` })
+        if (!isLive(job.status)) return yield* conflict(job.status)
+        const cancelled = yield* cancelLive(job.id, "cancelled by its owner")
+        const current = yield* ownedJob(user, job.id)
+        if (!cancelled) return yield* conflict(current.status)
+        return current
+      }))
+      .handle("retry", Effect.fn("Jobs.retry")(function*({ params }) {
+        const user = yield* CurrentUser
+        const original = yield* ownedJob(user, params.id)
+        if (!retryableStatuses.includes(original.status) || original.goal === null || original.tier === null) {
+          return yield* new StatusConflict({
+            job_status: original.status,
+            detail: `Only a failed or cancelled job can be retried; job ${original.id} is ${original.status}`
+          })
+        }
+        return yield* admitAndLoad(user, {
+          seed_text: original.seed_text,
+          goal: original.goal,
+          tier: original.tier,
+          enrich_web: original.enrich_web,
+          forecast_days: original.forecast_days ?? 30
+        }, Option.some(original.id))
+      }))
+      .handle("simData", Effect.fn("Jobs.simData")(function*({ params }) {
+        const job = yield* ownedJob(yield* CurrentUser, params.id)
+        // The artifacts and their download URLs come with the object store; until a job has them this is a 404.
+        return yield* new NotAvailable({
+          detail: job.sim_data_available
+            ? `Simulation data of job ${job.id} is recorded but no object store is configured`
+            : `Simulation data of job ${job.id} is not available`
+        })
+      }))
+      .handle("report", Effect.fn("Jobs.report")(function*({ params }) {
+        const user = yield* CurrentUser
+        const report = yield* store.report(user.id, params.id).pipe(Effect.orDie)
+        if (Option.isSome(report)) return report.value
+        const job = yield* ownedJob(user, params.id)
+        return yield* new NotAvailable({ detail: `Job ${job.id} has no report yet (status ${job.status})` })
+      }))
+  })
+)
