@@ -7,7 +7,10 @@ import { AccountsLive } from "../layers/db/accounts.ts"
 import { DatabaseLive } from "../layers/db/database.ts"
 import { JobStoreLive } from "../layers/db/job-store.ts"
 import { JobLifecycleUnscheduled } from "../layers/lifecycle/unscheduled.ts"
+import type { PgClient } from "@effect/sql-pg"
+import type { SqlClient } from "effect/sql"
 import { Accounts } from "../services/accounts.ts"
+import type { JobLifecycle } from "../services/job-lifecycle.ts"
 import { HttpServerLive } from "./api/server/http.ts"
 import { Settings } from "./config.ts"
 
@@ -21,9 +24,16 @@ const FirstStartToken = Layer.effectDiscard(Effect.gen(function*() {
   }
 }))
 
-export const ServiceLive = Layer.mergeAll(HttpServerLive, FirstStartToken).pipe(
-  Layer.provide([JobStoreLive, AccountsLive, JobLifecycleUnscheduled]),
-  Layer.provideMerge(DatabaseLive)
-)
+/** The whole service on the given database and lifecycle layers (tests pass their own). */
+export const makeService = <EDb, RDb, Extra, ELc, RLc>(
+  database: Layer.Layer<PgClient.PgClient | SqlClient.SqlClient, EDb, RDb>,
+  lifecycle: Layer.Layer<JobLifecycle | Extra, ELc, RLc>
+) =>
+  Layer.mergeAll(HttpServerLive, FirstStartToken).pipe(
+    Layer.provideMerge(Layer.mergeAll(JobStoreLive, AccountsLive, lifecycle)),
+    Layer.provideMerge(database)
+  )
+
+export const ServiceLive = makeService(DatabaseLive, JobLifecycleUnscheduled)
 
 export const serve = Layer.launch(ServiceLive.pipe(Layer.provide(Settings.layer)))

@@ -81,8 +81,8 @@ export const ApiRoutes = HttpApiBuilder.layer(Api, { openapiPath: "/openapi.json
 
 export const AllRoutes = Layer.mergeAll(ApiRoutes, HttpApiSwagger.layer(Api, { path: "/docs" }), RequestGuards)
 
-/** Serves every route on HOST:PORT. */
+/** Serves every route on HOST:PORT (PORT 0 picks a free port; `HttpServer.address` tells which). */
 export const HttpServerLive = Layer.unwrap(Effect.gen(function*() {
   const { host, port } = yield* Settings
-  return HttpRouter.serve(AllRoutes).pipe(Layer.provide(NodeHttpServer.layer(createServer, { host, port })))
+  return HttpRouter.serve(AllRoutes).pipe(Layer.provideMerge(NodeHttpServer.layer(createServer, { host, port })))
 }))
