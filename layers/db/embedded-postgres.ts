@@ -23,7 +23,7 @@ export class EmbeddedPostgresError extends Data.TaggedError("EmbeddedPostgresErr
 export interface EmbeddedPostgres {
   readonly url: Redacted.Redacted<string>
   readonly port: number
-  /** False when an already running server (left by a crashed fishcloud) was reused. */
+  /** Whether this process stops the server when its scope closes (it started or adopted it). */
   readonly started: boolean
 }
 
@@ -168,10 +168,17 @@ export const embeddedPostgres = (home: string) =>
       yield* Effect.tryPromise({ try: () => Fs.mkdir(home, { recursive: true }), catch: fail(`cannot create ${home}`) })
       const password = yield* readOrCreatePassword(NodePath.join(home, "pg-password"))
 
+      const ownerFile = NodePath.join(home, "pg-owner.pid")
+      const claimOwnership = Effect.promise(() => Fs.writeFile(ownerFile, String(process.pid)).catch(() => undefined))
       const running = yield* readPostmaster(dataDir)
       if (running?.alive === true) {
-        yield* Effect.logInfo(`reusing the embedded Postgres already running on port ${running.port}`)
-        return { url: urlFor(password, running.port), port: running.port, started: false, pid: running.pid }
+        const owner = yield* Effect.promise(() => Fs.readFile(ownerFile, "utf8").then(Number, () => 0))
+        const adopt = !(owner > 0 && owner !== process.pid && isAlive(owner))
+        if (adopt) yield* claimOwnership
+        yield* Effect.logInfo(
+          `reusing the embedded Postgres already running on port ${running.port}${adopt ? " (adopted)" : ""}`
+        )
+        return { url: urlFor(password, running.port), port: running.port, started: adopt, pid: running.pid }
       }
 
       const binaries = yield* loadBinaries
@@ -195,6 +202,7 @@ export const embeddedPostgres = (home: string) =>
       }).pipe(Effect.ensuring(Effect.promise(() => logFd.close())))
       child.unref()
       const pid = child.pid ?? 0
+      yield* claimOwnership
 
       const ready = yield* readPostmaster(dataDir).pipe(
         Effect.repeat({

@@ -1,0 +1,34 @@
+import { PgClient } from "@effect/sql-pg"
+import { assert, layer } from "@effect/vitest"
+import { Effect, Layer, Redacted } from "effect"
+import { migrate, pgClient } from "../../layers/db/database.ts"
+import { scopedTestDatabase } from "../support/database.ts"
+
+layer(Layer.empty, { excludeTestServices: true })("migrations", (it) => {
+  it.effect("several processes migrating at once apply each migration exactly once", () =>
+    Effect.gen(function*() {
+      const { url } = yield* scopedTestDatabase
+      // Separate pools stand for separate processes starting together.
+      const applied = yield* Effect.all(
+        Array.from({ length: 4 }, () => migrate.pipe(Effect.provide(pgClient(Redacted.make(url))), Effect.scoped)),
+        { concurrency: "unbounded" }
+      )
+      assert.strictEqual(applied.flat().length, 1, "one runner applied 0001, the others found nothing to do")
+
+      const check = Effect.gen(function*() {
+        const sql = yield* PgClient.PgClient
+        const migrations = yield* sql<{ name: string }>`SELECT name FROM fishcloud_migrations`
+        const tiers = yield* sql<{ sim_tier: string; max_rounds: number; target_agents: number }>`
+          SELECT sim_tier, max_rounds, target_agents FROM model_routing ORDER BY max_rounds`
+        return { migrations: migrations.map((m) => m.name), tiers }
+      }).pipe(Effect.provide(pgClient(Redacted.make(url))), Effect.scoped)
+      const { migrations, tiers } = yield* check
+      assert.deepStrictEqual(migrations, ["initial"])
+      assert.deepStrictEqual(tiers, [
+        { sim_tier: "small", max_rounds: 15, target_agents: 10 },
+        { sim_tier: "medium", max_rounds: 100, target_agents: 20 },
+        { sim_tier: "large", max_rounds: 200, target_agents: 35 }
+      ])
+      assert.lengthOf(yield* migrate.pipe(Effect.provide(pgClient(Redacted.make(url))), Effect.scoped), 0, "re-running is a no-op")
+    }))
+})
