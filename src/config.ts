@@ -3,7 +3,7 @@
  * the variable (Config errors carry the path). Later features add their settings here, nowhere else.
  */
 import * as NodePath from "node:path"
-import { Config, Context, Effect, Layer, Option, Schema } from "effect"
+import { Config, Context, Duration, Effect, Layer, Option, Schema } from "effect"
 
 const boundedInt = (name: string, minimum: number, maximum: number, fallback: number) =>
   Config.schema(Schema.Int.check(Schema.isBetween({ minimum, maximum })), name).pipe(Config.withDefault(fallback))
@@ -47,7 +47,9 @@ export const CliConfig = Config.all({
   token: Config.option(Config.Redacted("FISHCLOUD_TOKEN")),
   home,
   host,
-  port
+  port,
+  /** How often `fishcloud submit --wait` polls the job (e.g. "2 seconds", "200 millis"). */
+  waitInterval: Config.Duration("FISHCLOUD_WAIT_INTERVAL").pipe(Config.withDefault(Duration.seconds(2)))
 })
 
 /** The base URL the CLI talks to: FISHCLOUD_URL, else the local service address. */

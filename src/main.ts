@@ -1,4 +1,6 @@
-import { NodeRuntime } from "@effect/platform-node"
-import { serve } from "./server.ts"
+/** The process entry point: the `fishcloud` CLI (`node --import tsx src/main.ts serve` runs the service). */
+import { NodeRuntime, NodeServices } from "@effect/platform-node"
+import { Effect } from "effect"
+import { run } from "./cli/main.ts"
 
-serve.pipe(NodeRuntime.runMain)
+run.pipe(Effect.provide(NodeServices.layer), NodeRuntime.runMain)

@@ -1,0 +1,21 @@
+/** The `fishcloud` command tree and how it runs. */
+import { Effect } from "effect"
+import { Command } from "effect/cli"
+import { version } from "../version.ts"
+import { cancel, list, report, status } from "./commands/jobs.ts"
+import { migrate } from "./commands/migrate.ts"
+import { routing } from "./commands/routing.ts"
+import { serve } from "./commands/serve.ts"
+import { submit } from "./commands/submit.ts"
+import { tokens } from "./commands/tokens.ts"
+import { TokenFlag, UrlFlag } from "./connection.ts"
+import { OutputLive } from "./output.ts"
+
+export const fishcloud = Command.make("fishcloud").pipe(
+  Command.withDescription("Run multi-agent simulation jobs on ephemeral GPU pods"),
+  Command.withSubcommands([serve, migrate, tokens, submit, status, list, cancel, report, routing]),
+  Command.withGlobalFlags([UrlFlag, TokenFlag])
+)
+
+/** Parses the process arguments and runs the chosen command; needs the platform services (`NodeServices.layer`). */
+export const run = Command.run(fishcloud, { version }).pipe(Effect.provide(OutputLive))
