@@ -1,0 +1,122 @@
+/** Small helpers shared by the HTTP API tests (request bodies, problem checks, row counts, direct SQL). */
+import { assert } from "@effect/vitest"
+import { Effect } from "effect"
+import { SqlClient } from "effect/sql"
+import type { Reply } from "../support/service.ts"
+
+let counter = 0
+
+/** A text no other test in the same database uses, so jobs never collide by accident. */
+export const unique = (prefix: string) => `${prefix} #${++counter}`
+
+/** A valid `POST /api/jobs` body with a fresh goal, so two calls are never duplicates unless asked. */
+export const newJob = (overrides: Record<string, unknown> = {}) => ({
+  seed_text: "Tram vote.",
+  goal: unique("Will the tram line be approved?"),
+  tier: "small",
+  forecast_days: 14,
+  ...overrides
+})
+
+export const problemContentType = "application/problem+json"
+
+/** Asserts an RFC 9457 problem with `status` (and `type` when given) and returns its body. */
+export const assertProblem = (reply: Reply, status: number, type?: string) => {
+  assert.strictEqual(reply.status, status, `expected ${status}, got ${reply.status}: ${reply.text}`)
+  assert.strictEqual(reply.headers.get("content-type"), problemContentType, `not a problem: ${reply.text}`)
+  assert.isDefined(reply.json, `problem body is not JSON: "${reply.text}"`)
+  assert.strictEqual(reply.json.status, status)
+  assert.isString(reply.json.title)
+  if (type !== undefined) assert.strictEqual(reply.json.type, `urn:fishcloud:problem:${type}`)
+  return reply.json
+}
+
+/** Asserts a 400 problem whose first error names `path` (e.g. ["payload", "seed_text"]); returns that error. */
+export const assertBadRequest = (reply: Reply, path: ReadonlyArray<string>) => {
+  const body = assertProblem(reply, 400)
+  assert.isArray(body.errors, `no errors in ${reply.text}`)
+  assert.deepStrictEqual(body.errors[0].path, path, reply.text)
+  assert.isString(body.errors[0].message)
+  return body.errors[0] as { path: ReadonlyArray<string>; message: string }
+}
+
+export interface RowCounts {
+  readonly jobs: number
+  readonly events: number
+  readonly keys: number
+}
+
+/** Rows in the tables a request could write; compare before and after a failed request. */
+export const rowCounts = Effect.gen(function*() {
+  const sql = yield* SqlClient.SqlClient
+  const rows = yield* sql<RowCounts>`SELECT
+    (SELECT count(*)::int FROM simulation_jobs) AS jobs,
+    (SELECT count(*)::int FROM job_events) AS events,
+    (SELECT count(*)::int FROM idempotency_keys) AS keys`
+  return rows[0]!
+}).pipe(Effect.orDie)
+
+/** Runs `effect` (a request that must fail) and asserts that it left the row counts unchanged. */
+export const leavesNoRows = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
+  Effect.gen(function*() {
+    const before = yield* rowCounts
+    const result = yield* effect
+    assert.deepStrictEqual(yield* rowCounts, before, "a failed request left rows behind")
+    return result
+  })
+
+/** A job row as stored (for checks the API does not show). */
+export const storedJob = (id: number) =>
+  Effect.gen(function*() {
+    const sql = yield* SqlClient.SqlClient
+    const rows = yield* sql<{ status: string; seed_text: string; user_id: number; retry_of: number | null }>`
+      SELECT status, seed_text, user_id, retry_of FROM simulation_jobs WHERE id = ${id}`
+    return rows[0]
+  }).pipe(Effect.orDie)
+
+export const jobEvents = (id: number) =>
+  Effect.gen(function*() {
+    const sql = yield* SqlClient.SqlClient
+    return yield* sql<{ seq: number; kind: string; data: Record<string, unknown> }>`
+      SELECT seq, kind, data FROM job_events WHERE job_id = ${id} ORDER BY seq`
+  }).pipe(Effect.orDie)
+
+/** Puts a job in `status` behind the API's back (the engine would do this). */
+export const setStatus = (id: number, status: string) =>
+  Effect.gen(function*() {
+    const sql = yield* SqlClient.SqlClient
+    yield* sql`UPDATE simulation_jobs SET status = ${status}, updated_at = now() WHERE id = ${id}`
+  }).pipe(Effect.orDie)
+
+/**
+ * Sends `body` with `Transfer-Encoding: chunked` (no Content-Length), in 64 KiB pieces, the way a streaming
+ * client would, so the server cannot refuse it before reading.
+ */
+export const callChunked = (baseUrl: string, path: string, token: string, body: string) =>
+  Effect.promise(async (): Promise<Reply> => {
+    const bytes = new TextEncoder().encode(body)
+    const stream = new ReadableStream<Uint8Array>({
+      start(controller) {
+        for (let offset = 0; offset < bytes.length; offset += 65_536) {
+          controller.enqueue(bytes.slice(offset, offset + 65_536))
+        }
+        controller.close()
+      }
+    })
+    // `duplex` is required by undici for a streamed body but missing from the DOM RequestInit type.
+    const init: RequestInit & { duplex: "half" } = {
+      method: "POST",
+      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+      body: stream,
+      duplex: "half"
+    }
+    const response = await fetch(baseUrl + path, init)
+    const text = await response.text()
+    let json: unknown = undefined
+    try {
+      json = text.length > 0 ? JSON.parse(text) : undefined
+    } catch {
+      json = undefined
+    }
+    return { status: response.status, headers: response.headers, text, json }
+  })
