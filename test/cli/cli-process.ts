@@ -1,0 +1,119 @@
+/**
+ * Runs the `fishcloud` CLI as a real process (`node --import tsx src/main.ts ...`), the way a user does, and
+ * collects what it prints. The environment starts clean of fishcloud settings: each call names what it needs.
+ */
+import * as ChildProcess from "node:child_process"
+import * as Fs from "node:fs/promises"
+import * as Net from "node:net"
+import * as Os from "node:os"
+import * as NodePath from "node:path"
+import { assert } from "@effect/vitest"
+import { Duration, Effect, Schedule } from "effect"
+
+const root = NodePath.resolve(import.meta.dirname, "../..")
+export const mainPath = NodePath.join(root, "src/main.ts")
+export const binPath = NodePath.join(root, "bin/fishcloud.mjs")
+
+export interface CliResult {
+  readonly code: number | null
+  readonly stdout: string
+  readonly stderr: string
+}
+
+export interface RunningCli {
+  /** What the process printed on stdout so far. */
+  readonly stdout: Effect.Effect<string>
+  /** Waits (up to 20 s) until stdout matches, and returns the match. */
+  readonly waitForStdout: (pattern: RegExp) => Effect.Effect<RegExpMatchArray>
+  /** Waits for the process to exit. */
+  readonly result: Effect.Effect<CliResult>
+  /** Sends a signal (as Ctrl-C or a process manager would). */
+  readonly kill: (signal: NodeJS.Signals) => Effect.Effect<void>
+}
+
+/** Settings a test never inherits from the machine running it. */
+const inheritedOut = /^(FISHCLOUD_|DATABASE_URL$|TEST_DATABASE_URL$|HOST$|PORT$|DEMO_MODE$)/
+
+const baseEnv = (): Record<string, string> => {
+  const env: Record<string, string> = { NO_COLOR: "1" }
+  for (const [name, value] of Object.entries(process.env)) {
+    if (value !== undefined && !inheritedOut.test(name)) env[name] = value
+  }
+  return env
+}
+
+/** Starts the CLI; the process is killed when the scope closes if it is still running. */
+export const startCli = (
+  args: ReadonlyArray<string>,
+  env: Record<string, string>,
+  options: { readonly entry?: "main" | "bin" } = {}
+) =>
+  Effect.gen(function*() {
+    const command = options.entry === "bin" ? [binPath] : ["--import", "tsx", mainPath]
+    const child = yield* Effect.acquireRelease(
+      Effect.sync(() =>
+        ChildProcess.spawn(process.execPath, [...command, ...args], {
+          cwd: root,
+          env: { ...baseEnv(), ...env },
+          stdio: ["ignore", "pipe", "pipe"]
+        })
+      ),
+      (child) => Effect.sync(() => child.exitCode === null && child.signalCode === null && child.kill("SIGKILL"))
+    )
+    let stdout = ""
+    let stderr = ""
+    child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk))
+    child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk))
+    const exited = new Promise<CliResult>((resolve) => {
+      child.on("close", (code) => resolve({ code, stdout, stderr }))
+    })
+    const readStdout = Effect.sync(() => stdout)
+    const running: RunningCli = {
+      stdout: readStdout,
+      waitForStdout: (pattern) =>
+        readStdout.pipe(
+          Effect.map((text) => text.match(pattern)),
+          Effect.repeat({ schedule: Schedule.spaced("50 millis"), until: (match) => match !== null }),
+          Effect.timeout(Duration.seconds(20)),
+          Effect.flatMap((match) => match === null ? Effect.die(`no ${pattern} in stdout`) : Effect.succeed(match)),
+          Effect.catchTag("TimeoutError", () =>
+            Effect.die(`timed out waiting for ${pattern}; stdout: ${stdout}; stderr: ${stderr}`))
+        ),
+      result: Effect.promise(() => exited),
+      kill: (signal) => Effect.sync(() => void child.kill(signal))
+    }
+    return running
+  })
+
+/** Runs the CLI to its end. */
+export const runCli = (args: ReadonlyArray<string>, env: Record<string, string>, options?: { readonly entry?: "main" | "bin" }) =>
+  Effect.scoped(Effect.flatMap(startCli(args, env, options), (cli) => cli.result))
+
+/** Asserts the CLI failed the way a user should see it: exit code != 0, one line on stderr containing `text`. */
+export const assertOneLineError = (result: CliResult, text: string) => {
+  assert.notStrictEqual(result.code, 0, `expected a failure; stdout: ${result.stdout}`)
+  const lines = result.stderr.trimEnd().split("\n")
+  assert.strictEqual(lines.length, 1, `expected one line on stderr, got: ${result.stderr}`)
+  assert.include(lines[0], text)
+  assert.notInclude(result.stderr, "    at ", "no stack trace")
+  return lines[0]!
+}
+
+/** A fresh empty directory to use as FISHCLOUD_HOME, removed when the scope closes. */
+export const scopedHome = Effect.acquireRelease(
+  Effect.promise(() => Fs.mkdtemp(NodePath.join(Os.tmpdir(), "fishcloud-cli-home-"))),
+  (home) => Effect.promise(() => Fs.rm(home, { recursive: true, force: true }))
+)
+
+/** A loopback port nothing listens on (bound, then released). */
+export const closedPort = Effect.promise(() =>
+  new Promise<number>((resolve, reject) => {
+    const server = Net.createServer()
+    server.once("error", reject)
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address()
+      const port = typeof address === "object" && address !== null ? address.port : 0
+      server.close(() => resolve(port))
+    })
+  })
+)
