@@ -32,12 +32,13 @@ export class JobStore extends Context.Service<JobStore, {
 
   /**
    * Serialises admissions of the same (owner, seed, goal, tier) for the rest of the current transaction, then
-   * returns a live identical job created within the window, if any. Race-free duplicate detection.
+   * returns a live identical job created within the window, other than `excluding`, if any. Race-free.
    */
   readonly lockAndFindDuplicate: (
     owner: UserId,
     job: NewJob,
-    windowSeconds: number
+    windowSeconds: number,
+    excluding: Option.Option<JobId>
   ) => Effect.Effect<Option.Option<JobId>, SqlError.SqlError>
   readonly routing: (tier: Tier) => Effect.Effect<Option.Option<ModelRouting>, SqlError.SqlError>
   readonly listRouting: Effect.Effect<ReadonlyArray<ModelRouting>, SqlError.SqlError>

@@ -67,13 +67,14 @@ export const JobStoreLive = Layer.effect(
     const lockAndFindDuplicate = Effect.fn("JobStore.lockAndFindDuplicate")(function*(
       owner: UserId,
       job: NewJob,
-      windowSeconds: number
+      windowSeconds: number,
+      excluding: Option.Option<JobId>
     ) {
       yield* sql`SELECT pg_advisory_xact_lock(hashtextextended(
         ${owner}::text || ':' || ${job.tier} || ':' || md5(${job.seed_text}) || ':' || md5(${job.goal}), 0))`
       const rows = yield* sql<{ id: JobId }>`SELECT id FROM simulation_jobs
         WHERE user_id = ${owner} AND tier = ${job.tier} AND goal = ${job.goal} AND seed_text = ${job.seed_text}
-          AND status IN ${sql.in(liveStatuses)}
+          AND status IN ${sql.in(liveStatuses)} AND id <> ${Option.getOrElse(excluding, () => 0)}
           AND created_at > now() - make_interval(secs => ${windowSeconds})
         ORDER BY id DESC LIMIT 1`
       return Option.fromNullishOr(rows[0]?.id)

@@ -72,12 +72,16 @@ export class JobsGroup extends HttpApiGroup.make("jobs")
 
 export class DraftsGroup extends HttpApiGroup.make("drafts")
   .add(
-    HttpApiEndpoint.post("create", "/", { payload: DraftCreate, success: Job.pipe(HttpApiSchema.status(201)) }),
+    HttpApiEndpoint.post("create", "/", {
+      payload: DraftCreate,
+      success: Job.pipe(HttpApiSchema.status(201)),
+      error: [DemoMode, BadRequestProblem]
+    }),
     HttpApiEndpoint.patch("update", "/:id", {
       params: jobParams,
       payload: DraftUpdate,
       success: Job,
-      error: [JobNotFound, StatusConflict, BadRequestProblem]
+      error: [JobNotFound, StatusConflict, DemoMode, BadRequestProblem]
     }),
     HttpApiEndpoint.post("launch", "/:id/launch", {
       params: jobParams,

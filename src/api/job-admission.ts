@@ -44,28 +44,33 @@ export const admitJob = Effect.fn("JobAdmission.admit")(function*(user: User, jo
   const lifecycle = yield* JobLifecycle
   yield* checkRequest(job.seed_text)
 
+  const routingFor = (job: NewJob) =>
+    store.routing(job.tier).pipe(Effect.flatMap(Option.match({
+      onNone: () => Effect.fail(new RoutingMissing({ tier: job.tier, detail: `No model routing configured for tier: ${job.tier}` })),
+      onSome: Effect.succeed
+    })))
+
   return yield* sql.withTransaction(Effect.gen(function*() {
-    const duplicate = yield* store.lockAndFindDuplicate(user.id, job, settings.duplicateWindowSeconds)
+    // A draft is moved to PENDING first: that locks its row, so a second launch racing this one waits and then
+    // finds it is no longer a draft.
+    if (admission._tag === "Draft") {
+      const routing = yield* routingFor(job)
+      const launched = yield* store.launchDraft(admission.draftId, routing)
+      if (!launched) {
+        return yield* new StatusConflict({ job_status: "PENDING", detail: `Job ${admission.draftId} is not a draft any more` })
+      }
+    }
+    const ownId = admission._tag === "Draft" ? Option.some(admission.draftId) : Option.none()
+    const duplicate = yield* store.lockAndFindDuplicate(user.id, job, settings.duplicateWindowSeconds, ownId)
     if (Option.isSome(duplicate)) {
       return yield* new DuplicateJob({
         existing_job_id: duplicate.value,
         detail: `Duplicate job: an identical job is already in flight (job ${duplicate.value})`
       })
     }
-    const routing = yield* store.routing(job.tier)
-    if (Option.isNone(routing)) {
-      return yield* new RoutingMissing({ tier: job.tier, detail: `No model routing configured for tier: ${job.tier}` })
-    }
-    let jobId: JobId
-    if (admission._tag === "Draft") {
-      const launched = yield* store.launchDraft(admission.draftId, routing.value)
-      if (!launched) {
-        return yield* new StatusConflict({ job_status: "PENDING", detail: "The draft was launched by another request" })
-      }
-      jobId = admission.draftId
-    } else {
-      jobId = yield* store.insertPending(user.id, job, routing.value, admission.retryOf)
-    }
+    const jobId = admission._tag === "Draft"
+      ? admission.draftId
+      : yield* store.insertPending(user.id, job, yield* routingFor(job), admission.retryOf)
     yield* lifecycle.start(jobId).pipe(
       Effect.tapError((error) => Effect.logError("could not start the job's lifecycle", error)),
       Effect.mapError(() => new LifecycleUnavailable({ detail: "Failed to queue simulation job" }))

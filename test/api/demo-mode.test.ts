@@ -47,6 +47,19 @@ layer(testService({ demoMode: true }), { excludeTestServices: true })("DEMO_MODE
       assert.strictEqual((yield* service.call("GET", "/api/routing", { token })).status, 200)
     }))
 
+  it.effect("saving or editing a draft is a 403 too: a demo writes nothing", () =>
+    Effect.gen(function*() {
+      const service = yield* TestService
+      const user = unique("visitor")
+      const token = yield* service.tokenFor(user)
+      const created = yield* leavesNoRows(service.call("POST", "/api/jobs/draft", { token, json: { goal: "g" } }))
+      assertProblem(created, 403, "demo-mode")
+      const id = yield* insertJob(user, "DRAFT", { goal: "g", tier: null, forecast_days: null })
+      const patched = yield* service.call("PATCH", `/api/jobs/draft/${id}`, { token, json: { tier: "small" } })
+      assertProblem(patched, 403, "demo-mode")
+      assert.strictEqual((yield* service.call("GET", `/api/jobs/${id}`, { token })).json.tier, null)
+    }))
+
   it.effect("launching a complete draft is a 403 and it stays a DRAFT", () =>
     Effect.gen(function*() {
       const service = yield* TestService

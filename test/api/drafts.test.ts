@@ -268,7 +268,7 @@ layer(testService({ maxSeedChars }), { excludeTestServices: true })("drafts", (i
       assert.strictEqual(events.filter((event) => event.data["to"] === "PENDING").length, 1)
     }))
 
-  it.effect.fails("a launch that loses the race to another launch of the same draft is told so, not that the draft duplicates itself (BUG)", () =>
+  it.effect("a launch that loses the race to another launch of the same draft is told so, not that the draft duplicates itself", () =>
     Effect.gen(function*() {
       const service = yield* TestService
       const sql = yield* SqlClient.SqlClient

@@ -36,19 +36,30 @@ export const DraftsHandlers = HttpApiBuilder.group(
       return job.value
     })
 
-    const load = (user: User, id: JobId) => store.get(user.id, id).pipe(Effect.orDie, Effect.map(Option.getOrThrow))
+    const load = (user: User, id: JobId) =>
+      store.get(user.id, id).pipe(Effect.orDie, Effect.flatMap(Option.match({
+        onNone: () => Effect.die(`job ${id} vanished while being written`),
+        onSome: Effect.succeed
+      })))
+
+    /** A demo is read-only, drafts included; seeds are held to the same limit as new jobs. */
+    const checkWrite = Effect.fn("Drafts.checkWrite")(function*(seedText: string | undefined) {
+      if (settings.demoMode) return yield* new DemoMode({})
+      if (seedText !== undefined && characterCount(seedText) > settings.maxSeedChars) {
+        return yield* seedTooLong(settings.maxSeedChars)
+      }
+    })
 
     return handlers
       .handle("create", Effect.fn("Drafts.create")(function*({ payload }) {
         const user = yield* CurrentUser
+        yield* checkWrite(payload.seed_text)
         const id = yield* store.insertDraft(user.id, payload).pipe(Effect.orDie)
         return yield* load(user, id)
       }))
       .handle("update", Effect.fn("Drafts.update")(function*({ params, payload }) {
         const user = yield* CurrentUser
-        if (payload.seed_text !== undefined && characterCount(payload.seed_text) > settings.maxSeedChars) {
-          return yield* seedTooLong(settings.maxSeedChars)
-        }
+        yield* checkWrite(payload.seed_text)
         yield* ownedDraft(user, params.id)
         const updated = yield* store.updateDraft(user.id, params.id, payload).pipe(Effect.orDie)
         if (!updated) yield* ownedDraft(user, params.id)

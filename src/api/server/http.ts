@@ -5,7 +5,7 @@
 import { createServer } from "node:http"
 import { NodeHttpServer } from "@effect/platform-node"
 import { ByteSize, Effect, Layer } from "effect"
-import { HttpIncomingMessage, HttpRouter, type HttpServerError, HttpServerRequest, HttpServerResponse } from "effect/http"
+import { HttpIncomingMessage, HttpRouter, HttpServerError, HttpServerRequest, HttpServerResponse } from "effect/http"
 import { HttpApiBuilder, HttpApiMiddleware, HttpApiSwagger } from "effect/http-api"
 import { Settings } from "../../config.ts"
 import { Api } from "../definition.ts"
@@ -45,9 +45,30 @@ const detailFor = (status: number, maxBodyBytes: number) => {
   }
 }
 
+/** The status of the router's own errors that clients should see as problems. */
+const routerErrorStatus = (error: HttpServerError.HttpServerError): number | undefined => {
+  const reason = error.reason
+  if (reason._tag === "RouteNotFound") return 404
+  if (reason._tag === "RequestParseError") return reason.reason === "BodyTooLarge" ? 413 : 400
+  return undefined
+}
+
+const isProblem = (response: HttpServerResponse.HttpServerResponse) =>
+  (response.headers["content-type"] ?? ("contentType" in response.body ? response.body.contentType : undefined) ?? "")
+    .startsWith(problemContentType)
+
+/** The detail for an error answered without a problem body: its short text, else a generic line. */
+const plainDetail = (response: HttpServerResponse.HttpServerResponse, maxBodyBytes: number) =>
+  Effect.succeed(
+    response.body._tag === "Uint8Array" && response.body.body.length > 0 && response.body.body.length <= 500
+      ? new TextDecoder().decode(response.body.body)
+      : detailFor(response.status, maxBodyBytes)
+  )
+
 /**
  * Caps request bodies (a declared Content-Length over the cap is refused before reading; a chunked body is cut
- * while reading) and gives every empty error response a problem+json body, so clients always get a reason.
+ * while reading) and turns every error response that is not already a problem (router errors, 415, ...) into a
+ * problem+json body, so clients always get a machine-readable reason.
  */
 const RequestGuards = Layer.unwrap(Effect.gen(function*() {
   const { maxBodyBytes } = yield* Settings
@@ -59,17 +80,17 @@ const RequestGuards = Layer.unwrap(Effect.gen(function*() {
       const response = yield* httpEffect.pipe(
         Effect.provideService(HttpIncomingMessage.MaxBodySize, ByteSize.bytes(maxBodyBytes)),
         Effect.catchTag("HttpServerError", (error) => {
-          const reason = error.reason
-          if (reason._tag === "RouteNotFound") return Effect.succeed(problem(404, detailFor(404, maxBodyBytes)))
-          if (reason._tag === "RequestParseError") {
-            const status = reason.reason === "BodyTooLarge" ? 413 : 400
-            return Effect.succeed(problem(status, detailFor(status, maxBodyBytes)))
-          }
-          return Effect.fail(error)
+          const status = routerErrorStatus(error)
+          return status === undefined ? Effect.fail(error) : Effect.succeed(problem(status, detailFor(status, maxBodyBytes)))
+        }),
+        // HttpApi reads JSON bodies with `orDie`, so an oversized body arrives here as a defect.
+        Effect.catchDefect((defect) => {
+          const status = HttpServerError.isHttpServerError(defect) ? routerErrorStatus(defect) : undefined
+          return status === undefined ? Effect.die(defect) : Effect.succeed(problem(status, detailFor(status, maxBodyBytes)))
         })
       )
-      return response.status >= 400 && response.body._tag === "Empty"
-        ? problem(response.status, detailFor(response.status, maxBodyBytes))
+      return response.status >= 400 && !isProblem(response)
+        ? problem(response.status, yield* plainDetail(response, maxBodyBytes))
         : response
     }), { global: true })
 }))
