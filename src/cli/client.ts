@@ -14,7 +14,10 @@ import { CliFailure, oneLine } from "./errors.ts"
 export class ApiClient extends Context.Service<ApiClient, HttpApiClient.ForApi<typeof Api>>()("fishcloud/cli/ApiClient") {}
 
 /** The server answered something the definition does not allow (e.g. a different fishcloud version). */
-class UnexpectedResponse extends Data.TaggedError("UnexpectedResponse")<{ readonly baseUrl: string; readonly problem: string }> {
+class UnexpectedResponse extends Data.TaggedError("UnexpectedResponse")<{
+  readonly baseUrl: string
+  readonly problem: string
+}> {
   override get message() {
     return `unexpected response from fishcloud at ${this.baseUrl}: ${this.problem}`
   }
@@ -47,14 +50,18 @@ export const ApiLive = ApiClientLive.pipe(Layer.provideMerge(ConnectionLive))
 const ProblemBody = Schema.Struct({
   title: Schema.optional(Schema.String),
   detail: Schema.optional(Schema.String),
-  errors: Schema.optional(Schema.Array(Schema.Struct({ path: Schema.Array(Schema.Union([Schema.String, Schema.Number])), message: Schema.String })))
+  errors: Schema.optional(Schema.Array(Schema.Struct({
+    path: Schema.Array(Schema.Union([Schema.String, Schema.Number])),
+    message: Schema.String
+  })))
 })
 
 const problemText = (problem: typeof ProblemBody.Type): Option.Option<string> => {
   const issues = (problem.errors ?? []).map((issue) => `${issue.path.join(".")}: ${issue.message}`)
   const text = problem.detail ?? problem.title
   if (text === undefined) return Option.none()
-  return Option.some(issues.length > 0 && !issues.some((issue) => text.includes(issue)) ? `${text} (${issues.join("; ")})` : text)
+  const untold = issues.filter((issue) => !text.includes(issue))
+  return Option.some(untold.length > 0 ? `${text} (${untold.join("; ")})` : text)
 }
 
 /** A response the client could not map to a declared error: show the server's problem, else the status. */
@@ -96,6 +103,8 @@ export const request = <A, E extends Error>(call: (client: ApiClient["Service"])
     const client = yield* ApiClient
     const { baseUrl } = yield* Connection
     return yield* call(client).pipe(
-      Effect.catch((error) => Effect.flatMap(describe(error, baseUrl), (message) => Effect.fail(new CliFailure({ message }))))
+      Effect.catch((error) =>
+        Effect.flatMap(describe(error, baseUrl), (message) => Effect.fail(new CliFailure({ message })))
+      )
     )
   })

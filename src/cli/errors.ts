@@ -15,7 +15,10 @@ export class CliFailure extends Schema.TaggedError<CliFailure>()("CliFailure", {
 
 /** Messages may come from a server or a library: keep them to one line. */
 export const oneLine = (text: string): string =>
-  text.trim().split(/\s*\n\s*/).reduce((line, next) => line === "" ? next : `${line}${/[?:]$/.test(line) ? " " : "; "}${next}`, "")
+  text.trim().split(/\s*\n\s*/).reduce(
+    (line, next) => line === "" ? next : `${line}${/[?:]$/.test(line) ? " " : "; "}${next}`,
+    ""
+  )
 
 const fileProblem = (error: PlatformError.PlatformError): string => {
   const reason = error.reason

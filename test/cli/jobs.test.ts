@@ -61,13 +61,19 @@ layer(testService(), { excludeTestServices: true })("fishcloud CLI: jobs", (it) 
       assert.strictEqual(reply.json.seed_text, "The city council votes on the new tram line on Tuesday.\n")
     }))
 
-  it.effect("submit with a missing seed file says so in one line and creates nothing", () =>
+  it.effect("submit with a missing or empty seed file says so in one line and creates nothing", () =>
     Effect.gen(function*() {
       const { service, token, home, env } = yield* cliUser("forgetful")
       const missing = NodePath.join(home, "nope.txt")
-      const result = yield* runCli(["submit", missing, "--goal", uniqueGoal("g"), "--tier", "small"], env)
-      assertOneLineError(result, `cannot read seed file ${missing}: no such file`)
-      assert.strictEqual(result.stdout, "")
+      const empty = NodePath.join(home, "empty.txt")
+      yield* Effect.promise(() => Fs.writeFile(empty, " \n"))
+      const [noFile, emptyFile] = yield* Effect.all([
+        runCli(["submit", missing, "--goal", uniqueGoal("g"), "--tier", "small"], env),
+        runCli(["submit", empty, "--goal", uniqueGoal("g"), "--tier", "small"], env)
+      ], { concurrency: "unbounded" })
+      assertOneLineError(noFile, `cannot read seed file ${missing}: no such file`)
+      assert.strictEqual(noFile.stdout, "")
+      assertOneLineError(emptyFile, `seed file ${empty} is empty`)
       const list = yield* service.call("GET", "/api/jobs", { token })
       assert.strictEqual(list.json.total, 0)
     }))

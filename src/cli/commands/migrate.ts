@@ -8,10 +8,16 @@ import { CliFailure, describeError } from "../errors.ts"
 export const migrate = Command.make(
   "migrate",
   {},
-  Effect.fn("cli.migrate")(function*() {
-    const url = yield* DatabaseUrl
-    const applied = yield* runMigrations.pipe(Effect.provide(pgClient(url)))
-    for (const [id, name] of applied) yield* Console.log(`applied ${String(id).padStart(4, "0")}_${name}`)
-    yield* Console.log(applied.length === 0 ? "database is up to date" : "database migrated")
-  }, Effect.scoped, Effect.provide(Settings.layer), Effect.mapError((error) => new CliFailure({ message: `migration failed: ${describeError(error)}` })))
+  Effect.fn("cli.migrate")(
+    // What `DatabaseLive` does when it is built, keeping the list of applied migrations to print it.
+    function*() {
+      const url = yield* DatabaseUrl
+      const applied = yield* runMigrations.pipe(Effect.provide(pgClient(url)))
+      for (const [id, name] of applied) yield* Console.log(`applied ${String(id).padStart(4, "0")}_${name}`)
+      yield* Console.log(applied.length === 0 ? "database is up to date" : "database migrated")
+    },
+    Effect.scoped,
+    Effect.provide(Settings.layer),
+    Effect.mapError((error) => new CliFailure({ message: `migration failed: ${describeError(error)}` }))
+  )
 ).pipe(Command.withDescription("Apply pending database migrations"))

@@ -32,7 +32,10 @@ const set = Command.make(
       Flag.withDescription("Number of agents (1 to 1000)"),
       Flag.withSchema(ModelRouting.fields.target_agents)
     ),
-    vllmArgs: Flag.String("vllm-args").pipe(Flag.withDescription('Extra vLLM arguments; write --vllm-args="--opt value" when they start with --'), Flag.optional)
+    vllmArgs: Flag.String("vllm-args").pipe(
+      Flag.withDescription('Extra vLLM arguments; write --vllm-args="--opt value" when they start with --'),
+      Flag.optional
+    )
   },
   Effect.fn("cli.routing.set")(function*({ tier, model, gpu, maxRounds, agents, vllmArgs }) {
     const row = yield* request((client) =>

@@ -12,7 +12,9 @@ import { progressLine, statusText } from "../format.ts"
 
 const readSeed = Effect.fn("readSeed")(function*(file: string) {
   const fs = yield* FileSystem.FileSystem
-  return yield* fs.readFileString(file).pipe(Effect.mapError(unreadableFile("seed file", file)))
+  const text = yield* fs.readFileString(file).pipe(Effect.mapError(unreadableFile("seed file", file)))
+  if (text.trim().length === 0) return yield* new CliFailure({ message: `seed file ${file} is empty` })
+  return text
 })
 
 const isTransportError = (error: unknown) =>

@@ -15,12 +15,18 @@ const create = Command.make(
     user: Flag.String("user").pipe(Flag.withDescription("User name (created when missing)")),
     admin: Flag.Boolean("admin").pipe(Flag.withDescription("Make the user an administrator"), Flag.withDefault(false))
   },
-  Effect.fn("cli.tokens.create")(function*({ user, admin }) {
-    const accounts = yield* Accounts
-    const issued = yield* accounts.issueToken(user, { admin })
-    yield* Console.error(`token for ${issued.user.name}${issued.user.is_admin ? " (administrator)" : ""}; it is shown only once:`)
-    yield* Console.log(Redacted.value(issued.token))
-  }, Effect.provide(AccountsOnDatabase), Effect.mapError((error) => new CliFailure({ message: describeError(error) })))
+  Effect.fn("cli.tokens.create")(
+    function*({ user, admin }) {
+      const accounts = yield* Accounts
+      const issued = yield* accounts.issueToken(user, { admin })
+      const who = `${issued.user.name}${issued.user.is_admin ? " (administrator)" : ""}`
+      // Only the token goes to stdout, so `$(fishcloud tokens create ...)` captures exactly it.
+      yield* Console.error(`token for ${who}; it is shown only once:`)
+      yield* Console.log(Redacted.value(issued.token))
+    },
+    Effect.provide(AccountsOnDatabase),
+    Effect.mapError((error) => new CliFailure({ message: describeError(error) }))
+  )
 ).pipe(Command.withDescription("Issue a new API token for a user"))
 
 export const tokens = Command.make("tokens").pipe(
