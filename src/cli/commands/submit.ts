@@ -54,7 +54,7 @@ export const submit = Command.make(
     ),
     tier: Flag.Literals("tier", Tier.literals).pipe(Flag.withDescription("Simulation size")),
     forecastDays: Flag.Int("forecast-days").pipe(
-      Flag.withDescription("Forecast horizon in days (1 to 365)"),
+      Flag.withDescription("Forecast horizon in days, 1 to 365 (default 30)"),
       Flag.withSchema(ForecastDays),
       Flag.withDefault(30)
     ),
@@ -63,7 +63,9 @@ export const submit = Command.make(
       Flag.withDefault(true)
     ),
     wait: Flag.Boolean("wait").pipe(
-      Flag.withDescription("Wait for the job to finish; exit non-zero unless it COMPLETED"),
+      Flag.withDescription(
+        "Poll until the job ends (every $FISHCLOUD_WAIT_INTERVAL, default 2 seconds); exit non-zero unless it COMPLETED"
+      ),
       Flag.withDefault(false)
     )
   },
