@@ -4,7 +4,7 @@ import * as Os from "node:os"
 import * as NodePath from "node:path"
 import { PgClient } from "@effect/sql-pg"
 import { assert, layer } from "@effect/vitest"
-import { Effect, Exit, Layer, Scope } from "effect"
+import { Effect, Exit, Layer, Schedule, Scope } from "effect"
 import { pgClient } from "../../layers/db/database.ts"
 import { embeddedPostgres } from "../../layers/db/embedded-postgres.ts"
 
@@ -90,5 +90,9 @@ layer(Layer.empty, { excludeTestServices: true })("embedded Postgres", (it) => {
       assert.isTrue(isAlive(pid), "still serving its owner")
       child.kill("SIGKILL")
       process.kill(pid, "SIGINT")
+      // The temporary home is removed after the test: wait until Postgres stopped writing to it.
+      yield* Effect.sync(() => isAlive(pid)).pipe(
+        Effect.repeat({ while: (alive) => alive, schedule: Schedule.spaced("50 millis") })
+      )
     }), 120_000)
 })
