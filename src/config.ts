@@ -54,4 +54,11 @@ export const CliConfig = Config.all({
 
 /** The base URL the CLI talks to: FISHCLOUD_URL, else the local service address. */
 export const cliBaseUrl = (config: Config.Success<typeof CliConfig>): string =>
-  Option.getOrElse(config.url, () => `http://${config.host === "0.0.0.0" ? "127.0.0.1" : config.host}:${config.port}`)
+  Option.getOrElse(config.url, () => `http://${reachableHost(config.host)}:${config.port}`)
+
+/** A wildcard bind address is reached on loopback; an IPv6 literal needs brackets in a URL. */
+const reachableHost = (host: string) => {
+  if (host === "0.0.0.0") return "127.0.0.1"
+  if (host === "::") return "[::1]"
+  return host.includes(":") && !host.startsWith("[") ? `[${host}]` : host
+}

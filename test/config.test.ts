@@ -1,6 +1,6 @@
 import { assert, describe, it } from "@effect/vitest"
 import { ConfigProvider, Effect, Option } from "effect"
-import { ServiceConfig } from "../src/config.ts"
+import { CliConfig, cliBaseUrl, ServiceConfig } from "../src/config.ts"
 
 const load = (env: Record<string, string>) =>
   Effect.gen(function*() {
@@ -33,5 +33,21 @@ describe("settings", () => {
       const config = yield* load({ DATABASE_URL: "postgres://u:secret@db/x" })
       assert.notInclude(String(config.databaseUrl), "secret")
       assert.notInclude(JSON.stringify(config), "secret")
+    }))
+})
+
+describe("CLI base URL", () => {
+  const base = (env: Record<string, string>) =>
+    Effect.gen(function*() {
+      return cliBaseUrl(yield* CliConfig)
+    }).pipe(Effect.provideService(ConfigProvider.ConfigProvider, ConfigProvider.fromEnv({ env })))
+
+  it.effect("points at the local service, reachable even when it binds a wildcard or IPv6 address", () =>
+    Effect.gen(function*() {
+      assert.strictEqual(yield* base({}), "http://127.0.0.1:8080")
+      assert.strictEqual(yield* base({ HOST: "0.0.0.0", PORT: "9000" }), "http://127.0.0.1:9000")
+      assert.strictEqual(yield* base({ HOST: "::" }), "http://[::1]:8080")
+      assert.strictEqual(yield* base({ HOST: "fd00::5" }), "http://[fd00::5]:8080")
+      assert.strictEqual(yield* base({ FISHCLOUD_URL: "https://fish.example" }), "https://fish.example")
     }))
 })

@@ -69,7 +69,7 @@ export const requireToken = Effect.gen(function*() {
     onSome: Effect.succeed,
     onNone: () =>
       Effect.fail(
-        new CliFailure({ message: `no token: set FISHCLOUD_TOKEN or run fishcloud serve once to create ${tokenFile}` })
+        new CliFailure({ message: `no token: set FISHCLOUD_TOKEN (fishcloud tokens create --user NAME prints one), or start a service with no tokens yet (fishcloud serve) to create ${tokenFile}` })
       )
   })
 })

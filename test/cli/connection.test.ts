@@ -12,7 +12,7 @@ layer(testService(), { excludeTestServices: true })("fishcloud CLI: connection a
       const service = yield* TestService
       const home = yield* scopedHome
       const result = yield* runCli(["list"], { FISHCLOUD_URL: service.baseUrl, FISHCLOUD_HOME: home })
-      const line = assertOneLineError(result, "no token: set FISHCLOUD_TOKEN or run fishcloud serve once to create")
+      const line = assertOneLineError(result, "no token: set FISHCLOUD_TOKEN")
       assert.include(line, NodePath.join(home, "token"))
     }))
 
