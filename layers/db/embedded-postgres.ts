@@ -38,7 +38,8 @@ const loadBinaries = Effect.tryPromise({
 
 const exists = (path: string) => Effect.promise(() => Fs.access(path).then(() => true, () => false))
 
-const isAlive = (pid: number) => {
+/** Whether a process with this pid exists (signal 0 checks without signalling). */
+export const isAlive = (pid: number) => {
   try {
     process.kill(pid, 0)
     return true

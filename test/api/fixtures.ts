@@ -2,7 +2,7 @@
 import { assert } from "@effect/vitest"
 import { Effect } from "effect"
 import { SqlClient } from "effect/sql"
-import type { Reply } from "../support/service.ts"
+import { type Reply, toReply } from "../support/service.ts"
 
 let counter = 0
 
@@ -110,13 +110,5 @@ export const callChunked = (baseUrl: string, path: string, token: string, body: 
       body: stream,
       duplex: "half"
     }
-    const response = await fetch(baseUrl + path, init)
-    const text = await response.text()
-    let json: unknown = undefined
-    try {
-      json = text.length > 0 ? JSON.parse(text) : undefined
-    } catch {
-      json = undefined
-    }
-    return { status: response.status, headers: response.headers, text, json }
+    return toReply(await fetch(baseUrl + path, init))
   })

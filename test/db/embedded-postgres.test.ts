@@ -6,16 +6,7 @@ import { PgClient } from "@effect/sql-pg"
 import { assert, layer } from "@effect/vitest"
 import { Effect, Exit, Layer, Schedule, Scope } from "effect"
 import { pgClient } from "../../layers/db/database.ts"
-import { embeddedPostgres } from "../../layers/db/embedded-postgres.ts"
-
-const isAlive = (pid: number) => {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch {
-    return false
-  }
-}
+import { embeddedPostgres, isAlive } from "../../layers/db/embedded-postgres.ts"
 
 const postmasterPid = (home: string) =>
   Effect.promise(() => Fs.readFile(NodePath.join(home, "pg", "postmaster.pid"), "utf8").then((text) => Number(text.split("\n")[0])))

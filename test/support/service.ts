@@ -45,16 +45,20 @@ export const call = (baseUrl: string) => (method: string, path: string, options:
       body = JSON.stringify(options.json)
       headers["content-type"] ??= "application/json"
     }
-    const response = await fetch(baseUrl + path, { method, headers, ...(body === undefined ? {} : { body }) })
-    const text = await response.text()
-    let json: unknown = undefined
-    try {
-      json = text.length > 0 ? JSON.parse(text) : undefined
-    } catch {
-      json = undefined
-    }
-    return { status: response.status, headers: response.headers, text, json }
+    return toReply(await fetch(baseUrl + path, { method, headers, ...(body === undefined ? {} : { body }) }))
   })
+
+/** Reads a fetch response into a `Reply` (the JSON body when there is one). */
+export const toReply = async (response: Response): Promise<Reply> => {
+  const text = await response.text()
+  let json: unknown = undefined
+  try {
+    json = text.length > 0 ? JSON.parse(text) : undefined
+  } catch {
+    json = undefined
+  }
+  return { status: response.status, headers: response.headers, text, json }
+}
 
 /** Request logs would drown the test output; warnings and errors still show. */
 export const QuietLogs = Layer.succeed(References.MinimumLogLevel, "Warn")
