@@ -1,0 +1,46 @@
+/**
+ * Rehearsal mode: the fake provider and fake pod worker as one layer (`POD_PROVIDER=fake`, and every lifecycle
+ * test). `FakePods` exposes the ledger and the pods so tests and operators can audit what happened.
+ */
+import { Context, Effect, Layer } from "effect"
+import { ObjectStore } from "../../../services/object-store.ts"
+import { PodProvider } from "../../../services/pod-provider.ts"
+import { PodWorkerClient } from "../../../services/pod-worker.ts"
+import type { FakeFault } from "./faults.ts"
+import { makeFakeProvider } from "./provider.ts"
+import { fileStore, type FakePodRecord, type FakePodStore, type LedgerEntry, memoryStore } from "./store.ts"
+import type { FakeWorld } from "./timeline.ts"
+import { makeFakeWorker } from "./worker.ts"
+
+export class FakePods extends Context.Service<FakePods, {
+  readonly world: FakeWorld
+  readonly ledger: Effect.Effect<ReadonlyArray<LedgerEntry>>
+  readonly pods: Effect.Effect<ReadonlyArray<FakePodRecord>>
+}>()("fishcloud/layers/pods/FakePods") {}
+
+export interface FakePodsOptions {
+  readonly faults: ReadonlySet<FakeFault>
+  /** The time scale of the rehearsal (FISHCLOUD_TIME_SCALE): the fake's own timings shrink with it. */
+  readonly scale: number
+  /** Keep the fake's state in this file (rehearsals); in memory when absent (tests). */
+  readonly stateFile?: string | undefined
+}
+
+export const fakePodsLayer = (options: FakePodsOptions) =>
+  Layer.effectContext(Effect.gen(function*() {
+    const store: FakePodStore = options.stateFile === undefined ? yield* memoryStore : yield* fileStore(options.stateFile)
+    const world: FakeWorld = { faults: options.faults, scale: options.scale }
+    const objects = yield* ObjectStore
+    yield* Effect.logWarning(
+      `rehearsal mode: pods are fakes${options.faults.size > 0 ? ` with faults ${[...options.faults].join(", ")}` : ""}`
+    ).pipe(Effect.when(Effect.succeed(options.stateFile !== undefined)))
+    const fakePods = FakePods.of({
+      world,
+      ledger: Effect.map(store.read, (state) => state.ledger),
+      pods: Effect.map(store.read, (state) => state.pods)
+    })
+    return Context.make(PodProvider, makeFakeProvider(store, world)).pipe(
+      Context.add(PodWorkerClient, makeFakeWorker(store, world, objects)),
+      Context.add(FakePods, fakePods)
+    )
+  }))

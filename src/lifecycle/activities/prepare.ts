@@ -1,0 +1,51 @@
+/**
+ * Pre-GPU steps: seed enrichment and market derivation. Both are fail-soft (an LLM that fails or times out means
+ * "no enrichment" / "no markets"), with a timeout per attempt and two attempts. Only unexpected failures (the
+ * database) fail the activity, and so the job, before any pod is requested.
+ */
+import { Effect, Schema } from "effect"
+import { Activity } from "effect/workflow"
+import { Enricher, MarketDeriver } from "../../../services/llm.ts"
+import type { JobId } from "../../domain/ids.ts"
+import type { Tier } from "../../domain/tier.ts"
+import { saveEnrichment, saveMarkets, simulationSeed } from "../job-records.ts"
+import { policies, scaled } from "../policies.ts"
+
+/** The LLM call under the pre-GPU policy: a timeout per attempt, two attempts, then `undefined`. */
+const failSoft = <A, E, R>(step: string, call: Effect.Effect<A, E, R>) =>
+  Effect.gen(function*() {
+    const timeout = yield* scaled(policies.preGpu.timeout)
+    return yield* call.pipe(
+      Effect.timeout(timeout),
+      Effect.retry({ times: policies.preGpu.attempts - 1 }),
+      Effect.map((value): A | undefined => value),
+      Effect.catch((error) => Effect.as(Effect.logWarning(`${step} failed; continuing without it`, error), undefined))
+    )
+  })
+
+export const enrichSeed = (jobId: JobId, goal: string) =>
+  Activity.make({
+    name: "enrich-seed",
+    success: Schema.Boolean,
+    execute: Effect.gen(function*() {
+      const enricher = yield* Enricher
+      const seedText = yield* simulationSeed(jobId)
+      const enrichment = yield* failSoft("enrichment", enricher.enrich({ seedText, goal }))
+      if (enrichment === undefined || enrichment.summary.trim() === "") return false
+      yield* saveEnrichment(jobId, enrichment.summary, enrichment.citations)
+      return true
+    }).pipe(Effect.orDie, Effect.withSpan("Lifecycle.enrichSeed", { attributes: { "job.id": jobId } }))
+  })
+
+export const deriveMarkets = (jobId: JobId, goal: string, tier: Tier) =>
+  Activity.make({
+    name: "derive-markets",
+    success: Schema.Int,
+    execute: Effect.gen(function*() {
+      const deriver = yield* MarketDeriver
+      const seedText = yield* simulationSeed(jobId)
+      const markets = (yield* failSoft("market derivation", deriver.derive({ goal, seedText, tier }))) ?? []
+      yield* saveMarkets(jobId, markets)
+      return markets.length
+    }).pipe(Effect.orDie, Effect.withSpan("Lifecycle.deriveMarkets", { attributes: { "job.id": jobId } }))
+  })

@@ -1,0 +1,104 @@
+/**
+ * Provisioning a pod, idempotently: the pod name is deterministic per job and attempt and is looked up before
+ * creating (the provider's create is not idempotent); the `pods` row is written before the create call and gets the
+ * pod id as soon as the provider returns one. Then wait for the pod to run; a pod that never becomes ready, or
+ * whose wait is interrupted, is terminated here.
+ */
+import { Duration, Effect, Option, Schedule, Schema } from "effect"
+import { Activity } from "effect/workflow"
+import { type Pod, PodProvider } from "../../../services/pod-provider.ts"
+import type { JobId } from "../../domain/ids.ts"
+import type { ModelRouting } from "../../domain/job.ts"
+import type { Tier } from "../../domain/tier.ts"
+import { transition } from "../../domain/transitions.ts"
+import { podRow, recordPodAbandoned, recordPodCreated, recordPodReady, recordPodRequested, setPipelineStage } from "../job-records.ts"
+import { podRequest } from "../pods.ts"
+import { backoff, policies, scaled } from "../policies.ts"
+import { ensureLive, JobStopped } from "./stop.ts"
+import { terminatePod } from "./terminate.ts"
+
+export const ProvisionedPod = Schema.Struct({ pod_id: Schema.String, worker_url: Schema.String })
+export type ProvisionedPod = typeof ProvisionedPod.Type
+
+export class ProvisionFailed extends Schema.TaggedError<ProvisionFailed>()("ProvisionFailed", {
+  message: Schema.String
+}) {}
+
+const usable = (pod: Pod) => pod.state === "provisioning" || pod.state === "running"
+
+/** The pod this attempt already has (after a crash), if the provider still runs it. */
+const existingPod = Effect.fn("Provision.existingPod")(function*(jobId: JobId, name: string) {
+  const provider = yield* PodProvider
+  const row = yield* podRow(jobId, name)
+  if (Option.isSome(row) && row.value.terminated) return Option.none<Pod>()
+  if (Option.isSome(row) && row.value.pod_id !== null) {
+    const pod = yield* provider.get(row.value.pod_id)
+    if (Option.isSome(pod) && usable(pod.value)) return pod
+  }
+  const named = yield* provider.listByPrefix(name)
+  return Option.fromNullishOr(named.find((pod) => pod.name === name && usable(pod)))
+})
+
+const retryable = (error: { readonly reason: string }) => error.reason === "transient" || error.reason === "rate_limited"
+
+export const provisionPod = (
+  job: { readonly id: JobId; readonly tier: Tier; readonly routing: ModelRouting },
+  attempt: number
+) =>
+  Activity.make({
+    name: `provision-pod-a${attempt}`,
+    success: ProvisionedPod,
+    error: Schema.Union([ProvisionFailed, JobStopped]),
+    execute: Effect.gen(function*() {
+      const provider = yield* PodProvider
+      yield* ensureLive(job.id)
+      yield* transition(job.id, "PROVISIONING")
+      yield* setPipelineStage(job.id, 0)
+      const request = podRequest(job.id, attempt, job.tier, job.routing)
+
+      const schedule = yield* backoff(policies.providerRetry)
+      const create = Effect.gen(function*() {
+        yield* recordPodRequested(job.id, provider.name, request.name, request.gpuType)
+        return yield* provider.create(request).pipe(
+          Effect.retry({ schedule, while: retryable }),
+          Effect.tapError((error) => recordPodAbandoned(job.id, request.name, `provision_failed: ${error.reason}`))
+        )
+      })
+      const pod = yield* existingPod(job.id, request.name).pipe(
+        Effect.flatMap(Option.match({ onNone: () => create, onSome: Effect.succeed })),
+        Effect.catchTag("PodProviderError", (error) => Effect.fail(new ProvisionFailed({ message: `provision_failed: ${error.message}` })))
+      )
+      yield* recordPodCreated(job.id, request.name, pod)
+      return yield* waitUntilRunning(job.id, pod)
+    }).pipe(
+      Effect.catchTag("SqlError", Effect.die),
+      Effect.withSpan("Lifecycle.provisionPod", { attributes: { "job.id": job.id, attempt } })
+    )
+  })
+
+/** Polls the provider until the pod runs; on timeout or interruption the pod is terminated, never leaked. */
+const waitUntilRunning = Effect.fn("Provision.waitUntilRunning")(function*(jobId: JobId, pod: Pod) {
+  const provider = yield* PodProvider
+  const every = yield* scaled(policies.readiness.every)
+  const timeout = yield* scaled(policies.readiness.timeout)
+  const poll = Effect.gen(function*() {
+    yield* ensureLive(jobId)
+    return yield* provider.get(pod.id).pipe(Effect.catch(() => Effect.succeed(Option.none<Pod>())))
+  })
+  const ready = yield* poll.pipe(
+    Effect.repeat({
+      until: (current) => Option.isSome(current) && current.value.state !== "provisioning",
+      schedule: Schedule.spaced(every)
+    }),
+    Effect.timeoutOption(timeout),
+    Effect.onInterrupt(() => terminatePod(jobId, pod.id, "provision_interrupted"))
+  )
+  const running = Option.flatten(ready).pipe(Option.filter((current) => current.state === "running" && current.worker_url !== null))
+  if (Option.isNone(running)) {
+    yield* terminatePod(jobId, pod.id, "readiness_timeout")
+    const seconds = Math.round(Duration.toSeconds(timeout))
+    return yield* new ProvisionFailed({ message: `provision_failed: pod ${pod.id} did not become ready after ${seconds}s` })
+  }
+  yield* recordPodReady(jobId, pod.id)
+  return { pod_id: pod.id, worker_url: running.value.worker_url! }
+})

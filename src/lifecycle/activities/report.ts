@@ -1,0 +1,50 @@
+/**
+ * One attempt at the analyst report. Success stores the report, its structured result and key insight, puts the
+ * markdown in the object store (best effort: the row is the record) and completes the job. Failures come back as
+ * values, so the report workflow decides between a durable back-off and failing the job.
+ */
+import { Effect, Option, Schema } from "effect"
+import type { SqlClient } from "effect/sql"
+import { Activity } from "effect/workflow"
+import { ReportWriter } from "../../../services/llm.ts"
+import { ObjectStore } from "../../../services/object-store.ts"
+import { reportKey } from "../../domain/artifacts.ts"
+import type { JobId } from "../../domain/ids.ts"
+import { transition } from "../../domain/transitions.ts"
+import { currentStatus, loadFacts, saveReport } from "../job-records.ts"
+
+export const ReportAttempt = Schema.Union([
+  Schema.TaggedStruct("Completed", {}),
+  Schema.TaggedStruct("Skipped", { status: Schema.String }),
+  Schema.TaggedStruct("Transient", { message: Schema.String }),
+  Schema.TaggedStruct("Permanent", { message: Schema.String })
+])
+export type ReportAttempt = typeof ReportAttempt.Type
+
+export const writeReport = (jobId: JobId, attempt: number) =>
+  Activity.make({
+    name: `write-report-${attempt}`,
+    success: ReportAttempt,
+    execute: Effect.gen(function*(): Effect.fn.Return<ReportAttempt, never, ReportWriter | ObjectStore | SqlClient.SqlClient> {
+      const status = yield* currentStatus(jobId).pipe(Effect.orDie)
+      if (Option.isNone(status) || status.value !== "REPORTING") {
+        return { _tag: "Skipped", status: Option.getOrElse(status, () => "DELETED") }
+      }
+      const facts = yield* loadFacts(jobId).pipe(Effect.orDie)
+      if (Option.isNone(facts)) return { _tag: "Permanent", message: "the job has no goal or tier" }
+      const writer = yield* ReportWriter
+      const written = yield* writer.write({ jobId, goal: facts.value.goal, forecastDays: facts.value.forecast_days }).pipe(Effect.result)
+      if (written._tag === "Failure") {
+        const error = written.failure
+        return error.kind === "transient" ? { _tag: "Transient", message: error.message } : { _tag: "Permanent", message: error.message }
+      }
+      const report = written.success
+      yield* saveReport(jobId, report).pipe(Effect.orDie)
+      const store = yield* ObjectStore
+      yield* store.put(reportKey(jobId), new TextEncoder().encode(report.markdown), "text/markdown").pipe(
+        Effect.catch((error) => Effect.logWarning("could not store report.md; the job row keeps the report", error))
+      )
+      yield* transition(jobId, "COMPLETED").pipe(Effect.orDie)
+      return { _tag: "Completed" }
+    }).pipe(Effect.withSpan("Lifecycle.writeReport", { attributes: { "job.id": jobId, attempt } }))
+  })

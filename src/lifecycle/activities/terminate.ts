@@ -1,0 +1,46 @@
+/**
+ * Terminating pods: exactly once per pod (the `pods` row records it), retried on transient provider errors;
+ * a pod the provider no longer knows counts as terminated.
+ */
+import { Effect, Exit } from "effect"
+import { Activity } from "effect/workflow"
+import { PodProvider } from "../../../services/pod-provider.ts"
+import type { JobId } from "../../domain/ids.ts"
+import { livePods, recordFinalCost, recordPodAbandoned, recordPodTerminated } from "../job-records.ts"
+import { backoff, policies } from "../policies.ts"
+
+/** Asks the provider to terminate `podId`, then records it; safe to repeat. */
+export const terminatePod = Effect.fn("Lifecycle.terminatePod")(function*(jobId: JobId, podId: string, reason: string) {
+  const provider = yield* PodProvider
+  const schedule = yield* backoff(policies.terminateRetry)
+  yield* provider.terminate(podId).pipe(Effect.retry({ schedule, while: (error) => error.reason !== "invalid" }))
+  yield* recordPodTerminated(jobId, podId, reason)
+}, Effect.orDie)
+
+/** Tears down one pod as a step of the workflow (a swap, or the end of the GPU phase). */
+export const terminatePodStep = (jobId: JobId, podId: string, attempt: number, reason: string) =>
+  Activity.make({
+    name: `terminate-pod-a${attempt}`,
+    execute: terminatePod(jobId, podId, reason)
+  })
+
+/** Why the workflow ended, for the pods' termination reason. */
+export const endReason = (exit: Exit.Exit<unknown, unknown>) =>
+  Exit.isSuccess(exit) ? "job_finished" : Exit.hasInterrupts(exit) ? "cancelled" : "job_failed"
+
+/**
+ * The release half of the GPU phase, bound to the workflow's own scope: it terminates every pod of the job that
+ * is still up. Runs once when the workflow ends (success, failure, cancel) and not when a runner shuts down.
+ */
+export const releasePods = (jobId: JobId, reason: string) =>
+  Activity.make({
+    name: "release-pods",
+    execute: Effect.gen(function*() {
+      const pods = yield* livePods(jobId)
+      for (const pod of pods) {
+        if (pod.pod_id === null) yield* recordPodAbandoned(jobId, pod.name, reason)
+        else yield* terminatePod(jobId, pod.pod_id, reason)
+      }
+      yield* recordFinalCost(jobId)
+    }).pipe(Effect.orDie, Effect.withSpan("Lifecycle.releasePods", { attributes: { "job.id": jobId } }))
+  })

@@ -1,0 +1,26 @@
+/**
+ * The durable workflow definitions: names and payload/result schemas only (their programs live in
+ * `simulation-workflow.ts` and `report-workflow.ts`). These are journaled: change them only compatibly, or register
+ * a new name.
+ */
+import { Schema } from "effect"
+import { Workflow } from "effect/workflow"
+
+/** How a simulation ended, as the workflow's own result (the job row holds the details). */
+export const SimulationOutcome = Schema.Literals(["reporting", "failed", "cancelled", "skipped"])
+export type SimulationOutcome = typeof SimulationOutcome.Type
+
+export const SimulationWorkflow = Workflow.make("fishcloud.SimulationWorkflow", {
+  payload: { job_id: Schema.Int },
+  success: SimulationOutcome,
+  idempotencyKey: ({ job_id }) => `job-${job_id}`
+})
+
+export const ReportOutcome = Schema.Literals(["completed", "failed", "skipped"])
+export type ReportOutcome = typeof ReportOutcome.Type
+
+export const ReportWorkflow = Workflow.make("fishcloud.ReportWorkflow", {
+  payload: { job_id: Schema.Int },
+  success: ReportOutcome,
+  idempotencyKey: ({ job_id }) => `report-${job_id}`
+})
