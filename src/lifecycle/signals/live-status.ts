@@ -1,0 +1,51 @@
+/** The `live_status` a user sees while the simulation runs (reference 4.5), and when it is worth writing. */
+import { roundsIn } from "./log-lines.ts"
+
+export interface LiveStatus {
+  readonly round: number | null
+  readonly max_rounds: number | null
+  /** The last 3 meaningful log lines, oldest first. */
+  readonly log_lines: ReadonlyArray<string>
+  /** The tail of the partial chat log (fetched by the caller once the stage is >= 3). */
+  readonly recent_posts: ReadonlyArray<unknown>
+  /** Epoch seconds, as the reference's frontend reads it (it treats a status older than 120 s as stale). */
+  readonly updated_at: number
+}
+
+const httpNoise = ["GET /", "POST /", "HEAD /", "OPTIONS /"]
+const shownLines = 3
+const minLineLength = 10
+
+/** Lines worth showing: non-blank, at least 10 characters once trimmed, not an HTTP access-log line. */
+export const meaningfulLine = (line: string): boolean =>
+  line.trim().length >= minLineLength && !httpNoise.some((noise) => line.includes(noise))
+
+export interface LiveStatusInput {
+  readonly nowMs: number
+  /** The job's configured round count; without it the total from `round=N/T` is used. */
+  readonly maxRounds?: number | undefined
+  readonly recentPosts?: ReadonlyArray<unknown> | undefined
+  /** The last written status: a batch with no round or no meaningful line keeps its values instead of blanking them. */
+  readonly previous?: LiveStatus | undefined
+}
+
+export const liveStatus = (lines: ReadonlyArray<string>, input: LiveStatusInput): LiveStatus => {
+  const seen = roundsIn(lines)
+  const shown = lines.filter(meaningfulLine).slice(-shownLines).map((line) => line.trim())
+  const previous = input.previous
+  return {
+    round: seen.round ?? previous?.round ?? null,
+    max_rounds: input.maxRounds ?? seen.total ?? previous?.max_rounds ?? null,
+    log_lines: shown.length > 0 ? shown : previous?.log_lines ?? [],
+    recent_posts: input.recentPosts ?? [],
+    updated_at: Math.floor(input.nowMs / 1000)
+  }
+}
+
+/** Worth a database write: nothing written yet, or the round, the shown lines or the number of posts changed. */
+export const liveStatusChanged = (previous: LiveStatus | undefined, next: LiveStatus): boolean =>
+  previous === undefined ||
+  previous.round !== next.round ||
+  previous.recent_posts.length !== next.recent_posts.length ||
+  previous.log_lines.length !== next.log_lines.length ||
+  previous.log_lines.some((line, i) => line !== next.log_lines[i])
