@@ -1,0 +1,55 @@
+/**
+ * Waiting for the pod's worker to be healthy: `GET /health` until 200 (its LLM backend serves), scanning the logs
+ * every few polls for the fatal vLLM markers so a broken GPU fails fast. Any failure here is a bad host: the
+ * workflow swaps the pod once.
+ */
+import { Duration, Effect, Schema } from "effect"
+import { Activity } from "effect/workflow"
+import { PodWorkerClient } from "../../../services/pod-worker.ts"
+import type { JobId } from "../../domain/ids.ts"
+import { policies, scaled } from "../policies.ts"
+import { fatalVllmMarker } from "../poll-signals.ts"
+import { ensureLive, JobStopped } from "./stop.ts"
+
+export const HealthOutcome = Schema.Union([
+  Schema.TaggedStruct("Healthy", {}),
+  Schema.TaggedStruct("BadHost", { message: Schema.String })
+])
+export type HealthOutcome = typeof HealthOutcome.Type
+
+export const waitHealthy = (jobId: JobId, pod: { readonly pod_id: string; readonly worker_url: string }, attempt: number) =>
+  Activity.make({
+    name: `wait-healthy-a${attempt}`,
+    success: HealthOutcome,
+    error: JobStopped,
+    execute: Effect.gen(function*() {
+      const worker = yield* PodWorkerClient
+      const every = yield* scaled(policies.health.every)
+      const timeout = yield* scaled(policies.health.timeout)
+      const deadline = (yield* Effect.clockWith((clock) => clock.currentTimeMillis)) + Duration.toMillis(timeout)
+      for (let poll = 1; ; poll++) {
+        yield* ensureLive(jobId)
+        const healthy = yield* worker.health(pod.worker_url).pipe(
+          Effect.map((reply) => reply.ready),
+          Effect.orElseSucceed(() => false)
+        )
+        if (healthy) return { _tag: "Healthy" as const }
+        if (poll % policies.health.logScanEveryPolls === 0) {
+          const lines = yield* worker.logs(pod.worker_url, { tail: 100, source: "all" }).pipe(
+            Effect.map((reply) => reply.lines),
+            Effect.orElseSucceed((): ReadonlyArray<string> => [])
+          )
+          const marker = fatalVllmMarker(lines)
+          if (marker !== undefined) return { _tag: "BadHost" as const, message: `vLLM failed to start on pod ${pod.pod_id}: ${marker}` }
+        }
+        const now = yield* Effect.clockWith((clock) => clock.currentTimeMillis)
+        if (now + Duration.toMillis(every) > deadline) {
+          return { _tag: "BadHost" as const, message: `pod ${pod.pod_id} not healthy after ${Math.round(Duration.toSeconds(timeout))}s` }
+        }
+        yield* Effect.sleep(every)
+      }
+    }).pipe(
+      Effect.catchTag("SqlError", Effect.die),
+      Effect.withSpan("Lifecycle.waitHealthy", { attributes: { "job.id": jobId, "pod.id": pod.pod_id, attempt } })
+    )
+  })

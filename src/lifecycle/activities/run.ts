@@ -1,0 +1,151 @@
+/**
+ * Submit and poll, on one pod. Entry is idempotent (a re-run after a crash asks `/status` first and re-attaches to
+ * a running or finished job instead of submitting again). The loop's decisions live in `poll-signals.ts`; this
+ * file does the I/O: status every poll, logs every other poll, the stage and live status written only when they
+ * change, the results written straight to the database (never through the journal). It checks the job between
+ * polls, so a cancel stops it within one poll interval.
+ */
+import { Clock, Duration, Effect, Option, Schema } from "effect"
+import { Activity } from "effect/workflow"
+import { ObjectStore } from "../../../services/object-store.ts"
+import { PodWorkerClient } from "../../../services/pod-worker.ts"
+import { simDataFiles, simDataKey } from "../../domain/artifacts.ts"
+import type { JobId } from "../../domain/ids.ts"
+import type { ModelRouting } from "../../domain/job.ts"
+import type { JobRequest, StatusReply } from "../../domain/pod-protocol.ts"
+import type { Tier } from "../../domain/tier.ts"
+import { transition } from "../../domain/transitions.ts"
+import { loadMarkets, saveLiveStatus, saveResults, setPipelineStage, simulationSeed } from "../job-records.ts"
+import { policies, scaled, TimeScale } from "../policies.ts"
+import { initialPollState, observeLogs, observeStatus, observeStatusFailure, recoveryOf, type Verdict, wantsPartialChat } from "../poll-signals.ts"
+import { ensureLive, JobStopped } from "./stop.ts"
+
+export const RunOutcome = Schema.Union([
+  Schema.TaggedStruct("Completed", {}),
+  /** `pod_unreachable`: wait, then poll the same pod again. */
+  Schema.TaggedStruct("RetrySamePod", { message: Schema.String }),
+  /** `llm_circuit_broken` / `slow_pod`: replace the pod. */
+  Schema.TaggedStruct("SwapPod", { message: Schema.String }),
+  Schema.TaggedStruct("Failed", { message: Schema.String })
+])
+export type RunOutcome = typeof RunOutcome.Type
+
+export interface RunJob {
+  readonly id: JobId
+  readonly tier: Tier
+  readonly goal: string
+  readonly forecast_days: number
+  readonly routing: ModelRouting
+}
+
+const outcomeOf = (verdict: Verdict): RunOutcome => {
+  switch (recoveryOf(verdict)) {
+    case "retry-same-pod":
+      return { _tag: "RetrySamePod", message: verdict.message }
+    case "swap-pod":
+      return { _tag: "SwapPod", message: verdict.message }
+    case "fail":
+      return { _tag: "Failed", message: verdict.message }
+  }
+}
+
+const parseJson = (text: string | undefined, fallback: unknown) =>
+  text === undefined ? Effect.succeed(fallback) : Schema.decodeUnknownEffect(Schema.fromJsonString(Schema.Unknown))(text).pipe(
+    Effect.orElseSucceed(() => fallback)
+  )
+
+/** What the pod is asked to run; upload URLs outlive the tier's longest run (real time: pods upload for real). */
+const jobRequest = Effect.fn("Run.jobRequest")(function*(job: RunJob) {
+  const store = yield* ObjectStore
+  const timeout = yield* scaled(policies.tierTimeout[job.tier])
+  const uploadTtl = Duration.sum(policies.tierTimeout[job.tier], policies.uploadUrlGrace)
+  const urls = yield* Effect.forEach(simDataFiles, (file) =>
+    Effect.map(store.presignPut(simDataKey(job.id, file), uploadTtl), (url) => [file, url] as const))
+  const request: JobRequest = {
+    seed_text: yield* simulationSeed(job.id),
+    goal: job.goal,
+    max_rounds: job.routing.max_rounds,
+    forecast_days: job.forecast_days,
+    target_agents: job.routing.target_agents,
+    upload_urls: Object.fromEntries(urls),
+    markets_config: yield* loadMarkets(job.id),
+    timeout_seconds: Math.max(1, Math.ceil(Duration.toSeconds(timeout))),
+    random_seed: job.id
+  }
+  return request
+})
+
+/** Submits unless the pod already runs (or ran) this job; a 409 / "already running" counts as accepted. */
+const enter = Effect.fn("Run.enter")(function*(job: RunJob, workerUrl: string) {
+  const worker = yield* PodWorkerClient
+  const current = yield* worker.status(workerUrl).pipe(
+    Effect.map((reply) => reply.status as StatusReply["status"] | "unknown"),
+    Effect.orElseSucceed(() => "unknown" as const)
+  )
+  if (current === "running" || current === "completed" || current === "unknown") return Option.none<RunOutcome>()
+  const outcome = yield* worker.submit(workerUrl, yield* jobRequest(job)).pipe(Effect.result)
+  if (outcome._tag === "Failure") {
+    return Option.some<RunOutcome>({ _tag: "RetrySamePod", message: `pod_unreachable: submit failed: ${outcome.failure.message}` })
+  }
+  return outcome.success._tag === "Rejected"
+    ? Option.some<RunOutcome>({ _tag: "Failed", message: `Worker rejected job: ${outcome.success.reason}` })
+    : Option.none<RunOutcome>()
+})
+
+const saveCompleted = Effect.fn("Run.saveCompleted")(function*(jobId: JobId, reply: StatusReply) {
+  yield* saveResults(jobId, {
+    chatLog: yield* parseJson(reply.chat_log, []),
+    graph: yield* parseJson(reply.graph_data, {}),
+    structured: yield* parseJson(reply.structured, {})
+  })
+  yield* transition(jobId, "RUNNING")
+})
+
+const poll = Effect.fn("Run.poll")(function*(job: RunJob, workerUrl: string) {
+  const worker = yield* PodWorkerClient
+  const every = yield* scaled(policies.poll.every)
+  const scale = yield* TimeScale
+  let state = initialPollState(job.tier, yield* Clock.currentTimeMillis, scale, job.routing.max_rounds)
+  while (true) {
+    yield* Effect.sleep(every)
+    yield* ensureLive(job.id)
+    const now = yield* Clock.currentTimeMillis
+    const reply = yield* worker.status(workerUrl).pipe(Effect.timeoutOption(Duration.times(every, 1.5)), Effect.option, Effect.map(Option.flatten))
+    const step = Option.isNone(reply) ? observeStatusFailure(state, now) : observeStatus(state, now, reply.value)
+    state = step.state
+    if (step.firstRunning) yield* transition(job.id, "RUNNING")
+    if (step.completed && Option.isSome(reply)) {
+      yield* saveCompleted(job.id, reply.value)
+      return { _tag: "Completed" } as const
+    }
+    if (step.verdict) return outcomeOf(step.verdict)
+    if (!step.readLogs) continue
+
+    const lines = yield* worker.logs(workerUrl, { tail: policies.poll.logTail, source: "pipeline" }).pipe(Effect.option)
+    if (Option.isNone(lines)) continue
+    const posts = wantsPartialChat(state, lines.value.lines)
+      ? yield* worker.partialChat(workerUrl, policies.poll.partialChatTail).pipe(Effect.orElseSucceed((): ReadonlyArray<unknown> => []))
+      : undefined
+    const logStep = observeLogs(state, now, lines.value.lines, posts)
+    state = logStep.state
+    if (logStep.stageChanged !== undefined) yield* setPipelineStage(job.id, logStep.stageChanged)
+    if (logStep.liveStatus !== undefined) yield* saveLiveStatus(job.id, logStep.liveStatus)
+    if (logStep.verdict) return outcomeOf(logStep.verdict)
+  }
+})
+
+export const runSimulation = (job: RunJob, pod: { readonly pod_id: string; readonly worker_url: string }, attempt: number, retry: number) =>
+  Activity.make({
+    name: `run-simulation-a${attempt}-r${retry}`,
+    success: RunOutcome,
+    error: JobStopped,
+    execute: Effect.gen(function*() {
+      yield* ensureLive(job.id)
+      const early = yield* enter(job, pod.worker_url)
+      if (Option.isSome(early)) return early.value
+      return yield* poll(job, pod.worker_url)
+    }).pipe(
+      Effect.catchTags({ SqlError: Effect.die, ObjectStoreError: Effect.die }),
+      Effect.withSpan("Lifecycle.runSimulation", { attributes: { "job.id": job.id, "pod.id": pod.pod_id, attempt, retry } })
+    )
+  })

@@ -1,0 +1,60 @@
+/**
+ * Every number of the job lifecycle, in one place (reference sections 4-5). Durations are multiplied by the
+ * time scale (`FISHCLOUD_TIME_SCALE`), so a rehearsal that takes an hour at scale 1 takes seconds at 0.001.
+ */
+import { Context, Duration, Effect, Schedule } from "effect"
+import type { Tier } from "../domain/tier.ts"
+
+/** Multiplies every lifecycle duration; 1 in production. */
+export const TimeScale = Context.Reference<number>("fishcloud/lifecycle/TimeScale", { defaultValue: () => 1 })
+
+const s = Duration.seconds
+
+export const policies = {
+  /** Enrichment and market derivation: each gets this long per attempt, and two attempts. */
+  preGpu: { timeout: s(180), attempts: 2 },
+  /** Pod readiness after create: poll the provider this often, give up (and terminate the pod) after this long. */
+  readiness: { every: s(5), timeout: s(600) },
+  /** Transient provider errors while creating: retried with capped back-off. */
+  providerRetry: { base: s(2), cap: s(30), attempts: 5 },
+  /** Terminating a pod: retried like this; "not found" counts as done. */
+  terminateRetry: { base: s(1), cap: s(10), attempts: 5 },
+  /** Worker health: `GET /health` this often until 200, for at most this long; scan `/logs` every Nth poll. */
+  health: { every: s(5), timeout: s(900), logScanEveryPolls: 6 },
+  /** A failed health phase swaps the pod once; a second bad host fails the job. */
+  badHostSwaps: 1,
+  /** Circuit-breaker or slow-pod trips swap the pod once (a budget separate from bad hosts). */
+  degradedPodSwaps: 1,
+  /** Status polling while the simulation runs. */
+  poll: { every: s(10), logsEveryPolls: 2, logTail: 20, partialChatTail: 10, maxConsecutiveFailures: 30 },
+  /** After `pod_unreachable`, wait and poll the SAME pod again, at most this many times. */
+  unreachable: { retryAfter: s(30), retries: 2 },
+  circuitBreaker: { window: s(60), minLines: 10, errorRatio: 0.7 },
+  slowPod: { window: s(1200), minRoundDelta: 4, minRoundsPerMinute: { small: 0.3, medium: 0.3, large: 0.4 } as Record<Tier, number> },
+  /** No new round for this long fails the job. */
+  stuckAfter: { small: s(300), medium: s(600), large: s(900) } as Record<Tier, Duration.Duration>,
+  /** The whole simulation may take this long. */
+  tierTimeout: { small: s(2700), medium: s(18000), large: s(43200) } as Record<Tier, Duration.Duration>,
+  /** Presigned upload URLs outlive the longest run of the tier by this much. */
+  uploadUrlGrace: s(3600),
+  /** Download URLs handed to users. */
+  downloadUrlTtl: s(3600),
+  /** Transient report failures are retried after these delays, then the job fails. */
+  reportBackoff: [s(30), s(120), s(300), s(900), s(1800)]
+} as const
+
+/** `duration` times the current time scale. */
+export const scaled = Effect.fnUntraced(function*(duration: Duration.Duration) {
+  const scale = yield* TimeScale
+  return Duration.times(duration, scale)
+})
+
+/** Capped exponential back-off, scaled, for at most `attempts` retries. */
+export const backoff = Effect.fnUntraced(function*(
+  options: { readonly base: Duration.Duration; readonly cap: Duration.Duration; readonly attempts: number }
+) {
+  const base = yield* scaled(options.base)
+  const cap = yield* scaled(options.cap)
+  // max = both must continue (the attempt limit ends it), with the longer delay (the capped exponential).
+  return Schedule.max([Schedule.min([Schedule.exponential(base), Schedule.spaced(cap)]), Schedule.recurs(options.attempts)])
+})

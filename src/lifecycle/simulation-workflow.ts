@@ -1,0 +1,90 @@
+/**
+ * A job from PENDING to REPORTING, as one durable program. Each `yield*` of an activity is a persisted step: after
+ * a crash, finished steps are not re-run and the step in flight is (so every activity is idempotent).
+ *
+ *   1. pre-GPU: enrichment (when asked) and market derivation, fail-soft; anything unexpected fails the job
+ *      before a pod exists;
+ *   2. GPU phase: provision -> health -> submit and poll, with one bad-host swap, one swap for a degraded pod
+ *      (circuit breaker / slow pod), and up to two same-pod retries when the pod is unreachable. The release half
+ *      of the acquire/release pair is `release-pods`, bound to the workflow's own scope: it runs exactly once when
+ *      the workflow ends (success, failure, cancel) and not when a runner shuts down;
+ *   3. finalize (artifacts checked in the object store), tear the pod down, start the report workflow.
+ */
+import { Cause, Effect, Exit } from "effect"
+import { DurableClock, Workflow } from "effect/workflow"
+import type { JobId } from "../domain/ids.ts"
+import { isLive } from "../domain/status.ts"
+import { markFailed } from "./activities/fail.ts"
+import { finalize } from "./activities/finalize.ts"
+import { waitHealthy } from "./activities/health.ts"
+import { loadJob } from "./activities/load.ts"
+import { deriveMarkets, enrichSeed } from "./activities/prepare.ts"
+import { provisionPod } from "./activities/provision.ts"
+import { type RunOutcome, runSimulation } from "./activities/run.ts"
+import { endReason, releasePods, terminatePodStep } from "./activities/terminate.ts"
+import { policies, scaled } from "./policies.ts"
+import { ReportWorkflow, SimulationWorkflow } from "./workflows.ts"
+
+/** Failures that end the workflow with a reason; an interruption (cancel) is not one of them. */
+const failureMessage = (cause: Cause.Cause<unknown>) => Cause.pretty(cause).split("\n")[0] ?? "unknown failure"
+
+export const SimulationWorkflowLive = SimulationWorkflow.toLayer(Effect.fn("SimulationWorkflow")(function*({ job_id }) {
+  const jobId = job_id as JobId
+  const loaded = yield* loadJob(jobId)
+  if (loaded._tag === "None" || !isLive(loaded.value.status)) return "skipped" as const
+  const job = loaded.value
+  const fail = (message: string) => Effect.as(markFailed(jobId, message), "failed" as const)
+
+  // 1. Pre-GPU: no pod exists yet, so a failure here needs no teardown.
+  const prepared = yield* Effect.exit(Effect.gen(function*() {
+    if (job.enrich_web) yield* enrichSeed(jobId, job.goal)
+    yield* deriveMarkets(jobId, job.goal, job.tier)
+  }))
+  if (Exit.isFailure(prepared)) {
+    if (Cause.hasInterrupts(prepared.cause)) return yield* Effect.failCause(prepared.cause)
+    return yield* fail(`pre_gpu_failed: ${failureMessage(prepared.cause)}`)
+  }
+
+  // 2. GPU phase.
+  yield* Workflow.addFinalizer((exit) => Effect.orDie(releasePods(jobId, endReason(exit))))
+  const runJob = { id: jobId, tier: job.tier, goal: job.goal, forecast_days: job.forecast_days, routing: job.routing }
+  let badHosts = 0
+  let degradedSwaps = 0
+  for (let attempt = 1; ; attempt++) {
+    const pod = yield* provisionPod(runJob, attempt).pipe(Effect.result)
+    if (pod._tag === "Failure") {
+      return pod.failure._tag === "JobStopped" ? "cancelled" as const : yield* fail(pod.failure.message)
+    }
+    const health = yield* waitHealthy(jobId, pod.success, attempt).pipe(Effect.result)
+    if (health._tag === "Failure") return "cancelled" as const
+    if (health.success._tag === "BadHost") {
+      yield* terminatePodStep(jobId, pod.success.pod_id, attempt, "bad_host")
+      if (++badHosts > policies.badHostSwaps) return yield* fail(`bad_host: ${health.success.message}`)
+      continue
+    }
+
+    let outcome: RunOutcome
+    for (let retry = 0; ; retry++) {
+      const run = yield* runSimulation(runJob, pod.success, attempt, retry).pipe(Effect.result)
+      if (run._tag === "Failure") return "cancelled" as const
+      outcome = run.success
+      if (outcome._tag !== "RetrySamePod" || retry >= policies.unreachable.retries) break
+      yield* DurableClock.sleep({ name: `unreachable-a${attempt}-r${retry}`, duration: yield* scaled(policies.unreachable.retryAfter) })
+    }
+    if (outcome._tag === "SwapPod" && degradedSwaps < policies.degradedPodSwaps) {
+      degradedSwaps++
+      yield* terminatePodStep(jobId, pod.success.pod_id, attempt, outcome.message.split(":")[0] ?? "degraded")
+      continue
+    }
+    if (outcome._tag !== "Completed") return yield* fail(outcome.message)
+
+    // 3. Finalize, tear the pod down before the (possibly long) report, hand over to the report workflow.
+    const finalized = yield* finalize(jobId).pipe(Effect.result)
+    if (finalized._tag === "Failure") {
+      return finalized.failure._tag === "JobStopped" ? "cancelled" as const : yield* fail(finalized.failure.message)
+    }
+    yield* terminatePodStep(jobId, pod.success.pod_id, attempt, "completed")
+    yield* ReportWorkflow.execute({ job_id }, { discard: true, detached: true })
+    return "reporting" as const
+  }
+}))
