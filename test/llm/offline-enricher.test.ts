@@ -1,0 +1,11 @@
+import { assert, it } from "@effect/vitest"
+import { Effect } from "effect"
+import { EnricherOffline } from "../../layers/llm/offline-enricher.ts"
+import { Enricher } from "../../services/llm.ts"
+
+it.effect("offline enrichment returns no research, so the seed is simulated as written", () =>
+  Effect.gen(function*() {
+    const enricher = yield* Enricher
+    const enrichment = yield* enricher.enrich({ seedText: "A long seed about rates.", goal: "Will rates fall?" })
+    assert.isUndefined(enrichment)
+  }).pipe(Effect.provide(EnricherOffline)))
