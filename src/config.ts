@@ -15,6 +15,20 @@ const home = Config.String("FISHCLOUD_HOME").pipe(
   Config.map((dir) => NodePath.resolve(dir))
 )
 
+/** Where browsers and pods reach the service, e.g. `https://fish.example`: http(s), no query, no trailing slash. */
+const publicUrl = Config.schema(
+  Schema.String.check(Schema.isPattern(/^https?:\/\/[^\s/?#]+(\/[^\s?#]*)?$/, {
+    message: "must be an http(s) URL without query or fragment, e.g. https://fish.example"
+  })),
+  "PUBLIC_URL"
+).pipe(Config.map((url) => url.replace(/\/+$/, "")), Config.option)
+
+/** The secret that signs the disk store's URLs; at least 32 characters. */
+const storageSigningKey = Config.schema(
+  Schema.Redacted(Schema.String.check(Schema.isMinLength(32, { message: "must be at least 32 characters" }))),
+  "STORAGE_SIGNING_KEY"
+).pipe(Config.option)
+
 /** Settings of the service (API + runner). */
 export const ServiceConfig = Config.all({
   host,
@@ -24,7 +38,13 @@ export const ServiceConfig = Config.all({
   demoMode: Config.Boolean("DEMO_MODE").pipe(Config.withDefault(false)),
   maxSeedChars: boundedInt("MAX_SEED_CHARS", 1, 10_000_000, 50_000),
   duplicateWindowSeconds: boundedInt("DUPLICATE_WINDOW_SECONDS", 0, 86_400, 60),
-  maxBodyBytes: boundedInt("MAX_BODY_BYTES", 1024, 64 * 1024 * 1024, 1024 * 1024)
+  maxBodyBytes: boundedInt("MAX_BODY_BYTES", 1024, 64 * 1024 * 1024, 1024 * 1024),
+  /** PUBLIC_URL; unset = the address the service listens on (`serviceUrl`). */
+  publicUrl,
+  /** STORAGE_SIGNING_KEY; unset = a random key kept in `$FISHCLOUD_HOME/storage-signing-key`. */
+  storageSigningKey,
+  /** Largest object uploaded through a presigned URL of the disk store. */
+  maxUploadBytes: boundedInt("MAX_UPLOAD_BYTES", 1024, 64 * 1024 * 1024 * 1024, 256 * 1024 * 1024)
 })
 export type ServiceConfig = Config.Success<typeof ServiceConfig>
 
@@ -54,7 +74,10 @@ export const CliConfig = Config.all({
 
 /** The base URL the CLI talks to: FISHCLOUD_URL, else the local service address. */
 export const cliBaseUrl = (config: Config.Success<typeof CliConfig>): string =>
-  Option.getOrElse(config.url, () => `http://${reachableHost(config.host)}:${config.port}`)
+  Option.getOrElse(config.url, () => serviceUrl(config.host, config.port))
+
+/** The URL of a service listening on host:port, as a client reaches it. */
+export const serviceUrl = (host: string, port: number): string => `http://${reachableHost(host)}:${port}`
 
 /** A wildcard bind address is reached on loopback; an IPv6 literal needs brackets in a URL. */
 const reachableHost = (host: string) => {
