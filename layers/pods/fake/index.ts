@@ -24,12 +24,14 @@ export interface FakePodsOptions {
   readonly scale: number
   /** Keep the fake's state in this file (rehearsals); in memory when absent (tests). */
   readonly stateFile?: string | undefined
+  readonly timings?: FakeWorld["timings"]
+  readonly faultyPods?: number | undefined
 }
 
 export const fakePodsLayer = (options: FakePodsOptions) =>
   Layer.effectContext(Effect.gen(function*() {
     const store: FakePodStore = options.stateFile === undefined ? yield* memoryStore : yield* fileStore(options.stateFile)
-    const world: FakeWorld = { faults: options.faults, scale: options.scale }
+    const world: FakeWorld = { faults: options.faults, scale: options.scale, timings: options.timings, faultyPods: options.faultyPods }
     const objects = yield* ObjectStore
     yield* Effect.logWarning(
       `rehearsal mode: pods are fakes${options.faults.size > 0 ? ` with faults ${[...options.faults].join(", ")}` : ""}`

@@ -24,12 +24,18 @@ export const fakeTimings = {
 export interface FakeWorld {
   readonly faults: ReadonlySet<FakeFault>
   readonly scale: number
+  /** Tests stretch or shrink single timings (a pod that never starts, a run that is too long). */
+  readonly timings?: Partial<Record<keyof typeof fakeTimings, number>> | undefined
+  /** How many of the first pods the first-pod faults hit (1 unless a test wants a second bad pod). */
+  readonly faultyPods?: number | undefined
 }
 
-const seconds = (world: FakeWorld, key: keyof typeof fakeTimings) => fakeTimings[key] * world.scale * 1000
+const seconds = (world: FakeWorld, key: keyof typeof fakeTimings) =>
+  (world.timings?.[key] ?? fakeTimings[key]) * world.scale * 1000
 
 /** Faults that the issue scripts for "the first pod" only. */
-const firstPodOnly = (fault: FakeFault, pod: FakePodRecord, world: FakeWorld) => world.faults.has(fault) && pod.index === 1
+const firstPodOnly = (fault: FakeFault, pod: FakePodRecord, world: FakeWorld) =>
+  world.faults.has(fault) && pod.index <= (world.faultyPods ?? 1)
 
 export const podState = (pod: FakePodRecord, now: number, world: FakeWorld) => {
   if (pod.terminated_at !== null) return "stopped" as const
@@ -49,10 +55,11 @@ export const progress = (pod: FakePodRecord, now: number, world: FakeWorld) => {
   const roundLength = firstPodOnly("slow-pod", pod, world) ? seconds(world, "slowRound") : seconds(world, "round")
   const simulationStart = 2 * stage
   let round = elapsed < simulationStart ? 0 : Math.min(pod.max_rounds, Math.floor((elapsed - simulationStart) / roundLength))
-  if (world.faults.has("stuck")) round = Math.min(round, fakeTimings.stuckAtRound)
+  if (world.faults.has("stuck")) round = Math.min(round, world.timings?.stuckAtRound ?? fakeTimings.stuckAtRound)
   const stageNumber = elapsed < stage ? 1 : elapsed < simulationStart ? 2 : round < pod.max_rounds ? 3 : 4
-  if (world.faults.has("worker-fail") && round >= fakeTimings.failAfterRounds) {
-    return { status: "failed" as const, stage: stageNumber, round: fakeTimings.failAfterRounds }
+  const failAfterRounds = world.timings?.failAfterRounds ?? fakeTimings.failAfterRounds
+  if (world.faults.has("worker-fail") && round >= failAfterRounds) {
+    return { status: "failed" as const, stage: stageNumber, round: failAfterRounds }
   }
   const finished = round >= pod.max_rounds && elapsed >= simulationStart + pod.max_rounds * roundLength + stage
   return { status: finished ? "completed" as const : "running" as const, stage: stageNumber, round }

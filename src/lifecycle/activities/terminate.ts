@@ -24,9 +24,11 @@ export const terminatePodStep = (jobId: JobId, podId: string, attempt: number, r
     execute: terminatePod(jobId, podId, reason)
   })
 
-/** Why the workflow ended, for the pods' termination reason. */
-export const endReason = (exit: Exit.Exit<unknown, unknown>) =>
-  Exit.isSuccess(exit) ? "job_finished" : Exit.hasInterrupts(exit) ? "cancelled" : "job_failed"
+/** Why the workflow ended (its exit, or the outcome it returned), for the pods' termination reason. */
+export const endReason = (exit: Exit.Exit<unknown, unknown>) => {
+  if (Exit.isFailure(exit)) return Exit.hasInterrupts(exit) ? "cancelled" : "job_failed"
+  return exit.value === "failed" ? "job_failed" : exit.value === "cancelled" ? "cancelled" : "job_finished"
+}
 
 /**
  * The release half of the GPU phase, bound to the workflow's own scope: it terminates every pod of the job that
