@@ -1,0 +1,69 @@
+/**
+ * An `ObjectStore` held in a Map, for tests that need artifacts or reports without a disk or an S3 server.
+ * Presigned URLs are `memory://<key>?op=put|get&expires_in=<seconds>`: nothing serves them, but they name the key
+ * (see `keyOfMemoryUrl`) so a fake pod worker can "upload" by calling `put` with that key.
+ * Bodies are copied in and out, so a caller mutating its buffer cannot change a stored object.
+ */
+import { Duration, Effect, Layer, Option } from "effect"
+import { ObjectStore, ObjectStoreError } from "../../services/object-store.ts"
+
+export interface MemoryObject {
+  readonly body: Uint8Array
+  readonly contentType: string
+}
+
+export interface MemoryObjectStoreOptions {
+  /** Objects present from the start, by key. */
+  readonly objects?: Iterable<readonly [string, MemoryObject]>
+  /** Make an operation on a key fail with `ObjectStoreError`, e.g. to test an unreachable store. */
+  readonly failWhen?: (operation: string, key: string) => boolean
+}
+
+/** The service and the Map behind it, so a test can look at (or tamper with) what was stored. */
+export const makeMemoryObjectStore = (options: MemoryObjectStoreOptions = {}) => {
+  const objects = new Map<string, MemoryObject>(options.objects)
+  const check = (operation: string, key: string) =>
+    options.failWhen?.(operation, key) === true
+      ? Effect.fail(new ObjectStoreError({ operation, key, message: "memory store: failure injected by the test" }))
+      : Effect.void
+  const presign = (op: "put" | "get") => (key: string, expiresIn: Duration.Duration) =>
+    check(`presign-${op}`, key).pipe(
+      Effect.as(`memory://${encodeURI(key)}?op=${op}&expires_in=${Math.floor(Duration.toSeconds(expiresIn))}`)
+    )
+  const store = ObjectStore.of({
+    presignPut: presign("put"),
+    presignGet: presign("get"),
+    put: (key, body, contentType) =>
+      check("put", key).pipe(Effect.andThen(Effect.sync(() => {
+        objects.set(key, { body: body.slice(), contentType })
+      }))),
+    get: (key) =>
+      check("get", key).pipe(Effect.andThen(Effect.sync(() =>
+        Option.map(Option.fromUndefinedOr(objects.get(key)), (o) => o.body.slice())
+      ))),
+    head: (key) =>
+      check("head", key).pipe(Effect.andThen(Effect.sync(() =>
+        Option.map(Option.fromUndefinedOr(objects.get(key)), (o) => ({ key, size: o.body.byteLength }))
+      ))),
+    list: (prefix) =>
+      check("list", prefix).pipe(Effect.andThen(Effect.sync(() =>
+        [...objects].filter(([key]) => key.startsWith(prefix))
+          .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+          .map(([key, o]) => ({ key, size: o.body.byteLength }))
+      ))),
+    delete: (key) =>
+      check("delete", key).pipe(Effect.andThen(Effect.sync(() => {
+        objects.delete(key)
+      })))
+  })
+  return { store, objects }
+}
+
+/** A fresh, empty (or pre-filled) store per layer build. */
+export const layerMemoryObjectStore = (options: MemoryObjectStoreOptions = {}) =>
+  Layer.effect(ObjectStore, Effect.sync(() => makeMemoryObjectStore(options).store))
+
+export const MemoryObjectStore = layerMemoryObjectStore()
+
+/** The key a `memory://` presigned URL stands for. */
+export const keyOfMemoryUrl = (url: string): string => decodeURI(url.slice("memory://".length).split("?")[0] ?? "")
