@@ -10,7 +10,7 @@
  *      the workflow ends (success, failure, cancel) and not when a runner shuts down;
  *   3. finalize (artifacts checked in the object store), tear the pod down, start the report workflow.
  */
-import { Cause, Effect, Exit } from "effect"
+import { Cause, Effect, Exit, Option } from "effect"
 import { DurableClock, Workflow } from "effect/workflow"
 import type { JobId } from "../domain/ids.ts"
 import { isLive } from "../domain/status.ts"
@@ -41,12 +41,13 @@ export const SimulationWorkflowLive = SimulationWorkflow.toLayer(Effect.fn("Simu
     yield* deriveMarkets(jobId, job.goal, job.tier)
   }))
   if (Exit.isFailure(prepared)) {
-    if (Cause.hasInterrupts(prepared.cause)) return yield* Effect.failCause(prepared.cause)
+    if (Cause.hasInterrupts(prepared.cause)) return yield* Effect.interrupt
+    if (Cause.findErrorOption(prepared.cause).pipe(Option.isSome)) return "cancelled" as const
     return yield* fail(`pre_gpu_failed: ${failureMessage(prepared.cause)}`)
   }
 
   // 2. GPU phase.
-  yield* Workflow.addFinalizer((exit) => Effect.orDie(releasePods(jobId, endReason(exit))))
+  yield* Workflow.addFinalizer((exit) => releasePods(jobId, endReason(exit)))
   const runJob = { id: jobId, tier: job.tier, goal: job.goal, forecast_days: job.forecast_days, routing: job.routing }
   let badHosts = 0
   let degradedSwaps = 0

@@ -3,49 +3,58 @@
  * "no enrichment" / "no markets"), with a timeout per attempt and two attempts. Only unexpected failures (the
  * database) fail the activity, and so the job, before any pod is requested.
  */
-import { Effect, Schema } from "effect"
+import { Effect, Schedule, Schema } from "effect"
 import { Activity } from "effect/workflow"
 import { Enricher, MarketDeriver } from "../../../services/llm.ts"
 import type { JobId } from "../../domain/ids.ts"
 import type { Tier } from "../../domain/tier.ts"
 import { saveEnrichment, saveMarkets, simulationSeed } from "../job-records.ts"
 import { policies, scaled } from "../policies.ts"
+import { ensureLive, JobStopped } from "./stop.ts"
 
-/** The LLM call under the pre-GPU policy: a timeout per attempt, two attempts, then `undefined`. */
-const failSoft = <A, E, R>(step: string, call: Effect.Effect<A, E, R>) =>
+/**
+ * The LLM call under the pre-GPU policy: a timeout per attempt, two attempts, then `undefined`. It is raced
+ * against the job's status, so a cancel stops a slow call within one poll interval.
+ */
+const failSoft = <A, E, R>(jobId: JobId, step: string, call: Effect.Effect<A, E, R>) =>
   Effect.gen(function*() {
     const timeout = yield* scaled(policies.preGpu.timeout)
-    return yield* call.pipe(
+    const every = yield* scaled(policies.poll.every)
+    const attempt = call.pipe(
       Effect.timeout(timeout),
       Effect.retry({ times: policies.preGpu.attempts - 1 }),
       Effect.map((value): A | undefined => value),
       Effect.catch((error) => Effect.as(Effect.logWarning(`${step} failed; continuing without it`, error), undefined))
     )
+    const stopped = ensureLive(jobId).pipe(Effect.repeat(Schedule.spaced(every)), Effect.andThen(Effect.never))
+    return yield* Effect.raceFirst(attempt, stopped)
   })
 
 export const enrichSeed = (jobId: JobId, goal: string) =>
   Activity.make({
     name: "enrich-seed",
     success: Schema.Boolean,
+    error: JobStopped,
     execute: Effect.gen(function*() {
       const enricher = yield* Enricher
       const seedText = yield* simulationSeed(jobId)
-      const enrichment = yield* failSoft("enrichment", enricher.enrich({ seedText, goal }))
+      const enrichment = yield* failSoft(jobId, "enrichment", enricher.enrich({ seedText, goal }))
       if (enrichment === undefined || enrichment.summary.trim() === "") return false
       yield* saveEnrichment(jobId, enrichment.summary, enrichment.citations)
       return true
-    }).pipe(Effect.orDie, Effect.withSpan("Lifecycle.enrichSeed", { attributes: { "job.id": jobId } }))
+    }).pipe(Effect.catchTag("SqlError", Effect.die), Effect.withSpan("Lifecycle.enrichSeed", { attributes: { "job.id": jobId } }))
   })
 
 export const deriveMarkets = (jobId: JobId, goal: string, tier: Tier) =>
   Activity.make({
     name: "derive-markets",
     success: Schema.Int,
+    error: JobStopped,
     execute: Effect.gen(function*() {
       const deriver = yield* MarketDeriver
       const seedText = yield* simulationSeed(jobId)
-      const markets = (yield* failSoft("market derivation", deriver.derive({ goal, seedText, tier }))) ?? []
+      const markets = (yield* failSoft(jobId, "market derivation", deriver.derive({ goal, seedText, tier }))) ?? []
       yield* saveMarkets(jobId, markets)
       return markets.length
-    }).pipe(Effect.orDie, Effect.withSpan("Lifecycle.deriveMarkets", { attributes: { "job.id": jobId } }))
+    }).pipe(Effect.catchTag("SqlError", Effect.die), Effect.withSpan("Lifecycle.deriveMarkets", { attributes: { "job.id": jobId } }))
   })

@@ -31,18 +31,17 @@ export const endReason = (exit: Exit.Exit<unknown, unknown>) => {
 }
 
 /**
- * The release half of the GPU phase, bound to the workflow's own scope: it terminates every pod of the job that
- * is still up. Runs once when the workflow ends (success, failure, cancel) and not when a runner shuts down.
+ * The release half of the GPU phase, bound to the workflow's own scope (`Workflow.addFinalizer`): it terminates
+ * every pod of the job that is still up. It runs when the workflow ends (success, failure, cancel) and not when a
+ * runner shuts down or hands the workflow over. It is a plain effect rather than an activity because an
+ * interrupted (cancelled) workflow runs no more activities; it may run again after a replay, which is harmless:
+ * the `pods` table makes every termination happen once.
  */
-export const releasePods = (jobId: JobId, reason: string) =>
-  Activity.make({
-    name: "release-pods",
-    execute: Effect.gen(function*() {
-      const pods = yield* livePods(jobId)
-      for (const pod of pods) {
-        if (pod.pod_id === null) yield* recordPodAbandoned(jobId, pod.name, reason)
-        else yield* terminatePod(jobId, pod.pod_id, reason)
-      }
-      yield* recordFinalCost(jobId)
-    }).pipe(Effect.orDie, Effect.withSpan("Lifecycle.releasePods", { attributes: { "job.id": jobId } }))
-  })
+export const releasePods = Effect.fn("Lifecycle.releasePods")(function*(jobId: JobId, reason: string) {
+  const pods = yield* livePods(jobId)
+  for (const pod of pods) {
+    if (pod.pod_id === null) yield* recordPodAbandoned(jobId, pod.name, reason)
+    else yield* terminatePod(jobId, pod.pod_id, reason)
+  }
+  yield* recordFinalCost(jobId)
+}, Effect.orDie)

@@ -1,0 +1,105 @@
+import { assert, layer } from "@effect/vitest"
+import { Effect, Layer, Option } from "effect"
+import { Enricher, LlmError, ReportWriter } from "../../services/llm.ts"
+import { JobLifecycle } from "../../services/job-lifecycle.ts"
+import type { JobId } from "../../src/domain/ids.ts"
+import { transition } from "../../src/domain/transitions.ts"
+import { SimulationWorkflow } from "../../src/lifecycle/workflows.ts"
+import { TestDatabaseLive } from "../support/database.ts"
+import { advanceUntil, checkPodInvariants, insertPendingJob, jobRow, lifecycleLayer, podRows, statusHistory } from "../support/lifecycle.ts"
+
+/** What the API does on POST /cancel: the guarded status change, then the interrupt. */
+const cancel = (id: JobId) =>
+  Effect.gen(function*() {
+    assert.isTrue(yield* transition(id, "CANCELLED", { data: { reason: "cancelled by its owner" } }).pipe(Effect.orDie))
+    yield* (yield* JobLifecycle).cancel(id).pipe(Effect.orDie)
+  })
+
+const start = (id: JobId) => SimulationWorkflow.execute({ job_id: id }, { discard: true })
+
+const runUntil = <R>(condition: Effect.Effect<boolean, never, R>, limitSeconds = 3600) => advanceUntil(condition, { limitSeconds })
+
+const workflowDone = (id: JobId) =>
+  Effect.gen(function*() {
+    const poll = yield* SimulationWorkflow.poll(yield* SimulationWorkflow.executionId({ job_id: id }))
+    return Option.isSome(poll) && poll.value._tag === "Complete"
+  })
+
+/** After a cancel, within one poll interval (10 s), every pod is gone and the workflow has ended. */
+const assertStoppedWithinOnePoll = (id: JobId) =>
+  Effect.gen(function*() {
+    const took = yield* runUntil(
+      Effect.gen(function*() {
+        const pods = yield* podRows(id)
+        return pods.every((pod) => pod.terminated) && (yield* workflowDone(id))
+      }),
+      60
+    )
+    assert.isAtMost(took, 10, "stopped within one poll interval")
+    assert.strictEqual((yield* jobRow(id)).status, "CANCELLED")
+    assert.deepStrictEqual((yield* checkPodInvariants).problems, [])
+  })
+
+const slowEnricher = Layer.succeed(Enricher, Enricher.of({
+  enrich: () => Effect.sleep("100 seconds").pipe(Effect.as(undefined))
+}))
+
+const flakyReports = Layer.succeed(ReportWriter, ReportWriter.of({
+  write: () => Effect.fail(new LlmError({ kind: "transient", message: "529 overloaded" }))
+}))
+
+layer(TestDatabaseLive)("lifecycle: cancel", (it) => {
+  it.effect("during pre-GPU work: the job ends CANCELLED and no pod is ever requested", () =>
+    Effect.gen(function*() {
+      const id = yield* insertPendingJob({ enrichWeb: true })
+      yield* start(id)
+      yield* runUntil(Effect.succeed(false), 50).pipe(Effect.catchDefect(() => Effect.void))
+      yield* cancel(id)
+      yield* assertStoppedWithinOnePoll(id)
+      assert.lengthOf(yield* podRows(id), 0)
+    }).pipe(Effect.provide(lifecycleLayer({ enricher: slowEnricher }))), 60_000)
+
+  it.effect("while the pod is starting: the pod is terminated", () =>
+    Effect.gen(function*() {
+      const id = yield* insertPendingJob()
+      yield* start(id)
+      yield* runUntil(Effect.map(podRows(id), (pods) => pods.some((pod) => pod.pod_id !== null)))
+      yield* cancel(id)
+      yield* assertStoppedWithinOnePoll(id)
+      assert.deepStrictEqual((yield* podRows(id)).map((pod) => pod.termination_reason), ["cancelled"])
+    }).pipe(Effect.provide(lifecycleLayer({ timings: { readyAfter: 300 } }))), 60_000)
+
+  it.effect("while waiting for the worker's health: the pod is terminated", () =>
+    Effect.gen(function*() {
+      const id = yield* insertPendingJob()
+      yield* start(id)
+      yield* runUntil(Effect.map(podRows(id), (pods) => pods.some((pod) => pod.pod_id !== null)))
+      yield* runUntil(Effect.succeed(false), 60).pipe(Effect.catchDefect(() => Effect.void))
+      yield* cancel(id)
+      yield* assertStoppedWithinOnePoll(id)
+    }).pipe(Effect.provide(lifecycleLayer({ timings: { vllmReadyAfter: 600 } }))), 60_000)
+
+  it.effect("while the simulation runs: stopped within one poll interval, the pod torn down", () =>
+    Effect.gen(function*() {
+      const id = yield* insertPendingJob()
+      yield* start(id)
+      yield* runUntil(Effect.map(jobRow(id), (row) => row.status === "RUNNING"))
+      yield* cancel(id)
+      yield* assertStoppedWithinOnePoll(id)
+      assert.deepStrictEqual(yield* statusHistory(id), ["PENDING", "PROVISIONING", "RUNNING", "CANCELLED"])
+    }).pipe(Effect.provide(lifecycleLayer())), 60_000)
+
+  it.effect("while the report waits out a back-off: the job ends CANCELLED, the pod long gone", () =>
+    Effect.gen(function*() {
+      const id = yield* insertPendingJob()
+      yield* start(id)
+      yield* runUntil(Effect.map(jobRow(id), (row) => row.status === "REPORTING"))
+      yield* runUntil(Effect.succeed(false), 40).pipe(Effect.catchDefect(() => Effect.void))
+      yield* cancel(id)
+      yield* runUntil(Effect.succeed(false), 3000).pipe(Effect.catchDefect(() => Effect.void))
+      const row = yield* jobRow(id)
+      assert.strictEqual(row.status, "CANCELLED")
+      assert.isNull(row.error_message, "the report retries stopped: nothing overwrote the cancel")
+      assert.deepStrictEqual((yield* checkPodInvariants).problems, [])
+    }).pipe(Effect.provide(lifecycleLayer({ reportWriter: flakyReports }))), 60_000)
+})

@@ -1,0 +1,26 @@
+import { assert, layer } from "@effect/vitest"
+import { Effect } from "effect"
+import { TestDatabaseLive } from "../support/database.ts"
+import { assertNoLeakedPods, insertPendingJob, jobRow, lifecycleLayer, podRows, runJob, statusHistory } from "../support/lifecycle.ts"
+
+layer(TestDatabaseLive)("lifecycle: happy path", (it) => {
+  it.effect("a small job goes PENDING -> PROVISIONING -> RUNNING -> REPORTING -> COMPLETED on one pod, torn down once", () =>
+    Effect.gen(function*() {
+      const id = yield* insertPendingJob({ goal: "Will the tram line be approved?" })
+      const took = yield* runJob(id)
+      const row = yield* jobRow(id)
+      assert.strictEqual(row.status, "COMPLETED", row.error_message ?? "")
+      assert.deepStrictEqual(yield* statusHistory(id), ["PENDING", "PROVISIONING", "RUNNING", "REPORTING", "COMPLETED"])
+      assert.isTrue(row.sim_data_available)
+      assert.include(row.result_report ?? "", "## Executive Summary")
+      assert.isNotNull(row.provision_seconds)
+      assert.isNotNull(row.gpu_cost_usd)
+      const pods = yield* podRows(id)
+      assert.lengthOf(pods, 1)
+      assert.isTrue(pods[0]!.terminated)
+      const { created, terminated, live } = yield* assertNoLeakedPods
+      assert.deepStrictEqual(terminated, created)
+      assert.lengthOf(live, 0)
+      assert.isAbove(took, 400, "a 15-round small job takes minutes of simulated time")
+    }).pipe(Effect.provide(lifecycleLayer())), 60_000)
+})

@@ -1,0 +1,102 @@
+import { assert, layer } from "@effect/vitest"
+import { Effect } from "effect"
+import { FakePods } from "../../layers/pods/fake/index.ts"
+import { TestDatabaseLive } from "../support/database.ts"
+import { checkPodInvariants, insertPendingJob, jobRow, lifecycleLayer, maxConcurrentPods, podRows, runJob, statusHistory } from "../support/lifecycle.ts"
+
+const reasons = (id: Parameters<typeof podRows>[0]) => Effect.map(podRows(id), (pods) => pods.map((pod) => pod.termination_reason))
+
+layer(TestDatabaseLive)("lifecycle: running the simulation", (it) => {
+  it.effect("unreachable once: 30 failed polls, a 30 s wait, then the SAME pod answers and the job completes", () =>
+    Effect.gen(function*() {
+      const id = yield* insertPendingJob()
+      yield* runJob(id)
+      assert.strictEqual((yield* jobRow(id)).status, "COMPLETED")
+      assert.deepStrictEqual(yield* reasons(id), ["completed"], "no second pod")
+      assert.deepStrictEqual((yield* checkPodInvariants).problems, [])
+    }).pipe(Effect.provide(lifecycleLayer({ faults: ["unreachable"] }))), 60_000)
+
+  it.effect("unreachable for good: two same-pod retries, then the job fails with pod_unreachable", () =>
+    Effect.gen(function*() {
+      const id = yield* insertPendingJob()
+      yield* runJob(id)
+      const row = yield* jobRow(id)
+      assert.strictEqual(row.status, "FAILED")
+      assert.match(row.error_message ?? "", /^pod_unreachable: 30 consecutive \/status poll failures/)
+      assert.deepStrictEqual(yield* reasons(id), ["job_failed"])
+      assert.deepStrictEqual((yield* checkPodInvariants).problems, [])
+    }).pipe(Effect.provide(lifecycleLayer({ faults: ["unreachable"], timings: { unreachableFor: 100_000 } }))), 60_000)
+
+  it.effect("circuit breaker: failing LLM calls swap the pod once, the fresh pod completes", () =>
+    Effect.gen(function*() {
+      const id = yield* insertPendingJob()
+      yield* runJob(id)
+      assert.strictEqual((yield* jobRow(id)).status, "COMPLETED")
+      assert.deepStrictEqual(yield* reasons(id), ["llm_circuit_broken", "completed"])
+      assert.strictEqual(yield* maxConcurrentPods, 1)
+      assert.deepStrictEqual((yield* checkPodInvariants).problems, [])
+      assert.deepStrictEqual(yield* statusHistory(id), ["PENDING", "PROVISIONING", "RUNNING", "REPORTING", "COMPLETED"])
+    }).pipe(Effect.provide(lifecycleLayer({ faults: ["circuit-breaker"] }))), 60_000)
+
+  it.effect("a second degraded pod fails the job (the swap budget is one)", () =>
+    Effect.gen(function*() {
+      const id = yield* insertPendingJob()
+      yield* runJob(id)
+      const row = yield* jobRow(id)
+      assert.strictEqual(row.status, "FAILED")
+      assert.match(row.error_message ?? "", /^llm_circuit_broken: /)
+      assert.deepStrictEqual(yield* reasons(id), ["llm_circuit_broken", "job_failed"])
+      assert.deepStrictEqual((yield* checkPodInvariants).problems, [])
+    }).pipe(Effect.provide(lifecycleLayer({ faults: ["circuit-breaker"], faultyPods: 2 }))), 60_000)
+
+  it.effect("slow pod: rounds below the tier's minimum rate swap the pod once", () =>
+    Effect.gen(function*() {
+      const id = yield* insertPendingJob()
+      yield* runJob(id)
+      assert.strictEqual((yield* jobRow(id)).status, "COMPLETED")
+      assert.deepStrictEqual(yield* reasons(id), ["slow_pod", "completed"])
+      assert.deepStrictEqual((yield* checkPodInvariants).problems, [])
+    }).pipe(Effect.provide(lifecycleLayer({ faults: ["slow-pod"] }))), 60_000)
+
+  it.effect("stuck: no new round for 300 s fails a small job", () =>
+    Effect.gen(function*() {
+      const id = yield* insertPendingJob()
+      yield* runJob(id)
+      const row = yield* jobRow(id)
+      assert.strictEqual(row.status, "FAILED")
+      assert.match(row.error_message ?? "", /^Sim stuck: no round progress for \d+s at round 3 \(tier=small, threshold=300s\)/)
+      assert.deepStrictEqual((yield* checkPodInvariants).problems, [])
+    }).pipe(Effect.provide(lifecycleLayer({ faults: ["stuck"] }))), 60_000)
+
+  it.effect("tier timeout: a small run that needs more than 2700 s fails", () =>
+    Effect.gen(function*() {
+      const id = yield* insertPendingJob()
+      yield* runJob(id)
+      const row = yield* jobRow(id)
+      assert.strictEqual(row.status, "FAILED")
+      assert.strictEqual(row.error_message, "Pipeline did not complete within 2700s")
+      assert.deepStrictEqual((yield* checkPodInvariants).problems, [])
+    }).pipe(Effect.provide(lifecycleLayer({ timings: { round: 195 } }))), 60_000)
+
+  it.effect("a worker failure fails the job with the worker's first error line", () =>
+    Effect.gen(function*() {
+      const id = yield* insertPendingJob()
+      yield* runJob(id)
+      const row = yield* jobRow(id)
+      assert.strictEqual(row.status, "FAILED")
+      assert.strictEqual(row.error_message, "Worker pipeline failed: RuntimeError: simulated worker failure in round 2")
+      assert.deepStrictEqual((yield* checkPodInvariants).problems, [])
+    }).pipe(Effect.provide(lifecycleLayer({ faults: ["worker-fail"] }))), 60_000)
+
+  it.effect("missing artifacts: the worker says done but the store has nothing, so the job fails", () =>
+    Effect.gen(function*() {
+      const id = yield* insertPendingJob()
+      yield* runJob(id)
+      const row = yield* jobRow(id)
+      assert.strictEqual(row.status, "FAILED")
+      assert.match(row.error_message ?? "", /^sim_data_upload_failed: 10 of 10 artifacts missing/)
+      assert.isFalse(row.sim_data_available)
+      assert.deepStrictEqual((yield* checkPodInvariants).problems, [])
+      assert.isAbove((yield* (yield* FakePods).ledger).length, 0)
+    }).pipe(Effect.provide(lifecycleLayer({ faults: ["no-artifacts"] }))), 60_000)
+})

@@ -1,0 +1,177 @@
+/**
+ * Scenario tests of the job lifecycle: the real workflows and activities on the in-memory workflow engine, a real
+ * Postgres database, the fake GPU provider with scripted faults, an in-memory object store and the offline LLM
+ * steps. Time is the TestClock: `settle` advances it while letting the database answer.
+ */
+import { Effect, Layer, Option } from "effect"
+import { SqlClient } from "effect/sql"
+import { TestClock } from "effect/testing"
+import { WorkflowEngine } from "effect/workflow"
+import { EnricherOffline } from "../../layers/llm/offline-enricher.ts"
+import { MarketDeriverOffline } from "../../layers/llm/offline-market-deriver.ts"
+import { ReportWriterOffline } from "../../layers/llm/offline-report-writer.ts"
+import { FakePods, fakePodsLayer, type FakePodsOptions } from "../../layers/pods/fake/index.ts"
+import { WorkflowLifecycle } from "../../layers/lifecycle/workflow-lifecycle.ts"
+import type { ObjectStore } from "../../services/object-store.ts"
+import type { FakeFault } from "../../layers/pods/fake/faults.ts"
+import type { Enricher, MarketDeriver, ReportWriter } from "../../services/llm.ts"
+import type { JobId } from "../../src/domain/ids.ts"
+import { isTerminal, type JobStatus } from "../../src/domain/status.ts"
+import { ReportWorkflowLive } from "../../src/lifecycle/report-workflow.ts"
+import { SimulationWorkflowLive } from "../../src/lifecycle/simulation-workflow.ts"
+import { SimulationWorkflow } from "../../src/lifecycle/workflows.ts"
+import { MemoryObjectStore } from "./memory-object-store.ts"
+
+export interface ScenarioOptions {
+  readonly faults?: ReadonlyArray<FakeFault>
+  readonly timings?: FakePodsOptions["timings"]
+  readonly faultyPods?: number
+  readonly enricher?: Layer.Layer<Enricher>
+  readonly marketDeriver?: Layer.Layer<MarketDeriver>
+  readonly reportWriter?: Layer.Layer<ReportWriter, never, ObjectStore>
+}
+
+export const lifecycleLayer = (options: ScenarioOptions = {}) =>
+  Layer.mergeAll(SimulationWorkflowLive, ReportWorkflowLive, WorkflowLifecycle).pipe(
+    Layer.provideMerge(fakePodsLayer({
+      faults: new Set(options.faults ?? []),
+      scale: 1,
+      timings: options.timings,
+      faultyPods: options.faultyPods
+    })),
+    Layer.provideMerge(Layer.mergeAll(
+      options.enricher ?? EnricherOffline,
+      options.marketDeriver ?? MarketDeriverOffline,
+      options.reportWriter ?? ReportWriterOffline
+    )),
+    Layer.provideMerge(MemoryObjectStore),
+    Layer.provideMerge(WorkflowEngine.layerMemory)
+  )
+
+export interface NewScenarioJob {
+  readonly tier?: "small" | "medium" | "large"
+  readonly goal?: string
+  readonly enrichWeb?: boolean
+}
+
+/** A PENDING job as the API would have admitted it (routing snapshot from `model_routing`). */
+export const insertPendingJob = (job: NewScenarioJob = {}) =>
+  Effect.gen(function*() {
+    const sql = yield* SqlClient.SqlClient
+    const users = yield* sql<{ id: number }>`INSERT INTO users (name) VALUES (${`scenario-${Math.random()}`}) RETURNING id`
+    const tier = job.tier ?? "small"
+    const rows = yield* sql<{ id: JobId }>`INSERT INTO simulation_jobs
+      (user_id, seed_text, goal, tier, enrich_web, forecast_days, status, routing, last_event_seq)
+      SELECT ${users[0]!.id}, 'The council votes on the tram line on Tuesday.', ${job.goal ?? "Will the tram line be approved?"},
+        ${tier}, ${job.enrichWeb ?? false}, 30, 'PENDING',
+        jsonb_build_object('sim_tier', sim_tier, 'model_id', model_id, 'gpu_type', gpu_type, 'max_rounds', max_rounds,
+          'target_agents', target_agents, 'vllm_args', vllm_args), 1
+      FROM model_routing WHERE sim_tier = ${tier} RETURNING id`
+    const id = rows[0]!.id
+    yield* sql`INSERT INTO job_events (job_id, seq, kind, data) VALUES (${id}, 1, 'status', '{"to":"PENDING"}'::jsonb)`
+    return id
+  }).pipe(Effect.orDie)
+
+export const jobRow = (id: JobId) =>
+  Effect.gen(function*() {
+    const sql = yield* SqlClient.SqlClient
+    const rows = yield* sql<{
+      status: JobStatus
+      error_message: string | null
+      pipeline_stage: number | null
+      sim_data_available: boolean
+      result_report: string | null
+      key_insight: string | null
+      provision_seconds: number | null
+      pipeline_seconds: number | null
+      gpu_cost_usd: number | null
+      markets_config: unknown
+    }>`SELECT status, error_message, pipeline_stage, sim_data_available, result_report, key_insight, provision_seconds,
+        pipeline_seconds, gpu_cost_usd, markets_config FROM simulation_jobs WHERE id = ${id}`
+    return rows[0]!
+  }).pipe(Effect.orDie)
+
+/** The statuses the job went through, in order, from its events. */
+export const statusHistory = (id: JobId) =>
+  Effect.gen(function*() {
+    const sql = yield* SqlClient.SqlClient
+    const rows = yield* sql<{ to: JobStatus }>`SELECT data->>'to' AS to FROM job_events
+      WHERE job_id = ${id} AND kind = 'status' ORDER BY seq`
+    return rows.map((row) => row.to)
+  }).pipe(Effect.orDie)
+
+export const podRows = (id: JobId) =>
+  Effect.gen(function*() {
+    const sql = yield* SqlClient.SqlClient
+    return yield* sql<{ pod_id: string | null; name: string; gpu_type: string | null; terminated: boolean; termination_reason: string | null }>`
+      SELECT pod_id, name, gpu_type, terminated_at IS NOT NULL AS terminated, termination_reason FROM pods
+      WHERE job_id = ${id} ORDER BY id`
+  }).pipe(Effect.orDie)
+
+/** Lets real I/O (the database) make progress between clock steps; it waits for no schedule. */
+const letIoRun = Effect.promise(() => new Promise<void>((resolve) => setTimeout(resolve, 2)))
+
+/**
+ * Advances the TestClock in steps until `done` holds (or `limit` of simulated time passes), giving the database a
+ * moment after each step. Returns the simulated time it took.
+ */
+export const advanceUntil = <R>(done: Effect.Effect<boolean, never, R>, options: { readonly step?: string; readonly limitSeconds?: number } = {}) =>
+  Effect.gen(function*() {
+    const stepSeconds = Number((options.step ?? "5 seconds").split(" ")[0])
+    const limit = options.limitSeconds ?? 4 * 3600
+    for (let elapsed = 0; elapsed <= limit; elapsed += stepSeconds) {
+      for (let i = 0; i < 3; i++) yield* letIoRun
+      if (yield* done) return elapsed
+      yield* TestClock.adjust(`${stepSeconds} seconds`)
+    }
+    return yield* Effect.die(`scenario did not settle within ${limit}s of simulated time`)
+  })
+
+/** Starts the job's workflow and runs the clock until both workflows are over and the job is terminal. */
+export const runJob = (id: JobId, options: { readonly limitSeconds?: number } = {}) =>
+  Effect.gen(function*() {
+    yield* SimulationWorkflow.execute({ job_id: id }, { discard: true })
+    const executionId = yield* SimulationWorkflow.executionId({ job_id: id })
+    return yield* advanceUntil(
+      Effect.gen(function*() {
+        const row = yield* jobRow(id)
+        const poll = yield* SimulationWorkflow.poll(executionId)
+        return isTerminal(row.status) && Option.isSome(poll) && poll.value._tag === "Complete"
+      }),
+      options
+    )
+  })
+
+/** Every pod the fake created was terminated exactly once, and none is left running. */
+export const assertNoLeakedPods = Effect.gen(function*() {
+  const fake = yield* FakePods
+  const ledger = yield* fake.ledger
+  const created = ledger.filter((entry) => entry.op === "create").map((entry) => entry.pod_id)
+  const terminated = ledger.filter((entry) => entry.op === "terminate").map((entry) => entry.pod_id)
+  const live = (yield* fake.pods).filter((pod) => pod.terminated_at === null)
+  return { created, terminated, live }
+})
+
+/** Asserts the pod invariants every scenario must keep: each created pod terminated exactly once, none left. */
+export const checkPodInvariants = Effect.gen(function*() {
+  const { created, terminated, live } = yield* assertNoLeakedPods
+  const counts = new Map<string | null, number>()
+  for (const id of terminated) counts.set(id, (counts.get(id) ?? 0) + 1)
+  const problems = [
+    ...created.filter((id) => counts.get(id) !== 1).map((id) => `pod ${id} terminated ${counts.get(id) ?? 0} times`),
+    ...live.map((pod) => `pod ${pod.id} still running`)
+  ]
+  return { created, problems }
+})
+
+/** Never two live pods at once: replays the ledger. */
+export const maxConcurrentPods = Effect.gen(function*() {
+  const fake = yield* FakePods
+  let live = 0
+  let max = 0
+  for (const entry of yield* fake.ledger) {
+    if (entry.op === "create") max = Math.max(max, ++live)
+    if (entry.op === "terminate") live--
+  }
+  return max
+})
