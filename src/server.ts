@@ -1,12 +1,13 @@
 /**
  * What `fishcloud serve` runs: the database (embedded when DATABASE_URL is unset, migrated), the accounts with the
- * first-start token, the job store, the lifecycle, and the HTTP API.
+ * first-start token, the job store, the lifecycle, the object store (on disk), and the HTTP API.
  */
 import { Effect, Layer, Option } from "effect"
 import { AccountsLive } from "../layers/db/accounts.ts"
 import { DatabaseLive } from "../layers/db/database.ts"
 import { JobStoreLive } from "../layers/db/job-store.ts"
 import { JobLifecycleUnscheduled } from "../layers/lifecycle/unscheduled.ts"
+import { DiskObjectStoreLive } from "../layers/storage/disk.ts"
 import type { PgClient } from "@effect/sql-pg"
 import type { SqlClient } from "effect/sql"
 import { Accounts } from "../services/accounts.ts"
@@ -31,6 +32,7 @@ export const makeService = <EDb, RDb, Extra, ELc, RLc>(
 ) =>
   Layer.mergeAll(HttpServerLive, FirstStartToken).pipe(
     Layer.provideMerge(Layer.mergeAll(JobStoreLive, AccountsLive, lifecycle)),
+    Layer.provideMerge(DiskObjectStoreLive),
     Layer.provideMerge(database)
   )
 

@@ -1,6 +1,6 @@
 /**
- * The HTTP server: the HttpApi routes, `/openapi.json`, `/docs`, a request body limit, and problem+json bodies for
- * the errors the router itself answers (unknown route, unreadable or oversized body).
+ * The HTTP server: the HttpApi routes, `/openapi.json`, `/docs`, the disk store's `/storage/*`, request body limits,
+ * and problem+json bodies for the errors the router itself answers (unknown route, unreadable or oversized body).
  */
 import { createServer } from "node:http"
 import { NodeHttpServer } from "@effect/platform-node"
@@ -12,25 +12,10 @@ import { Api } from "../definition.ts"
 import { AuthorizationLive } from "./authorization.ts"
 import { DraftsHandlers } from "./drafts.ts"
 import { JobsHandlers } from "./jobs.ts"
+import { problem, problemContentType, statusTitles } from "./problem.ts"
 import { RoutingHandlers } from "./routing.ts"
+import { isUpload, StorageRoutes } from "./storage.ts"
 import { SystemHandlers } from "./system.ts"
-
-const problemContentType = "application/problem+json"
-
-const statusTitles: Record<number, string> = {
-  400: "Bad Request",
-  404: "Not Found",
-  405: "Method Not Allowed",
-  413: "Content Too Large",
-  415: "Unsupported Media Type",
-  500: "Internal Server Error"
-}
-
-const problem = (status: number, detail: string) =>
-  HttpServerResponse.jsonUnsafe(
-    { type: "about:blank", title: statusTitles[status] ?? "Error", status, detail },
-    { status, contentType: problemContentType }
-  )
 
 const detailFor = (status: number, maxBodyBytes: number) => {
   switch (status) {
@@ -68,13 +53,14 @@ const plainDetail = (response: HttpServerResponse.HttpServerResponse, maxBodyByt
 /**
  * Caps request bodies (a declared Content-Length over the cap is refused before reading; a chunked body is cut
  * while reading) and turns every error response that is not already a problem (router errors, 415, ...) into a
- * problem+json body, so clients always get a machine-readable reason.
+ * problem+json body, so clients always get a machine-readable reason. Uploads to `/storage/` have their own cap.
  */
 const RequestGuards = Layer.unwrap(Effect.gen(function*() {
-  const { maxBodyBytes } = yield* Settings
+  const settings = yield* Settings
   return HttpRouter.middleware<{ handles: HttpServerError.HttpServerError }>()((httpEffect) =>
     Effect.gen(function*() {
       const request = yield* HttpServerRequest.HttpServerRequest
+      const maxBodyBytes = isUpload(request) ? settings.maxUploadBytes : settings.maxBodyBytes
       const declared = Number(request.headers["content-length"] ?? "0")
       if (declared > maxBodyBytes) return problem(413, detailFor(413, maxBodyBytes))
       const response = yield* httpEffect.pipe(
@@ -100,7 +86,7 @@ export const ApiRoutes = HttpApiBuilder.layer(Api, { openapiPath: "/openapi.json
   Layer.provide([AuthorizationLive, HttpApiMiddleware.layerProblemDetails({ includeDetails: true })])
 )
 
-export const AllRoutes = Layer.mergeAll(ApiRoutes, HttpApiSwagger.layer(Api, { path: "/docs" }), RequestGuards)
+export const AllRoutes = Layer.mergeAll(ApiRoutes, HttpApiSwagger.layer(Api, { path: "/docs" }), StorageRoutes, RequestGuards)
 
 /** Serves every route on HOST:PORT (PORT 0 picks a free port; `HttpServer.address` tells which). */
 export const HttpServerLive = Layer.unwrap(Effect.gen(function*() {
