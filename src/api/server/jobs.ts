@@ -4,10 +4,13 @@ import { Effect, Option, Schema } from "effect"
 import { HttpApiBuilder } from "effect/http-api"
 import { JobLifecycle } from "../../../services/job-lifecycle.ts"
 import { JobStore, type NewJob } from "../../../services/job-store.ts"
+import { ObjectStore } from "../../../services/object-store.ts"
+import { simDataFiles, simDataKey, simDataPrefix } from "../../domain/artifacts.ts"
 import type { JobId } from "../../domain/ids.ts"
 import { Job, type JobCreate } from "../../domain/job.ts"
 import { isLive, retryableStatuses } from "../../domain/status.ts"
 import { transition } from "../../domain/transitions.ts"
+import { policies } from "../../lifecycle/policies.ts"
 import { Api } from "../definition.ts"
 import {
   IdempotencyKeyInFlight,
@@ -34,6 +37,7 @@ export const JobsHandlers = HttpApiBuilder.group(
   Effect.fn(function*(handlers) {
     const store = yield* JobStore
     const lifecycle = yield* JobLifecycle
+    const objects = yield* ObjectStore
 
     const ownedJob = (user: User, id: JobId) =>
       store.get(user.id, id).pipe(
@@ -123,12 +127,17 @@ export const JobsHandlers = HttpApiBuilder.group(
       }))
       .handle("simData", Effect.fn("Jobs.simData")(function*({ params }) {
         const job = yield* ownedJob(yield* CurrentUser, params.id)
-        // The artifacts and their download URLs come with the object store; until a job has them this is a 404.
-        return yield* new NotAvailable({
-          detail: job.sim_data_available
-            ? `Simulation data of job ${job.id} is recorded but no object store is configured`
-            : `Simulation data of job ${job.id} is not available`
-        })
+        // The store is the truth: whatever of the ten files is there is served, whatever the job row says.
+        const present = new Set((yield* objects.list(simDataPrefix(job.id)).pipe(Effect.orDie)).map((object) => object.key))
+        const available = simDataFiles.filter((file) => present.has(simDataKey(job.id, file)))
+        if (available.length === 0) {
+          return yield* new NotAvailable({ detail: `Simulation data of job ${job.id} is not available` })
+        }
+        const files: Record<string, string> = {}
+        for (const file of available) {
+          files[file] = yield* objects.presignGet(simDataKey(job.id, file), policies.downloadUrlTtl).pipe(Effect.orDie)
+        }
+        return { job_id: job.id, files }
       }))
       .handle("report", Effect.fn("Jobs.report")(function*({ params }) {
         const user = yield* CurrentUser
