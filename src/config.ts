@@ -44,7 +44,18 @@ export const ServiceConfig = Config.all({
   /** STORAGE_SIGNING_KEY; unset = a random key kept in `$FISHCLOUD_HOME/storage-signing-key`. */
   storageSigningKey,
   /** Largest object uploaded through a presigned URL of the disk store. */
-  maxUploadBytes: boundedInt("MAX_UPLOAD_BYTES", 1024, 64 * 1024 * 1024 * 1024, 256 * 1024 * 1024)
+  maxUploadBytes: boundedInt("MAX_UPLOAD_BYTES", 1024, 64 * 1024 * 1024 * 1024, 256 * 1024 * 1024),
+  /** Where pods come from. `fake` is rehearsal mode: simulated pods with scripted faults (FAKE_POD_FAULTS). */
+  podProvider: Config.Literals(["fake"], "POD_PROVIDER").pipe(Config.withDefault("fake" as const)),
+  /** Comma list of rehearsal faults for the fake provider (layers/pods/fake/faults.ts lists them). */
+  fakePodFaults: Config.String("FAKE_POD_FAULTS").pipe(Config.withDefault("")),
+  /** Multiplies every lifecycle duration (src/lifecycle/policies.ts): 0.001 rehearses an hour in seconds. */
+  timeScale: Config.schema(Schema.Finite.check(Schema.isBetween({ minimum: 0.000001, maximum: 1000 })), "FISHCLOUD_TIME_SCALE").pipe(
+    Config.withDefault(1)
+  ),
+  /** The address other runners reach this runner on; RUNNER_PORT 0 picks a free port at start. */
+  runnerHost: Config.String("RUNNER_HOST").pipe(Config.withDefault("127.0.0.1")),
+  runnerPort: boundedInt("RUNNER_PORT", 0, 65_535, 0)
 })
 export type ServiceConfig = Config.Success<typeof ServiceConfig>
 

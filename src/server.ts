@@ -1,12 +1,14 @@
 /**
- * What `fishcloud serve` runs: the database (embedded when DATABASE_URL is unset, migrated), the accounts with the
- * first-start token, the job store, the lifecycle, the object store (on disk), and the HTTP API.
+ * What `fishcloud serve --role ROLE` runs: the database (embedded when DATABASE_URL is unset, migrated), the
+ * object store (on disk), and by role: `all` (default) the HTTP API and the workflow runner in one process, `api`
+ * the HTTP API starting and cancelling executions, `runner` only the workflow runner.
  */
 import { Effect, Layer, Option } from "effect"
 import { AccountsLive } from "../layers/db/accounts.ts"
 import { DatabaseLive } from "../layers/db/database.ts"
 import { JobStoreLive } from "../layers/db/job-store.ts"
-import { JobLifecycleUnscheduled } from "../layers/lifecycle/unscheduled.ts"
+import type { Role } from "../layers/lifecycle/engine.ts"
+import { lifecycleFor } from "../layers/lifecycle/runtime.ts"
 import { DiskObjectStoreLive } from "../layers/storage/disk.ts"
 import type { PgClient } from "@effect/sql-pg"
 import type { SqlClient } from "effect/sql"
@@ -36,6 +38,22 @@ export const makeService = <EDb, RDb, Extra, ELc, RLc>(
     Layer.provideMerge(database)
   )
 
-export const ServiceLive = makeService(DatabaseLive, JobLifecycleUnscheduled)
+/** A runner: the workflows and the engine, on the database and the object store; no HTTP. */
+const RunnerLive = lifecycleFor("runner").pipe(
+  Layer.provideMerge(DiskObjectStoreLive),
+  Layer.provideMerge(DatabaseLive)
+)
 
-export const serve = Layer.launch(ServiceLive.pipe(Layer.provide(Settings.layer)))
+/** Says at start-up that pods are simulated, since no real provider is wired yet. */
+const RehearsalNotice = Layer.effectDiscard(Effect.gen(function*() {
+  const { podProvider, timeScale } = yield* Settings
+  yield* Effect.logWarning(
+    `POD_PROVIDER=${podProvider}: rehearsal mode, pods are simulated (the local and RunPod providers are not in this build)` +
+      (timeScale === 1 ? "" : `; FISHCLOUD_TIME_SCALE=${timeScale}`)
+  )
+}))
+
+export const serviceFor = (role: Role) =>
+  Layer.mergeAll(role === "runner" ? RunnerLive : makeService(DatabaseLive, lifecycleFor(role)), RehearsalNotice)
+
+export const serve = (role: Role = "all") => Layer.launch(serviceFor(role).pipe(Layer.provide(Settings.layer)))

@@ -10,10 +10,10 @@
 import * as ChildProcess from "node:child_process"
 import * as Crypto from "node:crypto"
 import * as Fs from "node:fs/promises"
-import * as Net from "node:net"
 import * as Os from "node:os"
 import * as NodePath from "node:path"
 import { Data, Duration, Effect, Redacted, Schedule, Schema } from "effect"
+import { freeLoopbackPort } from "../net/free-port.ts"
 
 export class EmbeddedPostgresError extends Data.TaggedError("EmbeddedPostgresError")<{
   readonly message: string
@@ -60,16 +60,6 @@ const readPostmaster = (dataDir: string) =>
         : undefined
     })
   )
-
-const freeLoopbackPort = Effect.callback<number, EmbeddedPostgresError>((resume) => {
-  const server = Net.createServer()
-  server.once("error", (cause) => resume(Effect.fail(fail("no free loopback port")(cause))))
-  server.listen(0, "127.0.0.1", () => {
-    const address = server.address()
-    const port = typeof address === "object" && address !== null ? address.port : 0
-    server.close(() => resume(Effect.succeed(port)))
-  })
-})
 
 const run = (command: string, args: ReadonlyArray<string>, options: ChildProcess.SpawnOptions) =>
   Effect.callback<void, EmbeddedPostgresError>((resume) => {
@@ -245,7 +235,7 @@ export const embeddedPostgres = (home: string) =>
         yield* initialise(binaries.initdb, dataDir, password, owner)
       }
 
-      const port = yield* freeLoopbackPort
+      const port = yield* freeLoopbackPort.pipe(Effect.mapError(fail("no free loopback port")))
       const logFile = NodePath.join(home, "pg.log")
       const logFd = yield* Effect.tryPromise({ try: () => Fs.open(logFile, "a"), catch: fail(`cannot open ${logFile}`) })
       const child = yield* Effect.try({

@@ -1,0 +1,51 @@
+/**
+ * The lifecycle as the service runs it: the workflow engine for the process role, the two workflows with the pod
+ * provider, the LLM steps and the time scale, and `JobLifecycle` for the API. One place wires it; `src/server.ts`
+ * picks what a role needs.
+ */
+import * as NodePath from "node:path"
+import { Effect, Layer } from "effect"
+import { Settings } from "../../src/config.ts"
+import { TimeScale } from "../../src/lifecycle/policies.ts"
+import { ReportWorkflowLive } from "../../src/lifecycle/report-workflow.ts"
+import { SimulationWorkflowLive } from "../../src/lifecycle/simulation-workflow.ts"
+import { EnricherOffline } from "../llm/offline-enricher.ts"
+import { MarketDeriverOffline } from "../llm/offline-market-deriver.ts"
+import { ReportWriterOffline } from "../llm/offline-report-writer.ts"
+import { freeLoopbackPort } from "../net/free-port.ts"
+import { parseFaults } from "../pods/fake/faults.ts"
+import { fakePodsLayer } from "../pods/fake/index.ts"
+import { type Role, workflowEngine } from "./engine.ts"
+import { WorkflowLifecycle } from "./workflow-lifecycle.ts"
+
+/** The pod provider and worker client chosen by POD_PROVIDER. */
+const PodsLive = Layer.unwrap(Effect.gen(function*() {
+  const settings = yield* Settings
+  const faults = yield* parseFaults(settings.fakePodFaults).pipe(
+    Effect.mapError((error) => new Error(`FAKE_POD_FAULTS: ${error.message}`))
+  )
+  return fakePodsLayer({ faults, scale: settings.timeScale, stateFile: NodePath.join(settings.home, "fake-pods.json") })
+}))
+
+/** No keys: the offline enricher, market deriver and report writer. */
+const LlmLive = Layer.mergeAll(EnricherOffline, MarketDeriverOffline, ReportWriterOffline)
+
+const TimeScaleLive = Layer.effect(TimeScale, Effect.map(Settings, (settings) => settings.timeScale))
+
+const EngineLive = (role: Role) =>
+  Layer.unwrap(Effect.gen(function*() {
+    const settings = yield* Settings
+    const runnerPort = settings.runnerPort === 0 ? yield* freeLoopbackPort : settings.runnerPort
+    return workflowEngine({ role, runnerHost: settings.runnerHost, runnerPort })
+  }))
+
+/** The workflows this process runs (roles `all` and `runner`). */
+const WorkflowsLive = Layer.mergeAll(SimulationWorkflowLive, ReportWorkflowLive).pipe(
+  Layer.provide(Layer.mergeAll(PodsLive, LlmLive, TimeScaleLive))
+)
+
+/** `JobLifecycle` (and, for roles that run workflows, the workflows) on the engine for `role`. */
+export const lifecycleFor = (role: Role) =>
+  (role === "api" ? WorkflowLifecycle : Layer.mergeAll(WorkflowLifecycle, WorkflowsLive)).pipe(
+    Layer.provideMerge(EngineLive(role))
+  )
