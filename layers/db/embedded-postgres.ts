@@ -211,9 +211,9 @@ const stop = (pid: number) =>
 export const embeddedPostgres = (home: string) =>
   Effect.acquireRelease(
     Effect.gen(function*() {
+      yield* Effect.tryPromise({ try: () => Fs.mkdir(home, { recursive: true }), catch: fail(`cannot create ${home}`) })
       const owner = yield* postgresUser
       const dataDir = yield* dataDirFor(home, owner)
-      yield* Effect.tryPromise({ try: () => Fs.mkdir(home, { recursive: true }), catch: fail(`cannot create ${home}`) })
       const password = yield* readOrCreatePassword(NodePath.join(home, "pg-password"))
 
       const ownerFile = NodePath.join(home, "pg-owner.pid")
