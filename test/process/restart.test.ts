@@ -48,16 +48,40 @@ const waitFor = <A>(check: Effect.Effect<A | undefined>, what: string, seconds =
 const podsOf = (url: string, jobId: number) =>
   Effect.gen(function*() {
     const sql = yield* PgClient.PgClient
-    return yield* sql<{ pod_id: string; terminated: boolean; termination_reason: string | null }>`
-      SELECT pod_id, terminated_at IS NOT NULL AS terminated, termination_reason FROM pods WHERE job_id = ${jobId} ORDER BY id`
+    return yield* sql<{ pod_id: string; ready: boolean; terminated: boolean; termination_reason: string | null }>`
+      SELECT pod_id, ready_at IS NOT NULL AS ready, terminated_at IS NOT NULL AS terminated, termination_reason
+      FROM pods WHERE job_id = ${jobId} AND pod_id IS NOT NULL ORDER BY id`
   }).pipe(Effect.provide(pgClient(Redacted.make(url))), Effect.scoped, Effect.orDie)
 
-const crashAndResume = (signal: "SIGKILL" | "SIGTERM") =>
+/** When to crash: a condition on the job as the API shows it and on its pods. */
+interface CrashPoint {
+  readonly phase: string
+  readonly scale: string
+  readonly reached: (job: Record<string, unknown>, pods: ReadonlyArray<{ readonly ready: boolean }>) => boolean
+}
+
+const simulating: CrashPoint = {
+  phase: "the simulation to run",
+  scale: "0.02",
+  reached: (job) => job["status"] === "RUNNING" && job["pipeline_stage"] === 3
+}
+const provisioning: CrashPoint = {
+  phase: "a pod to be requested but not yet running",
+  scale: "0.05",
+  reached: (job, pods) => job["status"] === "PROVISIONING" && pods.length === 1 && !pods[0]!.ready
+}
+const waitingForHealth: CrashPoint = {
+  phase: "the pod to run while its worker is not yet healthy",
+  scale: "0.05",
+  reached: (job, pods) => job["status"] === "PROVISIONING" && pods.length === 1 && pods[0]!.ready
+}
+
+const crashAndResume = (signal: "SIGKILL" | "SIGTERM", crashPoint: CrashPoint = simulating) =>
   Effect.gen(function*() {
     const database = yield* scopedTestDatabase
     const home = yield* scopedHome
     const port = String(yield* closedPort)
-    const env = { DATABASE_URL: database.url, FISHCLOUD_HOME: home, PORT: port, FISHCLOUD_TIME_SCALE: "0.02" }
+    const env = { DATABASE_URL: database.url, FISHCLOUD_HOME: home, PORT: port, FISHCLOUD_TIME_SCALE: crashPoint.scale }
 
     const first = yield* startService(env)
     const token = yield* waitFor(
@@ -69,10 +93,13 @@ const crashAndResume = (signal: "SIGKILL" | "SIGTERM") =>
     assert.strictEqual(created.status, 201)
     const jobId = created.json["id"] as number
 
-    // Crash while the pod simulates.
     yield* waitFor(
-      Effect.map(call("GET", `/api/jobs/${jobId}`), (reply) => reply.json["status"] === "RUNNING" && reply.json["pipeline_stage"] === 3 ? true : undefined),
-      "the simulation to run"
+      Effect.gen(function*() {
+        const job = (yield* call("GET", `/api/jobs/${jobId}`)).json
+        const pods = (yield* podsOf(database.url, jobId)).map((pod) => ({ ready: pod.ready }))
+        return crashPoint.reached(job, pods) ? true : undefined
+      }),
+      crashPoint.phase
     )
     yield* first.kill(signal)
     const [stoppedIn] = yield* Effect.timed(first.result)
@@ -102,4 +129,8 @@ const crashAndResume = (signal: "SIGKILL" | "SIGTERM") =>
 layer(Layer.empty, { excludeTestServices: true })("the service restarted mid-job", (it) => {
   it.effect("kill -9 while the pod simulates: the restarted service completes the job on the same pod", () => crashAndResume("SIGKILL"), 150_000)
   it.effect("SIGTERM while the pod simulates: not a cancel; the next start completes the job on the same pod", () => crashAndResume("SIGTERM"), 150_000)
+  it.effect("kill -9 while the pod is starting: the restart finds the pod by its name instead of creating another", () =>
+    crashAndResume("SIGKILL", provisioning), 150_000)
+  it.effect("kill -9 while waiting for the worker's health: the restart re-binds to the pod", () =>
+    crashAndResume("SIGKILL", waitingForHealth), 150_000)
 })
