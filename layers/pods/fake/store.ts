@@ -3,9 +3,8 @@
  * in `$FISHCLOUD_HOME/fake-pods.json` for rehearsals, so a restarted runner finds the pods it created (like a
  * real provider would) and a rehearsal can be audited afterwards.
  */
-import * as Fs from "node:fs/promises"
-import * as NodePath from "node:path"
-import { Effect, Ref, Schema, Semaphore } from "effect"
+import { Effect, Ref, Schema } from "effect"
+import { stateFile } from "../state-file.ts"
 
 export const FakePodRecord = Schema.Struct({
   id: Schema.String,
@@ -52,26 +51,4 @@ export const memoryStore = Effect.gen(function*() {
   return { read: Ref.get(ref), update: (f) => Ref.modify(ref, f) } satisfies FakePodStore
 })
 
-const decodeState = Schema.decodeUnknownEffect(Schema.fromJsonString(FakeState))
-
-export const fileStore = (file: string) =>
-  Effect.gen(function*() {
-    const lock = yield* Semaphore.make(1)
-    const read = Effect.promise(() => Fs.readFile(file, "utf8").catch(() => "")).pipe(
-      Effect.flatMap((text) => text === "" ? Effect.succeed(empty) : decodeState(text)),
-      Effect.orDie
-    )
-    const write = (state: FakeState) =>
-      Effect.promise(async () => {
-        await Fs.mkdir(NodePath.dirname(file), { recursive: true })
-        await Fs.writeFile(`${file}.tmp`, JSON.stringify(state, null, 1))
-        await Fs.rename(`${file}.tmp`, file)
-      })
-    const update = <A>(f: (state: FakeState) => readonly [A, FakeState]) =>
-      lock.withPermits(1)(Effect.gen(function*() {
-        const [result, next] = f(yield* read)
-        yield* write(next)
-        return result
-      }))
-    return { read, update } satisfies FakePodStore
-  })
+export const fileStore = (file: string): Effect.Effect<FakePodStore> => stateFile(file, FakeState, empty)

@@ -1,0 +1,43 @@
+/**
+ * A provider's own record of its pods, kept in a JSON file under $FISHCLOUD_HOME so that a restarted runner (or a
+ * second process) finds the pods this machine started. Read-modify-write under a lock; written atomically.
+ */
+import * as Fs from "node:fs/promises"
+import * as NodePath from "node:path"
+import { Effect, Schema, Semaphore } from "effect"
+
+export interface StateFile<A> {
+  readonly read: Effect.Effect<A>
+  /** Read-modify-write under the lock. */
+  readonly update: <B>(f: (state: A) => readonly [B, A]) => Effect.Effect<B>
+}
+
+export const stateFile = <S extends Schema.Top & { readonly DecodingServices: never; readonly EncodingServices: never }>(
+  file: string,
+  schema: S,
+  empty: S["Type"]
+) =>
+  Effect.gen(function*() {
+    const lock = yield* Semaphore.make(1)
+    const codec = Schema.fromJsonString(schema)
+    const read = Effect.promise(() => Fs.readFile(file, "utf8").catch(() => "")).pipe(
+      Effect.flatMap((text) => (text === "" ? Effect.succeed(empty) : Schema.decodeUnknownEffect(codec)(text))),
+      Effect.orDie
+    )
+    const write = (state: S["Type"]) =>
+      Effect.gen(function*() {
+        const text = yield* Schema.encodeEffect(codec)(state).pipe(Effect.orDie)
+        yield* Effect.promise(async () => {
+          await Fs.mkdir(NodePath.dirname(file), { recursive: true })
+          await Fs.writeFile(`${file}.tmp`, text)
+          await Fs.rename(`${file}.tmp`, file)
+        })
+      })
+    const update = <B>(f: (state: S["Type"]) => readonly [B, S["Type"]]) =>
+      lock.withPermits(1)(Effect.gen(function*() {
+        const [result, next] = f(yield* read)
+        yield* write(next)
+        return result
+      }))
+    return { read, update } satisfies StateFile<S["Type"]>
+  })
