@@ -23,11 +23,73 @@ const publicUrl = Config.schema(
   "PUBLIC_URL"
 ).pipe(Config.map((url) => url.replace(/\/+$/, "")), Config.option)
 
+/** RunPod (`layers/pods/runpod`): the REST API v2 (v1 retired on 2026-11-16) and what a pod runs. */
+const RunPodConfig = Config.all({
+  /** RUNPOD_API_KEY; required when pods come from RunPod. Sent only as `Authorization: Bearer`, never logged. */
+  apiKey: Config.schema(
+    Schema.Redacted(Schema.String.check(Schema.isMinLength(1, { message: "must not be empty" }))),
+    "RUNPOD_API_KEY"
+  ).pipe(Config.option),
+  /** RUNPOD_API_URL: the API base the `/pods` paths hang off; tests point it at a fake server. */
+  apiUrl: Config.schema(
+    Schema.String.check(Schema.isPattern(/^https?:\/\/[^\s/?#]+(\/[^\s?#]*)?$/, {
+      message: "must be an http(s) URL without query or fragment, e.g. https://api.runpod.io/v2"
+    })),
+    "RUNPOD_API_URL"
+  ).pipe(Config.withDefault("https://api.runpod.io/v2"), Config.map((url) => url.replace(/\/+$/, ""))),
+  /** RUNPOD_IMAGE: the pod image (vLLM + pod worker) built from `pod/Dockerfile`. */
+  image: Config.NonEmptyString("RUNPOD_IMAGE").pipe(Config.withDefault("ghcr.io/fishcloud/fishcloud-pod:0.1.0")),
+  /** RUNPOD_CLOUD_TYPE: force one pool (`SECURE`, `COMMUNITY` or `ALL`) for every tier; unset = the tier's pool. */
+  cloudType: Config.Literals(["ALL", "SECURE", "COMMUNITY"], "RUNPOD_CLOUD_TYPE").pipe(Config.option)
+})
+export type RunPodSettings = Config.Success<typeof RunPodConfig>
+
 /** The secret that signs the disk store's URLs; at least 32 characters. */
 const storageSigningKey = Config.schema(
   Schema.Redacted(Schema.String.check(Schema.isMinLength(32, { message: "must be at least 32 characters" }))),
   "STORAGE_SIGNING_KEY"
 ).pipe(Config.option)
+
+/** Which object store holds artifacts and reports: `disk` ($FISHCLOUD_HOME/objects) or `s3` (S3, MinIO, R2...). */
+const objectStore = Config.Literals(["disk", "s3"], "OBJECT_STORE").pipe(Config.withDefault("disk" as const))
+
+/** An S3 endpoint such as `http://127.0.0.1:9000` (MinIO): http(s), no query, no trailing slash. */
+const s3Endpoint = Config.schema(
+  Schema.String.check(Schema.isPattern(/^https?:\/\/[^\s/?#]+(\/[^\s?#]*)?$/, {
+    message: "must be an http(s) URL without query or fragment, e.g. http://127.0.0.1:9000"
+  })),
+  "S3_ENDPOINT"
+).pipe(Config.map((url) => url.replace(/\/+$/, "")), Config.option)
+
+/** Bucket names: S3's characters (legacy us-east-1 names included), never a `/` that would change the path. */
+const s3Bucket = Config.schema(
+  Schema.String.check(Schema.isPattern(/^[A-Za-z0-9._-]{3,255}$/, {
+    message: "must be a bucket name: 3 to 255 of the characters a-z A-Z 0-9 . _ -"
+  })),
+  "S3_BUCKET"
+)
+
+/** The S3 settings; read, and the bucket and credentials required, only when OBJECT_STORE=s3. */
+const S3Config = Config.all({
+  /** S3_ENDPOINT; unset = AWS's own endpoint for the region. */
+  endpoint: s3Endpoint,
+  bucket: s3Bucket,
+  accessKeyId: Config.NonEmptyString("S3_ACCESS_KEY_ID"),
+  secretAccessKey: Config.schema(
+    Schema.Redacted(Schema.String.check(Schema.isMinLength(1, { message: "must not be empty" }))),
+    "S3_SECRET_ACCESS_KEY"
+  ),
+  region: Config.NonEmptyString("S3_REGION").pipe(Config.withDefault("us-east-1")),
+  /** `bucket` in the path rather than the host name: what MinIO and most self-hosted servers need. */
+  forcePathStyle: Config.Boolean("S3_FORCE_PATH_STYLE").pipe(Config.withDefault(true)),
+  /** Create the bucket at start if it does not exist (MinIO development setups). */
+  createBucket: Config.Boolean("S3_CREATE_BUCKET").pipe(Config.withDefault(false))
+})
+export type S3Settings = Config.Success<typeof S3Config>
+
+const s3 = objectStore.pipe(Config.flatMap((kind) =>
+  kind === "s3" ? S3Config.pipe(Config.map(Option.some)) : Config.succeed(Option.none<S3Settings>())
+))
 
 /** Settings of the service (API + runner). */
 export const ServiceConfig = Config.all({
@@ -49,13 +111,19 @@ export const ServiceConfig = Config.all({
   podProvider: Config.Literals(["fake"], "POD_PROVIDER").pipe(Config.withDefault("fake" as const)),
   /** Comma list of rehearsal faults for the fake provider (layers/pods/fake/faults.ts lists them). */
   fakePodFaults: Config.String("FAKE_POD_FAULTS").pipe(Config.withDefault("")),
+  /** The RUNPOD_* settings (read always; the key is checked when the RunPod provider starts). */
+  runpod: RunPodConfig,
   /** Multiplies every lifecycle duration (src/lifecycle/policies.ts): 0.001 rehearses an hour in seconds. */
   timeScale: Config.schema(Schema.Finite.check(Schema.isBetween({ minimum: 0.000001, maximum: 1000 })), "FISHCLOUD_TIME_SCALE").pipe(
     Config.withDefault(1)
   ),
   /** The address other runners reach this runner on; RUNNER_PORT 0 picks a free port at start. */
   runnerHost: Config.String("RUNNER_HOST").pipe(Config.withDefault("127.0.0.1")),
-  runnerPort: boundedInt("RUNNER_PORT", 0, 65_535, 0)
+  runnerPort: boundedInt("RUNNER_PORT", 0, 65_535, 0),
+  /** OBJECT_STORE: `disk` (default) or `s3`. */
+  objectStore,
+  /** The S3_* settings: Some exactly when OBJECT_STORE=s3. */
+  s3
 })
 export type ServiceConfig = Config.Success<typeof ServiceConfig>
 
