@@ -1,0 +1,10 @@
+/**
+ * The pod worker's entry point: `node --import tsx src/pod-worker/main.ts`. Settings come from the environment
+ * (src/pod-worker/config.ts); SIGTERM or Ctrl-C stops the server and any running job.
+ */
+import { NodeRuntime } from "@effect/platform-node"
+import { Layer } from "effect"
+import { PodWorkerSettings } from "./config.ts"
+import { PodWorkerLive } from "./server/http.ts"
+
+Layer.launch(PodWorkerLive.pipe(Layer.provide(PodWorkerSettings.layer))).pipe(NodeRuntime.runMain)
