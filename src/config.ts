@@ -23,7 +23,7 @@ const publicUrl = Config.schema(
   "PUBLIC_URL"
 ).pipe(Config.map((url) => url.replace(/\/+$/, "")), Config.option)
 
-/** RunPod (`layers/pods/runpod`): the REST API v2 (v1 retired on 2026-11-16) and what a pod runs. */
+/** RunPod (`layers/pods/runpod`): the REST API v2 (v1 retired on 15 November 2026) and what a pod runs. */
 const RunPodConfig = Config.all({
   /** RUNPOD_API_KEY; required when pods come from RunPod. Sent only as `Authorization: Bearer`, never logged. */
   apiKey: Config.schema(

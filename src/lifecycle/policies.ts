@@ -40,7 +40,23 @@ export const policies = {
   /** Download URLs handed to users. */
   downloadUrlTtl: s(3600),
   /** Transient report failures are retried after these delays, then the job fails. */
-  reportBackoff: [s(30), s(120), s(300), s(900), s(1800)]
+  reportBackoff: [s(30), s(120), s(300), s(900), s(1800)],
+  /**
+   * RunPod REST calls (layers/pods/runpod): one request may take this long; a 5xx or a dropped connection is
+   * retried on the same candidate with this capped back-off; a 429 waits its Retry-After (this long when the header
+   * is missing or unreadable) at most `rateLimitRetries` times, and a wait longer than `maxRetryAfter` is not
+   * waited out here (the lifecycle retries the create later). Only the back-off is scaled: the request timeout and
+   * Retry-After follow real clocks.
+   */
+  runpod: {
+    /** What a pod gets (reference section 5): one GPU, a 60 GB container disk, no volume. */
+    pod: { gpuCount: 1, containerDiskGb: 60 },
+    requestTimeout: s(30),
+    serverRetry: { base: s(1), cap: s(15), attempts: 4 },
+    rateLimitRetries: 3,
+    defaultRetryAfter: s(10),
+    maxRetryAfter: s(120)
+  }
 } as const
 
 /** `duration` times the current time scale. */
