@@ -108,7 +108,9 @@ export const ServiceConfig = Config.all({
   /** Largest object uploaded through a presigned URL of the disk store. */
   maxUploadBytes: boundedInt("MAX_UPLOAD_BYTES", 1024, 64 * 1024 * 1024 * 1024, 256 * 1024 * 1024),
   /** Where pods come from. `fake` is rehearsal mode: simulated pods with scripted faults (FAKE_POD_FAULTS). */
-  podProvider: Config.Literals(["fake"], "POD_PROVIDER").pipe(Config.withDefault("fake" as const)),
+  podProvider: Config.Literals(["local", "runpod", "fake"], "POD_PROVIDER").pipe(Config.withDefault("fake" as "local" | "runpod" | "fake")),
+  /** OpenAI-compatible endpoint for the agents of local pods; unset = their seeded offline policy. */
+  localPodLlmUrl: Config.option(Config.String("LOCAL_POD_LLM_BASE_URL")),
   /** Comma list of rehearsal faults for the fake provider (layers/pods/fake/faults.ts lists them). */
   fakePodFaults: Config.String("FAKE_POD_FAULTS").pipe(Config.withDefault("")),
   /** The RUNPOD_* settings (read always; the key is checked when the RunPod provider starts). */

@@ -10,6 +10,7 @@ import { JobStoreLive } from "../layers/db/job-store.ts"
 import type { Role } from "../layers/lifecycle/engine.ts"
 import { lifecycleFor } from "../layers/lifecycle/runtime.ts"
 import { DiskObjectStoreLive } from "../layers/storage/disk.ts"
+import { S3ObjectStoreLive } from "../layers/storage/s3.ts"
 import type { PgClient } from "@effect/sql-pg"
 import type { SqlClient } from "effect/sql"
 import { Accounts } from "../services/accounts.ts"
@@ -27,6 +28,13 @@ const FirstStartToken = Layer.effectDiscard(Effect.gen(function*() {
   }
 }))
 
+/**
+ * The object store chosen by OBJECT_STORE. The disk store is always there: it backs the `/storage` routes of its
+ * presigned URLs; with `s3`, the S3 store (merged last) is the one everything else uses.
+ */
+const StorageLive = Layer.unwrap(Effect.map(Settings, (settings) =>
+  settings.objectStore === "s3" ? Layer.mergeAll(DiskObjectStoreLive, S3ObjectStoreLive) : DiskObjectStoreLive))
+
 /** The whole service on the given database and lifecycle layers (tests pass their own). */
 export const makeService = <EDb, RDb, Extra, ELc, RLc>(
   database: Layer.Layer<PgClient.PgClient | SqlClient.SqlClient, EDb, RDb>,
@@ -34,23 +42,25 @@ export const makeService = <EDb, RDb, Extra, ELc, RLc>(
 ) =>
   Layer.mergeAll(HttpServerLive, FirstStartToken).pipe(
     Layer.provideMerge(Layer.mergeAll(JobStoreLive, AccountsLive, lifecycle)),
-    Layer.provideMerge(DiskObjectStoreLive),
+    Layer.provideMerge(StorageLive),
     Layer.provideMerge(database)
   )
 
 /** A runner: the workflows and the engine, on the database and the object store; no HTTP. */
 const RunnerLive = lifecycleFor("runner").pipe(
-  Layer.provideMerge(DiskObjectStoreLive),
+  Layer.provideMerge(StorageLive),
   Layer.provideMerge(DatabaseLive)
 )
 
-/** Says at start-up that pods are simulated, since no real provider is wired yet. */
+/** Says at start-up where pods come from, loudly when they are simulated or time is scaled. */
 const RehearsalNotice = Layer.effectDiscard(Effect.gen(function*() {
-  const { podProvider, timeScale } = yield* Settings
-  yield* Effect.logWarning(
-    `POD_PROVIDER=${podProvider}: rehearsal mode, pods are simulated (the local and RunPod providers are not in this build)` +
-      (timeScale === 1 ? "" : `; FISHCLOUD_TIME_SCALE=${timeScale}`)
-  )
+  const { podProvider, timeScale, objectStore } = yield* Settings
+  const scaled = timeScale === 1 ? "" : `; FISHCLOUD_TIME_SCALE=${timeScale}: every lifecycle duration is scaled`
+  if (podProvider === "fake") {
+    yield* Effect.logWarning(`POD_PROVIDER=fake: rehearsal mode, pods are simulated${scaled}`)
+  } else {
+    yield* Effect.logInfo(`pods from ${podProvider}, objects in ${objectStore}${scaled}`)
+  }
 }))
 
 export const serviceFor = (role: Role) =>

@@ -15,16 +15,35 @@ import { ReportWriterOffline } from "../llm/offline-report-writer.ts"
 import { freeLoopbackPort } from "../net/free-port.ts"
 import { parseFaults } from "../pods/fake/faults.ts"
 import { fakePodsLayer } from "../pods/fake/index.ts"
+import { defaultWorkerEntry, makeLocalProvider } from "../pods/local/provider.ts"
+import { RunPodProviderLive } from "../pods/runpod/index.ts"
+import { PodWorkerClientHttp } from "../pods/worker-client.ts"
+import type { ObjectStore } from "../../services/object-store.ts"
+import { PodProvider, type PodProviderError } from "../../services/pod-provider.ts"
+import type { PodWorkerClient } from "../../services/pod-worker.ts"
 import { type Role, workflowEngine } from "./engine.ts"
 import { WorkflowLifecycle } from "./workflow-lifecycle.ts"
 
 /** The pod provider and worker client chosen by POD_PROVIDER. */
-const PodsLive = Layer.unwrap(Effect.gen(function*() {
+type PodsLayer = Layer.Layer<PodProvider | PodWorkerClient, PodProviderError | Error, Settings | ObjectStore>
+
+const PodsLive = Layer.unwrap(Effect.gen(function*(): Effect.fn.Return<PodsLayer, Error, Settings> {
   const settings = yield* Settings
-  const faults = yield* parseFaults(settings.fakePodFaults).pipe(
-    Effect.mapError((error) => new Error(`FAKE_POD_FAULTS: ${error.message}`))
-  )
-  return fakePodsLayer({ faults, scale: settings.timeScale, stateFile: NodePath.join(settings.home, "fake-pods.json") })
+  switch (settings.podProvider) {
+    case "local":
+      return Layer.merge(
+        Layer.effect(PodProvider, makeLocalProvider({ home: settings.home, workerEntry: defaultWorkerEntry, llmBaseUrl: settings.localPodLlmUrl })),
+        PodWorkerClientHttp
+      )
+    case "runpod":
+      return Layer.merge(RunPodProviderLive, PodWorkerClientHttp)
+    case "fake": {
+      const faults = yield* parseFaults(settings.fakePodFaults).pipe(
+        Effect.mapError((error) => new Error(`FAKE_POD_FAULTS: ${error.message}`))
+      )
+      return fakePodsLayer({ faults, scale: settings.timeScale, stateFile: NodePath.join(settings.home, "fake-pods.json") })
+    }
+  }
 }))
 
 /** No keys: the offline enricher, market deriver and report writer. */
