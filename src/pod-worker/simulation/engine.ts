@@ -9,7 +9,7 @@ import { Effect } from "effect"
 import type { ChatEntry } from "../../domain/artifacts.ts"
 import type { Market } from "../../domain/market.ts"
 import { type Agent, clampBelief } from "./agents.ts"
-import { buy, type LmsrMarket, openMarket, priceYes, type Side, sharesToReach } from "./market-maker.ts"
+import { buy, headroom, type LmsrMarket, openMarket, priceYes, type Side, sharesToReach } from "./market-maker.ts"
 import type { Policy, PolicyError } from "./policy.ts"
 import type { Prng } from "./prng.ts"
 import type { Decision, FeedPost, Observation } from "./world.ts"
@@ -90,7 +90,8 @@ export interface SimulationInput {
   readonly rounds: number
 }
 
-const round2 = (x: number) => Math.round(x * 100) / 100
+/** Shares are whole hundredths, rounded down so a cap is never exceeded. */
+const floor2 = (x: number) => Math.floor(x * 100 + 1e-9) / 100
 
 export const runSimulation = <E, R>(
   input: SimulationInput,
@@ -204,7 +205,7 @@ export const runSimulation = <E, R>(
           const market = marketById.get(decision.marketId)
           if (market === undefined || !(decision.shares > 0)) return entry(round, agent, "idle", "", null)
           const limit = decision.limitPrice === null ? Infinity : sharesToReach(market, decision.side, decision.limitPrice)
-          const shares = round2(Math.min(decision.shares, maxTradeShares, limit))
+          const shares = floor2(Math.min(decision.shares, maxTradeShares, limit, headroom(market, decision.side)))
           if (shares < 0.01) return entry(round, agent, "idle", "", null)
           const fill = buy(market, decision.side, shares)
           trades.push({
@@ -212,7 +213,7 @@ export const runSimulation = <E, R>(
             agentId: agent.id,
             marketId: market.id,
             side: decision.side,
-            shares,
+            shares: fill.shares,
             priceBefore: fill.priceBefore,
             priceAfter: fill.priceAfter
           })
@@ -220,7 +221,7 @@ export const runSimulation = <E, R>(
             round,
             agent,
             "trade",
-            `bought ${shares} ${decision.side} on ${market.id} for ${fill.cost.toFixed(2)}: ` +
+            `bought ${fill.shares} ${decision.side} on ${market.id} for ${fill.cost.toFixed(2)}: ` +
               `${fill.priceBefore.toFixed(3)} -> ${fill.priceAfter.toFixed(3)}`,
             market.id
           )

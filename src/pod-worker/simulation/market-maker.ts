@@ -17,6 +17,8 @@ export interface LmsrMarket {
 }
 
 const round6 = (x: number) => Math.round(x * 1_000_000) / 1_000_000
+/** Trades stop where the YES price would leave [0.001, 0.999]: a market never becomes certain. */
+const extremePrice = 0.999
 const logit = (p: number) => Math.log(p / (1 - p))
 const sigmoid = (x: number) => 1 / (1 + Math.exp(-x))
 
@@ -37,6 +39,12 @@ export const sharesToReach = (market: LmsrMarket, side: Side, target: number): n
   return Math.max(0, shares)
 }
 
+/** The most shares of `side` the market maker sells before the price reaches its extreme. */
+export const headroom = (market: LmsrMarket, side: Side): number => {
+  const bound = market.liquidity * logit(extremePrice)
+  return Math.max(0, side === "YES" ? bound - market.net : market.net + bound)
+}
+
 /** What buying `shares` of `side` costs: C(q after) - C(q before), with C(q) = b ln(e^(qYes/b) + e^(qNo/b)). */
 export const costOf = (market: LmsrMarket, side: Side, shares: number): number => {
   const b = market.liquidity
@@ -55,8 +63,9 @@ export interface Fill {
   readonly cost: number
 }
 
-/** Buys `shares` (> 0) of `side` from the market maker. */
-export const buy = (market: LmsrMarket, side: Side, shares: number): Fill => {
+/** Buys `shares` of `side` from the market maker, cut to its headroom (the fill says how many). */
+export const buy = (market: LmsrMarket, side: Side, wanted: number): Fill => {
+  const shares = Math.max(0, Math.min(wanted, headroom(market, side)))
   const priceBefore = priceYes(market)
   const cost = costOf(market, side, shares)
   market.net += side === "YES" ? shares : -shares
