@@ -16,7 +16,7 @@ const pipelineLines = (workerUrl: string, tail = 1000) =>
 describe("pod worker protocol", () => {
   it.live("offline: healthy at once, accepts one job, refuses a second while it runs, then completes with its results", () =>
     Effect.gen(function*() {
-      const worker = yield* startWorker({ roundDelayMs: 20 })
+      const worker = yield* startWorker({ roundDelayMs: 50 })
 
       const health = yield* get(`${worker.url}/health`)
       assert.strictEqual(health.status, 200)
@@ -54,7 +54,7 @@ describe("pod worker protocol", () => {
 
   it.live("logs: the orchestrator's own parsers see every stage in order and every round, while it runs and after", () =>
     Effect.gen(function*() {
-      const worker = yield* startWorker({ roundDelayMs: 40 })
+      const worker = yield* startWorker({ roundDelayMs: 50 })
       const rounds = 10
       assert.strictEqual((yield* post(`${worker.url}/job`, jobRequest({ max_rounds: rounds }))).status, 200)
 

@@ -2,6 +2,7 @@ import { assert, describe, it } from "@effect/vitest"
 import { makeAgents } from "../../src/pod-worker/simulation/agents.ts"
 import { buildEntityGraph } from "../../src/pod-worker/simulation/entities.ts"
 import { buy, openMarket, priceYes, sharesToReach } from "../../src/pod-worker/simulation/market-maker.ts"
+import { messagesFor, toolsFor } from "../../src/pod-worker/simulation/policy-llm.ts"
 import { streamFor } from "../../src/pod-worker/simulation/prng.ts"
 import { market, seedText } from "./support.ts"
 
@@ -66,5 +67,45 @@ describe("LMSR market maker", () => {
     assert.closeTo(priceYes(n), 0.7, 1e-6)
     assert.strictEqual(sharesToReach(n, "YES", 0.6), 0, "already past the target")
     assert.isAbove(sharesToReach(n, "NO", 0.6), 0)
+  })
+})
+
+describe("LLM policy prompts", () => {
+  it("offer only what the agent can see: feed posts to reply to, at most 25 people to follow (feed authors first)", () => {
+    const others = Array.from({ length: 40 }, (_, i) => ({ id: `a${i + 1}`, name: `Agent ${i + 1}`, stance: "undecided" as const }))
+    const observation = {
+      round: 3,
+      totalRounds: 10,
+      goal: "Will it pass?",
+      agent: { id: "a0", name: "Agent 0", persona: "Agent 0, a tester", stance: "optimistic" as const, beliefs: { m1: 0.6 }, confidence: 0.5, activity: 0.9 },
+      markets: [{ id: "m1", question: "Will it pass?", priceYes: 0.5 }],
+      feed: [{
+        id: "p7",
+        round: 2,
+        agentId: "a39",
+        agentName: "Agent 39",
+        text: "It will not pass.",
+        replyTo: null,
+        marketId: "m1",
+        statedBelief: 0.2,
+        likes: 1,
+        followed: false
+      }],
+      following: ["a1"],
+      others
+    }
+    const tools = toolsFor(observation)
+    const param = (tool: string, name: string) =>
+      tools.find((t) => t.function.name === tool)!.function.parameters.properties[name] as { enum: ReadonlyArray<string> }
+    assert.deepStrictEqual(param("reply", "post_id").enum, ["p7"])
+    const followable = param("follow", "agent_id").enum
+    assert.strictEqual(followable[0], "a39", "the feed's author comes first")
+    assert.notInclude(followable, "a1", "already followed")
+    assert.isAtMost(followable.length, 25)
+    assert.deepStrictEqual(param("trade", "market_id").enum, ["m1"])
+    const [system, user] = messagesFor(observation)
+    assert.match(system!.content, /^You are Agent 0\. Agent 0, a tester/)
+    assert.match(user!.content, /m1: "Will it pass\?" market price YES 50%, your belief 60%/)
+    assert.match(user!.content, /p7 by Agent 39, 1 likes: It will not pass\./)
   })
 })

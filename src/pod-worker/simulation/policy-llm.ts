@@ -29,6 +29,15 @@ const TradeArgs = Schema.Struct({ market_id: Schema.String, side: Schema.Literal
 const decodeArgs = <S extends Schema.Top & { readonly DecodingServices: never }>(schema: S, text: string) =>
   Schema.decodeUnknownOption(Schema.fromJsonString(schema))(text) as Option.Option<S["Type"]>
 
+/** The most other participants named in one prompt: large swarms would not fit the context. */
+const maxNamedOthers = 25
+
+/** The participants an agent can name: authors in its feed first, then the others in id order, capped. */
+const namedOthers = (o: Observation) => {
+  const inFeed = new Set(o.feed.map((p) => p.agentId))
+  return [...o.others.filter((a) => inFeed.has(a.id)), ...o.others.filter((a) => !inFeed.has(a.id))].slice(0, maxNamedOthers)
+}
+
 const percent = (p: number) => `${Math.round(p * 100)}%`
 const cut = (text: string, max: number) => (text.length <= max ? text : `${text.slice(0, max - 1).trimEnd()}…`)
 
@@ -53,7 +62,7 @@ export const toolsFor = (o: Observation) => {
       text: { type: "string", description: "Your reply (at most 280 characters)." }
     }, ["post_id", "text"]))
   }
-  const unfollowed = o.others.filter((a) => !o.following.includes(a.id)).map((a) => a.id)
+  const unfollowed = namedOthers(o).filter((a) => !o.following.includes(a.id)).map((a) => a.id)
   if (unfollowed.length > 0) {
     tools.push(fn("follow", "Follow another participant: you will see their posts first.", {
       agent_id: { type: "string", enum: unfollowed }
@@ -86,7 +95,7 @@ export const messagesFor = (o: Observation) => {
     ? "Your feed is empty."
     : o.feed.map((p) => `- ${p.id} by ${p.agentName}${p.followed ? " (you follow them)" : ""}, ${p.likes} likes: ${cut(p.text, 280)}`)
       .join("\n")
-  const people = o.others.map((a) => `${a.id} ${a.name}${o.following.includes(a.id) ? " (followed)" : ""}`).join(", ")
+  const people = namedOthers(o).map((a) => `${a.id} ${a.name}${o.following.includes(a.id) ? " (followed)" : ""}`).join(", ")
   const user = [
     `Round ${o.round} of ${o.totalRounds}.`,
     `Markets:\n${markets}`,
@@ -128,7 +137,7 @@ export const decisionOf = (o: Observation, completion: ChatCompletion): Decision
       return Option.match(decodeArgs(FollowArgs, args), {
         onNone: () => undefined,
         onSome: ({ agent_id }) =>
-          o.others.some((a) => a.id === agent_id) && !o.following.includes(agent_id)
+          namedOthers(o).some((a) => a.id === agent_id) && !o.following.includes(agent_id)
             ? { _tag: "follow", agentId: agent_id }
             : undefined
       })
