@@ -107,8 +107,11 @@ export const ServiceConfig = Config.all({
   storageSigningKey,
   /** Largest object uploaded through a presigned URL of the disk store. */
   maxUploadBytes: boundedInt("MAX_UPLOAD_BYTES", 1024, 64 * 1024 * 1024 * 1024, 256 * 1024 * 1024),
-  /** Where pods come from. `fake` is rehearsal mode: simulated pods with scripted faults (FAKE_POD_FAULTS). */
-  podProvider: Config.Literals(["local", "runpod", "fake"], "POD_PROVIDER").pipe(Config.withDefault("fake" as "local" | "runpod" | "fake")),
+  /**
+   * Where pods come from: `local` (default) pod-worker processes on this machine, `runpod` rented GPUs, `fake`
+   * rehearsal mode (simulated pods with scripted faults, FAKE_POD_FAULTS).
+   */
+  podProvider: Config.Literals(["local", "runpod", "fake"], "POD_PROVIDER").pipe(Config.withDefault("local" as "local" | "runpod" | "fake")),
   /** OpenAI-compatible endpoint for the agents of local pods; unset = their seeded offline policy. */
   localPodLlmUrl: Config.option(Config.String("LOCAL_POD_LLM_BASE_URL")),
   /** Comma list of rehearsal faults for the fake provider (layers/pods/fake/faults.ts lists them). */

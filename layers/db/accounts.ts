@@ -60,8 +60,10 @@ export const AccountsLive = Layer.effect(
         yield* Effect.tryPromise({
           try: async () => {
             await Fs.mkdir(home, { recursive: true })
-            await Fs.writeFile(file, Redacted.value(issued.token) + "\n", { mode: 0o600 })
-            await Fs.chmod(file, 0o600)
+            // Written whole or not at all: a reader never sees a half-written token.
+            await Fs.writeFile(`${file}.tmp`, Redacted.value(issued.token) + "\n", { mode: 0o600 })
+            await Fs.chmod(`${file}.tmp`, 0o600)
+            await Fs.rename(`${file}.tmp`, file)
           },
           catch: failed(`could not write ${file}`)
         })

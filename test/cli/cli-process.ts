@@ -117,3 +117,12 @@ export const closedPort = Effect.promise(() =>
     })
   })
 )
+
+/** The first-start token a service writes to `$FISHCLOUD_HOME/token`, once it is there (waits up to 60 s). */
+export const firstStartToken = (home: string) =>
+  Effect.tryPromise(() => Fs.readFile(NodePath.join(home, "token"), "utf8")).pipe(
+    Effect.map((text) => text.trim()),
+    Effect.filterOrFail((token) => token.length > 0, () => new Error("the token file is still empty")),
+    Effect.retry({ schedule: Schedule.spaced("100 millis"), times: 600 }),
+    Effect.orDie
+  )

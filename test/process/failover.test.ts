@@ -8,7 +8,7 @@ import { PgClient } from "@effect/sql-pg"
 import { assert, layer } from "@effect/vitest"
 import { Duration, Effect, Layer, Redacted, Schedule } from "effect"
 import { pgClient } from "../../layers/db/database.ts"
-import { closedPort, scopedHome, startCli } from "../cli/cli-process.ts"
+import { closedPort, firstStartToken, scopedHome, startCli } from "../cli/cli-process.ts"
 import { scopedTestDatabase } from "../support/database.ts"
 
 const jobState = (url: string) =>
@@ -26,17 +26,13 @@ layer(Layer.empty, { excludeTestServices: true })("runner failover", (it) => {
       const database = yield* scopedTestDatabase
       const home = yield* scopedHome
       const port = String(yield* closedPort)
-      const env = { DATABASE_URL: database.url, FISHCLOUD_HOME: home, PORT: port, FISHCLOUD_TIME_SCALE: "0.05" }
+      const env = { DATABASE_URL: database.url, FISHCLOUD_HOME: home, PORT: port, POD_PROVIDER: "fake", FISHCLOUD_TIME_SCALE: "0.05" }
       const apiProcess = yield* startCli(["serve", "--role", "api"], env)
       yield* apiProcess.waitForStdout(/Listening on http/)
       const owner = yield* startCli(["serve", "--role", "runner"], env)
       yield* owner.waitForStdout(/Listening on: /)
 
-      const token = yield* Effect.promise(() => Fs.readFile(NodePath.join(home, "token"), "utf8")).pipe(
-        Effect.retry({ schedule: Schedule.spaced("100 millis"), times: 100 }),
-        Effect.orDie,
-        Effect.map((text) => text.trim())
-      )
+      const token = yield* firstStartToken(home)
       const created = yield* Effect.promise(() =>
         fetch(`http://127.0.0.1:${port}/api/jobs`, {
           method: "POST",

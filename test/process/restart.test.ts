@@ -9,7 +9,7 @@ import { PgClient } from "@effect/sql-pg"
 import { assert, layer } from "@effect/vitest"
 import { Duration, Effect, Layer, Redacted, Schedule } from "effect"
 import { pgClient } from "../../layers/db/database.ts"
-import { closedPort, scopedHome, startCli } from "../cli/cli-process.ts"
+import { closedPort, firstStartToken, scopedHome, startCli } from "../cli/cli-process.ts"
 import { scopedTestDatabase } from "../support/database.ts"
 
 interface FakeState {
@@ -81,13 +81,10 @@ const crashAndResume = (signal: "SIGKILL" | "SIGTERM", crashPoint: CrashPoint = 
     const database = yield* scopedTestDatabase
     const home = yield* scopedHome
     const port = String(yield* closedPort)
-    const env = { DATABASE_URL: database.url, FISHCLOUD_HOME: home, PORT: port, FISHCLOUD_TIME_SCALE: crashPoint.scale }
+    const env = { DATABASE_URL: database.url, FISHCLOUD_HOME: home, PORT: port, POD_PROVIDER: "fake", FISHCLOUD_TIME_SCALE: crashPoint.scale }
 
     const first = yield* startService(env)
-    const token = yield* waitFor(
-      Effect.promise(() => Fs.readFile(NodePath.join(home, "token"), "utf8").then((text) => text.trim(), () => undefined)),
-      "the first-start token"
-    )
+    const token = yield* firstStartToken(home)
     const call = api(port, token)
     const created = yield* call("POST", "/api/jobs", { seed_text: "The council votes on Tuesday.", goal: "Will the tram be approved?", tier: "small", forecast_days: 7 })
     assert.strictEqual(created.status, 201)

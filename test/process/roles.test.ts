@@ -3,7 +3,7 @@ import * as Fs from "node:fs/promises"
 import * as NodePath from "node:path"
 import { assert, layer } from "@effect/vitest"
 import { Duration, Effect, Layer, Schedule } from "effect"
-import { closedPort, scopedHome, startCli } from "../cli/cli-process.ts"
+import { closedPort, firstStartToken, scopedHome, startCli } from "../cli/cli-process.ts"
 import { scopedTestDatabase } from "../support/database.ts"
 
 layer(Layer.empty, { excludeTestServices: true })("process roles", (it) => {
@@ -12,18 +12,14 @@ layer(Layer.empty, { excludeTestServices: true })("process roles", (it) => {
       const database = yield* scopedTestDatabase
       const home = yield* scopedHome
       const port = String(yield* closedPort)
-      const env = { DATABASE_URL: database.url, FISHCLOUD_HOME: home, PORT: port, FISHCLOUD_TIME_SCALE: "0.02" }
+      const env = { DATABASE_URL: database.url, FISHCLOUD_HOME: home, PORT: port, POD_PROVIDER: "fake", FISHCLOUD_TIME_SCALE: "0.02" }
       const apiProcess = yield* startCli(["serve", "--role", "api"], env)
       yield* apiProcess.waitForStdout(/Listening on http/)
       const runner = yield* startCli(["serve", "--role", "runner"], env)
       yield* runner.waitForStdout(/Listening on: 127\.0\.0\.1:\d+/)
       assert.notMatch(yield* runner.stdout, /Listening on http/, "a runner serves no API")
 
-      const token = yield* Effect.promise(() => Fs.readFile(NodePath.join(home, "token"), "utf8")).pipe(
-        Effect.retry({ schedule: Schedule.spaced("100 millis"), times: 100 }),
-        Effect.orDie,
-        Effect.map((text) => text.trim())
-      )
+      const token = yield* firstStartToken(home)
       const call = (method: string, path: string, body?: unknown) =>
         Effect.promise(async () => {
           const response = await fetch(`http://127.0.0.1:${port}${path}`, {

@@ -81,7 +81,7 @@ layer(Layer.empty, { excludeTestServices: true })("upgrades", (it) => {
         yield* Effect.promise(() => Fs.writeFile(NodePath.join(home, "fake-pods.json"), JSON.stringify(fixture.fake_pods)))
 
         const port = String(yield* closedPort)
-        const service = yield* startCli(["serve"], { DATABASE_URL: database.url, FISHCLOUD_HOME: home, PORT: port, FISHCLOUD_TIME_SCALE: "0.05" })
+        const service = yield* startCli(["serve"], { DATABASE_URL: database.url, FISHCLOUD_HOME: home, PORT: port, POD_PROVIDER: "fake", FISHCLOUD_TIME_SCALE: "0.05" })
         const final = yield* jobState(database.url, fixture.job_id).pipe(
           Effect.repeat({ schedule: Schedule.spaced("200 millis"), until: (state) => ["COMPLETED", "FAILED", "CANCELLED"].includes(state.job.status) }),
           Effect.timeout(Duration.seconds(90)),
