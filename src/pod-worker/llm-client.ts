@@ -74,7 +74,8 @@ export const LlmClientLive = Layer.effect(LlmClient, Effect.gen(function*() {
     onNone: () => Effect.succeed(true),
     onSome: (url) =>
       http.execute(authorized(HttpClientRequest.get(`${url}/models`))).pipe(
-        Effect.map((response) => response.status >= 200 && response.status < 300),
+        // Read the body so the connection is released; only the status matters.
+        Effect.flatMap((response) => Effect.as(response.text, response.status >= 200 && response.status < 300)),
         Effect.timeoutOption(probeTimeout),
         Effect.map(Option.getOrElse(() => false)),
         Effect.orElseSucceed(() => false)
@@ -94,7 +95,10 @@ export const LlmClientLive = Layer.effect(LlmClient, Effect.gen(function*() {
                 ? HttpClientResponse.schemaBodyJson(ModelList)(response).pipe(
                   Effect.mapError(() => new LlmCallError({ transient: false, detail: "GET /models: not a model list" }))
                 )
-                : Effect.fail(new LlmCallError({ transient: false, detail: `GET /models: status=${response.status}` }))
+                : response.text.pipe(
+                  Effect.orElseSucceed(() => ""),
+                  Effect.andThen(Effect.fail(new LlmCallError({ transient: false, detail: `GET /models: status=${response.status}` })))
+                )
             ),
             Effect.flatMap((list) =>
               list.data[0] === undefined
@@ -120,6 +124,7 @@ export const LlmClientLive = Layer.effect(LlmClient, Effect.gen(function*() {
       )
       const response = yield* http.execute(request).pipe(Effect.mapError(transportFailure))
       if (response.status < 200 || response.status >= 300) {
+        yield* response.text.pipe(Effect.orElseSucceed(() => ""))
         return yield* new LlmCallError({ transient: isTransientStatus(response.status), detail: `status=${response.status}` })
       }
       return yield* HttpClientResponse.schemaBodyJson(ChatCompletion)(response).pipe(

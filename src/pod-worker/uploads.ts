@@ -30,6 +30,8 @@ const uploadOne = Effect.fn("PodWorker.upload")(function*(file: SimDataFile, url
     const n = yield* Ref.updateAndGet(attempts, (k) => k + 1)
     const response = yield* http.execute(HttpClientRequest.put(url).pipe(HttpClientRequest.bodyText(body, "application/json"))).pipe(
       Effect.mapError((error) => new UploadFailed({ detail: `request failed (${error.reason._tag})` })),
+      // The store's answer body says nothing we use; reading it releases the connection.
+      Effect.tap((response) => response.text.pipe(Effect.orElseSucceed(() => ""))),
       Effect.timeoutOrElse({
         duration: Duration.millis(settings.uploadTimeoutMs),
         orElse: () => Effect.fail(new UploadFailed({ detail: `timed out after ${settings.uploadTimeoutMs}ms` }))

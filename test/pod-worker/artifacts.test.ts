@@ -155,6 +155,18 @@ describe("pod worker artifacts", () => {
       assert.isFalse(lines.some((line) => line.includes("X-Amz-Signature")), "presigned URLs never reach the logs")
     }))
 
+  it.live("an upload target that never answers is given up on after 3 timed-out attempts per file", () =>
+    Effect.gen(function*() {
+      const worker = yield* startWorker({ uploadTimeoutMs: 100 })
+      const receiver = yield* uploadReceiver("never")
+      const { done, puts } = yield* runJob(worker, receiver, "silent", jobRequest({ max_rounds: 1 }))
+      assert.strictEqual(done.status, "completed")
+      assert.strictEqual(done.sim_data_uploaded, false)
+      assert.strictEqual(puts.length, 30)
+      const lines: ReadonlyArray<string> = (yield* get(`${worker.url}/logs?tail=200&source=pipeline`)).json.lines
+      assert.include(lines, "[pipeline] upload chat_log.json attempt=3 failed: timed out after 100ms")
+    }))
+
   it.live("a job with only some upload URLs uploads those and reports sim_data_uploaded false", () =>
     Effect.gen(function*() {
       const worker = yield* startWorker()

@@ -157,8 +157,8 @@ export interface Put {
   readonly body: string
 }
 
-/** An object store stand-in: records every PUT and answers `status` (200 unless told otherwise). */
-export const uploadReceiver = (status = 200) =>
+/** An object store stand-in: records every PUT and answers `status` (200 unless told otherwise), or never. */
+export const uploadReceiver = (status: number | "never" = 200) =>
   Effect.gen(function*() {
     const puts: Array<Put> = []
     const url = yield* listen((request, response) => {
@@ -167,7 +167,7 @@ export const uploadReceiver = (status = 200) =>
         if (request.method === "PUT") {
           puts.push({ path: target.pathname, query: target.search, contentType: request.headers["content-type"], body })
         }
-        response.writeHead(request.method === "PUT" ? status : 405).end()
+        if (status !== "never") response.writeHead(request.method === "PUT" ? status : 405).end()
       })
     })
     /** Presigned-looking URLs for the ten files under `prefix`. */
