@@ -62,6 +62,8 @@ layer(Layer.empty, { excludeTestServices: true })("end to end", (it) => {
       const report = yield* call(`/api/jobs/${id}/report`)
       assert.strictEqual(report.status, 200)
       assert.include(report.json["report"], "## Verdict")
+      const stored = yield* Effect.promise(() => Fs.readFile(NodePath.join(home, "objects", "sim-data", String(id), "report.md"), "utf8"))
+      assert.strictEqual(stored, report.json["report"], "the report is also in the object store")
 
       const pods = yield* Effect.promise(() => Fs.readFile(NodePath.join(home, "local-pods.json"), "utf8"))
       const recorded = yield* Schema.decodeUnknownEffect(Schema.fromJsonString(LocalPods))(pods).pipe(Effect.orDie)
