@@ -1,7 +1,12 @@
 /** Every migration, in order. Applied at start-up and by `fishcloud migrate`. */
 import { Migrator } from "effect/sql"
 import initial from "./0001_initial.ts"
+import llmUsage from "./0002_llm_usage.ts"
 
-export const migrations = Migrator.fromRecord({
-  "0001_initial": initial
-})
+/** By `<id>_<name>`; an upgrade test restores old databases with a prefix of this list. */
+export const migrationSteps = {
+  "0001_initial": initial,
+  "0002_llm_usage": llmUsage
+}
+
+export const migrations = Migrator.fromRecord(migrationSteps)

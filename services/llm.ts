@@ -2,7 +2,7 @@
  * The LLM steps of a job: seed enrichment and market derivation before any GPU work, the analyst report after.
  * Offline implementations (no keys) ship by default; the LLM-backed ones use xAI and Anthropic.
  */
-import { Context, type Effect, Schema } from "effect"
+import { Context, Effect, Schema } from "effect"
 import { Citation } from "../src/domain/job.ts"
 import type { JobId } from "../src/domain/ids.ts"
 import type { Market } from "../src/domain/market.ts"
@@ -58,3 +58,28 @@ export class ReportWriter extends Context.Service<ReportWriter, {
     input: { readonly jobId: JobId; readonly goal: string; readonly forecastDays: number }
   ) => Effect.Effect<WrittenReport, LlmError>
 }>()("fishcloud/services/ReportWriter") {}
+
+/** One LLM call's usage, as the provider reported it, with its estimated cost. */
+export interface LlmUsage {
+  /** `enrichment`, `markets`, `report`. */
+  readonly step: string
+  readonly provider: string
+  readonly model: string
+  readonly inputTokens: number
+  readonly outputTokens: number
+  readonly costUsd: number
+}
+
+/** The job the current LLM calls are made for; set by the lifecycle activities. */
+export const CurrentJob = Context.Reference<number | undefined>("fishcloud/services/CurrentJob", { defaultValue: () => undefined })
+
+/** Where LLM layers report usage; the default drops it (offline writers, tests that don't care). */
+export class LlmUsageRecorder extends Context.Service<LlmUsageRecorder, {
+  readonly record: (usage: LlmUsage) => Effect.Effect<void>
+}>()("fishcloud/services/LlmUsageRecorder") {}
+
+/** Reports usage if a recorder is provided (it is in the service; tests may leave it out). */
+export const recordLlmUsage = (usage: LlmUsage) =>
+  Effect.serviceOption(LlmUsageRecorder).pipe(
+    Effect.flatMap((recorder) => recorder._tag === "Some" ? recorder.value.record(usage) : Effect.void)
+  )

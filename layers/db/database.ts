@@ -19,8 +19,10 @@ export const pgClient = (url: Redacted.Redacted<string>) =>
     startupParameters: { timezone: "UTC" }
   })
 
+export const migrationsTable = "fishcloud_migrations"
+
 /** Applies every pending migration; concurrent runs serialise on the migrations table lock. */
-export const migrate = Migrator.make({})({ loader: migrations, table: "fishcloud_migrations" })
+export const migrate = Migrator.make({})({ loader: migrations, table: migrationsTable })
 
 export const MigrationsLive = Layer.effectDiscard(migrate)
 

@@ -14,7 +14,7 @@ const iso = (column: string) => `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-
 const jobColumns = [
   "id, user_id, seed_text, goal, tier, enrich_web, forecast_days, status, pipeline_stage, error_message, key_insight",
   "enriched_seed, enrichment_citations, markets_config, live_status, sim_data_available, retry_of",
-  "provision_seconds, pipeline_seconds, gpu_cost_usd",
+  "provision_seconds, pipeline_seconds, gpu_cost_usd, llm_input_tokens, llm_output_tokens, llm_cost_usd",
   iso("created_at"),
   iso("updated_at"),
   iso("phase_entered_at"),

@@ -9,6 +9,7 @@ import { Settings } from "../../src/config.ts"
 import { TimeScale } from "../../src/lifecycle/policies.ts"
 import { ReportWorkflowLive } from "../../src/lifecycle/report-workflow.ts"
 import { SimulationWorkflowLive } from "../../src/lifecycle/simulation-workflow.ts"
+import { LlmUsageRecorderLive } from "../db/llm-usage.ts"
 import { EnricherOffline } from "../llm/offline-enricher.ts"
 import { MarketDeriverOffline } from "../llm/offline-market-deriver.ts"
 import { ReportWriterOffline } from "../llm/offline-report-writer.ts"
@@ -47,7 +48,7 @@ const PodsLive = Layer.unwrap(Effect.gen(function*(): Effect.fn.Return<PodsLayer
 }))
 
 /** No keys: the offline enricher, market deriver and report writer. */
-const LlmLive = Layer.mergeAll(EnricherOffline, MarketDeriverOffline, ReportWriterOffline)
+const LlmLive = Layer.mergeAll(EnricherOffline, MarketDeriverOffline, ReportWriterOffline, LlmUsageRecorderLive)
 
 const TimeScaleLive = Layer.effect(TimeScale, Effect.map(Settings, (settings) => settings.timeScale))
 

@@ -71,6 +71,10 @@ export const Job = Schema.Struct({
   provision_seconds: Schema.NullOr(Schema.Number),
   pipeline_seconds: Schema.NullOr(Schema.Number),
   gpu_cost_usd: Schema.NullOr(Schema.Number),
+  /** LLM tokens of the job's enrichment, markets and report, and their estimated cost. */
+  llm_input_tokens: Schema.Int,
+  llm_output_tokens: Schema.Int,
+  llm_cost_usd: Schema.Number,
   created_at: Schema.String,
   updated_at: Schema.String,
   phase_entered_at: Schema.String,

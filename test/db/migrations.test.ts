@@ -13,17 +13,17 @@ layer(Layer.empty, { excludeTestServices: true })("migrations", (it) => {
         Array.from({ length: 4 }, () => migrate.pipe(Effect.provide(pgClient(Redacted.make(url))), Effect.scoped)),
         { concurrency: "unbounded" }
       )
-      assert.strictEqual(applied.flat().length, 1, "one runner applied 0001, the others found nothing to do")
+      assert.strictEqual(applied.flat().length, 2, "one runner applied every migration, the others found nothing to do")
 
       const check = Effect.gen(function*() {
         const sql = yield* PgClient.PgClient
-        const migrations = yield* sql<{ name: string }>`SELECT name FROM fishcloud_migrations`
+        const migrations = yield* sql<{ name: string }>`SELECT name FROM fishcloud_migrations ORDER BY migration_id`
         const tiers = yield* sql<{ sim_tier: string; max_rounds: number; target_agents: number }>`
           SELECT sim_tier, max_rounds, target_agents FROM model_routing ORDER BY max_rounds`
         return { migrations: migrations.map((m) => m.name), tiers }
       }).pipe(Effect.provide(pgClient(Redacted.make(url))), Effect.scoped)
       const { migrations, tiers } = yield* check
-      assert.deepStrictEqual(migrations, ["initial"])
+      assert.deepStrictEqual(migrations, ["initial", "llm_usage"])
       assert.deepStrictEqual(tiers, [
         { sim_tier: "small", max_rounds: 15, target_agents: 10 },
         { sim_tier: "medium", max_rounds: 100, target_agents: 20 },

@@ -9,7 +9,9 @@ import * as NodePath from "node:path"
 import { PgClient } from "@effect/sql-pg"
 import { assert, layer } from "@effect/vitest"
 import { Duration, Effect, Layer, Redacted, Schedule, Schema } from "effect"
-import { migrate, pgClient } from "../../layers/db/database.ts"
+import { Migrator } from "effect/sql"
+import { migrationsTable, pgClient } from "../../layers/db/database.ts"
+import { migrationSteps } from "../../migrations/index.ts"
 import { closedPort, scopedHome, startCli } from "../cli/cli-process.ts"
 import { scopedTestDatabase } from "../support/database.ts"
 
@@ -30,11 +32,19 @@ const FakePodIds = Schema.Struct({ pods: Schema.Array(Schema.Struct({ id: Schema
 /** Parents before children; our migrations table is the current one's, not the fixture's. */
 const loadOrder = ["users", "api_tokens", "model_routing", "simulation_jobs", "job_events", "pods", "idempotency_keys"]
 
-/** Recreates the fixture's database: current migrations, the engine's tables as they were, then every row. */
+const MigrationRows = Schema.fromJsonString(Schema.Array(Schema.Struct({ migration_id: Schema.Int, name: Schema.String })))
+
+/**
+ * Recreates the fixture's database as that version left it: only the migrations it had, the engine's tables as
+ * they were, then every row. The service applies the newer migrations when it starts, as a real upgrade does.
+ */
 const restore = (url: string, fixture: typeof Fixture.Type) =>
   Effect.gen(function*() {
     const sql = yield* PgClient.PgClient
-    yield* migrate
+    const applied = yield* Schema.decodeUnknownEffect(MigrationRows)(fixture.tables["fishcloud_migrations"] ?? "[]")
+    const steps = Object.entries(migrationSteps).filter(([key]) =>
+      applied.some((row) => key === `${String(row.migration_id).padStart(4, "0")}_${row.name}`))
+    yield* Migrator.make({})({ loader: Migrator.fromRecord(Object.fromEntries(steps)), table: migrationsTable })
     const ddl = fixture.cluster_ddl
       .split(/;\s*\n/)
       // pg_dump adds comments and psql meta-commands (restrict/unrestrict): neither is SQL.

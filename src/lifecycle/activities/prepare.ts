@@ -5,7 +5,7 @@
  */
 import { Effect, Schedule, Schema } from "effect"
 import { Activity } from "effect/workflow"
-import { Enricher, MarketDeriver } from "../../../services/llm.ts"
+import { CurrentJob, Enricher, MarketDeriver } from "../../../services/llm.ts"
 import type { JobId } from "../../domain/ids.ts"
 import type { Tier } from "../../domain/tier.ts"
 import { saveEnrichment, saveMarkets, simulationSeed } from "../job-records.ts"
@@ -38,7 +38,7 @@ export const enrichSeed = (jobId: JobId, goal: string) =>
     execute: Effect.gen(function*() {
       const enricher = yield* Enricher
       const seedText = yield* simulationSeed(jobId)
-      const enrichment = yield* failSoft(jobId, "enrichment", enricher.enrich({ seedText, goal }))
+      const enrichment = yield* failSoft(jobId, "enrichment", enricher.enrich({ seedText, goal }).pipe(Effect.provideService(CurrentJob, jobId)))
       if (enrichment === undefined || enrichment.summary.trim() === "") return false
       yield* saveEnrichment(jobId, enrichment.summary, enrichment.citations)
       return true
@@ -53,7 +53,7 @@ export const deriveMarkets = (jobId: JobId, goal: string, tier: Tier) =>
     execute: Effect.gen(function*() {
       const deriver = yield* MarketDeriver
       const seedText = yield* simulationSeed(jobId)
-      const markets = (yield* failSoft(jobId, "market derivation", deriver.derive({ goal, seedText, tier }))) ?? []
+      const markets = (yield* failSoft(jobId, "market derivation", deriver.derive({ goal, seedText, tier }).pipe(Effect.provideService(CurrentJob, jobId)))) ?? []
       yield* saveMarkets(jobId, markets)
       return markets.length
     }).pipe(Effect.catchTag("SqlError", Effect.die), Effect.withSpan("Lifecycle.deriveMarkets", { attributes: { "job.id": jobId } }))

@@ -6,7 +6,7 @@
 import { Effect, Option, Schema } from "effect"
 import type { SqlClient } from "effect/sql"
 import { Activity } from "effect/workflow"
-import { ReportWriter } from "../../../services/llm.ts"
+import { CurrentJob, ReportWriter } from "../../../services/llm.ts"
 import { ObjectStore } from "../../../services/object-store.ts"
 import { reportKey } from "../../domain/artifacts.ts"
 import type { JobId } from "../../domain/ids.ts"
@@ -33,7 +33,10 @@ export const writeReport = (jobId: JobId, attempt: number) =>
       const facts = yield* loadFacts(jobId).pipe(Effect.orDie)
       if (Option.isNone(facts)) return { _tag: "Permanent", message: "the job has no goal or tier" }
       const writer = yield* ReportWriter
-      const written = yield* writer.write({ jobId, goal: facts.value.goal, forecastDays: facts.value.forecast_days }).pipe(Effect.result)
+      const written = yield* writer.write({ jobId, goal: facts.value.goal, forecastDays: facts.value.forecast_days }).pipe(
+        Effect.provideService(CurrentJob, jobId),
+        Effect.result
+      )
       if (written._tag === "Failure") {
         const error = written.failure
         return error.kind === "transient" ? { _tag: "Transient", message: error.message } : { _tag: "Permanent", message: error.message }
