@@ -34,6 +34,9 @@ const existingPod = Effect.fn("Provision.existingPod")(function*(jobId: JobId, n
   if (Option.isSome(row) && row.value.pod_id !== null) {
     const pod = yield* provider.get(row.value.pod_id)
     if (Option.isSome(pod) && usable(pod.value)) return pod
+    // The pod this attempt had is gone (stopped while no runner watched): close its row, so the replacement gets
+    // a row of its own and the finalizer knows about it.
+    yield* terminatePod(jobId, row.value.pod_id, "lost")
   }
   const named = yield* provider.listByPrefix(name)
   return Option.fromNullishOr(named.find((pod) => pod.name === name && usable(pod)))
