@@ -116,6 +116,20 @@ export const ServiceConfig = Config.all({
   localPodLlmUrl: Config.option(Config.String("LOCAL_POD_LLM_BASE_URL")),
   /** Comma list of rehearsal faults for the fake provider (layers/pods/fake/faults.ts lists them). */
   fakePodFaults: Config.String("FAKE_POD_FAULTS").pipe(Config.withDefault("")),
+  /** XAI_API_KEY: xAI Grok for seed enrichment and market derivation; unset or empty = the offline stand-ins. */
+  xaiApiKey: Config.String("XAI_API_KEY").pipe(
+    Config.withDefault(""),
+    Config.flatMap((raw) =>
+      raw.trim() === "" ? Config.succeed(Option.none()) : Config.Redacted("XAI_API_KEY").pipe(Config.map(Option.some))
+    )
+  ),
+  /** XAI_BASE_URL: the xAI API root the `/responses` path hangs off (gateways, proxies, test fakes). */
+  xaiBaseUrl: Config.String("XAI_BASE_URL").pipe(
+    Config.withDefault("https://api.x.ai/v1"),
+    Config.map((url) => url.replace(/\/+$/, ""))
+  ),
+  /** XAI_MODEL: the Grok model of both xAI steps. */
+  xaiModel: Config.NonEmptyString("XAI_MODEL").pipe(Config.withDefault("grok-4-fast-non-reasoning")),
   /** The RUNPOD_* settings (read always; the key is checked when the RunPod provider starts). */
   runpod: RunPodConfig,
   /** Multiplies every lifecycle duration (src/lifecycle/policies.ts): 0.001 rehearses an hour in seconds. */
