@@ -8,6 +8,8 @@ import type { SqlError } from "effect/sql"
 import type { JobId, UserId } from "../src/domain/ids.ts"
 import type { DraftCreate, DraftUpdate, Job, JobPage, JobReport, ModelRouting } from "../src/domain/job.ts"
 import type { Tier } from "../src/domain/tier.ts"
+import type { JobStatus } from "../src/domain/status.ts"
+import type { StoredEvent, TimelinePod } from "../src/domain/timeline.ts"
 
 export interface NewJob {
   readonly seed_text: string
@@ -69,4 +71,13 @@ export class JobStore extends Context.Service<JobStore, {
     body: unknown
   ) => Effect.Effect<void, SqlError.SqlError>
   readonly releaseIdempotencyKey: (owner: UserId, key: string) => Effect.Effect<void, SqlError.SqlError>
+
+  /** Up to `limit` events of a job with `seq > after`, oldest first (the caller checked ownership). */
+  readonly eventsAfter: (id: JobId, after: number, limit: number) => Effect.Effect<ReadonlyArray<StoredEvent>, SqlError.SqlError>
+  /** The newest event's seq and the status of each job that still exists, in one read (the event stream's poller). */
+  readonly eventHeads: (
+    ids: ReadonlyArray<JobId>
+  ) => Effect.Effect<ReadonlyMap<JobId, { readonly seq: number; readonly status: JobStatus }>, SqlError.SqlError>
+  /** Every pod ever requested for the job, oldest first, with its seconds and cost so far. */
+  readonly pods: (id: JobId) => Effect.Effect<ReadonlyArray<TimelinePod>, SqlError.SqlError>
 }>()("fishcloud/services/JobStore") {}

@@ -3,10 +3,12 @@ import { Effect, Layer, Option, Schema } from "effect"
 import { SqlClient } from "effect/sql"
 import { JobStore, type NewJob } from "../../services/job-store.ts"
 import { abandonedIdempotencyClaimSeconds, idempotencyKeyTtlHours } from "../../src/api/limits.ts"
-import type { JobId, UserId } from "../../src/domain/ids.ts"
+import { JobId, type UserId } from "../../src/domain/ids.ts"
 import { type DraftCreate, type DraftUpdate, Job, JobReport, ModelRouting } from "../../src/domain/job.ts"
 import { liveStatuses } from "../../src/domain/status.ts"
 import type { Tier } from "../../src/domain/tier.ts"
+import { JobStatus } from "../../src/domain/status.ts"
+import { StoredEvent, TimelinePod } from "../../src/domain/timeline.ts"
 
 const iso = (column: string) => `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS ${column}`
 
@@ -25,6 +27,10 @@ const jobColumns = [
 const decodeJobs = Schema.decodeUnknownEffect(Schema.Array(Job))
 const decodeRouting = Schema.decodeUnknownEffect(Schema.Array(ModelRouting))
 const decodeReport = Schema.decodeUnknownEffect(JobReport)
+
+const decodeEvents = Schema.decodeUnknownEffect(Schema.Array(StoredEvent))
+const decodePods = Schema.decodeUnknownEffect(Schema.Array(TimelinePod))
+const decodeHeads = Schema.decodeUnknownEffect(Schema.Array(Schema.Struct({ id: JobId, seq: Schema.Int, status: JobStatus })))
 
 const routingColumns = "sim_tier, model_id, gpu_type, max_rounds, target_agents, vllm_args"
 
@@ -185,7 +191,34 @@ export const JobStoreLive = Layer.effect(
       yield* sql`DELETE FROM idempotency_keys WHERE user_id = ${owner} AND key = ${key} AND response_status IS NULL`
     })
 
+    const eventsAfter = Effect.fn("JobStore.eventsAfter")(function*(id: JobId, after: number, limit: number) {
+      const rows = yield* sql`SELECT seq, kind, data, ${sql.literal(iso("at"))} FROM job_events
+        WHERE job_id = ${id} AND seq > ${after} ORDER BY seq LIMIT ${limit}`
+      return yield* Effect.orDie(decodeEvents(rows))
+    })
+
+    const eventHeads = Effect.fn("JobStore.eventHeads")(function*(ids: ReadonlyArray<JobId>) {
+      const heads = new Map<JobId, { readonly seq: number; readonly status: JobStatus }>()
+      if (ids.length === 0) return heads
+      const rows = yield* sql`SELECT id, last_event_seq AS seq, status FROM simulation_jobs WHERE id IN ${sql.in(ids)}`
+      for (const row of yield* Effect.orDie(decodeHeads(rows))) heads.set(row.id, { seq: row.seq, status: row.status })
+      return heads
+    })
+
+    const pods = Effect.fn("JobStore.pods")(function*(id: JobId) {
+      const rows = yield* sql`SELECT pod_id, name, provider, gpu_type, cost_per_hour,
+          ${sql.literal([iso("requested_at"), iso("ready_at"), iso("terminated_at")].join(", "))}, termination_reason,
+          EXTRACT(EPOCH FROM (COALESCE(terminated_at, now()) - requested_at))::float8 AS seconds,
+          CASE WHEN pod_id IS NULL THEN 0 ELSE EXTRACT(EPOCH FROM (COALESCE(terminated_at, now()) - requested_at)) / 3600.0
+            * COALESCE(cost_per_hour, 0) END::float8 AS cost_usd
+        FROM pods WHERE job_id = ${id} ORDER BY id`
+      return yield* Effect.orDie(decodePods(rows))
+    })
+
     return JobStore.of({
+      eventsAfter,
+      eventHeads,
+      pods,
       get,
       list,
       delete: deleteJob,

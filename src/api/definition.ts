@@ -6,6 +6,7 @@ import { HttpApi, HttpApiEndpoint, HttpApiGroup, HttpApiMiddleware, HttpApiSchem
 import { JobId } from "../domain/ids.ts"
 import { DraftCreate, DraftUpdate, Job, JobCreate, JobPage, JobReport, ModelRouting, SimData } from "../domain/job.ts"
 import { Tier } from "../domain/tier.ts"
+import { JobTimeline } from "../domain/timeline.ts"
 import { version } from "../version.ts"
 import {
   AdminOnly,
@@ -64,7 +65,9 @@ export class JobsGroup extends HttpApiGroup.make("jobs")
       error: [JobNotFound, ...admissionErrors]
     }).annotate(OpenApi.Summary, "Start a new job from a failed or cancelled one"),
     HttpApiEndpoint.get("simData", "/:id/sim-data", { params: jobParams, success: SimData, error: [JobNotFound, NotAvailable] }),
-    HttpApiEndpoint.get("report", "/:id/report", { params: jobParams, success: JobReport, error: [JobNotFound, NotAvailable] })
+    HttpApiEndpoint.get("report", "/:id/report", { params: jobParams, success: JobReport, error: [JobNotFound, NotAvailable] }),
+    HttpApiEndpoint.get("timeline", "/:id/timeline", { params: jobParams, success: JobTimeline, error: JobNotFound })
+      .annotate(OpenApi.Summary, "The job's steps (start, end, attempts, outcome) and every pod with its cost")
   )
   .middleware(Authorization)
   .prefix("/api/jobs")
@@ -126,6 +129,39 @@ export class SystemGroup extends HttpApiGroup.make("system")
   .prefix("/api")
 {}
 
+/**
+ * `GET /api/jobs/{id}/events` is served by a plain router route (`src/api/server/events.ts`): it is added to the
+ * OpenAPI document here so the document still lists every route.
+ */
+const withEventStream = (spec: Record<string, unknown>): Record<string, unknown> => ({
+  ...spec,
+  paths: {
+    ...(typeof spec["paths"] === "object" ? spec["paths"] : {}),
+    "/api/jobs/{id}/events": {
+      get: {
+        tags: ["jobs"],
+        operationId: "jobs.events",
+        summary: "The job's events as Server-Sent Events, until its terminal status event",
+        description: "Each event: `id:` its sequence number, `event:` its kind (status, stage, progress, pod, cost), " +
+          "`data:` the event's JSON plus `at`. `Last-Event-ID` (or `?after=N`) resumes after that event. An idle stream " +
+          "sends `: keep-alive` comments. The stream ends after the COMPLETED, FAILED or CANCELLED status event.",
+        security: [{ bearer: [] }],
+        parameters: [
+          { name: "id", in: "path", required: true, schema: { type: "integer", exclusiveMinimum: 0 } },
+          { name: "after", in: "query", required: false, schema: { type: "integer", minimum: 0 } },
+          { name: "Last-Event-ID", in: "header", required: false, schema: { type: "string" } }
+        ],
+        responses: {
+          "200": { description: "The event stream", content: { "text/event-stream": { schema: { type: "string" } } } },
+          "400": { description: "Last-Event-ID or after is not an integer >= 0" },
+          "401": { description: "Missing or invalid bearer token" },
+          "404": { description: "Job not found" }
+        }
+      }
+    }
+  }
+})
+
 export class Api extends HttpApi.make("fishcloud")
   .add(JobsGroup)
   .add(DraftsGroup)
@@ -135,6 +171,7 @@ export class Api extends HttpApi.make("fishcloud")
   .annotateMerge(OpenApi.annotations({
     title: "fishcloud",
     version,
-    description: "Run multi-agent simulation jobs on ephemeral GPU pods"
+    description: "Run multi-agent simulation jobs on ephemeral GPU pods",
+    transform: withEventStream
   }))
 {}

@@ -4,6 +4,7 @@
  */
 import { Effect, Option, Schema } from "effect"
 import { SqlClient } from "effect/sql"
+import { countPodCreated, countPodTerminated } from "../metrics.ts"
 import type { JobId } from "../domain/ids.ts"
 import { Citation, ModelRouting } from "../domain/job.ts"
 import { Market } from "../domain/market.ts"
@@ -155,6 +156,7 @@ export const recordPodCreated = Effect.fn("JobRecords.recordPodCreated")(functio
     yield* sql`UPDATE simulation_jobs SET pod_id = ${pod.id}, gpu_provider = (SELECT provider FROM pods WHERE job_id = ${jobId}
       AND name = ${name} ORDER BY id DESC LIMIT 1), updated_at = now() WHERE id = ${jobId}`
     yield* appendEvent(jobId, "pod", { event: "created", pod_id: pod.id, name, gpu_type: pod.gpu_type, cost_per_hour: pod.cost_per_hour })
+    yield* countPodCreated(pod)
   }
 })
 
@@ -172,9 +174,11 @@ export const recordPodTerminated = Effect.fn("JobRecords.recordPodTerminated")(f
   reason: string
 ) {
   const sql = yield* SqlClient.SqlClient
-  const rows = yield* sql`UPDATE pods SET terminated_at = now(), termination_reason = ${reason}
-    WHERE job_id = ${jobId} AND pod_id = ${podId} AND terminated_at IS NULL RETURNING id`
+  const rows = yield* sql<{ gpu_type: string | null; seconds: number | null }>`UPDATE pods SET terminated_at = now(), termination_reason = ${reason}
+    WHERE job_id = ${jobId} AND pod_id = ${podId} AND terminated_at IS NULL
+    RETURNING id, gpu_type, EXTRACT(EPOCH FROM (terminated_at - requested_at))::float8 AS seconds`
   if (rows.length > 0) yield* appendEvent(jobId, "pod", { event: "terminated", pod_id: podId, reason })
+  if (rows[0] !== undefined) yield* countPodTerminated(rows[0])
   return rows.length > 0
 })
 
@@ -226,6 +230,7 @@ export const recordFinalCost = Effect.fn("JobRecords.recordFinalCost")(function*
         * COALESCE(cost_per_hour, 0)), 0)::float8
       FROM pods WHERE job_id = ${jobId} AND pod_id IS NOT NULL)
     WHERE id = ${jobId} RETURNING gpu_cost_usd AS cost`
+  yield* appendEvent(jobId, "cost", { gpu_cost_usd: rows[0]?.cost ?? 0 })
   return rows[0]?.cost ?? 0
 })
 

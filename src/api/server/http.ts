@@ -7,10 +7,12 @@ import { NodeHttpServer } from "@effect/platform-node"
 import { ByteSize, Effect, Layer } from "effect"
 import { HttpIncomingMessage, HttpRouter, HttpServerError, HttpServerRequest, HttpServerResponse } from "effect/http"
 import { HttpApiBuilder, HttpApiMiddleware, HttpApiSwagger } from "effect/http-api"
+import { httpSpanNames } from "../../../layers/telemetry.ts"
 import { Settings } from "../../config.ts"
 import { Api } from "../definition.ts"
 import { AuthorizationLive } from "./authorization.ts"
 import { DraftsHandlers } from "./drafts.ts"
+import { EventRoutes } from "./events.ts"
 import { JobsHandlers } from "./jobs.ts"
 import { problem, problemContentType, statusTitles } from "./problem.ts"
 import { RoutingHandlers } from "./routing.ts"
@@ -86,10 +88,15 @@ export const ApiRoutes = HttpApiBuilder.layer(Api, { openapiPath: "/openapi.json
   Layer.provide([AuthorizationLive, HttpApiMiddleware.layerProblemDetails({ includeDetails: true })])
 )
 
-export const AllRoutes = Layer.mergeAll(ApiRoutes, HttpApiSwagger.layer(Api, { path: "/docs" }), StorageRoutes, RequestGuards)
+export const AllRoutes = Layer.mergeAll(ApiRoutes, HttpApiSwagger.layer(Api, { path: "/docs" }), StorageRoutes, EventRoutes, RequestGuards)
 
 /** Serves every route on HOST:PORT (PORT 0 picks a free port; `HttpServer.address` tells which). */
 export const HttpServerLive = Layer.unwrap(Effect.gen(function*() {
   const { host, port } = yield* Settings
-  return HttpRouter.serve(AllRoutes).pipe(Layer.provideMerge(NodeHttpServer.layer(createServer, { host, port })))
+  return HttpRouter.serve(AllRoutes).pipe(
+    // Server spans named after the route template; query strings are redacted by Effect's defaults
+    // (`UrlParams.CurrentRedactedNames`: `signature`, `X-Amz-Signature`, ... case-insensitive).
+    Layer.provide(httpSpanNames(Api, [["GET", "/openapi.json"], ["GET", "/docs"], ["PUT", "/storage/*"], ["GET", "/storage/*"]])),
+    Layer.provideMerge(NodeHttpServer.layer(createServer, { host, port }))
+  )
 }))

@@ -23,6 +23,7 @@ import {
 import { admitJob } from "../job-admission.ts"
 import { defaultPerPage } from "../limits.ts"
 import { CurrentUser, type User } from "../security.ts"
+import { timelineOf } from "./timeline.ts"
 
 const decodeStoredJob = Schema.decodeUnknownEffect(Job)
 
@@ -138,6 +139,9 @@ export const JobsHandlers = HttpApiBuilder.group(
           files[file] = yield* objects.presignGet(simDataKey(job.id, file), policies.downloadUrlTtl).pipe(Effect.orDie)
         }
         return { job_id: job.id, files }
+      }))
+      .handle("timeline", Effect.fn("Jobs.timeline")(function*({ params }) {
+        return yield* timelineOf(yield* ownedJob(yield* CurrentUser, params.id))
       }))
       .handle("report", Effect.fn("Jobs.report")(function*({ params }) {
         const user = yield* CurrentUser

@@ -1,0 +1,228 @@
+/** The job event stream (`GET /api/jobs/:id/events`) over real sockets, with a short poll and keep-alive interval. */
+import { assert, layer } from "@effect/vitest"
+import { Effect, Fiber, Layer } from "effect"
+import { EventStreamTiming } from "../../src/api/server/events.ts"
+import type { JobId } from "../../src/domain/ids.ts"
+import { appendEvent, transition } from "../../src/domain/transitions.ts"
+import { TestService, testService } from "../support/service.ts"
+import { newJob, unique } from "./fixtures.ts"
+
+/** Reading `GET /api/jobs/:id/events`: raw text over fetch, parsed into events and comments. */
+export interface SseEvent {
+  readonly id: string | undefined
+  readonly event: string | undefined
+  readonly data: any
+}
+
+export interface SseRead {
+  readonly status: number
+  readonly headers: Headers
+  readonly text: string
+  readonly events: ReadonlyArray<SseEvent>
+  readonly comments: ReadonlyArray<string>
+  /** Whether the server ended the stream (false when the read stopped at `until`). */
+  readonly ended: boolean
+}
+
+/** Splits SSE text into events and comments. */
+export const parseSse = (text: string) => {
+  const events: Array<SseEvent> = []
+  const comments: Array<string> = []
+  for (const block of text.split("\n\n")) {
+    if (block.trim() === "") continue
+    const fields: Record<string, string> = {}
+    for (const line of block.split("\n")) {
+      if (line.startsWith(":")) comments.push(line.slice(1).trim())
+      else {
+        const colon = line.indexOf(":")
+        fields[line.slice(0, colon)] = line.slice(colon + 1).replace(/^ /, "")
+      }
+    }
+    if (fields["data"] !== undefined) {
+      events.push({ id: fields["id"], event: fields["event"], data: JSON.parse(fields["data"]) })
+    }
+  }
+  return { events, comments }
+}
+
+/**
+ * Reads the stream until the server ends it, or until `until` holds for what was read (then the request is aborted),
+ * or `timeoutMs` passes (then it dies).
+ */
+export const readEvents = (
+  url: string,
+  options: {
+    readonly token?: string
+    readonly headers?: Record<string, string>
+    readonly until?: (read: ReturnType<typeof parseSse>) => boolean
+    readonly timeoutMs?: number
+  } = {}
+) =>
+  Effect.promise(async (): Promise<SseRead> => {
+    const controller = new AbortController()
+    const timer = setTimeout(() => controller.abort(new Error("timeout")), options.timeoutMs ?? 15_000)
+    const headers: Record<string, string> = { ...options.headers }
+    if (options.token !== undefined) headers["authorization"] = `Bearer ${options.token}`
+    try {
+      const response = await fetch(url, { headers, signal: controller.signal })
+      if (response.body === null) return { status: response.status, headers: response.headers, text: "", events: [], comments: [], ended: true }
+      const reader = response.body.pipeThrough(new TextDecoderStream()).getReader()
+      let text = ""
+      for (;;) {
+        const chunk = await reader.read()
+        if (chunk.done) return { status: response.status, headers: response.headers, text, ...parseSse(text), ended: true }
+        text += chunk.value
+        const parsed = parseSse(text)
+        if (options.until?.(parsed) === true && text.endsWith("\n\n")) {
+          controller.abort()
+          return { status: response.status, headers: response.headers, text, ...parsed, ended: false }
+        }
+      }
+    } finally {
+      clearTimeout(timer)
+    }
+  })
+
+const timing = Layer.succeed(EventStreamTiming, { pollMillis: 50, keepAliveMillis: 300 })
+
+const newLiveJob = Effect.gen(function*() {
+  const service = yield* TestService
+  const token = yield* service.tokenFor(unique("follower"))
+  const reply = yield* service.call("POST", "/api/jobs", { token, json: newJob() })
+  assert.strictEqual(reply.status, 201, reply.text)
+  const id = reply.json.id as JobId
+  return { service, token, id, url: `${service.baseUrl}/api/jobs/${id}/events` }
+})
+
+/** Walks a job through a whole run: seq 2..8 after the PENDING event (seq 1). */
+const runJob = (id: JobId) =>
+  Effect.gen(function*() {
+    yield* transition(id, "PROVISIONING")
+    yield* appendEvent(id, "pod", { event: "created", pod_id: "p1", name: "job-x", gpu_type: "A100", cost_per_hour: 1.5 })
+    yield* appendEvent(id, "pod", { event: "ready", pod_id: "p1" })
+    yield* transition(id, "RUNNING")
+    yield* appendEvent(id, "stage", { stage: 2 })
+    yield* appendEvent(id, "progress", { round: 7, max_rounds: 15 })
+    yield* transition(id, "REPORTING")
+    yield* transition(id, "COMPLETED")
+  }).pipe(Effect.orDie)
+
+const expectedKinds = ["status", "status", "pod", "pod", "status", "stage", "progress", "status", "status"]
+
+layer(testService().pipe(Layer.provide(timing)), { excludeTestServices: true })("GET /api/jobs/:id/events", (it) => {
+  it.effect("sends every event in order with its seq as id, its kind as event, data plus at; ends after COMPLETED", () =>
+    Effect.gen(function*() {
+      const { token, id, url } = yield* newLiveJob
+      const reading = yield* Effect.forkChild(readEvents(url, { token }))
+      yield* Effect.sleep("200 millis")
+      yield* runJob(id)
+      const read = yield* Fiber.join(reading)
+      assert.strictEqual(read.status, 200)
+      assert.strictEqual(read.headers.get("content-type"), "text/event-stream; charset=utf-8")
+      assert.strictEqual(read.headers.get("cache-control"), "no-cache")
+      assert.strictEqual(read.headers.get("x-accel-buffering"), "no")
+      assert.isTrue(read.ended)
+      assert.deepStrictEqual(read.events.map((event) => event.id), ["1", "2", "3", "4", "5", "6", "7", "8", "9"])
+      assert.deepStrictEqual(read.events.map((event) => event.event), expectedKinds)
+      assert.deepStrictEqual(read.events.map((event) => event.data.to ?? null), [
+        "PENDING", "PROVISIONING", null, null, "RUNNING", null, null, "REPORTING", "COMPLETED"
+      ])
+      assert.strictEqual(read.events[6]!.data.round, 7)
+      assert.match(read.events[0]!.data.at, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+Z$/)
+      assert.isTrue(read.text.startsWith(`: job ${id}\n\nid: 1\nevent: status\ndata: {`), read.text)
+    }))
+
+  it.effect("Last-Event-ID resumes after that event, ?after= too; a terminal job's stream is its backlog, then the end", () =>
+    Effect.gen(function*() {
+      const { token, id, url } = yield* newLiveJob
+      yield* runJob(id)
+      const all = yield* readEvents(url, { token })
+      assert.isTrue(all.ended)
+      assert.strictEqual(all.events.length, 9)
+      const resumed = yield* readEvents(url, { token, headers: { "last-event-id": "5" } })
+      assert.isTrue(resumed.ended)
+      assert.deepStrictEqual(resumed.events.map((event) => event.id), ["6", "7", "8", "9"])
+      const byQuery = yield* readEvents(`${url}?after=8`, { token })
+      assert.deepStrictEqual(byQuery.events.map((event) => event.id), ["9"])
+      const headerWins = yield* readEvents(`${url}?after=1`, { token, headers: { "last-event-id": "7" } })
+      assert.deepStrictEqual(headerWins.events.map((event) => event.id), ["8", "9"])
+      const pastTheEnd = yield* readEvents(url, { token, headers: { "last-event-id": "9" } })
+      assert.isTrue(pastTheEnd.ended)
+      assert.deepStrictEqual(pastTheEnd.events, [])
+      const bad = yield* readEvents(url, { token, headers: { "last-event-id": "x" } })
+      assert.strictEqual(bad.status, 400)
+    }))
+
+  it.effect("a live stream resumed with Last-Event-ID skips what was seen and still gets what follows", () =>
+    Effect.gen(function*() {
+      const { token, id, url } = yield* newLiveJob
+      yield* transition(id, "PROVISIONING").pipe(Effect.orDie)
+      const first = yield* readEvents(url, { token, until: (read) => read.events.length >= 2 })
+      assert.isFalse(first.ended)
+      assert.deepStrictEqual(first.events.map((event) => event.id), ["1", "2"])
+      const reading = yield* Effect.forkChild(readEvents(url, { token, headers: { "last-event-id": "2" } }))
+      yield* Effect.sleep("150 millis")
+      yield* transition(id, "FAILED", { errorMessage: "pod lost" }).pipe(Effect.orDie)
+      const rest = yield* Fiber.join(reading)
+      assert.isTrue(rest.ended)
+      assert.deepStrictEqual(rest.events.map((event) => [event.id, event.data.to, event.data.error]), [["3", "FAILED", "pod lost"]])
+    }))
+
+  it.effect("an idle stream sends keep-alive comments", () =>
+    Effect.gen(function*() {
+      const { token, url } = yield* newLiveJob
+      const read = yield* readEvents(url, { token, until: (parsed) => parsed.comments.includes("keep-alive") })
+      assert.isFalse(read.ended)
+      assert.include(read.text, "\n\n: keep-alive\n\n")
+      assert.deepStrictEqual(read.events.map((event) => event.id), ["1"])
+    }))
+
+  it.effect("another user's job is 404 like a missing one; no token or a bad token is 401", () =>
+    Effect.gen(function*() {
+      const { service, url } = yield* newLiveJob
+      const stranger = yield* service.tokenFor(unique("stranger"))
+      const theirs = yield* service.call("GET", url.slice(service.baseUrl.length), { token: stranger })
+      const missing = yield* service.call("GET", "/api/jobs/999999/events", { token: stranger })
+      for (const reply of [theirs, missing]) {
+        assert.strictEqual(reply.status, 404)
+        assert.strictEqual(reply.headers.get("content-type"), "application/problem+json")
+        assert.strictEqual(reply.json.type, "urn:fishcloud:problem:job-not-found")
+      }
+      const anonymous = yield* service.call("GET", url.slice(service.baseUrl.length))
+      const badToken = yield* service.call("GET", url.slice(service.baseUrl.length), { token: "nope" })
+      for (const reply of [anonymous, badToken]) {
+        assert.strictEqual(reply.status, 401)
+        assert.strictEqual(reply.json.type, "urn:fishcloud:problem:unauthorized")
+      }
+    }))
+
+  it.effect("50 concurrent subscribers all get every event, and the service keeps answering other requests", () =>
+    Effect.gen(function*() {
+      const { service, token, id, url } = yield* newLiveJob
+      const readers = yield* Effect.forkChild(
+        Effect.all(Array.from({ length: 50 }, () => readEvents(url, { token, timeoutMs: 20_000 })), { concurrency: "unbounded" })
+      )
+      yield* Effect.sleep("300 millis")
+      const others = yield* Effect.all(
+        Array.from({ length: 10 }, () => service.call("GET", `/api/jobs/${id}`, { token })),
+        { concurrency: "unbounded" }
+      )
+      assert.deepStrictEqual(others.map((reply) => reply.status), Array.from({ length: 10 }, () => 200))
+      yield* runJob(id)
+      const reads = yield* Fiber.join(readers)
+      for (const read of reads) {
+        assert.isTrue(read.ended)
+        assert.deepStrictEqual(read.events.map((event) => event.event), expectedKinds)
+      }
+      const health = yield* service.call("GET", "/api/health")
+      assert.strictEqual(health.status, 200)
+    }))
+
+  it.effect("the OpenAPI document lists the event stream", () =>
+    Effect.gen(function*() {
+      const service = yield* TestService
+      const spec = yield* service.call("GET", "/openapi.json")
+      assert.isDefined(spec.json.paths["/api/jobs/{id}/events"]?.get)
+      assert.isDefined(spec.json.paths["/api/jobs/{id}/timeline"]?.get)
+    }))
+})
