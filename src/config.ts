@@ -136,6 +136,27 @@ export const ServiceConfig = Config.all({
   timeScale: Config.schema(Schema.Finite.check(Schema.isBetween({ minimum: 0.000001, maximum: 1000 })), "FISHCLOUD_TIME_SCALE").pipe(
     Config.withDefault(1)
   ),
+  /** The ANTHROPIC_* settings of the Anthropic report writer (layers/llm/anthropic-report-writer.ts). */
+  anthropic: Config.all({
+    /** ANTHROPIC_API_KEY; unset or empty = no Anthropic (the offline report writer). Sent only as a header, never logged. */
+    apiKey: Config.String("ANTHROPIC_API_KEY").pipe(
+      Config.withDefault(""),
+      Config.flatMap((raw) =>
+        raw.trim() === "" ? Config.succeed(Option.none()) : Config.Redacted("ANTHROPIC_API_KEY").pipe(Config.map(Option.some))
+      )
+    ),
+    /** ANTHROPIC_BASE_URL: the API root without `/v1` (a gateway or proxy); unset = the SDK's default. */
+    baseUrl: Config.schema(
+      Schema.String.check(Schema.isPattern(/^https?:\/\/[^\s/?#]+(\/[^\s?#]*)?$/, {
+        message: "must be an http(s) URL without query or fragment, e.g. https://api.anthropic.com"
+      })),
+      "ANTHROPIC_BASE_URL"
+    ).pipe(Config.map((url) => url.replace(/\/+$/, "")), Config.option),
+    /** ANTHROPIC_MODEL: the model that writes the report. */
+    model: Config.NonEmptyString("ANTHROPIC_MODEL").pipe(Config.withDefault("claude-opus-5")),
+    /** ANTHROPIC_MAX_TOKENS: the output limit of each turn. */
+    maxTokens: boundedInt("ANTHROPIC_MAX_TOKENS", 1, 128_000, 4096)
+  }),
   /** The address other runners reach this runner on; RUNNER_PORT 0 picks a free port at start. */
   runnerHost: Config.String("RUNNER_HOST").pipe(Config.withDefault("127.0.0.1")),
   runnerPort: boundedInt("RUNNER_PORT", 0, 65_535, 0),
