@@ -1,0 +1,98 @@
+/** `GET /api/jobs/:id/timeline`: steps derived from the job's events, pods from the pods table with their cost. */
+import { assert, layer } from "@effect/vitest"
+import { Effect } from "effect"
+import { SqlClient } from "effect/sql"
+import type { JobId } from "../../src/domain/ids.ts"
+import { appendEvent, transition } from "../../src/domain/transitions.ts"
+import { recordPodCreated, recordPodReady, recordPodRequested, recordPodTerminated } from "../../src/lifecycle/job-records.ts"
+import { TestService, testService } from "../support/service.ts"
+import { assertProblem, newJob, unique } from "./fixtures.ts"
+
+const newLiveJob = Effect.gen(function*() {
+  const service = yield* TestService
+  const token = yield* service.tokenFor(unique("timeline"))
+  const reply = yield* service.call("POST", "/api/jobs", { token, json: newJob() })
+  assert.strictEqual(reply.status, 201, reply.text)
+  return { service, token, id: reply.json.id as JobId }
+})
+
+/** Moves the pods' times back so their seconds and cost are exact: requested 1 h before termination. */
+const ageRows = (id: JobId) =>
+  Effect.gen(function*() {
+    const sql = yield* SqlClient.SqlClient
+    yield* sql`UPDATE pods SET requested_at = terminated_at - interval '1 hour', ready_at = CASE WHEN ready_at IS NULL THEN NULL ELSE terminated_at - interval '50 minutes' END
+      WHERE job_id = ${id} AND terminated_at IS NOT NULL`
+  }).pipe(Effect.orDie)
+
+layer(testService(), { excludeTestServices: true })("GET /api/jobs/:id/timeline", (it) => {
+  it.effect("a run with a pod swap: steps with outcomes and attempts, every pod with provider, GPU, times, reason, cost", () =>
+    Effect.gen(function*() {
+      const { service, token, id } = yield* newLiveJob
+      yield* Effect.gen(function*() {
+        yield* transition(id, "PROVISIONING")
+        yield* recordPodRequested(id, "runpod", "job-a1", "A100")
+        yield* recordPodCreated(id, "job-a1", { id: "pod-1", gpu_type: "A100", cost_per_hour: 2 })
+        yield* recordPodTerminated(id, "pod-1", "bad_host")
+        yield* recordPodRequested(id, "runpod", "job-a2", "H100")
+        yield* recordPodCreated(id, "job-a2", { id: "pod-2", gpu_type: "H100", cost_per_hour: 3 })
+        yield* recordPodReady(id, "pod-2")
+        yield* transition(id, "RUNNING")
+        yield* appendEvent(id, "stage", { stage: 1 })
+        yield* appendEvent(id, "progress", { round: 1, max_rounds: 5 })
+        yield* appendEvent(id, "stage", { stage: 2 })
+        yield* transition(id, "FAILED", { errorMessage: "worker died" })
+        yield* recordPodTerminated(id, "pod-2", "job_failed")
+      }).pipe(Effect.orDie)
+      yield* ageRows(id)
+      const reply = yield* service.call("GET", `/api/jobs/${id}/timeline`, { token })
+      assert.strictEqual(reply.status, 200, reply.text)
+      const timeline = reply.json
+      assert.strictEqual(timeline.job_id, id)
+      assert.strictEqual(timeline.status, "FAILED")
+      assert.deepStrictEqual(
+        timeline.steps.map((step: any) => [step.name, step.kind, step.attempts, step.outcome, step.ended_at !== null]),
+        [
+          ["PENDING", "status", 1, "completed", true],
+          ["PROVISIONING", "status", 2, "completed", true],
+          ["RUNNING", "status", 1, "failed", true],
+          ["stage 1", "stage", 1, "completed", true],
+          ["stage 2", "stage", 1, "failed", true]
+        ]
+      )
+      for (const step of timeline.steps) assert.isAtLeast(step.seconds, 0)
+      assert.deepStrictEqual(
+        timeline.pods.map((pod: any) => [pod.pod_id, pod.name, pod.provider, pod.gpu_type, pod.cost_per_hour, pod.termination_reason]),
+        [["pod-1", "job-a1", "runpod", "A100", 2, "bad_host"], ["pod-2", "job-a2", "runpod", "H100", 3, "job_failed"]]
+      )
+      assert.strictEqual(timeline.pods[0].ready_at, null)
+      assert.isString(timeline.pods[1].ready_at)
+      for (const pod of timeline.pods) assert.closeTo(pod.seconds, 3600, 0.01)
+      assert.closeTo(timeline.pods[0].cost_usd, 2, 1e-6)
+      assert.closeTo(timeline.pods[1].cost_usd, 3, 1e-6)
+      assert.closeTo(timeline.gpu_cost_usd, 5, 1e-6)
+    }))
+
+  it.effect("a live job's current step is running with no end; a pod request the provider refused costs nothing", () =>
+    Effect.gen(function*() {
+      const { service, token, id } = yield* newLiveJob
+      yield* Effect.gen(function*() {
+        yield* transition(id, "PROVISIONING")
+        yield* recordPodRequested(id, "local", "job-a1", "A100")
+      }).pipe(Effect.orDie)
+      const reply = yield* service.call("GET", `/api/jobs/${id}/timeline`, { token })
+      assert.strictEqual(reply.status, 200, reply.text)
+      const last = reply.json.steps.at(-1)
+      assert.deepStrictEqual([last.name, last.ended_at, last.outcome], ["PROVISIONING", null, "running"])
+      assert.deepStrictEqual(reply.json.pods.map((pod: any) => [pod.pod_id, pod.provider, pod.cost_usd]), [[null, "local", 0]])
+      assert.strictEqual(reply.json.gpu_cost_usd, 0)
+    }))
+
+  it.effect("another user's job is 404 like a missing one; no token is 401", () =>
+    Effect.gen(function*() {
+      const { service, token, id } = yield* newLiveJob
+      const stranger = yield* service.tokenFor(unique("stranger"))
+      assertProblem(yield* service.call("GET", `/api/jobs/${id}/timeline`, { token: stranger }), 404, "job-not-found")
+      assertProblem(yield* service.call("GET", "/api/jobs/999999/timeline", { token }), 404, "job-not-found")
+      assertProblem(yield* service.call("GET", `/api/jobs/${id}/timeline`), 401, "unauthorized")
+    }))
+})
