@@ -243,7 +243,7 @@ export const makeXaiClient = Effect.fnUntraced(function*(options: XaiClientOptio
         duration: call.timeout,
         orElse: () => fail("transient", `xAI gave no answer within ${Duration.format(call.timeout)}`)
       }),
-      Effect.tapError((error) => Effect.annotateCurrentSpan({ "error.type": error.kind })),
+      Effect.tapError((error) => Effect.annotateCurrentSpan({ "fishcloud.llm.error_kind": error.kind })),
       Effect.withSpan(`chat ${options.model}`, {
         kind: "client",
         attributes: {
@@ -259,7 +259,7 @@ export const makeXaiClient = Effect.fnUntraced(function*(options: XaiClientOptio
   return { create }
 })
 
-const hostOf = (url: string): string => URL.canParse(url) ? new URL(url).host : url
+const hostOf = (url: string): string => URL.canParse(url) ? new URL(url).hostname : url
 
 export type XaiClient = Effect.Success<ReturnType<typeof makeXaiClient>>
 
