@@ -4,13 +4,15 @@
  * picks what a role needs.
  */
 import * as NodePath from "node:path"
-import { Effect, Layer } from "effect"
+import { Effect, Layer, Option } from "effect"
 import { Settings } from "../../src/config.ts"
 import { TimeScale } from "../../src/lifecycle/policies.ts"
 import { ReportWorkflowLive } from "../../src/lifecycle/report-workflow.ts"
 import { SimulationWorkflowLive } from "../../src/lifecycle/simulation-workflow.ts"
 import { LlmUsageRecorderLive } from "../db/llm-usage.ts"
 import { EnricherOffline } from "../llm/offline-enricher.ts"
+import { EnricherXai } from "../llm/xai-enricher.ts"
+import { MarketDeriverXai } from "../llm/xai-market-deriver.ts"
 import { MarketDeriverOffline } from "../llm/offline-market-deriver.ts"
 import { ReportWriterOffline } from "../llm/offline-report-writer.ts"
 import { freeLoopbackPort } from "../net/free-port.ts"
@@ -47,8 +49,13 @@ const PodsLive = Layer.unwrap(Effect.gen(function*(): Effect.fn.Return<PodsLayer
   }
 }))
 
-/** No keys: the offline enricher, market deriver and report writer. */
-const LlmLive = Layer.mergeAll(EnricherOffline, MarketDeriverOffline, ReportWriterOffline, LlmUsageRecorderLive)
+/** xAI for enrichment and markets when XAI_API_KEY is set, else the offline steps; usage is recorded per job. */
+const LlmLive = Layer.unwrap(Effect.map(Settings, (settings) =>
+  Layer.mergeAll(
+    Option.isSome(settings.xaiApiKey) ? Layer.merge(EnricherXai, MarketDeriverXai) : Layer.merge(EnricherOffline, MarketDeriverOffline),
+    ReportWriterOffline,
+    LlmUsageRecorderLive
+  )))
 
 const TimeScaleLive = Layer.effect(TimeScale, Effect.map(Settings, (settings) => settings.timeScale))
 
