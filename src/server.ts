@@ -10,6 +10,7 @@ import { JobStoreLive } from "../layers/db/job-store.ts"
 import type { Role } from "../layers/lifecycle/engine.ts"
 import { lifecycleFor } from "../layers/lifecycle/runtime.ts"
 import { DiskObjectStoreLive } from "../layers/storage/disk.ts"
+import { LoggerLive, TelemetryLive } from "../layers/telemetry.ts"
 import { S3ObjectStoreLive } from "../layers/storage/s3.ts"
 import type { PgClient } from "@effect/sql-pg"
 import type { SqlClient } from "effect/sql"
@@ -66,4 +67,6 @@ const RehearsalNotice = Layer.effectDiscard(Effect.gen(function*() {
 export const serviceFor = (role: Role) =>
   Layer.mergeAll(role === "runner" ? RunnerLive : makeService(DatabaseLive, lifecycleFor(role)), RehearsalNotice)
 
-export const serve = (role: Role = "all") => Layer.launch(serviceFor(role).pipe(Layer.provide(Settings.layer)))
+/** Telemetry is built first and released last, so the spans and metrics of shutdown are flushed too. */
+export const serve = (role: Role = "all") =>
+  Layer.launch(serviceFor(role).pipe(Layer.provide(Layer.mergeAll(TelemetryLive(role), LoggerLive)), Layer.provide(Settings.layer)))

@@ -1,6 +1,7 @@
 /** `LlmUsageRecorder` on Postgres: one `llm_usage` row per call, summed onto the job. Never fails the job. */
 import { Effect, Layer } from "effect"
 import { SqlClient } from "effect/sql"
+import { countLlmTokens } from "../../src/metrics.ts"
 import { CurrentJob, LlmUsageRecorder } from "../../services/llm.ts"
 
 export const LlmUsageRecorderLive = Layer.effect(
@@ -18,6 +19,7 @@ export const LlmUsageRecorderLive = Layer.effect(
             llm_output_tokens = llm_output_tokens + ${usage.outputTokens}, llm_cost_usd = llm_cost_usd + ${usage.costUsd}
             WHERE id = ${jobId}`
         })).pipe(Effect.catch((error) => Effect.logWarning("could not record LLM usage", error)))
+        yield* countLlmTokens(usage)
       })
     })
   })

@@ -5,6 +5,7 @@
  */
 import { Effect } from "effect"
 import { SqlClient } from "effect/sql"
+import { countTransition } from "../metrics.ts"
 import type { JobId } from "./ids.ts"
 import { allowedSources, isTerminal, type JobStatus } from "./status.ts"
 
@@ -46,7 +47,7 @@ export const transition = Effect.fn("JobStatus.transition")(function*(
     const data = { from: row.from_status, to, ...(errorMessage === null ? {} : { error: errorMessage }), ...options.data }
     yield* sql`INSERT INTO job_events (job_id, seq, kind, data) VALUES (${jobId}, ${row.seq}, 'status', ${JSON.stringify(data)}::jsonb)`
     return true
-  }))
+  })).pipe(Effect.tap((done) => done ? countTransition(to) : Effect.void))
 })
 
 /** Appends one event to a job's story (progress, pod lifecycle, ...). Serialised per job by the row lock. */

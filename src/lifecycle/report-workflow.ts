@@ -33,4 +33,4 @@ export const ReportWorkflowLive = ReportWorkflow.toLayer(Effect.fn("ReportWorkfl
       }
     }
   }
-}))
+}, (effect, { job_id }) => Effect.annotateLogs(effect, "job_id", job_id)))

@@ -88,4 +88,4 @@ export const SimulationWorkflowLive = SimulationWorkflow.toLayer(Effect.fn("Simu
     yield* ReportWorkflow.execute({ job_id }, { discard: true, detached: true })
     return "reporting" as const
   }
-}))
+}, (effect, { job_id }) => Effect.annotateLogs(effect, "job_id", job_id)))

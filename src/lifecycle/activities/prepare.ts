@@ -56,5 +56,5 @@ export const deriveMarkets = (jobId: JobId, goal: string, tier: Tier) =>
       const markets = (yield* failSoft(jobId, "market derivation", deriver.derive({ goal, seedText, tier }).pipe(Effect.provideService(CurrentJob, jobId)))) ?? []
       yield* saveMarkets(jobId, markets)
       return markets.length
-    }).pipe(Effect.catchTag("SqlError", Effect.die), Effect.withSpan("Lifecycle.deriveMarkets", { attributes: { "job.id": jobId } }))
+    }).pipe(Effect.catchTag("SqlError", Effect.die), Effect.withSpan("Lifecycle.deriveMarkets", { attributes: { "job.id": jobId, "job.tier": tier } }))
   })

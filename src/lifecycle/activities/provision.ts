@@ -75,7 +75,7 @@ export const provisionPod = (
       return yield* waitUntilRunning(job.id, pod)
     }).pipe(
       Effect.catchTag("SqlError", Effect.die),
-      Effect.withSpan("Lifecycle.provisionPod", { attributes: { "job.id": job.id, attempt } })
+      Effect.withSpan("Lifecycle.provisionPod", { attributes: { "job.id": job.id, "job.tier": job.tier, attempt, "pod.gpu_type": job.routing.gpu_type } })
     )
   })
 

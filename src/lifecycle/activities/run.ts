@@ -146,6 +146,6 @@ export const runSimulation = (job: RunJob, pod: { readonly pod_id: string; reado
       return yield* poll(job, pod.worker_url)
     }).pipe(
       Effect.catchTags({ SqlError: Effect.die, ObjectStoreError: Effect.die }),
-      Effect.withSpan("Lifecycle.runSimulation", { attributes: { "job.id": job.id, "pod.id": pod.pod_id, attempt, retry } })
+      Effect.withSpan("Lifecycle.runSimulation", { attributes: { "job.id": job.id, "job.tier": job.tier, "pod.id": pod.pod_id, "pod.gpu_type": job.routing.gpu_type, attempt, retry } })
     )
   })

@@ -1,0 +1,112 @@
+/**
+ * Telemetry for every role of `fishcloud serve`:
+ *
+ * - traces and metrics over OTLP/HTTP (JSON encoding) with `@effect/opentelemetry` NodeSdk when
+ *   OTEL_EXPORTER_OTLP_ENDPOINT is set; nothing at all (Effect's native no-op tracer) when it is not. The resource
+ *   carries `service.name` (OTEL_SERVICE_NAME, default `fishcloud`), `service.version` and `fishcloud.role`.
+ *   Spans are batched and flushed, and metrics exported one last time, when the service shuts down.
+ * - step durations: every `Lifecycle.*` span that ends is recorded in the `stepDuration` histogram (so the
+ *   activities need no extra code);
+ * - logs: LOG_FORMAT=json writes one JSON object a line with `trace_id`, `span_id` and `job_id` (from the
+ *   `job_id` log annotation the workflows set); `pretty` keeps Effect's human output.
+ */
+import * as NodeSdk from "@effect/opentelemetry/NodeSdk"
+import { OTLPMetricExporter } from "@opentelemetry/exporter-metrics-otlp-http"
+import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-http"
+import { PeriodicExportingMetricReader } from "@opentelemetry/sdk-metrics"
+import { BatchSpanProcessor, type ReadableSpan, type SpanProcessor } from "@opentelemetry/sdk-trace-base"
+import { Context, Effect, Formatter, Layer, Logger, Metric, Option, Tracer } from "effect"
+import { HttpMiddleware } from "effect/http"
+import { HttpApi, type HttpApiGroup } from "effect/http-api"
+import { Settings } from "../src/config.ts"
+import { stepDuration } from "../src/metrics.ts"
+import { version } from "../src/version.ts"
+
+/** Records the duration of every ended `Lifecycle.*` span (one span per activity) in `stepDuration`. */
+class StepDurations implements SpanProcessor {
+  onStart(): void {}
+  onEnd(span: ReadableSpan): void {
+    if (!span.name.startsWith("Lifecycle.")) return
+    const seconds = span.duration[0] + span.duration[1] / 1e9
+    const outcome = span.status.code === 2 ? "error" : "ok"
+    Effect.runSync(Metric.update(Metric.withAttributes(stepDuration, { step: span.name, outcome }), seconds))
+  }
+  forceFlush(): Promise<void> {
+    return Promise.resolve()
+  }
+  shutdown(): Promise<void> {
+    return Promise.resolve()
+  }
+}
+
+/** Traces and metrics to `OTEL_EXPORTER_OTLP_ENDPOINT` for a process of the given role; empty when it is unset. */
+export const TelemetryLive = (role: string) =>
+  Layer.unwrap(Effect.gen(function*() {
+    const { telemetry } = yield* Settings
+    if (Option.isNone(telemetry.endpoint)) return Layer.empty
+    const endpoint = telemetry.endpoint.value
+    return NodeSdk.layer(() => ({
+      resource: { serviceName: telemetry.serviceName, serviceVersion: version, attributes: { "fishcloud.role": role } },
+      spanProcessor: [new BatchSpanProcessor(new OTLPTraceExporter({ url: `${endpoint}/v1/traces` })), new StepDurations()],
+      metricReader: new PeriodicExportingMetricReader({
+        exporter: new OTLPMetricExporter({ url: `${endpoint}/v1/metrics` }),
+        exportIntervalMillis: telemetry.metricIntervalMs,
+        exportTimeoutMillis: Math.min(30_000, telemetry.metricIntervalMs)
+      }),
+      shutdownTimeout: "5 seconds"
+    }))
+  }))
+
+interface RouteTemplate {
+  readonly method: string
+  readonly path: string
+  readonly pattern: RegExp
+  readonly params: number
+}
+
+const compile = (method: string, path: string): RouteTemplate => {
+  const segments = path.split("/").map((segment) =>
+    segment.startsWith(":") ? "[^/]+" : segment === "*" ? ".*" : segment.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"))
+  return { method, path, pattern: new RegExp(`^${segments.join("/")}$`), params: path.split(/[:*]/).length - 1 }
+}
+
+/**
+ * Names HTTP server spans `METHOD /route/:template` (e.g. `POST /api/jobs`, `GET /api/jobs/:id`) instead of
+ * Effect's default (the bare method). Effect names the span before routing, so the templates are matched here:
+ * every endpoint of `api` plus `extra` routes (`[method, path]`, `*` as a wildcard); fixed paths win over
+ * parameters. Unknown paths keep the bare method, so a span name never carries an id or a query string.
+ */
+export const httpSpanNames = <Id extends string, Groups extends HttpApiGroup.Constraint>(
+  api: HttpApi.HttpApi<Id, Groups>,
+  extra: ReadonlyArray<readonly [string, string]> = []
+): Layer.Layer<never> => {
+  const templates: Array<RouteTemplate> = []
+  HttpApi.reflect(api, {
+    onGroup: () => {},
+    onEndpoint: ({ endpoint }) => templates.push(compile(endpoint.method, endpoint.path))
+  })
+  for (const [method, path] of extra) templates.push(compile(method, path))
+  templates.sort((a, b) => a.params - b.params)
+  return Layer.succeed(HttpMiddleware.SpanNameGenerator)((request) => {
+    const queryStart = request.url.search(/[?#]/)
+    const path = queryStart < 0 ? request.url : request.url.slice(0, queryStart)
+    const template = templates.find((route) => route.method === request.method && route.pattern.test(path))
+    return template === undefined ? request.method : `${request.method} ${template.path}`
+  })
+}
+
+/** One JSON object a line: Effect's structured fields plus `trace_id`, `span_id` and `job_id` when known. */
+export const jsonLogger = Logger.withConsoleLog(Logger.make((options) => {
+  const structured = Logger.formatStructured.log(options)
+  const span = Context.getOrUndefined(options.fiber.context, Tracer.ParentSpan)
+  const jobId = structured.annotations["job_id"]
+  return Formatter.formatJson({
+    ...structured,
+    ...(jobId === undefined ? {} : { job_id: jobId }),
+    ...(span === undefined ? {} : { trace_id: span.traceId, span_id: span.spanId })
+  })
+}))
+
+/** The logger LOG_FORMAT selects: JSON lines, or Effect's default human output. */
+export const LoggerLive: Layer.Layer<never, never, Settings> = Layer.unwrap(Effect.map(Settings, ({ logFormat }) =>
+  logFormat === "json" ? Logger.layer([jsonLogger]) : Layer.empty))

@@ -1,0 +1,56 @@
+/**
+ * Every metric fishcloud records (Effect `Metric`), exported over OTLP by `layers/telemetry.ts` when
+ * OTEL_EXPORTER_OTLP_ENDPOINT is set. Counts are per process: after a restart they start again from zero.
+ */
+import { Effect, Metric } from "effect"
+
+/** Status transitions that happened, by target status (`to`). */
+export const jobTransitions = Metric.counter("fishcloud.job.transitions", {
+  description: "Job status transitions, by target status",
+  incremental: true
+})
+
+/** Pods this process created minus those it terminated (an up/down counter), by provider and GPU. */
+export const livePods = Metric.counter("fishcloud.pods.live", {
+  description: "Pods created minus pods terminated"
+})
+
+/** Pod seconds billed (requested to terminated), added when a pod is terminated. */
+export const podSecondsBilled = Metric.counter("fishcloud.pods.billed_seconds", {
+  description: "Pod seconds billed, from request to termination",
+  incremental: true
+})
+
+/** How long each lifecycle step (activity span) took, in seconds, by `step` and outcome. */
+export const stepDuration = Metric.histogram("fishcloud.lifecycle.step_duration_seconds", {
+  description: "Duration of each lifecycle step (activity)",
+  boundaries: Metric.boundariesFromIterable([0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800, 3600])
+})
+
+/** LLM tokens, by provider, model and direction (`input` / `output`). */
+export const llmTokens = Metric.counter("fishcloud.llm.tokens", {
+  description: "LLM tokens used, by provider, model and direction",
+  incremental: true
+})
+
+export const countTransition = (to: string) => Metric.update(Metric.withAttributes(jobTransitions, { to }), 1)
+
+export const countPodCreated = (pod: { readonly gpu_type: string }) =>
+  Metric.update(Metric.withAttributes(livePods, { "pod.gpu_type": pod.gpu_type }), 1)
+
+export const countPodTerminated = (pod: { readonly gpu_type: string | null; readonly seconds: number | null }) =>
+  Effect.andThen(
+    Metric.update(Metric.withAttributes(livePods, { "pod.gpu_type": pod.gpu_type ?? "unknown" }), -1),
+    Metric.update(Metric.withAttributes(podSecondsBilled, { "pod.gpu_type": pod.gpu_type ?? "unknown" }), Math.max(0, pod.seconds ?? 0))
+  )
+
+export const countLlmTokens = (usage: {
+  readonly provider: string
+  readonly model: string
+  readonly inputTokens: number
+  readonly outputTokens: number
+}) =>
+  Effect.andThen(
+    Metric.update(Metric.withAttributes(llmTokens, { provider: usage.provider, model: usage.model, direction: "input" }), usage.inputTokens),
+    Metric.update(Metric.withAttributes(llmTokens, { provider: usage.provider, model: usage.model, direction: "output" }), usage.outputTokens)
+  )
