@@ -1,5 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Layer, Option, Redacted } from "effect"
+import { Effect, Fiber, Layer, Option, Redacted } from "effect"
 import { estimatedCostUsd } from "../../layers/llm/anthropic-pricing.ts"
 import { layerReportWriterAnthropic, maxTurns, type ReportWriterAnthropicOptions } from "../../layers/llm/anthropic-report-writer.ts"
 import { type LlmUsage, LlmUsageRecorder, ReportWriter } from "../../services/llm.ts"
@@ -86,6 +86,12 @@ const failureOf = (fake: Pick<FakeAnthropic, "url">, options: WriteOptions = {})
         : Effect.die(new Error("expected the report to fail"))
     )
   )
+
+/** Polls on the real clock (the test clock does not move by itself) until the condition holds, for up to 5 s. */
+const realWaitFor = (condition: () => boolean) =>
+  Effect.promise(async () => {
+    for (let waited = 0; !condition() && waited < 5000; waited += 20) await new Promise((resolve) => setTimeout(resolve, 20))
+  })
 
 interface SentMessage {
   readonly role: string
@@ -275,6 +281,17 @@ describe("Anthropic report writer", () => {
       assert.strictEqual(slow.error.kind, "transient")
       assert.include(slow.error.message, "timed out")
       assert.strictEqual(fake.requests().length, 1)
+    }))
+
+  it.effect("interrupting the report aborts the HTTP request in flight", () =>
+    Effect.gen(function*() {
+      const fake = yield* fakeAnthropic({ apiKey })
+      fake.enqueue({ kind: "delay", ms: 10_000, then: { kind: "text", text: finalReport } })
+      const fiber = yield* Effect.forkChild(write(fake))
+      yield* realWaitFor(() => fake.requests().length === 1)
+      yield* Fiber.interrupt(fiber)
+      yield* realWaitFor(() => fake.abandoned() === 1)
+      assert.strictEqual(fake.abandoned(), 1)
     }))
 
   it.effect("a failure after some turns still records the tokens spent", () =>

@@ -55,6 +55,8 @@ export interface FakeAnthropic {
   readonly enqueue: (...replies: ReadonlyArray<FakeAnthropicReply>) => void
   readonly requests: () => ReadonlyArray<RecordedRequest>
   readonly pending: () => number
+  /** Requests whose client went away before the (delayed) answer was sent: an aborted SDK call. */
+  readonly abandoned: () => number
 }
 
 const defaultUsage: FakeUsage = { input_tokens: 1000, output_tokens: 200 }
@@ -141,6 +143,7 @@ const answer = (reply: FakeAnthropicReply, requestBody: unknown): Answer => {
 const start = (apiKey: string) => {
   const queue: Array<FakeAnthropicReply> = []
   const log: Array<RecordedRequest> = []
+  let abandoned = 0
 
   const server = Http.createServer((request, response) => {
     const chunks: Array<Buffer> = []
@@ -175,8 +178,14 @@ const start = (apiKey: string) => {
         response.writeHead(answered.status, answered.headers)
         response.end(answered.body)
       }
-      if (reply.kind === "delay") setTimeout(send, reply.ms).unref()
-      else send()
+      if (reply.kind === "delay") {
+        response.on("close", () => {
+          if (!response.writableEnded) abandoned += 1
+        })
+        setTimeout(send, reply.ms).unref()
+      } else {
+        send()
+      }
     })
   })
 
@@ -192,7 +201,8 @@ const start = (apiKey: string) => {
             queue.push(...replies)
           },
           requests: () => [...log],
-          pending: () => queue.length
+          pending: () => queue.length,
+          abandoned: () => abandoned
         }
       })
     })
