@@ -12,7 +12,7 @@ import { Settings } from "../../config.ts"
 import { Api } from "../definition.ts"
 import { AuthorizationLive } from "./authorization.ts"
 import { DraftsHandlers } from "./drafts.ts"
-import { EventRoutes } from "./events.ts"
+import { EventRoutes, eventsPath } from "./events.ts"
 import { JobsHandlers } from "./jobs.ts"
 import { problem, problemContentType, statusTitles } from "./problem.ts"
 import { RoutingHandlers } from "./routing.ts"
@@ -96,7 +96,7 @@ export const HttpServerLive = Layer.unwrap(Effect.gen(function*() {
   return HttpRouter.serve(AllRoutes).pipe(
     // Server spans named after the route template; query strings are redacted by Effect's defaults
     // (`UrlParams.CurrentRedactedNames`: `signature`, `X-Amz-Signature`, ... case-insensitive).
-    Layer.provide(httpSpanNames(Api, [["GET", "/openapi.json"], ["GET", "/docs"], ["PUT", "/storage/*"], ["GET", "/storage/*"]])),
+    Layer.provide(httpSpanNames(Api, [["GET", "/openapi.json"], ["GET", "/docs"], ["GET", eventsPath], ["PUT", "/storage/*"], ["GET", "/storage/*"]])),
     Layer.provideMerge(NodeHttpServer.layer(createServer, { host, port }))
   )
 }))
