@@ -11,6 +11,7 @@ import { ReportWorkflowLive } from "../../src/lifecycle/report-workflow.ts"
 import { SimulationWorkflowLive } from "../../src/lifecycle/simulation-workflow.ts"
 import { LlmUsageRecorderLive } from "../db/llm-usage.ts"
 import { EnricherOffline } from "../llm/offline-enricher.ts"
+import { ReportWriterAnthropic } from "../llm/anthropic-report-writer.ts"
 import { EnricherXai } from "../llm/xai-enricher.ts"
 import { MarketDeriverXai } from "../llm/xai-market-deriver.ts"
 import { MarketDeriverOffline } from "../llm/offline-market-deriver.ts"
@@ -49,11 +50,14 @@ const PodsLive = Layer.unwrap(Effect.gen(function*(): Effect.fn.Return<PodsLayer
   }
 }))
 
-/** xAI for enrichment and markets when XAI_API_KEY is set, else the offline steps; usage is recorded per job. */
+/**
+ * xAI for enrichment and markets when XAI_API_KEY is set, Anthropic for the report when ANTHROPIC_API_KEY is set,
+ * the offline steps otherwise; usage is recorded per job.
+ */
 const LlmLive = Layer.unwrap(Effect.map(Settings, (settings) =>
   Layer.mergeAll(
     Option.isSome(settings.xaiApiKey) ? Layer.merge(EnricherXai, MarketDeriverXai) : Layer.merge(EnricherOffline, MarketDeriverOffline),
-    ReportWriterOffline,
+    Option.isSome(settings.anthropic.apiKey) ? ReportWriterAnthropic : ReportWriterOffline,
     LlmUsageRecorderLive
   )))
 
