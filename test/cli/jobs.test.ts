@@ -4,6 +4,8 @@ import * as NodePath from "node:path"
 import { assert, layer } from "@effect/vitest"
 import { Effect, Fiber } from "effect"
 import { SqlClient } from "effect/sql"
+import type { JobId } from "../../src/domain/ids.ts"
+import { appendEvent, transition } from "../../src/domain/transitions.ts"
 import { TestService, testService } from "../support/service.ts"
 import { assertOneLineError, runCli, scopedHome, startCli } from "./cli-process.ts"
 
@@ -156,21 +158,32 @@ layer(testService(), { excludeTestServices: true })("fishcloud CLI: jobs", (it) 
       assert.strictEqual(report.stdout, markdown)
     }))
 
-  it.effect("submit --wait prints each change and exits 0 when the job completes", () =>
+  it.effect("submit --wait prints each event and exits 0 when the job completes", () =>
     Effect.gen(function*() {
       const { seedFile, env } = yield* cliUser("patient")
       const cli = yield* startCli(["submit", seedFile, "--goal", uniqueGoal("wait ok"), "--tier", "small", "--wait"], env)
-      const id = Number((yield* cli.waitForStdout(/^job (\d+) submitted: PENDING$/m))[1])
-      yield* setStatus(id, "RUNNING", { stage: 2 })
-      yield* cli.waitForStdout(new RegExp(`^job ${id}: RUNNING \\(stage 2\\)$`, "m"))
-      yield* setStatus(id, "COMPLETED", { report: "done" })
+      const id = Number((yield* cli.waitForStdout(/^job (\d+) submitted: PENDING$/m))[1]) as JobId
+      yield* Effect.gen(function*() {
+        yield* transition(id, "PROVISIONING")
+        yield* transition(id, "RUNNING")
+        yield* appendEvent(id, "stage", { stage: 2 })
+      }).pipe(Effect.orDie)
+      yield* cli.waitForStdout(new RegExp(`^job ${id}: stage 2$`, "m"))
+      yield* Effect.gen(function*() {
+        yield* transition(id, "REPORTING")
+        yield* transition(id, "COMPLETED")
+      }).pipe(Effect.orDie)
       const result = yield* cli.result
       assert.strictEqual(result.code, 0, result.stderr)
       assert.strictEqual(result.stderr, "")
       assert.deepStrictEqual(result.stdout.trimEnd().split("\n"), [
         `job ${id} submitted: PENDING`,
-        `job ${id}: RUNNING (stage 2)`,
-        `job ${id}: COMPLETED`
+        `job ${id}: PROVISIONING`,
+        `job ${id}: RUNNING`,
+        `job ${id}: stage 2`,
+        `job ${id}: REPORTING`,
+        `job ${id}: COMPLETED`,
+        `job ${id} ended COMPLETED; GPU cost $0.00`
       ])
     }))
 
@@ -184,6 +197,7 @@ layer(testService(), { excludeTestServices: true })("fishcloud CLI: jobs", (it) 
       assert.strictEqual(cancel.status, 200)
       const result = yield* Fiber.join(waiting)
       assert.include(result.stdout, `job ${id}: CANCELLED`)
+      assert.include(result.stdout, `job ${id} ended CANCELLED; GPU cost $0.00`)
       assertOneLineError(result, `job ${id} ended CANCELLED`)
     }))
 

@@ -3,18 +3,26 @@ import { Console, Effect, Option } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import { JobId } from "../../domain/ids.ts"
 import { ApiLive, request } from "../client.ts"
+import { followJob } from "../follow.ts"
 import { jobDetails, jobTable, statusText } from "../format.ts"
 
 const jobId = Argument.Int("id").pipe(Argument.withDescription("Job id"), Argument.withSchema(JobId))
 
 export const status = Command.make(
   "status",
-  { id: jobId },
-  Effect.fn("cli.status")(function*({ id }) {
+  {
+    id: jobId,
+    follow: Flag.Boolean("follow").pipe(
+      Flag.withDescription("Print the job's events as they happen until it ends, then its status and GPU cost; exit non-zero unless it COMPLETED"),
+      Flag.withDefault(false)
+    )
+  },
+  Effect.fn("cli.status")(function*({ id, follow }) {
+    if (follow) return yield* followJob(id, 0).pipe(Effect.asVoid)
     const job = yield* request((client) => client.jobs.get({ params: { id } }))
     yield* Console.log(jobDetails(job))
   })
-).pipe(Command.withDescription("Show a job"), Command.provide(ApiLive))
+).pipe(Command.withDescription("Show a job (--follow: follow it to its end)"), Command.provide(ApiLive))
 
 export const list = Command.make(
   "list",

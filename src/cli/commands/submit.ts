@@ -1,13 +1,11 @@
 /** `submit SEED_FILE --goal G --tier T`: create a job from a seed document, optionally waiting for its end. */
-import { Console, Effect, FileSystem, Ref, Schedule } from "effect"
+import { Console, Effect, FileSystem } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
-import { HttpClientError } from "effect/http"
-import { ForecastDays, type Job, JobCreate } from "../../domain/job.ts"
-import { isTerminal } from "../../domain/status.ts"
+import { ForecastDays, JobCreate } from "../../domain/job.ts"
 import { Tier } from "../../domain/tier.ts"
 import { ApiLive, request } from "../client.ts"
-import { Connection } from "../connection.ts"
 import { CliFailure, unreadableFile } from "../errors.ts"
+import { followJob } from "../follow.ts"
 import { progressLine, statusText } from "../format.ts"
 
 const readSeed = Effect.fn("readSeed")(function*(file: string) {
@@ -15,33 +13,6 @@ const readSeed = Effect.fn("readSeed")(function*(file: string) {
   const text = yield* fs.readFileString(file).pipe(Effect.mapError(unreadableFile("seed file", file)))
   if (text.trim().length === 0) return yield* new CliFailure({ message: `seed file ${file} is empty` })
   return text
-})
-
-const isTransportError = (error: unknown) =>
-  HttpClientError.isHttpClientError(error) && error.reason._tag === "TransportError"
-
-/**
- * Polls the job until it reaches a terminal status, printing each status or stage change. A few connection
- * failures in a row are tolerated (the service may be restarting); more end the wait.
- */
-const waitForEnd = Effect.fn("waitForEnd")(function*(submitted: Job) {
-  if (isTerminal(submitted.status)) return submitted
-  const { waitInterval } = yield* Connection
-  const printed = yield* Ref.make(progressLine(submitted))
-  const printChange = (job: Job) =>
-    Effect.gen(function*() {
-      const line = progressLine(job)
-      if (line !== (yield* Ref.getAndSet(printed, line))) yield* Console.log(line)
-    })
-  const poll = request((client) =>
-    client.jobs.get({ params: { id: submitted.id } }).pipe(
-      Effect.retry({ while: isTransportError, times: 5, schedule: Schedule.spaced(waitInterval) })
-    )
-  ).pipe(Effect.tap(printChange))
-  yield* Effect.sleep(waitInterval)
-  return yield* poll.pipe(
-    Effect.repeat({ schedule: Schedule.spaced(waitInterval), until: (job) => isTerminal(job.status) })
-  )
 })
 
 export const submit = Command.make(
@@ -64,7 +35,7 @@ export const submit = Command.make(
     ),
     wait: Flag.Boolean("wait").pipe(
       Flag.withDescription(
-        "Poll until the job ends (every $FISHCLOUD_WAIT_INTERVAL, default 2 seconds); exit non-zero unless it COMPLETED"
+        "Follow the job's progress until it ends, then print its status and GPU cost; exit non-zero unless it COMPLETED"
       ),
       Flag.withDefault(false)
     )
@@ -79,9 +50,7 @@ export const submit = Command.make(
     )
     yield* Console.log(`job ${job.id} submitted: ${statusText(job)}`)
     if (!wait) return
-    const final = yield* waitForEnd(job)
-    if (final.status === "COMPLETED") return
-    const reason = final.error_message === null ? "" : `: ${final.error_message}`
-    return yield* new CliFailure({ message: `job ${final.id} ended ${final.status}${reason}` })
+    // Event 1 of a new job is its PENDING status, printed just above.
+    yield* followJob(job.id, 1, progressLine(job))
   })
 ).pipe(Command.withDescription("Submit a simulation job"), Command.provide(ApiLive))
