@@ -65,14 +65,15 @@ const simulating: CrashPoint = {
   scale: "0.02",
   reached: (job) => job["status"] === "RUNNING" && job["pipeline_stage"] === 3
 }
+// At scale 0.1 the starting and health windows last 2 s and 3 s: wide enough to hit on a busy machine.
 const provisioning: CrashPoint = {
   phase: "a pod to be requested but not yet running",
-  scale: "0.05",
+  scale: "0.1",
   reached: (job, pods) => job["status"] === "PROVISIONING" && pods.length === 1 && !pods[0]!.ready
 }
 const waitingForHealth: CrashPoint = {
   phase: "the pod to run while its worker is not yet healthy",
-  scale: "0.05",
+  scale: "0.1",
   reached: (job, pods) => job["status"] === "PROVISIONING" && pods.length === 1 && pods[0]!.ready
 }
 
@@ -109,7 +110,7 @@ const crashAndResume = (signal: "SIGKILL" | "SIGTERM", crashPoint: CrashPoint = 
     const done = yield* waitFor(
       Effect.map(call("GET", `/api/jobs/${jobId}`), (reply) => ["COMPLETED", "FAILED", "CANCELLED"].includes(reply.json["status"] as string) ? reply.json : undefined),
       "the job to finish after the restart",
-      90
+      180
     )
     assert.strictEqual(done["status"], "COMPLETED", String(done["error_message"]))
 
@@ -127,7 +128,7 @@ layer(Layer.empty, { excludeTestServices: true })("the service restarted mid-job
   it.effect("kill -9 while the pod simulates: the restarted service completes the job on the same pod", () => crashAndResume("SIGKILL"), 150_000)
   it.effect("SIGTERM while the pod simulates: not a cancel; the next start completes the job on the same pod", () => crashAndResume("SIGTERM"), 150_000)
   it.effect("kill -9 while the pod is starting: the restart finds the pod by its name instead of creating another", () =>
-    crashAndResume("SIGKILL", provisioning), 150_000)
+    crashAndResume("SIGKILL", provisioning), 300_000)
   it.effect("kill -9 while waiting for the worker's health: the restart re-binds to the pod", () =>
-    crashAndResume("SIGKILL", waitingForHealth), 150_000)
+    crashAndResume("SIGKILL", waitingForHealth), 300_000)
 })

@@ -109,18 +109,21 @@ export const podRows = (id: JobId) =>
   }).pipe(Effect.orDie)
 
 /** Lets real I/O (the database) make progress between clock steps; it waits for no schedule. */
-const letIoRun = Effect.promise(() => new Promise<void>((resolve) => setTimeout(resolve, 2)))
+const letIoRun = (ms: number) => Effect.promise(() => new Promise<void>((resolve) => setTimeout(resolve, ms)))
 
 /**
  * Advances the TestClock in steps until `done` holds (or `limit` of simulated time passes), giving the database a
  * moment after each step. Returns the simulated time it took.
  */
-export const advanceUntil = <R>(done: Effect.Effect<boolean, never, R>, options: { readonly step?: string; readonly limitSeconds?: number } = {}) =>
+export const advanceUntil = <R>(
+  done: Effect.Effect<boolean, never, R>,
+  options: { readonly step?: string; readonly limitSeconds?: number; readonly ioWaitMs?: number } = {}
+) =>
   Effect.gen(function*() {
     const stepSeconds = Number((options.step ?? "5 seconds").split(" ")[0])
     const limit = options.limitSeconds ?? 4 * 3600
     for (let elapsed = 0; elapsed <= limit; elapsed += stepSeconds) {
-      for (let i = 0; i < 3; i++) yield* letIoRun
+      for (let i = 0; i < 3; i++) yield* letIoRun(options.ioWaitMs ?? 2)
       if (yield* done) return elapsed
       yield* TestClock.adjust(`${stepSeconds} seconds`)
     }
