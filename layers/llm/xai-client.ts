@@ -16,6 +16,7 @@
 import { Duration, Effect, flow, Option, Redacted, Schema } from "effect"
 import { FetchHttpClient, Headers, HttpClient, type HttpClientError, HttpClientRequest } from "effect/http"
 import { type Enrichment, LlmError, recordLlmUsage } from "../../services/llm.ts"
+import { rootCause } from "../net/root-cause.ts"
 
 /** `{ url, title }`, as stored on the job. */
 export type Citation = Enrichment["citations"][number]
@@ -149,16 +150,6 @@ export const readAnswer = (response: ResponsesResponse): { readonly text: string
   return { text: texts.join(""), citations: [...byUrl.values()] }
 }
 
-/** The innermost cause's words (`connect ECONNREFUSED ...`), which fetch hides under "fetch failed". */
-const rootCause = (cause: unknown): string | undefined => {
-  let current = cause
-  let words: string | undefined
-  for (let depth = 0; depth < 5 && current instanceof Error; depth++) {
-    words = current.message
-    current = current.cause
-  }
-  return words
-}
 
 /** Whether a status is worth retrying later: rate limits, request timeouts and server errors. */
 export const isTransientStatus = (status: number) => status === 408 || status === 429 || status >= 500

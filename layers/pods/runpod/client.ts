@@ -9,6 +9,7 @@ import { Clock, Duration, Effect, flow, Option, Redacted, Schema } from "effect"
 import { Headers, HttpClient, type HttpClientError, HttpClientRequest, type HttpClientResponse } from "effect/http"
 import { policies } from "../../../src/lifecycle/policies.ts"
 import { parseRetryAfter, RunPodBadResponse, type RunPodFailure, RunPodRefused, RunPodUnreachable } from "./classify.ts"
+import { rootCause } from "../../net/root-cause.ts"
 
 /** Pools of the v2 `cloud` field (v2 has no `ALL`: that is "either", tried one after the other). */
 export const RunPodCloud = Schema.Literals(["SECURE", "COMMUNITY"])
@@ -77,16 +78,6 @@ export interface RunPodClientOptions {
   readonly apiKey: Redacted.Redacted<string>
 }
 
-/** The innermost cause's words (`connect ECONNREFUSED 127.0.0.1:4000`), which fetch hides under "fetch failed". */
-const rootCause = (cause: unknown): string | undefined => {
-  let current = cause
-  let words: string | undefined
-  for (let depth = 0; depth < 5 && current instanceof Error; depth++) {
-    words = current.message
-    current = current.cause
-  }
-  return words
-}
 
 const requestFailure = (error: HttpClientError.HttpClientError): RunPodFailure => {
   if (error.reason._tag === "TransportError" || error.reason._tag === "InvalidUrlError" || error.reason._tag === "EncodeError") {
