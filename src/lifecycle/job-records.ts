@@ -225,13 +225,15 @@ export const recordTimings = Effect.fn("JobRecords.recordTimings")(function*(job
 /** GPU cost recomputed once every pod is terminated, so the final figure covers the whole pod lifetime. */
 export const recordFinalCost = Effect.fn("JobRecords.recordFinalCost")(function*(jobId: JobId) {
   const sql = yield* SqlClient.SqlClient
-  const rows = yield* sql<{ cost: number }>`UPDATE simulation_jobs SET gpu_cost_usd = (
+  // Written (and announced) only when it changes, so a release repeated after a replay adds no second event.
+  const rows = yield* sql<{ cost: number }>`WITH total AS (
       SELECT COALESCE(sum(EXTRACT(EPOCH FROM (COALESCE(terminated_at, now()) - requested_at)) / 3600.0
-        * COALESCE(cost_per_hour, 0)), 0)::float8
+        * COALESCE(cost_per_hour, 0)), 0)::float8 AS cost
       FROM pods WHERE job_id = ${jobId} AND pod_id IS NOT NULL)
-    WHERE id = ${jobId} RETURNING gpu_cost_usd AS cost`
-  yield* appendEvent(jobId, "cost", { gpu_cost_usd: rows[0]?.cost ?? 0 })
-  return rows[0]?.cost ?? 0
+    UPDATE simulation_jobs SET gpu_cost_usd = total.cost FROM total
+    WHERE id = ${jobId} AND gpu_cost_usd IS DISTINCT FROM total.cost RETURNING total.cost`
+  const changed = rows[0]
+  if (changed !== undefined) yield* appendEvent(jobId, "cost", { gpu_cost_usd: changed.cost })
 })
 
 export const markSimDataAvailable = Effect.fn("JobRecords.markSimDataAvailable")(function*(jobId: JobId) {

@@ -1,5 +1,6 @@
 import { assert, layer } from "@effect/vitest"
 import { Effect } from "effect"
+import { SqlClient } from "effect/sql"
 import { TestDatabaseLive } from "../support/database.ts"
 import { assertNoLeakedPods, insertPendingJob, jobRow, lifecycleLayer, podRows, runJob, statusHistory } from "../support/lifecycle.ts"
 
@@ -22,5 +23,8 @@ layer(TestDatabaseLive)("lifecycle: happy path", (it) => {
       assert.deepStrictEqual(terminated, created)
       assert.lengthOf(live, 0)
       assert.isAbove(took, 400, "a 15-round small job takes minutes of simulated time")
+      const sql = yield* SqlClient.SqlClient
+      const costEvents = yield* sql<{ n: number }>`SELECT count(*)::int AS n FROM job_events WHERE job_id = ${id} AND kind = 'cost'`.pipe(Effect.orDie)
+      assert.strictEqual(costEvents[0]!.n, 1, "the final GPU cost is announced once")
     }).pipe(Effect.provide(lifecycleLayer())), 60_000)
 })
