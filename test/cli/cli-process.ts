@@ -126,3 +126,26 @@ export const firstStartToken = (home: string) =>
     Effect.retry({ schedule: Schedule.spaced("100 millis"), times: 600 }),
     Effect.orDie
   )
+
+/** JSON calls to a running service as the user of `token`: `{ status, json }` (json is {} for an empty body). */
+export const apiCaller = (port: string, token: string) => (method: string, path: string, body?: unknown) =>
+  Effect.promise(async () => {
+    const response = await fetch(`http://127.0.0.1:${port}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) })
+    })
+    const text = await response.text()
+    return { status: response.status, json: (text === "" ? {} : JSON.parse(text)) as Record<string, any> }
+  })
+
+const finished = ["COMPLETED", "FAILED", "CANCELLED"]
+
+/** Polls `GET /api/jobs/:id` until the job is terminal; dies after `seconds`. */
+export const untilJobFinished = (call: ReturnType<typeof apiCaller>, id: number, seconds = 90) =>
+  call("GET", `/api/jobs/${id}`).pipe(
+    Effect.map((reply) => reply.json),
+    Effect.repeat({ schedule: Schedule.spaced("200 millis"), until: (job) => finished.includes(job["status"]) }),
+    Effect.timeout(Duration.seconds(seconds)),
+    Effect.orDie
+  )

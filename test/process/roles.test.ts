@@ -1,9 +1,7 @@
 /** `serve --role api` and `serve --role runner` as two processes on one database: the API admits, the runner runs. */
-import * as Fs from "node:fs/promises"
-import * as NodePath from "node:path"
 import { assert, layer } from "@effect/vitest"
-import { Duration, Effect, Layer, Schedule } from "effect"
-import { closedPort, firstStartToken, scopedHome, startCli } from "../cli/cli-process.ts"
+import { Effect, Layer } from "effect"
+import { apiCaller, closedPort, firstStartToken, scopedHome, startCli, untilJobFinished } from "../cli/cli-process.ts"
 import { scopedTestDatabase } from "../support/database.ts"
 
 layer(Layer.empty, { excludeTestServices: true })("process roles", (it) => {
@@ -20,21 +18,9 @@ layer(Layer.empty, { excludeTestServices: true })("process roles", (it) => {
       assert.notMatch(yield* runner.stdout, /Listening on http/, "a runner serves no API")
 
       const token = yield* firstStartToken(home)
-      const call = (method: string, path: string, body?: unknown) =>
-        Effect.promise(async () => {
-          const response = await fetch(`http://127.0.0.1:${port}${path}`, {
-            method,
-            headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
-            ...(body === undefined ? {} : { body: JSON.stringify(body) })
-          })
-          return await response.json() as Record<string, unknown>
-        })
-      const created = yield* call("POST", "/api/jobs", { seed_text: "Budget vote on Friday.", goal: "Will the budget pass?", tier: "small", forecast_days: 3 })
-      const finished = yield* call("GET", `/api/jobs/${created["id"]}`).pipe(
-        Effect.repeat({ schedule: Schedule.spaced("200 millis"), until: (job) => ["COMPLETED", "FAILED", "CANCELLED"].includes(job["status"] as string) }),
-        Effect.timeout(Duration.seconds(90)),
-        Effect.orDie
-      )
+      const call = apiCaller(port, token)
+      const created = (yield* call("POST", "/api/jobs", { seed_text: "Budget vote on Friday.", goal: "Will the budget pass?", tier: "small", forecast_days: 3 })).json
+      const finished = yield* untilJobFinished(call, created["id"] as number)
       assert.strictEqual(finished["status"], "COMPLETED", String(finished["error_message"]))
       yield* apiProcess.kill("SIGTERM")
       yield* runner.kill("SIGTERM")

@@ -7,8 +7,8 @@
 import * as Fs from "node:fs/promises"
 import * as NodePath from "node:path"
 import { assert, layer } from "@effect/vitest"
-import { Duration, Effect, Layer, Schedule } from "effect"
-import { closedPort, firstStartToken, scopedHome, startCli } from "../cli/cli-process.ts"
+import { Effect, Layer } from "effect"
+import { apiCaller, closedPort, firstStartToken, scopedHome, startCli, untilJobFinished } from "../cli/cli-process.ts"
 import { scopedTestDatabase } from "../support/database.ts"
 import { type ReceivedSpan, scopedOtlpReceiver } from "../support/otlp-receiver.ts"
 
@@ -31,25 +31,13 @@ layer(Layer.empty, { excludeTestServices: true })("telemetry", (it) => {
       })
       yield* service.waitForStdout(/Listening on http/)
       const token = yield* firstStartToken(home)
-      const call = (method: string, path: string, body?: unknown) =>
-        Effect.promise(async () => {
-          const response = await fetch(`http://127.0.0.1:${port}${path}`, {
-            method,
-            headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
-            ...(body === undefined ? {} : { body: JSON.stringify(body) })
-          })
-          return await response.json() as Record<string, any>
-        })
-      const created = yield* call("POST", "/api/jobs", { seed_text: "Budget vote on Friday.", goal: "Will the budget pass?", tier: "small", forecast_days: 3 })
+      const call = apiCaller(port, token)
+      const created = (yield* call("POST", "/api/jobs", { seed_text: "Budget vote on Friday.", goal: "Will the budget pass?", tier: "small", forecast_days: 3 })).json
       const jobId = created["id"] as number
-      const finished = yield* call("GET", `/api/jobs/${jobId}`).pipe(
-        Effect.repeat({ schedule: Schedule.spaced("200 millis"), until: (job) => ["COMPLETED", "FAILED", "CANCELLED"].includes(job["status"]) }),
-        Effect.timeout(Duration.seconds(90)),
-        Effect.orDie
-      )
+      const finished = yield* untilJobFinished(call, jobId)
       assert.strictEqual(finished["status"], "COMPLETED", String(finished["error_message"]))
       // Presigned URLs: fetching one puts a signed query string through the server (and its span).
-      const simData = yield* call("GET", `/api/jobs/${jobId}/sim-data`)
+      const simData = (yield* call("GET", `/api/jobs/${jobId}/sim-data`)).json
       const urls = Object.values(simData["files"] ?? {}) as Array<string>
       assert.isAbove(urls.length, 0)
       assert.include(urls[0], "signature=")
