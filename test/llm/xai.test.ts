@@ -4,7 +4,7 @@
  * never shows in errors, log lines or spans. No test reaches the network.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { Cause, Duration, Effect, Exit, Fiber, Layer, Logger, Option, Redacted, References, Tracer } from "effect"
+import { Cause, Duration, Effect, Fiber, Layer, Option, Redacted } from "effect"
 import { FetchHttpClient } from "effect/http"
 import { TestClock } from "effect/testing"
 import { makeXaiClient } from "../../layers/llm/xai-client.ts"
@@ -14,6 +14,7 @@ import { Settings } from "../../src/config.ts"
 import type { Tier } from "../../src/domain/tier.ts"
 import { CurrentJob, Enricher, type LlmUsage, LlmUsageRecorder, MarketDeriver } from "../../services/llm.ts"
 import { type FakeXai, type FakeXaiReply, startFakeXai } from "../support/fake-xai.ts"
+import { telemetryRecorder } from "../support/telemetry-recorder.ts"
 
 const KEY = "xai-TESTKEY-5f1c9e0d2b7a4c63"
 const MODEL = "grok-4-fast-non-reasoning"
@@ -28,19 +29,8 @@ const settingsFor = (baseUrl: string, key: string | null = KEY) =>
 
 /** Log lines, spans and usage records of the effects passed to `run`. */
 const harness = () => {
-  const lines: Array<string> = []
-  const spans: Array<Tracer.NativeSpan> = []
+  const telemetry = telemetryRecorder()
   const usage: Array<LlmUsage & { readonly job: number | undefined }> = []
-  const capture = Logger.make((options) => {
-    lines.push(String(Logger.formatLogFmt.log(options)))
-  })
-  const tracer = Tracer.make({
-    span: (options) => {
-      const span = new Tracer.NativeSpan(options)
-      spans.push(span)
-      return span
-    }
-  })
   const recorder = LlmUsageRecorder.of({
     record: (entry) =>
       Effect.gen(function*() {
@@ -48,26 +38,12 @@ const harness = () => {
       })
   })
   return {
-    lines,
-    spans,
+    lines: telemetry.lines,
+    spans: telemetry.spans,
     usage,
-    spanText: () =>
-      spans.map((span) =>
-        JSON.stringify({
-          name: span.name,
-          attributes: [...span.attributes.entries()].map(([key, value]) => [key, String(value)]),
-          events: span.events.map(([name, , attributes]) => [name, JSON.stringify(attributes)]),
-          failure: span.status._tag === "Ended" && Exit.isFailure(span.status.exit) ? Cause.pretty(span.status.exit.cause) : ""
-        })
-      ).join("\n"),
+    spanText: () => telemetry.spanText().join("\n"),
     run: <A, E, R>(effect: Effect.Effect<A, E, R>) =>
-      effect.pipe(
-        Effect.provideService(LlmUsageRecorder, recorder),
-        Effect.provideService(CurrentJob, 42),
-        Effect.provideService(Logger.CurrentLoggers, new Set([capture])),
-        Effect.provideService(References.MinimumLogLevel, "All"),
-        Effect.withTracer(tracer)
-      )
+      telemetry.record(effect.pipe(Effect.provideService(LlmUsageRecorder, recorder), Effect.provideService(CurrentJob, 42)))
   }
 }
 

@@ -2,7 +2,7 @@
  * Helpers for the RunPod provider tests: the provider wired to a fake RunPod through its real Layer and settings,
  * captured logs and spans, and ways to move the test clock while real HTTP round trips happen.
  */
-import { Cause, Clock, Effect, Exit, Fiber, Layer, Logger, Option, Redacted, References, Tracer } from "effect"
+import { Clock, Effect, Fiber, Layer, Option, Redacted } from "effect"
 import { TestClock } from "effect/testing"
 import { RunPodProviderLive } from "../../layers/pods/runpod/index.ts"
 import { PodProvider, type PodRequest } from "../../services/pod-provider.ts"
@@ -63,41 +63,3 @@ export const driveClock = <A, E>(effect: Effect.Effect<A, E>, maxVirtualSeconds 
     return { exit, elapsedMs: (yield* Clock.currentTimeMillis) - start }
   })
 
-/**
- * Records every log line (logfmt, with its cause) and every span (name, attributes, events, failure) of the
- * effects passed to `record`; `lines` fills while they run.
- */
-export const telemetryRecorder = () => {
-  const lines: Array<string> = []
-  const spans: Array<Tracer.NativeSpan> = []
-  const capture = Logger.make((options) => {
-    lines.push(String(Logger.formatLogFmt.log(options)))
-  })
-  const tracer = Tracer.make({
-    span: (options) => {
-      const span = new Tracer.NativeSpan(options)
-      spans.push(span)
-      return span
-    }
-  })
-  return {
-    lines,
-    spanNames: () => spans.map((span) => span.name),
-    /** Each span as text, to search for what must not be there. */
-    spanText: () =>
-      spans.map((span) =>
-        JSON.stringify({
-          name: span.name,
-          attributes: [...span.attributes.entries()].map(([key, value]) => [key, String(value)]),
-          events: span.events.map(([name, , attributes]) => [name, JSON.stringify(attributes)]),
-          failure: span.status._tag === "Ended" && Exit.isFailure(span.status.exit) ? Cause.pretty(span.status.exit.cause) : ""
-        })
-      ),
-    record: <A, E, R>(effect: Effect.Effect<A, E, R>) =>
-      effect.pipe(
-        Effect.provideService(Logger.CurrentLoggers, new Set([capture])),
-        Effect.provideService(References.MinimumLogLevel, "All"),
-        Effect.withTracer(tracer)
-      )
-  }
-}

@@ -51,40 +51,7 @@ describe("disk object store", () => {
       })
     ))
 
-  it.effect("delete removes the object; get then finds nothing", () =>
-    withStore(() =>
-      Effect.gen(function*() {
-        const store = yield* ObjectStore
-        yield* store.put("a/b.json", bytes("{}"), "application/json")
-        yield* store.delete("a/b.json")
-        assert.isTrue(Option.isNone(yield* store.get("a/b.json")))
-        assert.deepStrictEqual(yield* store.list("a/"), [])
-      })
-    ))
-
-  it.effect("list returns exactly the objects whose key starts with the prefix, sorted, with sizes", () =>
-    withStore(() =>
-      Effect.gen(function*() {
-        const store = yield* ObjectStore
-        for (const key of ["sim-data/1/trades.json", "sim-data/1/posts.json", "sim-data/12/posts.json", "sim-data/1/deep/x.json", "reports/1.md"]) {
-          yield* store.put(key, bytes(key), "application/octet-stream")
-        }
-        const keys = (prefix: string) => store.list(prefix).pipe(Effect.map((objects) => objects.map((object) => object.key)))
-        assert.deepStrictEqual(yield* keys("sim-data/1/"), ["sim-data/1/deep/x.json", "sim-data/1/posts.json", "sim-data/1/trades.json"])
-        assert.deepStrictEqual(yield* keys("sim-data/12/"), ["sim-data/12/posts.json"])
-        // A prefix is a string prefix, like S3's: "sim-data/1" also covers job 12.
-        assert.deepStrictEqual(yield* keys("sim-data/1"), [
-          "sim-data/1/deep/x.json",
-          "sim-data/1/posts.json",
-          "sim-data/1/trades.json",
-          "sim-data/12/posts.json"
-        ])
-        assert.deepStrictEqual(yield* keys("sim-data/1/p"), ["sim-data/1/posts.json"])
-        assert.strictEqual((yield* keys("")).length, 5)
-        assert.deepStrictEqual(yield* keys("sim-data/7/"), [])
-        assert.deepStrictEqual(yield* store.list("reports/"), [{ key: "reports/1.md", size: "reports/1.md".length }])
-      })
-    ))
+  // Listing and deleting are covered for the disk store by the shared contract (disk-contract.test.ts).
 
   it.effect("presigned URLs name the public URL, the key, the method, an expiry and a hex signature", () =>
     withStore(() =>

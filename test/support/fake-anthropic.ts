@@ -85,48 +85,43 @@ const modelOf = (body: unknown): string =>
 
 let messageCounter = 0
 
+/** A 200 Messages API answer with these content blocks. */
+const message = (requestBody: unknown, content: ReadonlyArray<unknown>, stopReason: string, usage: FakeUsage | undefined): Answer => ({
+  status: 200,
+  headers: { "content-type": "application/json", "request-id": `req_fake_${messageCounter}` },
+  body: JSON.stringify({
+    id: `msg_fake_${messageCounter}`,
+    type: "message",
+    role: "assistant",
+    model: modelOf(requestBody),
+    content,
+    stop_reason: stopReason,
+    stop_sequence: null,
+    usage: usage ?? defaultUsage
+  })
+})
+
 const answer = (reply: FakeAnthropicReply, requestBody: unknown): Answer => {
   const json = { "content-type": "application/json", "request-id": `req_fake_${++messageCounter}` }
   switch (reply.kind) {
     case "tool_use":
-      return {
-        status: 200,
-        headers: json,
-        body: JSON.stringify({
-          id: `msg_fake_${messageCounter}`,
-          type: "message",
-          role: "assistant",
-          model: modelOf(requestBody),
-          content: [
-            ...(reply.text === undefined ? [] : [{ type: "text", text: reply.text, citations: null }]),
-            ...reply.calls.map((call, i) => ({
-              type: "tool_use",
-              id: call.id ?? `toolu_fake_${messageCounter}_${i}`,
-              name: call.name,
-              input: call.input,
-              caller: { type: "direct" }
-            }))
-          ],
-          stop_reason: "tool_use",
-          stop_sequence: null,
-          usage: reply.usage ?? defaultUsage
-        })
-      }
+      return message(requestBody, [
+        ...(reply.text === undefined ? [] : [{ type: "text", text: reply.text, citations: null }]),
+        ...reply.calls.map((call, i) => ({
+          type: "tool_use",
+          id: call.id ?? `toolu_fake_${messageCounter}_${i}`,
+          name: call.name,
+          input: call.input,
+          caller: { type: "direct" }
+        }))
+      ], "tool_use", reply.usage)
     case "text":
-      return {
-        status: 200,
-        headers: json,
-        body: JSON.stringify({
-          id: `msg_fake_${messageCounter}`,
-          type: "message",
-          role: "assistant",
-          model: modelOf(requestBody),
-          content: reply.text.length === 0 ? [] : [{ type: "text", text: reply.text, citations: null }],
-          stop_reason: reply.stopReason ?? "end_turn",
-          stop_sequence: null,
-          usage: reply.usage ?? defaultUsage
-        })
-      }
+      return message(
+        requestBody,
+        reply.text.length === 0 ? [] : [{ type: "text", text: reply.text, citations: null }],
+        reply.stopReason ?? "end_turn",
+        reply.usage
+      )
     case "error":
       return {
         status: reply.status,

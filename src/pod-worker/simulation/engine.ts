@@ -20,17 +20,10 @@ const feedRounds = 3
 /** The most shares one trade buys, whatever the policy asks. */
 export const maxTradeShares = 50
 
-export interface SimPost {
-  readonly id: string
+/** A post as the engine keeps it: what readers see (`FeedPost`, without the per-reader flag), counters updated. */
+export interface SimPost extends Omit<FeedPost, "likes" | "followed"> {
   /** Creation order (1, 2, ...): the number in the id. */
   readonly seq: number
-  readonly round: number
-  readonly agentId: string
-  readonly agentName: string
-  readonly text: string
-  readonly replyTo: string | null
-  readonly marketId: string | null
-  readonly statedBelief: number | null
   likes: number
   replies: number
 }
