@@ -9,6 +9,7 @@ import { simDataKey } from "../../../src/domain/artifacts.ts"
 import type { JobId } from "../../../src/domain/ids.ts"
 import { jobIdOfPodName } from "../../../src/lifecycle/pods.ts"
 import { fakeArtifacts } from "./artifacts.ts"
+import { fakeWorkerUrl } from "./provider.ts"
 import type { FakePodRecord, FakePodStore } from "./store.ts"
 import { type FakeWorld, pipelineLines, podState, progress, unreachable, vllmLines, vllmReady } from "./timeline.ts"
 
@@ -20,7 +21,7 @@ export const makeFakeWorker = (store: FakePodStore, world: FakeWorld, objects: O
     Effect.gen(function*() {
       const now = yield* Clock.currentTimeMillis
       const state = yield* store.read
-      const pod = state.pods.find((candidate) => `fake://${candidate.id}` === url)
+      const pod = state.pods.find((candidate) => fakeWorkerUrl(candidate.id) === url)
       if (pod === undefined || podState(pod, now, world) !== "running" || unreachable(pod, now, world)) {
         return yield* unreachableError(url)
       }
@@ -84,8 +85,3 @@ export const makeFakeWorker = (store: FakePodStore, world: FakeWorld, objects: O
       }).pipe(Effect.map((messages) => messages.slice(-tail)))
   })
 }
-
-/** Whether the fake still runs a pod: used by tests to prove nothing leaked. */
-export const liveFakePods = (store: FakePodStore) =>
-  Effect.map(store.read, (state) => state.pods.filter((pod) => pod.terminated_at === null))
-
