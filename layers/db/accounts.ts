@@ -25,9 +25,13 @@ export const AccountsLive = Layer.effect(
       new AccountsError({ message: `${message}: ${cause instanceof Error ? cause.message : String(cause)}` })
 
     const authenticate = Effect.fn("Accounts.authenticate")(function*(token: Redacted.Redacted<string>) {
-      const rows = yield* sql`UPDATE api_tokens SET last_used_at = now()
-        FROM users WHERE api_tokens.token_sha256 = ${sha256(Redacted.value(token))} AND users.id = api_tokens.user_id
-        RETURNING users.id, users.name, users.is_admin`.pipe(Effect.mapError(failed("token lookup failed")))
+      // Every request authenticates: last_used_at is written at most once a minute, not on every call.
+      const rows = yield* sql`WITH token AS (SELECT id, user_id FROM api_tokens WHERE token_sha256 = ${sha256(Redacted.value(token))}),
+        touched AS (UPDATE api_tokens SET last_used_at = now() FROM token WHERE api_tokens.id = token.id
+          AND (api_tokens.last_used_at IS NULL OR api_tokens.last_used_at < now() - interval '60 seconds'))
+        SELECT users.id, users.name, users.is_admin FROM token JOIN users ON users.id = token.user_id`.pipe(
+        Effect.mapError(failed("token lookup failed"))
+      )
       const users = yield* Effect.orDie(decodeUsers(rows))
       return Option.fromNullishOr(users[0])
     })
