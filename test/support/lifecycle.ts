@@ -1,11 +1,12 @@
 /**
  * Scenario tests of the job lifecycle: the real workflows and activities on the in-memory workflow engine, a real
  * Postgres database, the fake GPU provider with scripted faults, an in-memory object store and the offline LLM
- * steps. Time is the TestClock: `settle` advances it while letting the database answer.
+ * steps. Time is simulated (`simulated-time.ts`): the clock moves only when the program is waiting for it, from one
+ * pending sleep to the next, never while a query is in flight, so a scenario takes the same path on a busy machine
+ * as on an idle one.
  */
 import { Effect, Layer, Option } from "effect"
 import { SqlClient } from "effect/sql"
-import { TestClock } from "effect/testing"
 import { WorkflowEngine } from "effect/workflow"
 import { EnricherOffline } from "../../layers/llm/offline-enricher.ts"
 import { MarketDeriverOffline } from "../../layers/llm/offline-market-deriver.ts"
@@ -21,6 +22,8 @@ import { ReportWorkflowLive } from "../../src/lifecycle/report-workflow.ts"
 import { SimulationWorkflowLive } from "../../src/lifecycle/simulation-workflow.ts"
 import { SimulationWorkflow } from "../../src/lifecycle/workflows.ts"
 import { MemoryObjectStore } from "./memory-object-store.ts"
+import * as SimulatedTimeLayer from "./simulated-time.ts"
+import { SimulatedTime } from "./simulated-time.ts"
 
 export interface ScenarioOptions {
   readonly faults?: ReadonlyArray<FakeFault>
@@ -45,7 +48,9 @@ export const lifecycleLayer = (options: ScenarioOptions = {}) =>
       options.reportWriter ?? ReportWriterOffline
     )),
     Layer.provideMerge(MemoryObjectStore),
-    Layer.provideMerge(WorkflowEngine.layerMemory)
+    Layer.provideMerge(WorkflowEngine.layerMemory),
+    // Below everything: every fiber of the scenario runs on the simulated clock, scheduler and tracer.
+    Layer.provideMerge(SimulatedTimeLayer.layer)
   )
 
 export interface NewScenarioJob {
@@ -108,27 +113,16 @@ export const podRows = (id: JobId) =>
       WHERE job_id = ${id} ORDER BY id`
   }).pipe(Effect.orDie)
 
-/** Lets real I/O (the database) make progress between clock steps; it waits for no schedule. */
-const letIoRun = (ms: number) => Effect.promise(() => new Promise<void>((resolve) => setTimeout(resolve, ms)))
-
 /**
- * Advances the TestClock in steps until `done` holds (or `limit` of simulated time passes), giving the database a
- * moment after each step. Returns the simulated time it took.
+ * Lets the program run until `done` holds (checked whenever the program is waiting), moving the simulated clock from
+ * one pending sleep to the next. Returns the simulated seconds it took; dies past `limitSeconds` (default 4 h) of
+ * simulated time, or at once when nothing runs and nothing sleeps.
  */
-export const advanceUntil = <R>(
-  done: Effect.Effect<boolean, never, R>,
-  options: { readonly step?: string; readonly limitSeconds?: number; readonly ioWaitMs?: number } = {}
-) =>
-  Effect.gen(function*() {
-    const stepSeconds = Number((options.step ?? "5 seconds").split(" ")[0])
-    const limit = options.limitSeconds ?? 4 * 3600
-    for (let elapsed = 0; elapsed <= limit; elapsed += stepSeconds) {
-      for (let i = 0; i < 3; i++) yield* letIoRun(options.ioWaitMs ?? 2)
-      if (yield* done) return elapsed
-      yield* TestClock.adjust(`${stepSeconds} seconds`)
-    }
-    return yield* Effect.die(`scenario did not settle within ${limit}s of simulated time`)
-  })
+export const advanceUntil = <R>(done: Effect.Effect<boolean, never, R>, options: { readonly limitSeconds?: number } = {}) =>
+  SimulatedTime.use((time) => time.advanceUntil(done, `${options.limitSeconds ?? 4 * 3600} seconds`))
+
+/** Lets the program run for `seconds` of simulated time. */
+export const advanceBy = (seconds: number) => SimulatedTime.use((time) => time.advanceBy(`${seconds} seconds`))
 
 /** Starts the job's workflow and runs the clock until both workflows are over and the job is terminal. */
 export const runJob = (id: JobId, options: { readonly limitSeconds?: number } = {}) =>
