@@ -4,6 +4,7 @@ import { Effect, Fiber, Layer } from "effect"
 import { EventStreamTiming } from "../../src/api/server/events.ts"
 import type { JobId } from "../../src/domain/ids.ts"
 import { appendEvent, transition } from "../../src/domain/transitions.ts"
+import { eventually } from "../support/eventually.ts"
 import { TestService, testService } from "../support/service.ts"
 import { newJob, unique } from "./fixtures.ts"
 
@@ -45,9 +46,18 @@ export const parseSse = (text: string) => {
   return { events, comments }
 }
 
+/** How far a reader has got, for tests that act once the stream is open (watch it with `eventually`). */
+export interface SseProgress {
+  /** The response headers arrived: the server is streaming to this reader. */
+  connected: boolean
+  events: number
+}
+
+export const sseProgress = (): SseProgress => ({ connected: false, events: 0 })
+
 /**
  * Reads the stream until the server ends it, or until `until` holds for what was read (then the request is aborted),
- * or `timeoutMs` passes (then it dies).
+ * or `timeoutMs` passes (then it dies). `progress`, when given, is kept up to date while it reads.
  */
 export const readEvents = (
   url: string,
@@ -56,6 +66,7 @@ export const readEvents = (
     readonly headers?: Record<string, string>
     readonly until?: (read: ReturnType<typeof parseSse>) => boolean
     readonly timeoutMs?: number
+    readonly progress?: SseProgress
   } = {}
 ) =>
   Effect.promise(async (): Promise<SseRead> => {
@@ -65,6 +76,7 @@ export const readEvents = (
     if (options.token !== undefined) headers["authorization"] = `Bearer ${options.token}`
     try {
       const response = await fetch(url, { headers, signal: controller.signal })
+      if (options.progress !== undefined) options.progress.connected = true
       if (response.body === null) return { status: response.status, headers: response.headers, text: "", events: [], comments: [], ended: true }
       const reader = response.body.pipeThrough(new TextDecoderStream()).getReader()
       let text = ""
@@ -73,6 +85,7 @@ export const readEvents = (
         if (chunk.done) return { status: response.status, headers: response.headers, text, ...parseSse(text), ended: true }
         text += chunk.value
         const parsed = parseSse(text)
+        if (options.progress !== undefined) options.progress.events = parsed.events.length
         if (options.until?.(parsed) === true && text.endsWith("\n\n")) {
           controller.abort()
           return { status: response.status, headers: response.headers, text, ...parsed, ended: false }
@@ -113,8 +126,9 @@ layer(testService().pipe(Layer.provide(timing)), { excludeTestServices: true })(
   it.effect("sends every event in order with its seq as id, its kind as event, data plus at; ends after COMPLETED", () =>
     Effect.gen(function*() {
       const { token, id, url } = yield* newLiveJob
-      const reading = yield* Effect.forkChild(readEvents(url, { token }))
-      yield* Effect.sleep("200 millis")
+      const progress = sseProgress()
+      const reading = yield* Effect.forkChild(readEvents(url, { token, progress }))
+      yield* eventually("the reader got the backlog (the PENDING event)", () => progress.events === 1)
       yield* runJob(id)
       const read = yield* Fiber.join(reading)
       assert.strictEqual(read.status, 200)
@@ -160,8 +174,9 @@ layer(testService().pipe(Layer.provide(timing)), { excludeTestServices: true })(
       const first = yield* readEvents(url, { token, until: (read) => read.events.length >= 2 })
       assert.isFalse(first.ended)
       assert.deepStrictEqual(first.events.map((event) => event.id), ["1", "2"])
-      const reading = yield* Effect.forkChild(readEvents(url, { token, headers: { "last-event-id": "2" } }))
-      yield* Effect.sleep("150 millis")
+      const progress = sseProgress()
+      const reading = yield* Effect.forkChild(readEvents(url, { token, headers: { "last-event-id": "2" }, progress }))
+      yield* eventually("the resumed stream is open", () => progress.connected)
       yield* transition(id, "FAILED", { errorMessage: "pod lost" }).pipe(Effect.orDie)
       const rest = yield* Fiber.join(reading)
       assert.isTrue(rest.ended)
@@ -199,10 +214,11 @@ layer(testService().pipe(Layer.provide(timing)), { excludeTestServices: true })(
   it.effect("50 concurrent subscribers all get every event, and the service keeps answering other requests", () =>
     Effect.gen(function*() {
       const { service, token, id, url } = yield* newLiveJob
+      const progress = Array.from({ length: 50 }, sseProgress)
       const readers = yield* Effect.forkChild(
-        Effect.all(Array.from({ length: 50 }, () => readEvents(url, { token, timeoutMs: 20_000 })), { concurrency: "unbounded" })
+        Effect.all(progress.map((each) => readEvents(url, { token, timeoutMs: 20_000, progress: each })), { concurrency: "unbounded" })
       )
-      yield* Effect.sleep("300 millis")
+      yield* eventually("all 50 readers got the backlog", () => progress.every((each) => each.events === 1))
       const others = yield* Effect.all(
         Array.from({ length: 10 }, () => service.call("GET", `/api/jobs/${id}`, { token })),
         { concurrency: "unbounded" }

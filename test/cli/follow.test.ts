@@ -100,7 +100,8 @@ layer(testService().pipe(Layer.provide(timing)), { excludeTestServices: true })(
       yield* Effect.promise(() => Fs.writeFile(seedFile, "The council votes on Tuesday.\n"))
       const cli = yield* startCli(["submit", seedFile, "--goal", `wait #${++counter}`, "--tier", "small", "--wait"], env)
       const id = Number((yield* cli.waitForStdout(/^job (\d+) submitted: PENDING$/m))[1]) as JobId
-      yield* Effect.sleep("300 millis")
+      // Whether the CLI's stream opens before or after these events, it prints the same lines (the stream replays
+      // what it missed); the CANCELLED below comes after a printed line, so it always arrives live.
       yield* Effect.gen(function*() {
         yield* transition(id, "PROVISIONING")
         yield* transition(id, "RUNNING")

@@ -7,6 +7,7 @@ import { Settings } from "../../src/config.ts"
 import { type SimDataFile, simDataKey } from "../../src/domain/artifacts.ts"
 import { JobId } from "../../src/domain/ids.ts"
 import { readReport } from "../../src/report/parse.ts"
+import { eventually } from "../support/eventually.ts"
 import { telemetryRecorder } from "../support/telemetry-recorder.ts"
 import { type FakeAnthropic, fakeAnthropic, type FakeAnthropicReply, refusedUrl } from "../support/fake-anthropic.ts"
 import { layerMemoryObjectStore } from "../support/memory-object-store.ts"
@@ -86,12 +87,6 @@ const failureOf = (fake: Pick<FakeAnthropic, "url">, options: WriteOptions = {})
         : Effect.die(new Error("expected the report to fail"))
     )
   )
-
-/** Polls on the real clock (the test clock does not move by itself) until the condition holds, for up to 5 s. */
-const realWaitFor = (condition: () => boolean) =>
-  Effect.promise(async () => {
-    for (let waited = 0; !condition() && waited < 5000; waited += 20) await new Promise((resolve) => setTimeout(resolve, 20))
-  })
 
 interface SentMessage {
   readonly role: string
@@ -288,10 +283,9 @@ describe("Anthropic report writer", () => {
       const fake = yield* fakeAnthropic({ apiKey })
       fake.enqueue({ kind: "delay", ms: 10_000, then: { kind: "text", text: finalReport } })
       const fiber = yield* Effect.forkChild(write(fake))
-      yield* realWaitFor(() => fake.requests().length === 1)
+      yield* eventually("the fake received the request", () => fake.requests().length === 1)
       yield* Fiber.interrupt(fiber)
-      yield* realWaitFor(() => fake.abandoned() === 1)
-      assert.strictEqual(fake.abandoned(), 1)
+      yield* eventually("the fake saw the request abandoned", () => fake.abandoned() === 1)
     }))
 
   it.effect("a failure after some turns still records the tokens spent", () =>

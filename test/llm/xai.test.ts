@@ -14,6 +14,7 @@ import { Settings } from "../../src/config.ts"
 import type { Tier } from "../../src/domain/tier.ts"
 import { CurrentJob, Enricher, type LlmUsage, LlmUsageRecorder, MarketDeriver } from "../../services/llm.ts"
 import { type FakeXai, type FakeXaiReply, startFakeXai } from "../support/fake-xai.ts"
+import { eventually } from "../support/eventually.ts"
 import { telemetryRecorder } from "../support/telemetry-recorder.ts"
 
 const KEY = "xai-TESTKEY-5f1c9e0d2b7a4c63"
@@ -172,12 +173,13 @@ describe("EnricherXai", () => {
 
   it.effect("a request that gets no answer within 30 s is no enrichment", () =>
     Effect.gen(function*() {
-      const { enricher, telemetry } = yield* setup({ kind: "hang" })
+      const { fake, enricher, telemetry } = yield* setup({ kind: "hang" })
       const fiber = yield* telemetry.run(enricher.enrich({ seedText: "seed", goal: "goal" })).pipe(Effect.forkChild)
-      for (let i = 0; i < 50 && fiber.pollUnsafe() === undefined; i++) {
-        yield* Effect.promise(() => new Promise<void>((resolve) => setTimeout(resolve, 10)))
-        yield* TestClock.adjust("1 second")
-      }
+      // The request is in flight (its 30 s timer started before it was sent) and will never be answered.
+      yield* eventually("the fake received the request", () => fake.requests.length === 1)
+      yield* TestClock.adjust("29 seconds")
+      assert.isUndefined(fiber.pollUnsafe(), "still waiting before 30 s")
+      yield* TestClock.adjust("1 second")
       const enrichment = yield* Fiber.join(fiber)
       assert.isUndefined(enrichment)
       assert.isTrue(telemetry.lines.some((line) => line.includes("(transient)") && line.includes("no answer within 30s")))

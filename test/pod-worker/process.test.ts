@@ -4,6 +4,7 @@ import { assert, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
 import * as Fs from "node:fs/promises"
 import { fatalVllmMarker } from "../../src/lifecycle/poll-signals.ts"
+import { eventuallyEffect } from "../support/eventually.ts"
 import { get, jobRequest, post, tempDir } from "./support.ts"
 
 const root = NodePath.resolve(import.meta.dirname, "../..")
@@ -59,9 +60,10 @@ describe("pod worker process", () => {
       const first = yield* spawnWorker(home)
       assert.strictEqual((yield* get(`${first.url}/health`)).status, 200)
       assert.strictEqual((yield* post(`${first.url}/job`, jobRequest({ max_rounds: 200 }))).status, 200)
-      while (!((yield* get(`${first.url}/logs?source=pipeline&tail=5`)).json.lines as Array<string>).some((l) => l.includes("round="))) {
-        yield* Effect.sleep("50 millis")
-      }
+      yield* eventuallyEffect(
+        "the first round is logged",
+        Effect.map(get(`${first.url}/logs?source=pipeline&tail=5`), (reply) => (reply.json.lines as Array<string>).some((l) => l.includes("round=")))
+      )
 
       const stoppingAt = Date.now()
       first.child.kill("SIGTERM")

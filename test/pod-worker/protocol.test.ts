@@ -61,7 +61,9 @@ describe("pod worker protocol", () => {
       // What the poll loop does: the last 20 pipeline lines, over and over.
       const stagesSeen: Array<number> = []
       const roundsSeen: Array<number> = []
+      const deadline = Date.now() + 30_000
       while (true) {
+        assert.isBelow(Date.now(), deadline, "the 10-round job finished within 30 s")
         const reply = yield* get(`${worker.url}/logs?tail=20&source=pipeline`)
         const batch = decode(LogsReply, reply.json)
         const stage = inferStage(batch.lines)

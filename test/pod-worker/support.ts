@@ -111,7 +111,7 @@ export const jobRequest = (overrides: Partial<JobRequest> = {}): JobRequest => (
 })
 
 /** Polls the worker's own `/status` (every 20 ms, up to `withinMs`) until it leaves `running`. */
-export const waitUntilDone = (workerUrl: string, withinMs = 15_000) =>
+export const waitUntilDone = (workerUrl: string, withinMs = 30_000) =>
   Effect.gen(function*() {
     const deadline = Date.now() + withinMs
     while (Date.now() < deadline) {

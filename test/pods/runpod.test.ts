@@ -1,6 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Exit, Fiber, Layer, Option, Redacted } from "effect"
-import { TestClock } from "effect/testing"
 import { freeLoopbackPort } from "../../layers/net/free-port.ts"
 import { RunPodProviderLive } from "../../layers/pods/runpod/index.ts"
 import { PodProvider } from "../../services/pod-provider.ts"
@@ -8,7 +7,9 @@ import { Settings } from "../../src/config.ts"
 import { gpuCandidates } from "../../src/lifecycle/pods.ts"
 import { type FakePod, fakeRunPod } from "../support/fake-runpod.ts"
 import { telemetryRecorder } from "../support/telemetry-recorder.ts"
-import { driveClock, eventually, realPause, request, runpodProvider, runpodSettings, testImage } from "./runpod-support.ts"
+import * as SimulatedTimeLayer from "../support/simulated-time.ts"
+import { SimulatedTime } from "../support/simulated-time.ts"
+import { driveClock, request, runpodProvider, runpodSettings, testImage } from "./runpod-support.ts"
 
 const L40S = "NVIDIA L40S"
 const H100 = "NVIDIA H100 80GB HBM3"
@@ -147,36 +148,42 @@ describe("RunPod provider: create", () => {
       assert.lengthOf(fake.requests(), 1)
     }))
 
-  it.effect("429 waits what Retry-After says (seconds, then an HTTP date), then retries the same candidate", () =>
-    Effect.gen(function*() {
+  it.effect("429 waits what Retry-After says (seconds, then an HTTP date), then retries the same candidate", () => {
+    const telemetry = telemetryRecorder()
+    const logged = (text: string) => telemetry.lines.some((line) => line.includes(text))
+    return Effect.gen(function*() {
+      const time = yield* SimulatedTime
       const fake = yield* fakeRunPod({
         script: {
           failures: [
             { route: "create", status: 429, retryAfter: "12" },
-            // The test clock starts at the epoch: this date is 30 s after it, 18 s after the first wait.
-            { route: "create", status: 429, retryAfter: new Date(30_000).toUTCString() }
+            // 30 s after the start, 18 s after the first wait.
+            { route: "create", status: 429, retryAfter: new Date((yield* time.now) + 30_000).toUTCString() }
           ]
         }
       })
       const provider = yield* runpodProvider(fake)
-      const telemetry = telemetryRecorder()
-      const logged = (text: string) => () => telemetry.lines.some((line) => line.includes(text))
-      const fiber = yield* Effect.forkChild(telemetry.record(provider.create(request())))
-      yield* eventually("the first 429 is logged", logged("rate limited (429), retrying in 12s"))
-      yield* TestClock.adjust("11 seconds")
-      yield* realPause(30)
+      const fiber = yield* Effect.forkChild(provider.create(request()))
+      yield* time.settle
+      assert.isTrue(logged("rate limited (429), retrying in 12s"), "the first 429 is logged")
+      yield* time.advanceBy("11 seconds")
       assert.lengthOf(fake.createBodies(), 1, "no retry before Retry-After has passed")
-      yield* TestClock.adjust("1 second")
-      yield* eventually("the second 429 is logged", logged("rate limited (429), retrying in 18s"))
-      yield* TestClock.adjust("17 seconds")
-      yield* realPause(30)
+      yield* time.advanceBy("1 second")
+      assert.isTrue(logged("rate limited (429), retrying in 18s"), "the second 429 is logged")
+      yield* time.advanceBy("17 seconds")
       assert.lengthOf(fake.createBodies(), 2, "no retry before the HTTP date")
-      yield* TestClock.adjust("1 second")
+      yield* time.advanceBy("1 second")
       const exit = yield* Fiber.await(fiber)
       assert.isTrue(Exit.isSuccess(exit))
       assert.deepStrictEqual(tried(fake.createBodies()), [`${L40S}/SECURE`, `${L40S}/SECURE`, `${L40S}/SECURE`])
       assert.lengthOf(fake.pods(), 1)
-    }))
+    }).pipe(
+      // Starting on a whole second, as HTTP dates are. The recorder's tracer sits below the simulated time's, so the
+      // HTTP spans are both recorded and counted.
+      Effect.provide(SimulatedTimeLayer.layerAt(Math.ceil(Date.now() / 1000) * 1000)),
+      telemetry.record
+    )
+  })
 })
 
 describe("RunPod provider: server errors and rate limits", () => {

@@ -5,7 +5,7 @@
  * pending sleep to the next, never while a query is in flight, so a scenario takes the same path on a busy machine
  * as on an idle one.
  */
-import { Effect, Layer, Option } from "effect"
+import { Cause, Effect, Exit, Layer, Option } from "effect"
 import { SqlClient } from "effect/sql"
 import { WorkflowEngine } from "effect/workflow"
 import { EnricherOffline } from "../../layers/llm/offline-enricher.ts"
@@ -116,10 +116,12 @@ export const podRows = (id: JobId) =>
 /**
  * Lets the program run until `done` holds (checked whenever the program is waiting), moving the simulated clock from
  * one pending sleep to the next. Returns the simulated seconds it took; dies past `limitSeconds` (default 4 h) of
- * simulated time, or at once when nothing runs and nothing sleeps.
+ * simulated time, or at once when nothing runs and nothing sleeps, with what `explain` says about the state.
  */
-export const advanceUntil = <R>(done: Effect.Effect<boolean, never, R>, options: { readonly limitSeconds?: number } = {}) =>
-  SimulatedTime.use((time) => time.advanceUntil(done, `${options.limitSeconds ?? 4 * 3600} seconds`))
+export const advanceUntil = <R, R2 = never>(
+  done: Effect.Effect<boolean, never, R>,
+  options: { readonly limitSeconds?: number; readonly explain?: Effect.Effect<string, never, R2> } = {}
+) => SimulatedTime.use((time) => time.advanceUntil(done, `${options.limitSeconds ?? 4 * 3600} seconds`, options.explain))
 
 /** Lets the program run for `seconds` of simulated time. */
 export const advanceBy = (seconds: number) => SimulatedTime.use((time) => time.advanceBy(`${seconds} seconds`))
@@ -129,13 +131,20 @@ export const runJob = (id: JobId, options: { readonly limitSeconds?: number } = 
   Effect.gen(function*() {
     yield* SimulationWorkflow.execute({ job_id: id }, { discard: true })
     const executionId = yield* SimulationWorkflow.executionId({ job_id: id })
+    const workflowState = Effect.map(SimulationWorkflow.poll(executionId), (poll) =>
+      Option.isNone(poll) ? "not started" :
+      poll.value._tag === "Suspended" ? "suspended" :
+      Exit.isSuccess(poll.value.exit) ? "complete" : `failed: ${Cause.pretty(poll.value.exit.cause)}`)
     return yield* advanceUntil(
       Effect.gen(function*() {
-        const row = yield* jobRow(id)
-        const poll = yield* SimulationWorkflow.poll(executionId)
-        return isTerminal(row.status) && Option.isSome(poll) && poll.value._tag === "Complete"
+        return isTerminal((yield* jobRow(id)).status) && (yield* workflowState) === "complete"
       }),
-      options
+      {
+        ...options,
+        explain: Effect.gen(function*() {
+          return `job ${id} is ${(yield* jobRow(id)).status}; its simulation workflow is ${yield* workflowState}`
+        })
+      }
     )
   })
 

@@ -50,9 +50,13 @@ export class SimulatedTime extends Context.Service<SimulatedTime, {
   /**
    * Lets the program run, moving the clock from one pending sleep to the next, until `done` holds when the program
    * is waiting. Returns the simulated seconds it took. Dies when `limit` of simulated time would be exceeded, or when
-   * nothing runs and nothing sleeps (a stall).
+   * nothing runs and nothing sleeps (a stall), adding what `explain` says to the message.
    */
-  readonly advanceUntil: <R>(done: Effect.Effect<boolean, never, R>, limit: Duration.Input) => Effect.Effect<number, never, R>
+  readonly advanceUntil: <R, R2 = never>(
+    done: Effect.Effect<boolean, never, R>,
+    limit: Duration.Input,
+    explain?: Effect.Effect<string, never, R2>
+  ) => Effect.Effect<number, never, R | R2>
   /** Lets the program run for `duration` of simulated time, waking every sleep due in it in order. */
   readonly advanceBy: (duration: Duration.Input) => Effect.Effect<void>
 }>()("test/SimulatedTime") {}
@@ -236,13 +240,12 @@ const describe = (activity: Activity) =>
 
 /**
  * Simulated time for a scenario: a fresh TestClock wrapped so that its pending sleeps are known, a scheduler and a
- * tracer that count what is running, and the `SimulatedTime` driver. Provides `Clock`, `Scheduler` and `Tracer`.
+ * tracer that count what is running, and the `SimulatedTime` driver. Provides `Clock`, `Scheduler`, `Tracer` and
+ * `WebCrypto`. The clock starts at `startMillis`.
  */
-export const layer = Layer.effectContext(Effect.gen(function*() {
+export const layerAt = (startMillis: number) => Layer.effectContext(Effect.gen(function*() {
   const testClock = yield* TestClock.testClockWith(Effect.succeed)
-  // Start at the real date, not the epoch: scenarios sharing a database then never collide on time-derived names
-  // (the fake provider's pod ids), and timestamps in the tables look like real ones.
-  yield* testClock.setTime(Date.now())
+  yield* testClock.setTime(startMillis)
   const activity: Activity = { queuedTasks: 0, openIo: 0, openIoNames: new Map(), onDrop: undefined }
   yield* requestCounter(activity)
   const scheduler = countingScheduler(yield* Scheduler.Scheduler, activity)
@@ -288,8 +291,10 @@ export const layer = Layer.effectContext(Effect.gen(function*() {
   const now = Effect.sync(() => testClock.currentTimeMillisUnsafe())
   const settle = waitForQuiescence(activity)
 
-  const advanceUntil = <R>(done: Effect.Effect<boolean, never, R>, limit: Duration.Input) =>
+  const advanceUntil = <R, R2 = never>(done: Effect.Effect<boolean, never, R>, limit: Duration.Input, explain?: Effect.Effect<string, never, R2>) =>
     Effect.gen(function*() {
+      const because = (message: string) =>
+        Effect.flatMap(explain ?? Effect.succeed(""), (state) => Effect.die(new Error(state === "" ? message : `${message}; ${state}`)))
       const start = testClock.currentTimeMillisUnsafe()
       const end = start + Duration.toMillis(Duration.fromInputUnsafe(limit))
       while (true) {
@@ -298,10 +303,10 @@ export const layer = Layer.effectContext(Effect.gen(function*() {
         const next = nextDeadline()
         if (Option.isNone(next)) {
           const at = (testClock.currentTimeMillisUnsafe() - start) / 1000
-          return yield* Effect.die(new Error(`scenario stalled at ${at}s of simulated time: nothing runs, no I/O is in flight and nothing sleeps`))
+          return yield* because(`scenario stalled at ${at}s of simulated time: nothing runs, no I/O is in flight and nothing sleeps`)
         }
         if (next.value > end) {
-          return yield* Effect.die(new Error(`scenario did not settle within ${(end - start) / 1000}s of simulated time; next wake-up at ${(next.value - start) / 1000}s`))
+          return yield* because(`scenario did not settle within ${(end - start) / 1000}s of simulated time (next wake-up at ${(next.value - start) / 1000}s)`)
         }
         yield* testClock.setTime(next.value)
       }
@@ -330,3 +335,9 @@ export const layer = Layer.effectContext(Effect.gen(function*() {
   // A clock of its own: its "not advancing the clock" warning would be noise while a query keeps it waiting.
   Layer.provide(TestClock.layer({ warningDelay: "10 minutes" }))
 )
+
+/**
+ * Simulated time starting now (real time, to the millisecond), not at the epoch: scenarios that share a database
+ * never collide on time-derived names (the fake provider's pod ids), and timestamps look like real ones.
+ */
+export const layer = Layer.unwrap(Effect.sync(() => layerAt(Date.now())))
