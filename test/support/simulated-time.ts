@@ -14,9 +14,12 @@
  * 4. all of that has held for a few event-loop turns in a row, so callbacks and microtasks have run.
  *
  * Only then does the clock jump, straight to the earliest pending sleep (a wrapper of the TestClock's `sleep` keeps
- * their deadlines), which wakes it, and the cycle starts again. Waiting for 1 and 2 is event-driven: no real-time
- * sleep anywhere. If the program is quiescent and nothing sleeps, nothing can ever happen again; `advanceUntil`
- * reports that at once as a stall rather than running into a timeout.
+ * their deadlines), which wakes it, and the cycle starts again. The waiting is event-driven (a dropping counter
+ * wakes it): no real-time sleep anywhere. If the program is quiescent and nothing sleeps, nothing can ever happen
+ * again; `advanceUntil` reports that at once as a stall rather than running into a timeout.
+ *
+ * An HTTP request counts until its response headers arrive; the fakes in `test/support` answer with one write, so
+ * the body is there with them.
  *
  * Node's thread-pool crypto is the one kind of I/O no counter can see (a synchronous call creates the same request
  * type as an asynchronous one, and never calls back). The workflow engine hashes every execution id and activity key
@@ -203,7 +206,7 @@ const waitForQuiescence = (activity: Activity) =>
     const watchdog = setTimeout(() => {
       activity.onDrop = undefined
       if (immediate !== undefined) clearImmediate(immediate)
-      resume(Effect.die(new Error(`the program did not come to rest within ${settleWatchdogMs / 1000}s of real time ${describe(activity)}`)))
+      resume(Effect.die(new Error(`the program did not come to rest within ${settleWatchdogMs / 1000}s of real time ${activityText(activity)}`)))
     }, settleWatchdogMs)
     const check = () => {
       immediate = undefined
@@ -213,7 +216,7 @@ const waitForQuiescence = (activity: Activity) =>
         calm = 0
         immediate = setImmediate(check)
       } else if (activity.openIo > 0) {
-        // Only I/O is pending: sleep until a span ends instead of spinning next to the database.
+        // Only I/O is pending: wait for a counter to drop instead of spinning next to the database.
         calm = 0
         activity.onDrop = () => {
           if (immediate === undefined) immediate = setImmediate(check)
@@ -233,7 +236,7 @@ const waitForQuiescence = (activity: Activity) =>
     })
   })
 
-const describe = (activity: Activity) =>
+const activityText = (activity: Activity) =>
   `(queued fiber tasks: ${activity.queuedTasks}, open I/O: ${
     [...activity.openIoNames].map(([name, n]) => `${name} x${n}`).join(", ") || "none"
   })`
