@@ -5,7 +5,10 @@
 #   npm run test:stress                          # test/lifecycle/ 10 times
 #   npm run test:stress -- --runs 3 --full       # the whole `npm test` 3 times
 #   npm run test:stress -- --runs 5 test/api/    # any vitest filter
+#   npm run test:stress -- --starve-postgres     # also run this machine's Postgres at the lowest CPU priority
 #
+# --starve-postgres (root, Postgres on this machine) renices every postgres process to 19 for the whole run, so
+# queries answer slowly while the loaders take the CPU; the old niceness is restored at the end.
 # Prints one line per run (pass/fail, wall seconds) and a summary; exits non-zero if any run failed. Each run's
 # output is kept in $STRESS_LOG_DIR (default: a temporary folder) for the failures.
 set -uo pipefail
@@ -13,12 +16,14 @@ cd "$(dirname "$0")/../.."
 
 runs=10
 full=false
+starve=false
 filters=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --runs) runs="$2"; shift 2 ;;
     --full) full=true; shift ;;
-    -h|--help) sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --starve-postgres) starve=true; shift ;;
+    -h|--help) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) filters+=("$1"); shift ;;
   esac
 done
@@ -28,8 +33,23 @@ logs="${STRESS_LOG_DIR:-$(mktemp -d -t fishcloud-stress-XXXXXX)}"
 mkdir -p "$logs"
 cores=$(nproc)
 loaders=()
-stop_loaders() { for pid in "${loaders[@]}"; do kill "$pid" 2>/dev/null; done; }
-trap stop_loaders EXIT
+reniced=()
+cleanup() {
+  for pid in "${loaders[@]}"; do kill "$pid" 2>/dev/null; done
+  for entry in "${reniced[@]}"; do renice -n "${entry#*:}" -p "${entry%%:*}" >/dev/null 2>&1; done
+  # Backends forked while the server was starved inherited its niceness.
+  if [ "$starve" = true ]; then for pid in $(pgrep -x postgres); do renice -n 0 -p "$pid" >/dev/null 2>&1; done; fi
+}
+trap cleanup EXIT
+if [ "$starve" = true ]; then
+  pids=$(pgrep -x postgres || true)
+  if [ -z "$pids" ]; then echo "stress: --starve-postgres: no postgres process on this machine" >&2; exit 2; fi
+  for pid in $pids; do
+    reniced+=("$pid:$(ps -o ni= -p "$pid" | tr -d ' ')")
+    renice -n 19 -p "$pid" >/dev/null || { echo "stress: cannot renice postgres (needs root)" >&2; exit 2; }
+  done
+  echo "stress: postgres ($(echo $pids | wc -w) processes) starved at nice 19"
+fi
 for ((core = 0; core < cores; core++)); do
   if command -v taskset >/dev/null 2>&1; then
     taskset -c "$core" node -e 'for (;;) {}' &
