@@ -1,6 +1,7 @@
 /**
  * Starting and cancelling a job's lifecycle (the durable simulation workflow). `start` is called inside the
  * transaction that writes the job row and must join it: either both the row and the start commit, or neither.
+ * `cancel` is the one call that cancels a job.
  */
 import { Context, type Effect, Schema } from "effect"
 import type { SqlClient } from "effect/sql"
@@ -14,8 +15,8 @@ export class LifecycleError extends Schema.TaggedError<LifecycleError>()("Lifecy
 export class JobLifecycle extends Context.Service<JobLifecycle, {
   readonly start: (jobId: JobId) => Effect.Effect<void, LifecycleError, SqlClient.SqlClient>
   /**
-   * Stops the job's execution so its pod is torn down. The caller has already moved the job to CANCELLED (the
-   * guarded transition), so nothing the execution still writes can revive it. A no-op for a finished job.
+   * Moves a live job to CANCELLED (the guarded transition, with `reason` on its event), then stops its execution so
+   * its pods are torn down. False, and nothing done, when the job is not live (finished, or missing).
    */
-  readonly cancel: (jobId: JobId) => Effect.Effect<void, LifecycleError>
+  readonly cancel: (jobId: JobId, reason: string) => Effect.Effect<boolean, LifecycleError>
 }>()("fishcloud/services/JobLifecycle") {}

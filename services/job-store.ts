@@ -1,6 +1,6 @@
 /**
  * The job repository: every read and write of `simulation_jobs`, `model_routing` and `idempotency_keys` that is not
- * a status transition (those live in `src/domain/transitions.ts`). Reads are always scoped to the owner, so another
+ * a status transition or an event (those are the `JobJournal`'s, `services/job-journal.ts`). Reads are always scoped to the owner, so another
  * user's job looks exactly like a missing one.
  */
 import { Context, type Effect, type Option } from "effect"

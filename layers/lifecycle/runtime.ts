@@ -9,6 +9,7 @@ import { Settings } from "../../src/config.ts"
 import { TimeScale } from "../../src/lifecycle/policies.ts"
 import { ReportWorkflowLive } from "../../src/lifecycle/report-workflow.ts"
 import { SimulationWorkflowLive } from "../../src/lifecycle/simulation-workflow.ts"
+import { JobJournalLive } from "../db/job-journal.ts"
 import { LlmUsageRecorderLive } from "../db/llm-usage.ts"
 import { EnricherOffline } from "../llm/offline-enricher.ts"
 import { ReportWriterAnthropic } from "../llm/anthropic-report-writer.ts"
@@ -26,7 +27,7 @@ import type { ObjectStore } from "../../services/object-store.ts"
 import { PodProvider, type PodProviderError } from "../../services/pod-provider.ts"
 import type { PodWorkerClient } from "../../services/pod-worker.ts"
 import { type Role, workflowEngine } from "./engine.ts"
-import { WorkflowLifecycle } from "./workflow-lifecycle.ts"
+import { JobLifecycleLive } from "../../src/lifecycle/job-lifecycle.ts"
 
 /** The pod provider and worker client chosen by POD_PROVIDER. */
 type PodsLayer = Layer.Layer<PodProvider | PodWorkerClient, PodProviderError | Error, Settings | ObjectStore>
@@ -75,8 +76,8 @@ const WorkflowsLive = Layer.mergeAll(SimulationWorkflowLive, ReportWorkflowLive)
   Layer.provide(Layer.mergeAll(PodsLive, LlmLive, TimeScaleLive))
 )
 
-/** `JobLifecycle` (and, for roles that run workflows, the workflows) on the engine for `role`. */
+/** `JobLifecycle` and `JobJournal` (and, for roles that run workflows, the workflows) on the engine for `role`. */
 export const lifecycleFor = (role: Role) =>
-  (role === "api" ? WorkflowLifecycle : Layer.mergeAll(WorkflowLifecycle, WorkflowsLive)).pipe(
-    Layer.provideMerge(EngineLive(role))
+  (role === "api" ? JobLifecycleLive : Layer.mergeAll(JobLifecycleLive, WorkflowsLive)).pipe(
+    Layer.provideMerge(Layer.merge(EngineLive(role), JobJournalLive))
   )

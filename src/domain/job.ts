@@ -116,3 +116,15 @@ export const ModelRouting = Schema.Struct({
   vllm_args: Schema.NullOr(Schema.String)
 })
 export type ModelRouting = typeof ModelRouting.Type
+
+/** What the lifecycle needs of a job (journaled by its first step); large text (seed) is read where it is used. */
+export const JobFacts = Schema.Struct({
+  id: Schema.Int,
+  status: JobStatus,
+  tier: Tier,
+  goal: Schema.String,
+  enrich_web: Schema.Boolean,
+  forecast_days: Schema.Int,
+  routing: ModelRouting
+})
+export type JobFacts = typeof JobFacts.Type

@@ -1,7 +1,7 @@
 /**
  * Job statuses and the one rule for moving between them. Status only moves forward along
  * DRAFT -> PENDING -> PROVISIONING -> RUNNING -> REPORTING -> COMPLETED, or to FAILED / CANCELLED from a live
- * status. Terminal statuses are final. `src/domain/transitions.ts` turns this rule into the guarded SQL update.
+ * status. Terminal statuses are final. The `JobJournal` (`layers/db/job-journal.ts`) turns this rule into the guarded SQL update.
  */
 import { Schema } from "effect"
 

@@ -3,8 +3,8 @@ import { assert, layer } from "@effect/vitest"
 import { Effect } from "effect"
 import { SqlClient } from "effect/sql"
 import type { JobId } from "../../src/domain/ids.ts"
-import { appendEvent, transition } from "../../src/domain/transitions.ts"
-import { recordPodCreated, recordPodReady, recordPodRequested, recordPodTerminated } from "../../src/lifecycle/job-records.ts"
+import { appendEvent, transition } from "../support/journal.ts"
+import { JobJournal } from "../../services/job-journal.ts"
 import { TestService, testService } from "../support/service.ts"
 import { assertProblem, newJob, unique } from "./fixtures.ts"
 
@@ -29,19 +29,20 @@ layer(testService(), { excludeTestServices: true })("GET /api/jobs/:id/timeline"
     Effect.gen(function*() {
       const { service, token, id } = yield* newLiveJob
       yield* Effect.gen(function*() {
+        const journal = yield* JobJournal
         yield* transition(id, "PROVISIONING")
-        yield* recordPodRequested(id, "runpod", "job-a1", "A100")
-        yield* recordPodCreated(id, "job-a1", { id: "pod-1", gpu_type: "A100", cost_per_hour: 2 })
-        yield* recordPodTerminated(id, "pod-1", "bad_host")
-        yield* recordPodRequested(id, "runpod", "job-a2", "H100")
-        yield* recordPodCreated(id, "job-a2", { id: "pod-2", gpu_type: "H100", cost_per_hour: 3 })
-        yield* recordPodReady(id, "pod-2")
+        yield* journal.recordPodRequested(id, "runpod", "job-a1", "A100")
+        yield* journal.recordPodCreated(id, "job-a1", { id: "pod-1", gpu_type: "A100", cost_per_hour: 2 })
+        yield* journal.recordPodTerminated(id, "pod-1", "bad_host")
+        yield* journal.recordPodRequested(id, "runpod", "job-a2", "H100")
+        yield* journal.recordPodCreated(id, "job-a2", { id: "pod-2", gpu_type: "H100", cost_per_hour: 3 })
+        yield* journal.recordPodReady(id, "pod-2")
         yield* transition(id, "RUNNING")
         yield* appendEvent(id, "stage", { stage: 1 })
         yield* appendEvent(id, "progress", { round: 1, max_rounds: 5 })
         yield* appendEvent(id, "stage", { stage: 2 })
         yield* transition(id, "FAILED", { errorMessage: "worker died" })
-        yield* recordPodTerminated(id, "pod-2", "job_failed")
+        yield* journal.recordPodTerminated(id, "pod-2", "job_failed")
       }).pipe(Effect.orDie)
       yield* ageRows(id)
       const reply = yield* service.call("GET", `/api/jobs/${id}/timeline`, { token })
@@ -76,8 +77,9 @@ layer(testService(), { excludeTestServices: true })("GET /api/jobs/:id/timeline"
     Effect.gen(function*() {
       const { service, token, id } = yield* newLiveJob
       yield* Effect.gen(function*() {
+        const journal = yield* JobJournal
         yield* transition(id, "PROVISIONING")
-        yield* recordPodRequested(id, "local", "job-a1", "A100")
+        yield* journal.recordPodRequested(id, "local", "job-a1", "A100")
       }).pipe(Effect.orDie)
       const reply = yield* service.call("GET", `/api/jobs/${id}/timeline`, { token })
       assert.strictEqual(reply.status, 200, reply.text)

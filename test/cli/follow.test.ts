@@ -5,8 +5,8 @@ import { assert, layer } from "@effect/vitest"
 import { Effect, Layer } from "effect"
 import { EventStreamTiming } from "../../src/api/server/events.ts"
 import type { JobId } from "../../src/domain/ids.ts"
-import { appendEvent, transition } from "../../src/domain/transitions.ts"
-import { recordPodCreated, recordPodRequested } from "../../src/lifecycle/job-records.ts"
+import { appendEvent, transition } from "../support/journal.ts"
+import { JobJournal } from "../../services/job-journal.ts"
 import { TestService, testService } from "../support/service.ts"
 import { assertOneLineError, runCli, scopedHome, startCli } from "./cli-process.ts"
 
@@ -39,8 +39,8 @@ layer(testService().pipe(Layer.provide(timing)), { excludeTestServices: true })(
       const cli = yield* startCli(["status", String(id), "--follow"], env)
       yield* cli.waitForStdout(new RegExp(`^job ${id}: PROVISIONING$`, "m"))
       yield* Effect.gen(function*() {
-        yield* recordPodRequested(id, "local", "job-a1", "A100")
-        yield* recordPodCreated(id, "job-a1", { id: "pod-1", gpu_type: "A100", cost_per_hour: 1.5 })
+        yield* JobJournal.use((journal) => journal.recordPodRequested(id, "local", "job-a1", "A100"))
+        yield* JobJournal.use((journal) => journal.recordPodCreated(id, "job-a1", { id: "pod-1", gpu_type: "A100", cost_per_hour: 1.5 }))
         yield* appendEvent(id, "pod", { event: "ready", pod_id: "pod-1" })
         yield* transition(id, "RUNNING")
         yield* appendEvent(id, "stage", { stage: 3 })

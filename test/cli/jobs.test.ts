@@ -5,7 +5,7 @@ import { assert, layer } from "@effect/vitest"
 import { Effect, Fiber } from "effect"
 import { SqlClient } from "effect/sql"
 import type { JobId } from "../../src/domain/ids.ts"
-import { appendEvent, transition } from "../../src/domain/transitions.ts"
+import { appendEvent, transition } from "../support/journal.ts"
 import { TestService, testService } from "../support/service.ts"
 import { assertOneLineError, runCli, scopedHome, startCli } from "./cli-process.ts"
 

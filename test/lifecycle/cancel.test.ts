@@ -3,16 +3,14 @@ import { Effect, Layer, Option } from "effect"
 import { Enricher, LlmError, ReportWriter } from "../../services/llm.ts"
 import { JobLifecycle } from "../../services/job-lifecycle.ts"
 import type { JobId } from "../../src/domain/ids.ts"
-import { transition } from "../../src/domain/transitions.ts"
 import { SimulationWorkflow } from "../../src/lifecycle/workflows.ts"
 import { TestDatabaseLive } from "../support/database.ts"
 import { advanceBy, advanceUntil, checkPodInvariants, insertPendingJob, jobRow, lifecycleLayer, podRows, statusHistory } from "../support/lifecycle.ts"
 
-/** What the API does on POST /cancel: the guarded status change, then the interrupt. */
+/** What the API does on POST /cancel. */
 const cancel = (id: JobId) =>
   Effect.gen(function*() {
-    assert.isTrue(yield* transition(id, "CANCELLED", { data: { reason: "cancelled by its owner" } }).pipe(Effect.orDie))
-    yield* (yield* JobLifecycle).cancel(id).pipe(Effect.orDie)
+    assert.isTrue(yield* (yield* JobLifecycle).cancel(id, "cancelled by its owner").pipe(Effect.orDie), "the job was live")
   })
 
 const start = (id: JobId) => SimulationWorkflow.execute({ job_id: id }, { discard: true })

@@ -8,16 +8,17 @@
 import { Cause, Effect, Exit, Layer, Option } from "effect"
 import { SqlClient } from "effect/sql"
 import { WorkflowEngine } from "effect/workflow"
+import { JobJournalLive } from "../../layers/db/job-journal.ts"
 import { EnricherOffline } from "../../layers/llm/offline-enricher.ts"
 import { MarketDeriverOffline } from "../../layers/llm/offline-market-deriver.ts"
 import { ReportWriterOffline } from "../../layers/llm/offline-report-writer.ts"
 import { FakePods, fakePodsLayer, type FakePodsOptions } from "../../layers/pods/fake/index.ts"
-import { WorkflowLifecycle } from "../../layers/lifecycle/workflow-lifecycle.ts"
 import type { ObjectStore } from "../../services/object-store.ts"
 import type { FakeFault } from "../../layers/pods/fake/faults.ts"
 import type { Enricher, MarketDeriver, ReportWriter } from "../../services/llm.ts"
 import type { JobId } from "../../src/domain/ids.ts"
 import { isTerminal, type JobStatus } from "../../src/domain/status.ts"
+import { JobLifecycleLive } from "../../src/lifecycle/job-lifecycle.ts"
 import { ReportWorkflowLive } from "../../src/lifecycle/report-workflow.ts"
 import { SimulationWorkflowLive } from "../../src/lifecycle/simulation-workflow.ts"
 import { SimulationWorkflow } from "../../src/lifecycle/workflows.ts"
@@ -35,7 +36,7 @@ export interface ScenarioOptions {
 }
 
 export const lifecycleLayer = (options: ScenarioOptions = {}) =>
-  Layer.mergeAll(SimulationWorkflowLive, ReportWorkflowLive, WorkflowLifecycle).pipe(
+  Layer.mergeAll(SimulationWorkflowLive, ReportWorkflowLive, JobLifecycleLive).pipe(
     Layer.provideMerge(fakePodsLayer({
       faults: new Set(options.faults ?? []),
       scale: 1,
@@ -48,6 +49,7 @@ export const lifecycleLayer = (options: ScenarioOptions = {}) =>
       options.reportWriter ?? ReportWriterOffline
     )),
     Layer.provideMerge(MemoryObjectStore),
+    Layer.provideMerge(JobJournalLive),
     Layer.provideMerge(WorkflowEngine.layerMemory),
     // Below everything: every fiber of the scenario runs on the simulated clock, scheduler and tracer.
     Layer.provideMerge(SimulatedTimeLayer.layer)

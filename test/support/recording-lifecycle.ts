@@ -1,9 +1,12 @@
 /**
  * A test `JobLifecycle` that proves the transactional contract: `start` writes to `test_lifecycle_starts` inside the
- * caller's transaction (so a rolled-back admission leaves no start either), and can be told to fail.
+ * caller's transaction (so a rolled-back admission leaves no start either), and can be told to fail. `cancel` makes
+ * the real guarded move to CANCELLED and records the job instead of interrupting an execution.
  */
 import { Context, Effect, Layer, Ref } from "effect"
 import { SqlClient } from "effect/sql"
+import { JobJournalLive } from "../../layers/db/job-journal.ts"
+import { JobJournal } from "../../services/job-journal.ts"
 import { JobLifecycle, LifecycleError } from "../../services/job-lifecycle.ts"
 import type { JobId } from "../../src/domain/ids.ts"
 
@@ -16,6 +19,7 @@ export class LifecycleControl extends Context.Service<LifecycleControl, {
 
 export const RecordingLifecycle = Layer.effectContext(Effect.gen(function*() {
   const sql = yield* SqlClient.SqlClient
+  const journal = yield* JobJournal
   yield* sql`CREATE TABLE IF NOT EXISTS test_lifecycle_starts (job_id integer PRIMARY KEY)`.pipe(Effect.orDie)
   const failStarts = yield* Ref.make(false)
   const cancelled = yield* Ref.make<ReadonlyArray<JobId>>([])
@@ -27,7 +31,12 @@ export const RecordingLifecycle = Layer.effectContext(Effect.gen(function*() {
         }
         yield* sql`INSERT INTO test_lifecycle_starts (job_id) VALUES (${jobId})`.pipe(Effect.orDie)
       }),
-    cancel: (jobId) => Ref.update(cancelled, (ids) => [...ids, jobId])
+    cancel: (jobId, reason) =>
+      Effect.gen(function*() {
+        const moved = yield* journal.transition(jobId, "CANCELLED", { data: { reason } })
+        if (moved) yield* Ref.update(cancelled, (ids) => [...ids, jobId])
+        return moved
+      })
   })
   const control = LifecycleControl.of({
     failStarts,
@@ -38,4 +47,4 @@ export const RecordingLifecycle = Layer.effectContext(Effect.gen(function*() {
     )
   })
   return Context.make(JobLifecycle, lifecycle).pipe(Context.add(LifecycleControl, control))
-}))
+})).pipe(Layer.provideMerge(JobJournalLive))

@@ -9,7 +9,6 @@ import { simDataFiles, simDataKey, simDataPrefix } from "../../domain/artifacts.
 import type { JobId } from "../../domain/ids.ts"
 import { Job, type JobCreate } from "../../domain/job.ts"
 import { isLive, retryableStatuses } from "../../domain/status.ts"
-import { transition } from "../../domain/transitions.ts"
 import { policies } from "../../lifecycle/policies.ts"
 import { Api } from "../definition.ts"
 import {
@@ -52,16 +51,11 @@ export const JobsHandlers = HttpApiBuilder.group(
     const admitAndLoad = (user: User, job: NewJob, retryOf: Option.Option<JobId>) =>
       admitJob(user, job, { _tag: "New", retryOf }).pipe(Effect.flatMap((id) => ownedJob(user, id)), Effect.catchTag("JobNotFound", Effect.die))
 
-    /** Moves a live job to CANCELLED, then stops its execution (which tears its pod down). */
-    const cancelLive = Effect.fn("Jobs.cancelLive")(function*(id: JobId, reason: string) {
-      const cancelled = yield* transition(id, "CANCELLED", { data: { reason } }).pipe(Effect.orDie)
-      if (cancelled) {
-        yield* lifecycle.cancel(id).pipe(
-          Effect.mapError((error) => new LifecycleUnavailable({ detail: `Job ${id} is cancelled but its execution did not stop: ${error.message}` }))
-        )
-      }
-      return cancelled
-    })
+    /** Cancels a live job (its pods are torn down); false when it is not live. */
+    const cancelLive = (id: JobId, reason: string) =>
+      lifecycle.cancel(id, reason).pipe(
+        Effect.mapError((error) => new LifecycleUnavailable({ detail: `Job ${id} could not be cancelled: ${error.message}` }))
+      )
 
     return handlers
       .handle("create", Effect.fn("Jobs.create")(function*({ payload, headers }) {

@@ -2,14 +2,10 @@
 import { Effect } from "effect"
 import { Activity } from "effect/workflow"
 import type { JobId } from "../../domain/ids.ts"
-import { transition } from "../../domain/transitions.ts"
+import { JobJournal } from "../../../services/job-journal.ts"
 
 export const markFailed = (jobId: JobId, message: string) =>
   Activity.make({
     name: "mark-failed",
-    execute: transition(jobId, "FAILED", { errorMessage: message }).pipe(
-      Effect.asVoid,
-      Effect.tapError((error) => Effect.logError("could not mark the job failed", error)),
-      Effect.orDie
-    )
+    execute: JobJournal.use((journal) => journal.transition(jobId, "FAILED", { errorMessage: message })).pipe(Effect.asVoid)
   })

@@ -7,9 +7,8 @@ import { Activity } from "effect/workflow"
 import { ObjectStore } from "../../../services/object-store.ts"
 import { simDataFiles, simDataKey } from "../../domain/artifacts.ts"
 import type { JobId } from "../../domain/ids.ts"
-import { transition } from "../../domain/transitions.ts"
-import { markSimDataAvailable, recordTimings } from "../job-records.ts"
 import { ensureLive, JobStopped } from "./stop.ts"
+import { JobJournal } from "../../../services/job-journal.ts"
 
 export class FinalizeFailed extends Schema.TaggedError<FinalizeFailed>()("FinalizeFailed", { message: Schema.String }) {}
 
@@ -19,6 +18,7 @@ export const finalize = (jobId: JobId) =>
     error: Schema.Union([FinalizeFailed, JobStopped]),
     execute: Effect.gen(function*() {
       const store = yield* ObjectStore
+      const journal = yield* JobJournal
       yield* ensureLive(jobId)
       const present = yield* Effect.forEach(simDataFiles, (file) => store.head(simDataKey(jobId, file)), { concurrency: 4 })
       const missing = simDataFiles.filter((_, index) => Option.isNone(present[index]!))
@@ -27,12 +27,12 @@ export const finalize = (jobId: JobId) =>
           message: `sim_data_upload_failed: ${missing.length} of ${simDataFiles.length} artifacts missing from the object store (${missing.join(", ")})`
         })
       }
-      yield* recordTimings(jobId)
-      yield* markSimDataAvailable(jobId)
-      yield* transition(jobId, "RUNNING")
-      yield* transition(jobId, "REPORTING")
+      yield* journal.recordTimings(jobId)
+      yield* journal.markSimDataAvailable(jobId)
+      yield* journal.transition(jobId, "RUNNING")
+      yield* journal.transition(jobId, "REPORTING")
     }).pipe(
-      Effect.catchTags({ SqlError: Effect.die, ObjectStoreError: Effect.die }),
+      Effect.catchTag("ObjectStoreError", Effect.die),
       Effect.withSpan("Lifecycle.finalize", { attributes: { "job.id": jobId } })
     )
   })

@@ -49,7 +49,6 @@ export const waitHealthy = (jobId: JobId, pod: { readonly pod_id: string; readon
         yield* Effect.sleep(every)
       }
     }).pipe(
-      Effect.catchTag("SqlError", Effect.die),
       Effect.withSpan("Lifecycle.waitHealthy", { attributes: { "job.id": jobId, "pod.id": pod.pod_id, attempt } })
     )
   })

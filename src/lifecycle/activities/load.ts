@@ -2,11 +2,12 @@
 import { Effect, Schema } from "effect"
 import { Activity } from "effect/workflow"
 import type { JobId } from "../../domain/ids.ts"
-import { JobFacts, loadFacts } from "../job-records.ts"
+import { JobJournal } from "../../../services/job-journal.ts"
+import { JobFacts } from "../../domain/job.ts"
 
 export const loadJob = (jobId: JobId) =>
   Activity.make({
     name: "load-job",
     success: Schema.OptionFromNullOr(JobFacts),
-    execute: loadFacts(jobId).pipe(Effect.orDie)
+    execute: JobJournal.use((journal) => journal.loadFacts(jobId))
   })

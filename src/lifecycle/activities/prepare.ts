@@ -8,9 +8,9 @@ import { Activity } from "effect/workflow"
 import { CurrentJob, Enricher, MarketDeriver } from "../../../services/llm.ts"
 import type { JobId } from "../../domain/ids.ts"
 import type { Tier } from "../../domain/tier.ts"
-import { saveEnrichment, saveMarkets, simulationSeed } from "../job-records.ts"
 import { policies, scaled } from "../policies.ts"
 import { ensureLive, JobStopped } from "./stop.ts"
+import { JobJournal } from "../../../services/job-journal.ts"
 
 /**
  * The LLM call under the pre-GPU policy: a timeout per attempt, two attempts, then `undefined`. It is raced
@@ -37,12 +37,13 @@ export const enrichSeed = (jobId: JobId, goal: string) =>
     error: JobStopped,
     execute: Effect.gen(function*() {
       const enricher = yield* Enricher
-      const seedText = yield* simulationSeed(jobId)
+      const journal = yield* JobJournal
+      const seedText = yield* journal.simulationSeed(jobId)
       const enrichment = yield* failSoft(jobId, "enrichment", enricher.enrich({ seedText, goal }).pipe(Effect.provideService(CurrentJob, jobId)))
       if (enrichment === undefined || enrichment.summary.trim() === "") return false
-      yield* saveEnrichment(jobId, enrichment.summary, enrichment.citations)
+      yield* journal.saveEnrichment(jobId, enrichment.summary, enrichment.citations)
       return true
-    }).pipe(Effect.catchTag("SqlError", Effect.die), Effect.withSpan("Lifecycle.enrichSeed", { attributes: { "job.id": jobId } }))
+    }).pipe(Effect.withSpan("Lifecycle.enrichSeed", { attributes: { "job.id": jobId } }))
   })
 
 export const deriveMarkets = (jobId: JobId, goal: string, tier: Tier) =>
@@ -52,9 +53,10 @@ export const deriveMarkets = (jobId: JobId, goal: string, tier: Tier) =>
     error: JobStopped,
     execute: Effect.gen(function*() {
       const deriver = yield* MarketDeriver
-      const seedText = yield* simulationSeed(jobId)
+      const journal = yield* JobJournal
+      const seedText = yield* journal.simulationSeed(jobId)
       const markets = (yield* failSoft(jobId, "market derivation", deriver.derive({ goal, seedText, tier }).pipe(Effect.provideService(CurrentJob, jobId)))) ?? []
-      yield* saveMarkets(jobId, markets)
+      yield* journal.saveMarkets(jobId, markets)
       return markets.length
-    }).pipe(Effect.catchTag("SqlError", Effect.die), Effect.withSpan("Lifecycle.deriveMarkets", { attributes: { "job.id": jobId, "job.tier": tier } }))
+    }).pipe(Effect.withSpan("Lifecycle.deriveMarkets", { attributes: { "job.id": jobId, "job.tier": tier } }))
   })

@@ -10,12 +10,11 @@ import { type Pod, PodProvider } from "../../../services/pod-provider.ts"
 import type { JobId } from "../../domain/ids.ts"
 import type { ModelRouting } from "../../domain/job.ts"
 import type { Tier } from "../../domain/tier.ts"
-import { transition } from "../../domain/transitions.ts"
-import { podRow, recordPodAbandoned, recordPodCreated, recordPodReady, recordPodRequested, setPipelineStage } from "../job-records.ts"
 import { podRequest } from "../pods.ts"
 import { backoff, policies, scaled } from "../policies.ts"
 import { ensureLive, JobStopped } from "./stop.ts"
 import { terminatePod } from "./terminate.ts"
+import { JobJournal } from "../../../services/job-journal.ts"
 
 export const ProvisionedPod = Schema.Struct({ pod_id: Schema.String, worker_url: Schema.String })
 export type ProvisionedPod = typeof ProvisionedPod.Type
@@ -29,7 +28,7 @@ const usable = (pod: Pod) => pod.state === "provisioning" || pod.state === "runn
 /** The pod this attempt already has (after a crash), if the provider still runs it. */
 const existingPod = Effect.fn("Provision.existingPod")(function*(jobId: JobId, name: string) {
   const provider = yield* PodProvider
-  const row = yield* podRow(jobId, name)
+  const row = yield* JobJournal.use((journal) => journal.podRow(jobId, name))
   if (Option.isSome(row) && row.value.terminated) return Option.none<Pod>()
   if (Option.isSome(row) && row.value.pod_id !== null) {
     const pod = yield* provider.get(row.value.pod_id)
@@ -54,27 +53,27 @@ export const provisionPod = (
     error: Schema.Union([ProvisionFailed, JobStopped]),
     execute: Effect.gen(function*() {
       const provider = yield* PodProvider
+      const journal = yield* JobJournal
       yield* ensureLive(job.id)
-      yield* transition(job.id, "PROVISIONING")
-      yield* setPipelineStage(job.id, 0)
+      yield* journal.transition(job.id, "PROVISIONING")
+      yield* journal.setPipelineStage(job.id, 0)
       const request = podRequest(job.id, attempt, job.tier, job.routing)
 
       const schedule = yield* backoff(policies.providerRetry)
       const create = Effect.gen(function*() {
-        yield* recordPodRequested(job.id, provider.name, request.name, request.gpuType)
+        yield* journal.recordPodRequested(job.id, provider.name, request.name, request.gpuType)
         return yield* provider.create(request).pipe(
           Effect.retry({ schedule, while: retryable }),
-          Effect.tapError((error) => recordPodAbandoned(job.id, request.name, `provision_failed: ${error.reason}`))
+          Effect.tapError((error) => journal.recordPodAbandoned(job.id, request.name, `provision_failed: ${error.reason}`))
         )
       })
       const pod = yield* existingPod(job.id, request.name).pipe(
         Effect.flatMap(Option.match({ onNone: () => create, onSome: Effect.succeed })),
         Effect.catchTag("PodProviderError", (error) => Effect.fail(new ProvisionFailed({ message: `provision_failed: ${error.message}` })))
       )
-      yield* recordPodCreated(job.id, request.name, pod)
+      yield* journal.recordPodCreated(job.id, request.name, pod)
       return yield* waitUntilRunning(job.id, pod)
     }).pipe(
-      Effect.catchTag("SqlError", Effect.die),
       Effect.withSpan("Lifecycle.provisionPod", { attributes: { "job.id": job.id, "job.tier": job.tier, attempt, "pod.gpu_type": job.routing.gpu_type } })
     )
   })
@@ -102,6 +101,6 @@ const waitUntilRunning = Effect.fn("Provision.waitUntilRunning")(function*(jobId
     const seconds = Math.round(Duration.toSeconds(timeout))
     return yield* new ProvisionFailed({ message: `provision_failed: pod ${pod.id} did not become ready after ${seconds}s` })
   }
-  yield* recordPodReady(jobId, pod.id)
+  yield* JobJournal.use((journal) => journal.recordPodReady(jobId, pod.id))
   return { pod_id: pod.id, worker_url: running.value.worker_url! }
 })

@@ -4,14 +4,12 @@
  * values, so the report workflow decides between a durable back-off and failing the job.
  */
 import { Effect, Option, Schema } from "effect"
-import type { SqlClient } from "effect/sql"
 import { Activity } from "effect/workflow"
 import { CurrentJob, ReportWriter } from "../../../services/llm.ts"
 import { ObjectStore } from "../../../services/object-store.ts"
 import { reportKey } from "../../domain/artifacts.ts"
 import type { JobId } from "../../domain/ids.ts"
-import { transition } from "../../domain/transitions.ts"
-import { currentStatus, loadFacts, saveReport } from "../job-records.ts"
+import { JobJournal } from "../../../services/job-journal.ts"
 
 export const ReportAttempt = Schema.Union([
   Schema.TaggedStruct("Completed", {}),
@@ -25,12 +23,13 @@ export const writeReport = (jobId: JobId, attempt: number) =>
   Activity.make({
     name: `write-report-${attempt}`,
     success: ReportAttempt,
-    execute: Effect.gen(function*(): Effect.fn.Return<ReportAttempt, never, ReportWriter | ObjectStore | SqlClient.SqlClient> {
-      const status = yield* currentStatus(jobId).pipe(Effect.orDie)
+    execute: Effect.gen(function*(): Effect.fn.Return<ReportAttempt, never, ReportWriter | ObjectStore | JobJournal> {
+      const journal = yield* JobJournal
+      const status = yield* journal.currentStatus(jobId)
       if (Option.isNone(status) || status.value !== "REPORTING") {
         return { _tag: "Skipped", status: Option.getOrElse(status, () => "DELETED") }
       }
-      const facts = yield* loadFacts(jobId).pipe(Effect.orDie)
+      const facts = yield* journal.loadFacts(jobId)
       if (Option.isNone(facts)) return { _tag: "Permanent", message: "the job has no goal or tier" }
       const writer = yield* ReportWriter
       const written = yield* writer.write({ jobId, goal: facts.value.goal, forecastDays: facts.value.forecast_days }).pipe(
@@ -42,12 +41,12 @@ export const writeReport = (jobId: JobId, attempt: number) =>
         return error.kind === "transient" ? { _tag: "Transient", message: error.message } : { _tag: "Permanent", message: error.message }
       }
       const report = written.success
-      yield* saveReport(jobId, report).pipe(Effect.orDie)
+      yield* journal.saveReport(jobId, report)
       const store = yield* ObjectStore
       yield* store.put(reportKey(jobId), new TextEncoder().encode(report.markdown), "text/markdown").pipe(
         Effect.catch((error) => Effect.logWarning("could not store report.md; the job row keeps the report", error))
       )
-      yield* transition(jobId, "COMPLETED").pipe(Effect.orDie)
+      yield* journal.transition(jobId, "COMPLETED")
       return { _tag: "Completed" }
     }).pipe(Effect.withSpan("Lifecycle.writeReport", { attributes: { "job.id": jobId, attempt } }))
   })

@@ -14,11 +14,10 @@ import type { JobId } from "../../domain/ids.ts"
 import type { ModelRouting } from "../../domain/job.ts"
 import type { JobRequest, StatusReply } from "../../domain/pod-protocol.ts"
 import type { Tier } from "../../domain/tier.ts"
-import { transition } from "../../domain/transitions.ts"
-import { loadMarkets, saveLiveStatus, saveResults, setPipelineStage, simulationSeed } from "../job-records.ts"
 import { policies, scaled, TimeScale } from "../policies.ts"
 import { initialPollState, observeLogs, observeStatus, observeStatusFailure, recoveryOf, type Verdict, wantsPartialChat } from "../poll-signals.ts"
 import { ensureLive, JobStopped } from "./stop.ts"
+import { JobJournal } from "../../../services/job-journal.ts"
 
 export const RunOutcome = Schema.Union([
   Schema.TaggedStruct("Completed", {}),
@@ -62,13 +61,13 @@ const jobRequest = Effect.fn("Run.jobRequest")(function*(job: RunJob) {
   const urls = yield* Effect.forEach(simDataFiles, (file) =>
     Effect.map(store.presignPut(simDataKey(job.id, file), uploadTtl), (url) => [file, url] as const))
   const request: JobRequest = {
-    seed_text: yield* simulationSeed(job.id),
+    seed_text: yield* JobJournal.use((journal) => journal.simulationSeed(job.id)),
     goal: job.goal,
     max_rounds: job.routing.max_rounds,
     forecast_days: job.forecast_days,
     target_agents: job.routing.target_agents,
     upload_urls: Object.fromEntries(urls),
-    markets_config: yield* loadMarkets(job.id),
+    markets_config: yield* JobJournal.use((journal) => journal.loadMarkets(job.id)),
     timeout_seconds: Math.max(1, Math.ceil(Duration.toSeconds(timeout))),
     random_seed: job.id
   }
@@ -93,16 +92,18 @@ const enter = Effect.fn("Run.enter")(function*(job: RunJob, workerUrl: string) {
 })
 
 const saveCompleted = Effect.fn("Run.saveCompleted")(function*(jobId: JobId, reply: StatusReply) {
-  yield* saveResults(jobId, {
+  const journal = yield* JobJournal
+  yield* journal.saveResults(jobId, {
     chatLog: yield* parseJson(reply.chat_log, []),
     graph: yield* parseJson(reply.graph_data, {}),
     structured: yield* parseJson(reply.structured, {})
   })
-  yield* transition(jobId, "RUNNING")
+  yield* journal.transition(jobId, "RUNNING")
 })
 
 const poll = Effect.fn("Run.poll")(function*(job: RunJob, workerUrl: string) {
   const worker = yield* PodWorkerClient
+  const journal = yield* JobJournal
   const every = yield* scaled(policies.poll.every)
   const scale = yield* TimeScale
   let state = initialPollState(job.tier, yield* Clock.currentTimeMillis, scale, job.routing.max_rounds)
@@ -113,7 +114,7 @@ const poll = Effect.fn("Run.poll")(function*(job: RunJob, workerUrl: string) {
     const reply = yield* worker.status(workerUrl).pipe(Effect.timeoutOption(Duration.times(every, 1.5)), Effect.option, Effect.map(Option.flatten))
     const step = Option.isNone(reply) ? observeStatusFailure(state, now) : observeStatus(state, now, reply.value)
     state = step.state
-    if (step.firstRunning) yield* transition(job.id, "RUNNING")
+    if (step.firstRunning) yield* journal.transition(job.id, "RUNNING")
     if (step.completed && Option.isSome(reply)) {
       yield* saveCompleted(job.id, reply.value)
       return { _tag: "Completed" } as const
@@ -128,8 +129,8 @@ const poll = Effect.fn("Run.poll")(function*(job: RunJob, workerUrl: string) {
       : undefined
     const logStep = observeLogs(state, now, lines.value.lines, posts)
     state = logStep.state
-    if (logStep.stageChanged !== undefined) yield* setPipelineStage(job.id, logStep.stageChanged)
-    if (logStep.liveStatus !== undefined) yield* saveLiveStatus(job.id, logStep.liveStatus)
+    if (logStep.stageChanged !== undefined) yield* journal.setPipelineStage(job.id, logStep.stageChanged)
+    if (logStep.liveStatus !== undefined) yield* journal.saveLiveStatus(job.id, logStep.liveStatus)
     if (logStep.verdict) return outcomeOf(logStep.verdict)
   }
 })
@@ -145,7 +146,7 @@ export const runSimulation = (job: RunJob, pod: { readonly pod_id: string; reado
       if (Option.isSome(early)) return early.value
       return yield* poll(job, pod.worker_url)
     }).pipe(
-      Effect.catchTags({ SqlError: Effect.die, ObjectStoreError: Effect.die }),
+      Effect.catchTag("ObjectStoreError", Effect.die),
       Effect.withSpan("Lifecycle.runSimulation", { attributes: { "job.id": job.id, "job.tier": job.tier, "pod.id": pod.pod_id, "pod.gpu_type": job.routing.gpu_type, attempt, retry } })
     )
   })

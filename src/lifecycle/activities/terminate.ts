@@ -6,15 +6,15 @@ import { Effect, Exit } from "effect"
 import { Activity } from "effect/workflow"
 import { PodProvider } from "../../../services/pod-provider.ts"
 import type { JobId } from "../../domain/ids.ts"
-import { livePods, recordFinalCost, recordPodAbandoned, recordPodTerminated } from "../job-records.ts"
 import { backoff, policies } from "../policies.ts"
+import { JobJournal } from "../../../services/job-journal.ts"
 
 /** Asks the provider to terminate `podId`, then records it; safe to repeat. */
 export const terminatePod = Effect.fn("Lifecycle.terminatePod")(function*(jobId: JobId, podId: string, reason: string) {
   const provider = yield* PodProvider
   const schedule = yield* backoff(policies.terminateRetry)
   yield* provider.terminate(podId).pipe(Effect.retry({ schedule, while: (error) => error.reason !== "invalid" }))
-  yield* recordPodTerminated(jobId, podId, reason)
+  yield* JobJournal.use((journal) => journal.recordPodTerminated(jobId, podId, reason))
 }, Effect.orDie)
 
 /** Tears down one pod as a step of the workflow (a swap, or the end of the GPU phase). */
@@ -38,10 +38,11 @@ export const endReason = (exit: Exit.Exit<unknown, unknown>) => {
  * the `pods` table makes every termination happen once.
  */
 export const releasePods = Effect.fn("Lifecycle.releasePods")(function*(jobId: JobId, reason: string) {
-  const pods = yield* livePods(jobId)
+  const journal = yield* JobJournal
+  const pods = yield* journal.livePods(jobId)
   for (const pod of pods) {
-    if (pod.pod_id === null) yield* recordPodAbandoned(jobId, pod.name, reason)
+    if (pod.pod_id === null) yield* journal.recordPodAbandoned(jobId, pod.name, reason)
     else yield* terminatePod(jobId, pod.pod_id, reason)
   }
-  yield* recordFinalCost(jobId)
-}, Effect.orDie)
+  yield* journal.recordFinalCost(jobId)
+})

@@ -1,17 +1,20 @@
 /**
  * `JobLifecycle` on the durable workflow engine: starting a job is executing its SimulationWorkflow (keyed by the
- * job id, so a repeated start joins the same execution), inside the caller's transaction; cancelling interrupts
- * both workflows of the job.
+ * job id, so a repeated start joins the same execution), inside the caller's transaction; cancelling is the guarded
+ * move to CANCELLED followed by interrupting both workflows of the job, in that order, so nothing the execution
+ * still writes can revive the job.
  */
 import { Effect, Layer } from "effect"
 import { WorkflowEngine } from "effect/workflow"
+import { JobJournal } from "../../services/job-journal.ts"
 import { JobLifecycle, LifecycleError } from "../../services/job-lifecycle.ts"
-import { ReportWorkflow, SimulationWorkflow } from "../../src/lifecycle/workflows.ts"
+import { ReportWorkflow, SimulationWorkflow } from "./workflows.ts"
 
-export const WorkflowLifecycle = Layer.effect(
+export const JobLifecycleLive = Layer.effect(
   JobLifecycle,
   Effect.gen(function*() {
     const engine = yield* WorkflowEngine.WorkflowEngine
+    const journal = yield* JobJournal
     const withEngine = Effect.provideService(WorkflowEngine.WorkflowEngine, engine)
     return JobLifecycle.of({
       start: (jobId) =>
@@ -21,13 +24,20 @@ export const WorkflowLifecycle = Layer.effect(
           Effect.catchCause((cause) => Effect.fail(new LifecycleError({ job_id: jobId, message: String(cause) }))),
           Effect.withSpan("JobLifecycle.start", { attributes: { "job.id": jobId } })
         ),
-      cancel: (jobId) =>
+      cancel: (jobId, reason) =>
         Effect.gen(function*() {
+          const cancelled = yield* journal.transition(jobId, "CANCELLED", { data: { reason } })
+          if (!cancelled) return false
           const simulation = yield* SimulationWorkflow.executionId({ job_id: jobId })
           const report = yield* ReportWorkflow.executionId({ job_id: jobId })
           yield* SimulationWorkflow.interrupt(simulation)
           yield* ReportWorkflow.interrupt(report)
-        }).pipe(withEngine, Effect.withSpan("JobLifecycle.cancel", { attributes: { "job.id": jobId } }))
+          return true
+        }).pipe(
+          withEngine,
+          Effect.catchCause((cause) => Effect.fail(new LifecycleError({ job_id: jobId, message: String(cause) }))),
+          Effect.withSpan("JobLifecycle.cancel", { attributes: { "job.id": jobId } })
+        )
     })
   })
 )

@@ -1,9 +1,10 @@
 import { assert, layer } from "@effect/vitest"
-import { Effect } from "effect"
+import { Effect, Layer } from "effect"
 import { SqlClient } from "effect/sql"
 import type { JobId } from "../../src/domain/ids.ts"
-import { appendEvent, transition } from "../../src/domain/transitions.ts"
+import { JobJournalLive } from "../../layers/db/job-journal.ts"
 import { TestDatabaseLive } from "../support/database.ts"
+import { appendEvent, transition } from "../support/journal.ts"
 
 const newJob = (status: string) =>
   Effect.gen(function*() {
@@ -24,7 +25,7 @@ const story = (id: JobId) =>
     return { job: job[0]!, events }
   }).pipe(Effect.orDie)
 
-layer(TestDatabaseLive, { excludeTestServices: true })("guarded transitions", (it) => {
+layer(JobJournalLive.pipe(Layer.provideMerge(TestDatabaseLive)), { excludeTestServices: true })("JobJournal: guarded transitions", (it) => {
   it.effect("a permitted transition updates the row and writes its event in order", () =>
     Effect.gen(function*() {
       const id = yield* newJob("PENDING")

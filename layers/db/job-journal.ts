@@ -1,0 +1,244 @@
+/**
+ * The `JobJournal` on Postgres. Each status change is one UPDATE whose WHERE clause only matches the statuses
+ * `allowedSources` permits, so a terminal row is never touched, and it writes its `job_events` row in the same
+ * transaction. Event seqs come from `simulation_jobs.last_event_seq`, so appends are serialised per job by the row
+ * lock. Database errors become defects here, once.
+ */
+import { Effect, Layer, Option, Schema } from "effect"
+import { SqlClient } from "effect/sql"
+import { type CreatedPod, JobJournal, maxErrorMessageChars, type PodRow, type TransitionOptions } from "../../services/job-journal.ts"
+import type { JobId } from "../../src/domain/ids.ts"
+import { type Citation, JobFacts } from "../../src/domain/job.ts"
+import { Market } from "../../src/domain/market.ts"
+import { allowedSources, isTerminal, type JobStatus, terminalStatuses } from "../../src/domain/status.ts"
+import { countPodCreated, countPodTerminated, countTransition } from "../../src/metrics.ts"
+
+const decodeFacts = Schema.decodeUnknownEffect(Schema.Array(JobFacts))
+const decodeMarkets = Schema.decodeUnknownEffect(Schema.NullOr(Schema.Array(Market)))
+
+export const JobJournalLive = Layer.effect(JobJournal, Effect.gen(function*() {
+  const sql = yield* SqlClient.SqlClient
+  const notTerminal = sql`status NOT IN ${sql.in(terminalStatuses)}`
+
+  const transition = Effect.fn("JobJournal.transition")(function*(jobId: JobId, to: JobStatus, options: TransitionOptions = {}) {
+    const sources = allowedSources(to)
+    if (sources.length === 0) return false
+    const errorMessage = options.errorMessage?.slice(0, maxErrorMessageChars) ?? null
+    const terminal = isTerminal(to)
+    const done = yield* sql.withTransaction(Effect.gen(function*() {
+      const rows = yield* sql<{ from_status: JobStatus; seq: number }>`
+        WITH previous AS (SELECT id, status FROM simulation_jobs WHERE id = ${jobId} FOR UPDATE)
+        UPDATE simulation_jobs AS job SET
+          status = ${to},
+          phase_entered_at = now(),
+          updated_at = now(),
+          completed_at = CASE WHEN ${terminal} THEN now() ELSE job.completed_at END,
+          error_message = COALESCE(${errorMessage}, job.error_message),
+          last_event_seq = job.last_event_seq + 1
+        FROM previous
+        WHERE job.id = previous.id AND previous.status IN ${sql.in(sources)}
+        RETURNING previous.status AS from_status, job.last_event_seq AS seq`
+      const row = rows[0]
+      if (row === undefined) return false
+      const data = { from: row.from_status, to, ...(errorMessage === null ? {} : { error: errorMessage }), ...options.data }
+      yield* sql`INSERT INTO job_events (job_id, seq, kind, data) VALUES (${jobId}, ${row.seq}, 'status', ${JSON.stringify(data)}::jsonb)`
+      return true
+    }))
+    if (done) yield* countTransition(to)
+    return done
+  }, Effect.orDie)
+
+  const appendEvent = Effect.fn("JobJournal.appendEvent")(function*(jobId: JobId, kind: string, data: Record<string, unknown>) {
+    const rows = yield* sql<{ seq: number }>`
+      WITH next AS (
+        UPDATE simulation_jobs SET last_event_seq = last_event_seq + 1 WHERE id = ${jobId} RETURNING last_event_seq AS seq
+      )
+      INSERT INTO job_events (job_id, seq, kind, data)
+      SELECT ${jobId}, seq, ${kind}, ${JSON.stringify(data)}::jsonb FROM next
+      RETURNING seq`
+    return rows[0]?.seq
+  }, Effect.orDie)
+
+  const loadFacts = Effect.fn("JobJournal.loadFacts")(function*(jobId: JobId) {
+    const rows = yield* sql`SELECT id, status, tier, goal, enrich_web, forecast_days, routing
+      FROM simulation_jobs WHERE id = ${jobId} AND tier IS NOT NULL AND goal IS NOT NULL AND routing IS NOT NULL`
+    const facts = yield* decodeFacts(rows)
+    return Option.fromNullishOr(facts[0])
+  }, Effect.orDie)
+
+  const currentStatus = Effect.fn("JobJournal.currentStatus")(function*(jobId: JobId) {
+    const rows = yield* sql<{ status: JobStatus }>`SELECT status FROM simulation_jobs WHERE id = ${jobId}`
+    return Option.fromNullishOr(rows[0]?.status)
+  }, Effect.orDie)
+
+  const simulationSeed = Effect.fn("JobJournal.simulationSeed")(function*(jobId: JobId) {
+    const rows = yield* sql<{ seed_text: string; enriched_seed: string | null }>`
+      SELECT seed_text, enriched_seed FROM simulation_jobs WHERE id = ${jobId}`
+    const row = rows[0]
+    if (row === undefined) return ""
+    return row.enriched_seed === null || row.enriched_seed.trim() === ""
+      ? row.seed_text
+      : `${row.seed_text}\n\n--- Background Research ---\n${row.enriched_seed}`
+  }, Effect.orDie)
+
+  const saveEnrichment = Effect.fn("JobJournal.saveEnrichment")(function*(
+    jobId: JobId,
+    summary: string,
+    citations: ReadonlyArray<typeof Citation.Type>
+  ) {
+    yield* sql`UPDATE simulation_jobs SET enriched_seed = ${summary}, enrichment_citations = ${JSON.stringify(citations)}::jsonb,
+      updated_at = now() WHERE id = ${jobId} AND ${notTerminal}`
+  }, Effect.orDie)
+
+  const saveMarkets = Effect.fn("JobJournal.saveMarkets")(function*(jobId: JobId, markets: ReadonlyArray<Market>) {
+    yield* sql`UPDATE simulation_jobs SET markets_config = ${JSON.stringify(markets)}::jsonb, updated_at = now()
+      WHERE id = ${jobId} AND ${notTerminal}`
+  }, Effect.orDie)
+
+  const loadMarkets = Effect.fn("JobJournal.loadMarkets")(function*(jobId: JobId) {
+    const rows = yield* sql<{ markets_config: unknown }>`SELECT markets_config FROM simulation_jobs WHERE id = ${jobId}`
+    return (yield* decodeMarkets(rows[0]?.markets_config ?? null)) ?? []
+  }, Effect.orDie)
+
+  const setPipelineStage = Effect.fn("JobJournal.setPipelineStage")(function*(jobId: JobId, stage: number) {
+    const rows = yield* sql`UPDATE simulation_jobs SET pipeline_stage = ${stage}, updated_at = now()
+      WHERE id = ${jobId} AND ${notTerminal} AND pipeline_stage IS DISTINCT FROM ${stage} RETURNING id`
+    if (rows.length > 0) yield* appendEvent(jobId, "stage", { stage })
+  }, Effect.orDie)
+
+  const saveLiveStatus = Effect.fn("JobJournal.saveLiveStatus")(function*(jobId: JobId, live: object) {
+    const rows = yield* sql`UPDATE simulation_jobs SET live_status = ${JSON.stringify(live)}::jsonb, updated_at = now()
+      WHERE id = ${jobId} AND ${notTerminal} RETURNING id`
+    if (rows.length > 0) yield* appendEvent(jobId, "progress", { ...live })
+  }, Effect.orDie)
+
+  const saveResults = Effect.fn("JobJournal.saveResults")(function*(
+    jobId: JobId,
+    results: { readonly chatLog: unknown; readonly graph: unknown; readonly structured: unknown }
+  ) {
+    yield* sql`UPDATE simulation_jobs SET result_chat_log = ${JSON.stringify(results.chatLog)}::jsonb,
+      result_graph = ${JSON.stringify(results.graph)}::jsonb, result_structured = ${JSON.stringify(results.structured)}::jsonb,
+      updated_at = now() WHERE id = ${jobId} AND ${notTerminal}`
+  }, Effect.orDie)
+
+  const saveReport = Effect.fn("JobJournal.saveReport")(function*(
+    jobId: JobId,
+    report: { readonly markdown: string; readonly structured: unknown; readonly keyInsight: string | null }
+  ) {
+    yield* sql`UPDATE simulation_jobs SET result_report = ${report.markdown},
+      result_structured = ${JSON.stringify(report.structured)}::jsonb, key_insight = ${report.keyInsight?.slice(0, 200) ?? null},
+      pipeline_stage = 5, updated_at = now() WHERE id = ${jobId} AND status = 'REPORTING'`
+  }, Effect.orDie)
+
+  const markSimDataAvailable = Effect.fn("JobJournal.markSimDataAvailable")(function*(jobId: JobId) {
+    yield* sql`UPDATE simulation_jobs SET sim_data_available = true, updated_at = now() WHERE id = ${jobId}`
+  }, Effect.orDie)
+
+  const podRow = Effect.fn("JobJournal.podRow")(function*(jobId: JobId, name: string) {
+    const rows = yield* sql<PodRow>`SELECT name, pod_id, provider, terminated_at IS NOT NULL AS terminated
+      FROM pods WHERE job_id = ${jobId} AND name = ${name} ORDER BY id DESC LIMIT 1`
+    return Option.fromNullishOr(rows[0])
+  }, Effect.orDie)
+
+  const recordPodRequested = Effect.fn("JobJournal.recordPodRequested")(function*(
+    jobId: JobId,
+    provider: string,
+    name: string,
+    gpuType: string
+  ) {
+    const existing = yield* podRow(jobId, name)
+    if (Option.isSome(existing) && !existing.value.terminated) return
+    yield* sql`INSERT INTO pods (job_id, provider, name, gpu_type) VALUES (${jobId}, ${provider}, ${name}, ${gpuType})`
+  }, Effect.orDie)
+
+  const recordPodCreated = Effect.fn("JobJournal.recordPodCreated")(function*(jobId: JobId, name: string, pod: CreatedPod) {
+    const rows = yield* sql`UPDATE pods SET pod_id = ${pod.id}, gpu_type = ${pod.gpu_type}, cost_per_hour = ${pod.cost_per_hour}
+      WHERE job_id = ${jobId} AND name = ${name} AND terminated_at IS NULL AND (pod_id IS NULL OR pod_id = ${pod.id})
+      RETURNING id`
+    if (rows.length > 0) {
+      yield* sql`UPDATE simulation_jobs SET pod_id = ${pod.id}, gpu_provider = (SELECT provider FROM pods WHERE job_id = ${jobId}
+        AND name = ${name} ORDER BY id DESC LIMIT 1), updated_at = now() WHERE id = ${jobId}`
+      yield* appendEvent(jobId, "pod", { event: "created", pod_id: pod.id, name, gpu_type: pod.gpu_type, cost_per_hour: pod.cost_per_hour })
+      yield* countPodCreated(pod)
+    }
+  }, Effect.orDie)
+
+  const recordPodReady = Effect.fn("JobJournal.recordPodReady")(function*(jobId: JobId, podId: string) {
+    const rows = yield* sql`UPDATE pods SET ready_at = now() WHERE job_id = ${jobId} AND pod_id = ${podId} AND ready_at IS NULL
+      RETURNING id`
+    if (rows.length > 0) yield* appendEvent(jobId, "pod", { event: "ready", pod_id: podId })
+  }, Effect.orDie)
+
+  const recordPodTerminated = Effect.fn("JobJournal.recordPodTerminated")(function*(jobId: JobId, podId: string, reason: string) {
+    const rows = yield* sql<{ gpu_type: string | null; seconds: number | null }>`UPDATE pods SET terminated_at = now(), termination_reason = ${reason}
+      WHERE job_id = ${jobId} AND pod_id = ${podId} AND terminated_at IS NULL
+      RETURNING id, gpu_type, EXTRACT(EPOCH FROM (terminated_at - requested_at))::float8 AS seconds`
+    if (rows.length > 0) yield* appendEvent(jobId, "pod", { event: "terminated", pod_id: podId, reason })
+    if (rows[0] !== undefined) yield* countPodTerminated(rows[0])
+    return rows.length > 0
+  }, Effect.orDie)
+
+  const recordPodAbandoned = Effect.fn("JobJournal.recordPodAbandoned")(function*(jobId: JobId, name: string, reason: string) {
+    yield* sql`UPDATE pods SET terminated_at = now(), termination_reason = ${reason}
+      WHERE job_id = ${jobId} AND name = ${name} AND pod_id IS NULL AND terminated_at IS NULL`
+  }, Effect.orDie)
+
+  const livePods = Effect.fn("JobJournal.livePods")(function*(jobId: JobId) {
+    return yield* sql<{ pod_id: string | null; name: string }>`SELECT pod_id, name FROM pods
+      WHERE job_id = ${jobId} AND terminated_at IS NULL ORDER BY id`
+  }, Effect.orDie)
+
+  const recordTimings = Effect.fn("JobJournal.recordTimings")(function*(jobId: JobId) {
+    yield* sql`UPDATE simulation_jobs AS job SET
+        provision_seconds = timing.provision_seconds,
+        pipeline_seconds = timing.pipeline_seconds,
+        gpu_cost_usd = timing.cost,
+        updated_at = now()
+      FROM (
+        SELECT
+          EXTRACT(EPOCH FROM (max(ready_at) - min(requested_at)))::float8 AS provision_seconds,
+          EXTRACT(EPOCH FROM (now() - max(ready_at)))::float8 AS pipeline_seconds,
+          COALESCE(sum(EXTRACT(EPOCH FROM (COALESCE(terminated_at, now()) - requested_at)) / 3600.0
+            * COALESCE(cost_per_hour, 0)) FILTER (WHERE pod_id IS NOT NULL), 0)::float8 AS cost
+        FROM pods WHERE job_id = ${jobId}
+      ) AS timing
+      WHERE job.id = ${jobId}`
+  }, Effect.orDie)
+
+  const recordFinalCost = Effect.fn("JobJournal.recordFinalCost")(function*(jobId: JobId) {
+    // Written (and announced) only when it changes, so a release repeated after a replay adds no second event.
+    const rows = yield* sql<{ cost: number }>`WITH total AS (
+        SELECT COALESCE(sum(EXTRACT(EPOCH FROM (COALESCE(terminated_at, now()) - requested_at)) / 3600.0
+          * COALESCE(cost_per_hour, 0)), 0)::float8 AS cost
+        FROM pods WHERE job_id = ${jobId} AND pod_id IS NOT NULL)
+      UPDATE simulation_jobs SET gpu_cost_usd = total.cost FROM total
+      WHERE id = ${jobId} AND gpu_cost_usd IS DISTINCT FROM total.cost RETURNING total.cost`
+    const changed = rows[0]
+    if (changed !== undefined) yield* appendEvent(jobId, "cost", { gpu_cost_usd: changed.cost })
+  }, Effect.orDie)
+
+  return JobJournal.of({
+    transition,
+    appendEvent,
+    loadFacts,
+    currentStatus,
+    simulationSeed,
+    saveEnrichment,
+    saveMarkets,
+    loadMarkets,
+    setPipelineStage,
+    saveLiveStatus,
+    saveResults,
+    saveReport,
+    markSimDataAvailable,
+    podRow,
+    recordPodRequested,
+    recordPodCreated,
+    recordPodReady,
+    recordPodTerminated,
+    recordPodAbandoned,
+    livePods,
+    recordTimings,
+    recordFinalCost
+  })
+}))

@@ -1,0 +1,87 @@
+/**
+ * A job's story as the lifecycle writes it: guarded status transitions, the event log, the facts and results of the
+ * job row, and the `pods` table. Every write is idempotent (activities re-run after a crash) and leaves terminal rows
+ * alone; the allowed transitions themselves are a domain rule (`src/domain/status.ts`). Database failures are
+ * defects here: no caller can do better than fail the step.
+ */
+import { Context, type Effect, type Option } from "effect"
+import type { JobId } from "../src/domain/ids.ts"
+import type { Citation, JobFacts } from "../src/domain/job.ts"
+import type { Market } from "../src/domain/market.ts"
+import type { JobStatus } from "../src/domain/status.ts"
+
+/** Longest error message kept on a job; longer ones are cut (the event keeps the same text). */
+export const maxErrorMessageChars = 4096
+
+export interface TransitionOptions {
+  /** Stored in `error_message` (FAILED, CANCELLED). */
+  readonly errorMessage?: string
+  /** Extra facts for the event row (reason, attempt, ...). */
+  readonly data?: Record<string, unknown>
+}
+
+export interface PodRow {
+  readonly name: string
+  readonly pod_id: string | null
+  readonly provider: string
+  readonly terminated: boolean
+}
+
+export interface CreatedPod {
+  readonly id: string
+  readonly gpu_type: string
+  readonly cost_per_hour: number
+}
+
+export class JobJournal extends Context.Service<JobJournal, {
+  /**
+   * Moves the job to `to` if its current status allows it (one guarded UPDATE), with its `status` event in the same
+   * transaction; false when the job is missing or its status does not allow it.
+   */
+  readonly transition: (jobId: JobId, to: JobStatus, options?: TransitionOptions) => Effect.Effect<boolean>
+  /** Appends one event to the job's log (progress, pod lifecycle, ...); its seq, or none for a missing job. */
+  readonly appendEvent: (jobId: JobId, kind: string, data: Record<string, unknown>) => Effect.Effect<number | undefined>
+
+  readonly loadFacts: (jobId: JobId) => Effect.Effect<Option.Option<JobFacts>>
+  readonly currentStatus: (jobId: JobId) => Effect.Effect<Option.Option<JobStatus>>
+  /** The text the pod simulates: the seed, plus the background research when there is some. */
+  readonly simulationSeed: (jobId: JobId) => Effect.Effect<string>
+  readonly saveEnrichment: (jobId: JobId, summary: string, citations: ReadonlyArray<typeof Citation.Type>) => Effect.Effect<void>
+  readonly saveMarkets: (jobId: JobId, markets: ReadonlyArray<Market>) => Effect.Effect<void>
+  readonly loadMarkets: (jobId: JobId) => Effect.Effect<ReadonlyArray<Market>>
+  /** Writes the stage (and a `stage` event) only when it changes. */
+  readonly setPipelineStage: (jobId: JobId, stage: number) => Effect.Effect<void>
+  /** Writes the worker's live status and a `progress` event. */
+  readonly saveLiveStatus: (jobId: JobId, live: object) => Effect.Effect<void>
+  /** Results that never go through the workflow journal: written by the activity that read them. */
+  readonly saveResults: (
+    jobId: JobId,
+    results: { readonly chatLog: unknown; readonly graph: unknown; readonly structured: unknown }
+  ) => Effect.Effect<void>
+  /** The report, on a REPORTING job only. */
+  readonly saveReport: (
+    jobId: JobId,
+    report: { readonly markdown: string; readonly structured: unknown; readonly keyInsight: string | null }
+  ) => Effect.Effect<void>
+  readonly markSimDataAvailable: (jobId: JobId) => Effect.Effect<void>
+
+  /** The newest pod row of that name. */
+  readonly podRow: (jobId: JobId, name: string) => Effect.Effect<Option.Option<PodRow>>
+  /** One row per pod ever requested, written before the provider is asked (the pod id follows). */
+  readonly recordPodRequested: (jobId: JobId, provider: string, name: string, gpuType: string) => Effect.Effect<void>
+  readonly recordPodCreated: (jobId: JobId, name: string, pod: CreatedPod) => Effect.Effect<void>
+  readonly recordPodReady: (jobId: JobId, podId: string) => Effect.Effect<void>
+  /** Marks a pod terminated once; returns whether this call did it. */
+  readonly recordPodTerminated: (jobId: JobId, podId: string, reason: string) => Effect.Effect<boolean>
+  /** A requested pod whose create never returned an id (the provider refused): closed without a pod. */
+  readonly recordPodAbandoned: (jobId: JobId, name: string, reason: string) => Effect.Effect<void>
+  /** Pods of the job that are not terminated yet (those the workflow's finalizer tears down). */
+  readonly livePods: (jobId: JobId) => Effect.Effect<ReadonlyArray<{ readonly pod_id: string | null; readonly name: string }>>
+  /**
+   * Provision seconds (first pod requested -> the running pod ready), pipeline seconds (running pod ready -> now)
+   * and the GPU cost so far (pod seconds x hourly price), from the pods table.
+   */
+  readonly recordTimings: (jobId: JobId) => Effect.Effect<void>
+  /** GPU cost recomputed once every pod is terminated; written and announced (`cost` event) only when it changes. */
+  readonly recordFinalCost: (jobId: JobId) => Effect.Effect<void>
+}>()("fishcloud/services/JobJournal") {}
