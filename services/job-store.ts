@@ -26,6 +26,13 @@ export type IdempotencyClaim =
   | { readonly _tag: "Replay"; readonly status: number; readonly body: unknown }
 
 export class JobStore extends Context.Service<JobStore, {
+  /** Whether the database answers at all (a trivial query). */
+  readonly ping: Effect.Effect<void, SqlError.SqlError>
+  /**
+   * Runs `effect` in one database transaction: every store call inside it, and a lifecycle start (which joins the
+   * caller's transaction), commit together or not at all.
+   */
+  readonly withTransaction: <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E | SqlError.SqlError, R>
   readonly get: (owner: UserId, id: JobId) => Effect.Effect<Option.Option<Job>, SqlError.SqlError>
   readonly list: (owner: UserId, page: number, perPage: number) => Effect.Effect<JobPage, SqlError.SqlError>
   /** Deletes the row; returns false when the owner has no such job. */

@@ -216,6 +216,8 @@ export const JobStoreLive = Layer.effect(
     })
 
     return JobStore.of({
+      ping: Effect.asVoid(sql`SELECT 1`),
+      withTransaction: sql.withTransaction,
       eventsAfter,
       eventHeads,
       pods,

@@ -4,7 +4,6 @@
  * lifecycle started in ONE transaction, so a failed start leaves no row behind.
  */
 import { Effect, Option } from "effect"
-import { SqlClient } from "effect/sql"
 import { JobLifecycle } from "../../services/job-lifecycle.ts"
 import { JobStore, type NewJob } from "../../services/job-store.ts"
 import { Settings } from "../config.ts"
@@ -39,7 +38,6 @@ export type Admission =
 /** Admits `job` for `user`; returns the id of the PENDING job whose lifecycle has started. */
 export const admitJob = Effect.fn("JobAdmission.admit")(function*(user: User, job: NewJob, admission: Admission) {
   const settings = yield* Settings
-  const sql = yield* SqlClient.SqlClient
   const store = yield* JobStore
   const lifecycle = yield* JobLifecycle
   yield* checkRequest(job.seed_text)
@@ -50,7 +48,7 @@ export const admitJob = Effect.fn("JobAdmission.admit")(function*(user: User, jo
       onSome: Effect.succeed
     })))
 
-  return yield* sql.withTransaction(Effect.gen(function*() {
+  return yield* store.withTransaction(Effect.gen(function*() {
     // A draft is moved to PENDING first: that locks its row, so a second launch racing this one waits and then
     // finds it is no longer a draft.
     if (admission._tag === "Draft") {

@@ -1,7 +1,7 @@
 /** `/api/health` and `/api/config`: unauthenticated, for load balancers and the CLI. */
 import { Duration, Effect } from "effect"
 import { HttpApiBuilder } from "effect/http-api"
-import { SqlClient } from "effect/sql"
+import { JobStore } from "../../../services/job-store.ts"
 import { Settings } from "../../config.ts"
 import { version } from "../../version.ts"
 import { Api } from "../definition.ts"
@@ -10,11 +10,11 @@ export const SystemHandlers = HttpApiBuilder.group(
   Api,
   "system",
   Effect.fn(function*(handlers) {
-    const sql = yield* SqlClient.SqlClient
+    const store = yield* JobStore
     const settings = yield* Settings
     return handlers
       .handle("health", () =>
-        sql`SELECT 1`.pipe(
+        store.ping.pipe(
           Effect.timeout(Duration.seconds(2)),
           Effect.match({
             onFailure: () => ({ status: "degraded", version, database: "disconnected" }) as const,
