@@ -1,6 +1,6 @@
 /** Users and their API tokens. Only a SHA-256 of a token is stored; the token itself is returned once. */
 import { Context, type Effect, type Option, type Redacted, Schema } from "effect"
-import type { User } from "../src/api/security.ts"
+import type { User } from "../src/domain/user.ts"
 
 export class AccountsError extends Schema.TaggedError<AccountsError>()("AccountsError", {
   message: Schema.String

@@ -19,6 +19,12 @@ export interface NewJob {
   readonly forecast_days: number
 }
 
+/** How long an Idempotency-Key remembers its request and response. */
+export const idempotencyKeyTtlHours = 24
+
+/** A key claimed by a request that never finished (its process died) is taken over after this long. */
+export const abandonedIdempotencyClaimSeconds = 60
+
 export type IdempotencyClaim =
   | { readonly _tag: "Claimed" }
   | { readonly _tag: "InFlight" }

@@ -5,7 +5,7 @@ import * as NodePath from "node:path"
 import { Effect, Layer, Option, Redacted, Schema } from "effect"
 import { SqlClient } from "effect/sql"
 import { Accounts, AccountsError } from "../../services/accounts.ts"
-import { User } from "../../src/api/security.ts"
+import { User } from "../../src/domain/user.ts"
 
 const tokenPrefix = "fc_"
 

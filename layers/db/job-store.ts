@@ -1,8 +1,7 @@
 /** `JobStore` on Postgres. */
 import { Effect, Layer, Option, Schema } from "effect"
 import { SqlClient } from "effect/sql"
-import { JobStore, type NewJob } from "../../services/job-store.ts"
-import { abandonedIdempotencyClaimSeconds, idempotencyKeyTtlHours } from "../../src/api/limits.ts"
+import { abandonedIdempotencyClaimSeconds, idempotencyKeyTtlHours, JobStore, type NewJob } from "../../services/job-store.ts"
 import { JobId, type UserId } from "../../src/domain/ids.ts"
 import { type DraftCreate, type DraftUpdate, Job, JobReport, ModelRouting } from "../../src/domain/job.ts"
 import { liveStatuses } from "../../src/domain/status.ts"

@@ -1,12 +1,13 @@
-/** Numbers of the API's own rules (request size and seed length are settings, in `src/config.ts`). */
-
-/** How long an Idempotency-Key remembers its request and response. */
-export const idempotencyKeyTtlHours = 24
-
-/** A key claimed by a request that never finished (its process died) is taken over after this long. */
-export const abandonedIdempotencyClaimSeconds = 60
+/**
+ * Numbers of the API's own rules (request size and seed length are settings, in `src/config.ts`; how long an
+ * Idempotency-Key is kept is part of the `JobStore` contract, `services/job-store.ts`).
+ */
+import { Duration } from "effect"
 
 export const defaultPerPage = 10
+
+/** How long the artifact download URLs handed to users stay valid. */
+export const downloadUrlTtl = Duration.hours(1)
 
 /**
  * The job event stream (`GET /api/jobs/:id/events`): how often the one shared poller looks for new events of the

@@ -37,8 +37,6 @@ export const policies = {
   tierTimeout: { small: s(2700), medium: s(18000), large: s(43200) } as Record<Tier, Duration.Duration>,
   /** Presigned upload URLs outlive the longest run of the tier by this much. */
   uploadUrlGrace: s(3600),
-  /** Download URLs handed to users. */
-  downloadUrlTtl: s(3600),
   /** Transient report failures are retried after these delays, then the job fails. */
   reportBackoff: [s(30), s(120), s(300), s(900), s(1800)],
   /**

@@ -8,7 +8,8 @@ import type { Job } from "../../domain/job.ts"
 import { Api } from "../definition.ts"
 import { DemoMode, DraftIncomplete, JobNotFound, StatusConflict } from "../errors.ts"
 import { admitJob, characterCount, seedTooLong } from "../job-admission.ts"
-import { CurrentUser, type User } from "../security.ts"
+import type { User } from "../../domain/user.ts"
+import { CurrentUser } from "../security.ts"
 
 const isBlank = (text: string | null) => text === null || text.trim().length === 0
 

@@ -9,7 +9,6 @@ import { simDataFiles, simDataKey, simDataPrefix } from "../../domain/artifacts.
 import type { JobId } from "../../domain/ids.ts"
 import { Job, type JobCreate } from "../../domain/job.ts"
 import { isLive, retryableStatuses } from "../../domain/status.ts"
-import { policies } from "../../lifecycle/policies.ts"
 import { Api } from "../definition.ts"
 import {
   IdempotencyKeyInFlight,
@@ -20,8 +19,9 @@ import {
   StatusConflict
 } from "../errors.ts"
 import { admitJob } from "../job-admission.ts"
-import { defaultPerPage } from "../limits.ts"
-import { CurrentUser, type User } from "../security.ts"
+import { defaultPerPage, downloadUrlTtl } from "../limits.ts"
+import type { User } from "../../domain/user.ts"
+import { CurrentUser } from "../security.ts"
 import { timelineOf } from "./timeline.ts"
 
 const decodeStoredJob = Schema.decodeUnknownEffect(Job)
@@ -130,7 +130,7 @@ export const JobsHandlers = HttpApiBuilder.group(
         }
         const files: Record<string, string> = {}
         for (const file of available) {
-          files[file] = yield* objects.presignGet(simDataKey(job.id, file), policies.downloadUrlTtl).pipe(Effect.orDie)
+          files[file] = yield* objects.presignGet(simDataKey(job.id, file), downloadUrlTtl).pipe(Effect.orDie)
         }
         return { job_id: job.id, files }
       }))

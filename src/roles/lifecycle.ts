@@ -1,33 +1,33 @@
 /**
  * The lifecycle as the service runs it: the workflow engine for the process role, the two workflows with the pod
- * provider, the LLM steps and the time scale, and `JobLifecycle` for the API. One place wires it; `src/server.ts`
- * picks what a role needs.
+ * provider, the LLM steps and the time scale, and `JobLifecycle` for the API. Part of the composition root: it picks
+ * implementations from the settings; `src/server.ts` picks what a role needs.
  */
 import * as NodePath from "node:path"
 import { Effect, Layer, Option } from "effect"
-import { Settings } from "../../src/config.ts"
-import { TimeScale } from "../../src/lifecycle/policies.ts"
-import { ReportWorkflowLive } from "../../src/lifecycle/report-workflow.ts"
-import { SimulationWorkflowLive } from "../../src/lifecycle/simulation-workflow.ts"
-import { JobJournalLive } from "../db/job-journal.ts"
-import { LlmUsageRecorderLive } from "../db/llm-usage.ts"
-import { EnricherOffline } from "../llm/offline-enricher.ts"
-import { ReportWriterAnthropic } from "../llm/anthropic-report-writer.ts"
-import { EnricherXai } from "../llm/xai-enricher.ts"
-import { MarketDeriverXai } from "../llm/xai-market-deriver.ts"
-import { MarketDeriverOffline } from "../llm/offline-market-deriver.ts"
-import { ReportWriterOffline } from "../llm/offline-report-writer.ts"
-import { freeLoopbackPort } from "../net/free-port.ts"
-import { parseFaults } from "../pods/fake/faults.ts"
-import { fakePodsLayer } from "../pods/fake/index.ts"
-import { defaultWorkerEntry, makeLocalProvider } from "../pods/local/provider.ts"
-import { RunPodProviderLive } from "../pods/runpod/index.ts"
-import { PodWorkerClientHttp } from "../pods/worker-client.ts"
+import { Settings } from "../config.ts"
+import { TimeScale } from "../lifecycle/policies.ts"
+import { ReportWorkflowLive } from "../lifecycle/report-workflow.ts"
+import { SimulationWorkflowLive } from "../lifecycle/simulation-workflow.ts"
+import { JobJournalLive } from "../../layers/db/job-journal.ts"
+import { LlmUsageRecorderLive } from "../../layers/db/llm-usage.ts"
+import { EnricherOffline } from "../../layers/llm/offline-enricher.ts"
+import { ReportWriterAnthropic } from "../../layers/llm/anthropic-report-writer.ts"
+import { EnricherXai } from "../../layers/llm/xai-enricher.ts"
+import { MarketDeriverXai } from "../../layers/llm/xai-market-deriver.ts"
+import { MarketDeriverOffline } from "../../layers/llm/offline-market-deriver.ts"
+import { ReportWriterOffline } from "../../layers/llm/offline-report-writer.ts"
+import { freeLoopbackPort } from "../../layers/net/free-port.ts"
+import { parseFaults } from "../../layers/pods/fake/faults.ts"
+import { fakePodsLayer } from "../../layers/pods/fake/index.ts"
+import { defaultWorkerEntry, makeLocalProvider } from "../../layers/pods/local/provider.ts"
+import { RunPodProviderLive } from "../../layers/pods/runpod/index.ts"
+import { PodWorkerClientHttp } from "../../layers/pods/worker-client.ts"
 import type { ObjectStore } from "../../services/object-store.ts"
 import { PodProvider, type PodProviderError } from "../../services/pod-provider.ts"
 import type { PodWorkerClient } from "../../services/pod-worker.ts"
-import { type Role, workflowEngine } from "./engine.ts"
-import { JobLifecycleLive } from "../../src/lifecycle/job-lifecycle.ts"
+import { type Role, workflowEngine } from "../../layers/lifecycle/engine.ts"
+import { JobLifecycleLive } from "../lifecycle/job-lifecycle.ts"
 
 /** The pod provider and worker client chosen by POD_PROVIDER. */
 type PodsLayer = Layer.Layer<PodProvider | PodWorkerClient, PodProviderError | Error, Settings | ObjectStore>
