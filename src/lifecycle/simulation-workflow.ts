@@ -74,7 +74,7 @@ export const SimulationWorkflowLive = SimulationWorkflow.toLayer(Effect.fn("Simu
     }
     if (outcome._tag === "SwapPod" && degradedSwaps < policies.degradedPodSwaps) {
       degradedSwaps++
-      yield* terminatePodStep(jobId, pod.success.pod_id, attempt, outcome.message.split(":")[0] ?? "degraded")
+      yield* terminatePodStep(jobId, pod.success.pod_id, attempt, outcome.reason ?? "degraded")
       continue
     }
     if (outcome._tag !== "Completed") return yield* fail(outcome.message)

@@ -15,7 +15,7 @@ import type { ModelRouting } from "../../domain/job.ts"
 import type { JobRequest, StatusReply } from "../../domain/pod-protocol.ts"
 import type { Tier } from "../../domain/tier.ts"
 import { policies, scaled, TimeScale } from "../policies.ts"
-import { initialPollState, observeLogs, observeStatus, observeStatusFailure, recoveryOf, type Verdict, wantsPartialChat } from "../poll-signals.ts"
+import { initialPollState, markers, observeLogs, observeStatus, observeStatusFailure, recoveryOf, type Verdict, wantsPartialChat } from "../poll-signals.ts"
 import { ensureLive, JobStopped } from "./stop.ts"
 import { JobJournal } from "../../../services/job-journal.ts"
 
@@ -23,8 +23,12 @@ export const RunOutcome = Schema.Union([
   Schema.TaggedStruct("Completed", {}),
   /** `pod_unreachable`: wait, then poll the same pod again. */
   Schema.TaggedStruct("RetrySamePod", { message: Schema.String }),
-  /** `llm_circuit_broken` / `slow_pod`: replace the pod. */
-  Schema.TaggedStruct("SwapPod", { message: Schema.String }),
+  /** `llm_circuit_broken` / `slow_pod`: replace the pod; the reason becomes the old pod's termination reason. */
+  Schema.TaggedStruct("SwapPod", {
+    // Optional only for results journaled before the reason was recorded; those swaps say "degraded".
+    reason: Schema.optionalKey(Schema.Literals([markers.circuitBroken, markers.slowPod])),
+    message: Schema.String
+  }),
   Schema.TaggedStruct("Failed", { message: Schema.String })
 ])
 export type RunOutcome = typeof RunOutcome.Type
@@ -42,7 +46,7 @@ const outcomeOf = (verdict: Verdict): RunOutcome => {
     case "retry-same-pod":
       return { _tag: "RetrySamePod", message: verdict.message }
     case "swap-pod":
-      return { _tag: "SwapPod", message: verdict.message }
+      return { _tag: "SwapPod", reason: verdict._tag === "CircuitBroken" ? markers.circuitBroken : markers.slowPod, message: verdict.message }
     case "fail":
       return { _tag: "Failed", message: verdict.message }
   }

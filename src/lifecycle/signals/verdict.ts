@@ -1,7 +1,7 @@
 /** Why the poll loop stops before the worker finishes, and what the workflow does about it (reference 4.3, 4.5). */
 import { Data } from "effect"
 
-/** Prefixes of the messages the workflow searches for to choose a same-pod retry or a pod swap. */
+/** Prefixes of the failure messages; a swap also records its marker as the old pod's termination reason. */
 export const markers = {
   unreachable: "pod_unreachable",
   circuitBroken: "llm_circuit_broken",
