@@ -5,14 +5,13 @@
  */
 import { Effect } from "effect"
 import { DurableClock } from "effect/workflow"
-import type { JobId } from "../domain/ids.ts"
 import { markFailed } from "./activities/fail.ts"
 import { writeReport } from "./activities/report.ts"
 import { policies, scaled } from "./policies.ts"
 import { ReportWorkflow } from "./workflows.ts"
 
 export const ReportWorkflowLive = ReportWorkflow.toLayer(Effect.fn("ReportWorkflow")(function*({ job_id }) {
-  const jobId = job_id as JobId
+  const jobId = job_id
   for (let attempt = 0; ; attempt++) {
     const result = yield* writeReport(jobId, attempt)
     switch (result._tag) {

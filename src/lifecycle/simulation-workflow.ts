@@ -12,7 +12,6 @@
  */
 import { Cause, Effect, Exit, Option } from "effect"
 import { DurableClock, Workflow } from "effect/workflow"
-import type { JobId } from "../domain/ids.ts"
 import { isLive } from "../domain/status.ts"
 import { markFailed } from "./activities/fail.ts"
 import { finalize } from "./activities/finalize.ts"
@@ -29,7 +28,7 @@ import { ReportWorkflow, SimulationWorkflow } from "./workflows.ts"
 const failureMessage = (cause: Cause.Cause<unknown>) => Cause.pretty(cause).split("\n")[0] ?? "unknown failure"
 
 export const SimulationWorkflowLive = SimulationWorkflow.toLayer(Effect.fn("SimulationWorkflow")(function*({ job_id }) {
-  const jobId = job_id as JobId
+  const jobId = job_id
   const loaded = yield* loadJob(jobId)
   if (loaded._tag === "None" || !isLive(loaded.value.status)) return "skipped" as const
   const job = loaded.value

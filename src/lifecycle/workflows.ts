@@ -5,13 +5,14 @@
  */
 import { Schema } from "effect"
 import { Workflow } from "effect/workflow"
+import { JobId } from "../domain/ids.ts"
 
 /** How a simulation ended, as the workflow's own result (the job row holds the details). */
 export const SimulationOutcome = Schema.Literals(["reporting", "failed", "cancelled", "skipped"])
 export type SimulationOutcome = typeof SimulationOutcome.Type
 
 export const SimulationWorkflow = Workflow.make("fishcloud.SimulationWorkflow", {
-  payload: { job_id: Schema.Int },
+  payload: { job_id: JobId },
   success: SimulationOutcome,
   idempotencyKey: ({ job_id }) => `job-${job_id}`
 })
@@ -20,7 +21,7 @@ export const ReportOutcome = Schema.Literals(["completed", "failed", "skipped"])
 export type ReportOutcome = typeof ReportOutcome.Type
 
 export const ReportWorkflow = Workflow.make("fishcloud.ReportWorkflow", {
-  payload: { job_id: Schema.Int },
+  payload: { job_id: JobId },
   success: ReportOutcome,
   idempotencyKey: ({ job_id }) => `report-${job_id}`
 })
