@@ -15,13 +15,20 @@ const home = Config.String("FISHCLOUD_HOME").pipe(
   Config.map((dir) => NodePath.resolve(dir))
 )
 
+/**
+ * An http(s) URL setting without query or fragment, with any trailing slash removed (paths are appended to it).
+ * `example` shows up in the error message of a bad value.
+ */
+const httpUrl = (name: string, example: string) =>
+  Config.schema(
+    Schema.String.check(Schema.isPattern(/^https?:\/\/[^\s/?#]+(\/[^\s?#]*)?$/, {
+      message: `must be an http(s) URL without query or fragment, e.g. ${example}`
+    })),
+    name
+  ).pipe(Config.map((url) => url.replace(/\/+$/, "")))
+
 /** Where browsers and pods reach the service, e.g. `https://fish.example`: http(s), no query, no trailing slash. */
-const publicUrl = Config.schema(
-  Schema.String.check(Schema.isPattern(/^https?:\/\/[^\s/?#]+(\/[^\s?#]*)?$/, {
-    message: "must be an http(s) URL without query or fragment, e.g. https://fish.example"
-  })),
-  "PUBLIC_URL"
-).pipe(Config.map((url) => url.replace(/\/+$/, "")), Config.option)
+const publicUrl = httpUrl("PUBLIC_URL", "https://fish.example").pipe(Config.option)
 
 /** RunPod (`layers/pods/runpod`): the REST API v2 (v1 retired on 15 November 2026) and what a pod runs. */
 const RunPodConfig = Config.all({
@@ -31,12 +38,7 @@ const RunPodConfig = Config.all({
     "RUNPOD_API_KEY"
   ).pipe(Config.option),
   /** RUNPOD_API_URL: the API base the `/pods` paths hang off; tests point it at a fake server. */
-  apiUrl: Config.schema(
-    Schema.String.check(Schema.isPattern(/^https?:\/\/[^\s/?#]+(\/[^\s?#]*)?$/, {
-      message: "must be an http(s) URL without query or fragment, e.g. https://api.runpod.io/v2"
-    })),
-    "RUNPOD_API_URL"
-  ).pipe(Config.withDefault("https://api.runpod.io/v2"), Config.map((url) => url.replace(/\/+$/, ""))),
+  apiUrl: httpUrl("RUNPOD_API_URL", "https://api.runpod.io/v2").pipe(Config.withDefault("https://api.runpod.io/v2")),
   /** RUNPOD_IMAGE: the pod image (vLLM + pod worker) built from `pod/Dockerfile`. */
   image: Config.NonEmptyString("RUNPOD_IMAGE").pipe(Config.withDefault("ghcr.io/fishcloud/fishcloud-pod:0.1.0")),
   /** RUNPOD_CLOUD_TYPE: force one pool (`SECURE`, `COMMUNITY` or `ALL`) for every tier; unset = the tier's pool. */
@@ -54,12 +56,7 @@ const storageSigningKey = Config.schema(
 const objectStore = Config.Literals(["disk", "s3"], "OBJECT_STORE").pipe(Config.withDefault("disk" as const))
 
 /** An S3 endpoint such as `http://127.0.0.1:9000` (MinIO): http(s), no query, no trailing slash. */
-const s3Endpoint = Config.schema(
-  Schema.String.check(Schema.isPattern(/^https?:\/\/[^\s/?#]+(\/[^\s?#]*)?$/, {
-    message: "must be an http(s) URL without query or fragment, e.g. http://127.0.0.1:9000"
-  })),
-  "S3_ENDPOINT"
-).pipe(Config.map((url) => url.replace(/\/+$/, "")), Config.option)
+const s3Endpoint = httpUrl("S3_ENDPOINT", "http://127.0.0.1:9000").pipe(Config.option)
 
 /** Bucket names: S3's characters (legacy us-east-1 names included), never a `/` that would change the path. */
 const s3Bucket = Config.schema(
@@ -146,12 +143,7 @@ export const ServiceConfig = Config.all({
       )
     ),
     /** ANTHROPIC_BASE_URL: the API root without `/v1` (a gateway or proxy); unset = the SDK's default. */
-    baseUrl: Config.schema(
-      Schema.String.check(Schema.isPattern(/^https?:\/\/[^\s/?#]+(\/[^\s?#]*)?$/, {
-        message: "must be an http(s) URL without query or fragment, e.g. https://api.anthropic.com"
-      })),
-      "ANTHROPIC_BASE_URL"
-    ).pipe(Config.map((url) => url.replace(/\/+$/, "")), Config.option),
+    baseUrl: httpUrl("ANTHROPIC_BASE_URL", "https://api.anthropic.com").pipe(Config.option),
     /** ANTHROPIC_MODEL: the model that writes the report. */
     model: Config.NonEmptyString("ANTHROPIC_MODEL").pipe(Config.withDefault("claude-opus-5")),
     /** ANTHROPIC_MAX_TOKENS: the output limit of each turn. */
