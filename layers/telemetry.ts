@@ -96,7 +96,7 @@ export const httpSpanNames = <Id extends string, Groups extends HttpApiGroup.Con
 }
 
 /** One JSON object a line: Effect's structured fields plus `trace_id`, `span_id` and `job_id` when known. */
-export const jsonLogger = Logger.withConsoleLog(Logger.make((options) => {
+const jsonLogger = Logger.withConsoleLog(Logger.make((options) => {
   const structured = Logger.formatStructured.log(options)
   const span = Context.getOrUndefined(options.fiber.context, Tracer.ParentSpan)
   const jobId = structured.annotations["job_id"]

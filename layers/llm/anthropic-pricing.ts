@@ -3,12 +3,12 @@
  * ESTIMATES copied from Anthropic's public price list (2026-11); invoices are authoritative. Discounts (batch,
  * prompt caching) are ignored. A model missing from the table is priced like the default model.
  */
-export interface TokenPrice {
+interface TokenPrice {
   readonly inputPerMillion: number
   readonly outputPerMillion: number
 }
 
-export const anthropicPricesUsd: Readonly<Record<string, TokenPrice>> = {
+const anthropicPricesUsd: Readonly<Record<string, TokenPrice>> = {
   "claude-fable-5-1": { inputPerMillion: 10, outputPerMillion: 50 },
   "claude-opus-5": { inputPerMillion: 5, outputPerMillion: 25 },
   "claude-sonnet-5": { inputPerMillion: 2, outputPerMillion: 10 },
@@ -20,7 +20,7 @@ export const anthropicPricesUsd: Readonly<Record<string, TokenPrice>> = {
 const fallbackPrice: TokenPrice = anthropicPricesUsd["claude-opus-5"]!
 
 /** The price of a model name, also for dated snapshots such as `claude-haiku-4-5-20251001`. */
-export const priceOf = (model: string): TokenPrice =>
+const priceOf = (model: string): TokenPrice =>
   anthropicPricesUsd[model] ??
     anthropicPricesUsd[model.replace(/-\d{8}$/, "")] ??
     fallbackPrice

@@ -20,7 +20,7 @@ import { cutAtWord, oneLine } from "../../src/report/text.ts"
 
 const inline = (text: string, max: number) => cutAtWord(oneLine(text), max)
 
-export const reportFormat = [
+const reportFormat = [
   "Write the report in markdown with exactly these sections, in this order:",
   "",
   "# <a short title>",
@@ -38,7 +38,7 @@ export const reportFormat = [
 ].join("\n")
 
 /** The story signals as short text lines for the system prompt. */
-export const signalLines = (artifacts: ReportArtifacts): ReadonlyArray<string> => {
+const signalLines = (artifacts: ReportArtifacts): ReadonlyArray<string> => {
   const names = agentNames(artifacts)
   const lines = [
     `- Rounds played: ${roundsPlayed(artifacts)}; agents: ${agentCount(artifacts)}; posts: ${artifacts.posts.length}; trades: ${artifacts.trades.length}.`

@@ -25,7 +25,7 @@ import { runTool, toolDefinitions } from "./anthropic-tools.ts"
 export const maxTurns = 10
 
 /** Per request, up to the response headers (the SDK's own default is 10 minutes). */
-export const defaultRequestTimeoutMs = 180_000
+const defaultRequestTimeoutMs = 180_000
 
 export interface ReportWriterAnthropicOptions {
   /** Per-request timeout in milliseconds (tests shorten it). */
@@ -75,7 +75,7 @@ const withFinalInstruction = (
   return [...messages, { role: "user", content: [instruction] }]
 }
 
-export const makeReportWriterAnthropic = (options: ReportWriterAnthropicOptions = {}) =>
+const makeReportWriterAnthropic = (options: ReportWriterAnthropicOptions = {}) =>
   Effect.gen(function*() {
     const { anthropic } = yield* Settings
     const store = yield* ObjectStore

@@ -21,7 +21,7 @@ import { rootCause } from "../net/root-cause.ts"
 /** `{ url, title }`, as stored on the job. */
 export type Citation = Enrichment["citations"][number]
 
-export const xaiProvider = "xai"
+const xaiProvider = "xai"
 
 /**
  * USD per million tokens. ESTIMATES for the cost shown on a job, not billing: list prices from xAI's model pages
@@ -29,7 +29,7 @@ export const xaiProvider = "xai"
  * Cached-input discounts and per-call search-tool fees are not counted, so real costs of enrichment are higher.
  * A model not in the table is priced at `fallback` (the dearest entry, so an unknown model is not under-counted).
  */
-export const xaiPricesPerMillionTokens = {
+const xaiPricesPerMillionTokens = {
   models: {
     "grok-4-fast-non-reasoning": { input: 0.2, output: 0.5 },
     "grok-4-fast-reasoning": { input: 0.2, output: 0.5 },
@@ -41,7 +41,7 @@ export const xaiPricesPerMillionTokens = {
 } as const
 
 /** Estimated USD for a call: the response's model if priced, else the requested one, else the fallback. */
-export const estimateXaiCostUsd = (models: ReadonlyArray<string>, inputTokens: number, outputTokens: number): number => {
+const estimateXaiCostUsd = (models: ReadonlyArray<string>, inputTokens: number, outputTokens: number): number => {
   const price = models.map((model) => xaiPricesPerMillionTokens.models[model]).find((entry) => entry !== undefined) ??
     xaiPricesPerMillionTokens.fallback
   return (inputTokens * price.input + outputTokens * price.output) / 1_000_000
@@ -52,14 +52,14 @@ export const estimateXaiCostUsd = (models: ReadonlyArray<string>, inputTokens: n
 const ResponsesTool = Schema.Struct({ type: Schema.Literals(["web_search", "x_search"]) })
 
 /** The request body we send. */
-export const ResponsesRequest = Schema.Struct({
+const ResponsesRequest = Schema.Struct({
   model: Schema.String,
   input: Schema.Array(Schema.Struct({ role: Schema.Literals(["system", "user"]), content: Schema.String })),
   tools: Schema.optional(Schema.Array(ResponsesTool)),
   text: Schema.optional(Schema.Struct({ format: Schema.Struct({ type: Schema.Literal("json_object") }) })),
   store: Schema.Boolean
 })
-export type ResponsesRequest = typeof ResponsesRequest.Type
+type ResponsesRequest = typeof ResponsesRequest.Type
 
 const Annotation = Schema.Struct({
   type: Schema.String,
@@ -85,13 +85,13 @@ const Usage = Schema.Struct({
 })
 
 /** The response fields we read; anything else the API adds is ignored. */
-export const ResponsesResponse = Schema.Struct({
+const ResponsesResponse = Schema.Struct({
   model: Schema.optional(Schema.String),
   output: Schema.Array(OutputItem),
   citations: Schema.optional(Schema.Array(Schema.Unknown)),
   usage: Schema.optional(Schema.NullOr(Usage))
 })
-export type ResponsesResponse = typeof ResponsesResponse.Type
+type ResponsesResponse = typeof ResponsesResponse.Type
 
 // ---- Client --------------------------------------------------------------------------------------------------
 
@@ -123,7 +123,7 @@ export interface XaiAnswer {
 }
 
 /** The answer's text and citations, read from the decoded response. */
-export const readAnswer = (response: ResponsesResponse): { readonly text: string; readonly citations: ReadonlyArray<Citation> } => {
+const readAnswer = (response: ResponsesResponse): { readonly text: string; readonly citations: ReadonlyArray<Citation> } => {
   const texts: Array<string> = []
   const byUrl = new Map<string, Citation>()
   const cite = (url: string, title: string | null | undefined) => {
@@ -152,7 +152,7 @@ export const readAnswer = (response: ResponsesResponse): { readonly text: string
 
 
 /** Whether a status is worth retrying later: rate limits, request timeouts and server errors. */
-export const isTransientStatus = (status: number) => status === 408 || status === 429 || status >= 500
+const isTransientStatus = (status: number) => status === 408 || status === 429 || status >= 500
 
 export const makeXaiClient = Effect.fnUntraced(function*(options: XaiClientOptions) {
   const http = (yield* HttpClient.HttpClient).pipe(
@@ -251,8 +251,6 @@ export const makeXaiClient = Effect.fnUntraced(function*(options: XaiClientOptio
 })
 
 const hostOf = (url: string): string => URL.canParse(url) ? new URL(url).hostname : url
-
-export type XaiClient = Effect.Success<ReturnType<typeof makeXaiClient>>
 
 /** The fetch-based HTTP client the xAI layers use. */
 export const xaiHttpClientLayer = FetchHttpClient.layer

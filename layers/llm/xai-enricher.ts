@@ -9,16 +9,16 @@ import { Settings } from "../../src/config.ts"
 import { Enricher, type Enrichment } from "../../services/llm.ts"
 import { makeXaiClient, xaiHttpClientLayer } from "./xai-client.ts"
 
-export const enrichmentSeedChars = 5000
-export const enrichmentTimeout = Duration.seconds(30)
+const enrichmentSeedChars = 5000
+const enrichmentTimeout = Duration.seconds(30)
 
-export const enrichmentInstructions =
+const enrichmentInstructions =
   "You are a research assistant preparing background for a multi-agent social simulation. Use web search and X " +
   "search to find current, factual context about the scenario below: the actors, recent events, public sentiment " +
   "and the key open questions. Write a 300-500 word background summary in plain prose (no headings, no lists). " +
   "Stick to what your sources support; do not speculate about the outcome."
 
-export const enrichmentPrompt = (input: { readonly seedText: string; readonly goal: string }) =>
+const enrichmentPrompt = (input: { readonly seedText: string; readonly goal: string }) =>
   `Simulation goal: ${input.goal}\n\nScenario (seed text):\n${input.seedText.slice(0, enrichmentSeedChars)}`
 
 export const EnricherXai = Layer.effect(

@@ -12,10 +12,10 @@ import { normalizeMarkets } from "../../src/markets/normalize.ts"
 import { MarketDeriver } from "../../services/llm.ts"
 import { makeXaiClient, xaiHttpClientLayer } from "./xai-client.ts"
 
-export const marketsSeedChars = 3000
-export const marketsTimeout = Duration.seconds(20)
+const marketsSeedChars = 3000
+const marketsTimeout = Duration.seconds(20)
 
-export const marketsInstructions = (cap: number) =>
+const marketsInstructions = (cap: number) =>
   "You design binary prediction markets for a multi-agent social simulation. Propose up to " +
   `${cap} markets that the simulated agents can trade on and that the simulation goal is about. Each market is a ` +
   "yes/no question of at most 200 characters that resolves unambiguously, an initial probability of YES between " +
@@ -23,14 +23,14 @@ export const marketsInstructions = (cap: number) =>
   '{"markets":[{"question":"...","initial_price_yes":0.5,"rationale":"..."}]}. ' +
   'If the goal gives no sensible yes/no question, answer {"markets":[]}.'
 
-export const marketsPrompt = (input: { readonly goal: string; readonly seedText: string }) =>
+const marketsPrompt = (input: { readonly goal: string; readonly seedText: string }) =>
   `Simulation goal: ${input.goal}\n\nScenario context:\n${input.seedText.slice(0, marketsSeedChars)}`
 
 const MarketsReply = Schema.fromJsonString(Schema.Struct({ markets: Schema.Unknown }))
 const decodeReply = Schema.decodeUnknownOption(MarketsReply)
 
 /** The `markets` value of the reply: the whole text as JSON, else the span from the first `{` to the last `}` (fences, prose). */
-export const marketsOfReply = (text: string): Option.Option<unknown> => {
+const marketsOfReply = (text: string): Option.Option<unknown> => {
   const whole = decodeReply(text.trim())
   if (Option.isSome(whole)) return Option.some(whole.value.markets)
   const start = text.indexOf("{")

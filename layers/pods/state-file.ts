@@ -6,7 +6,7 @@ import * as Fs from "node:fs/promises"
 import * as NodePath from "node:path"
 import { Effect, Schema, Semaphore } from "effect"
 
-export interface StateFile<A> {
+interface StateFile<A> {
   readonly read: Effect.Effect<A>
   /** Read-modify-write under the lock. */
   readonly update: <B>(f: (state: A) => readonly [B, A]) => Effect.Effect<B>

@@ -22,7 +22,7 @@ import { refusedKey, validKey } from "./object-key.ts"
 import { PresignedUrls, type SignedMethod } from "./presigned-urls.ts"
 
 /** The folder under `$FISHCLOUD_HOME` that holds the objects. */
-export const objectsFolderName = "objects"
+const objectsFolderName = "objects"
 
 /** What the `/storage/*` routes need beyond `ObjectStore`: streaming in both directions. */
 export class DiskStorage extends Context.Service<DiskStorage, {

@@ -24,7 +24,7 @@ export const ObjectKey = Characters.check(
 )
 
 /** A listing prefix: a key's beginning (may be empty or end with `/`); its complete segments follow the key rules. */
-export const ObjectKeyPrefix = Characters.check(
+const ObjectKeyPrefix = Characters.check(
   Schema.makeFilter((prefix: string) =>
     prefix.split("/").slice(0, -1).some(badSegment) ? "must be relative, without empty, \".\" or \"..\" segments" : undefined
   )

@@ -18,7 +18,7 @@ export type SignedMethod = "GET" | "PUT"
 export const storagePath = "/storage/"
 
 /** The hex HMAC-SHA256 of one method on one key until `expires` (unix seconds). */
-export const signature = (secret: Redacted.Redacted<string>, method: string, key: string, expires: number): string =>
+const signature = (secret: Redacted.Redacted<string>, method: string, key: string, expires: number): string =>
   Crypto.createHmac("sha256", Redacted.value(secret)).update(`${method}\n${key}\n${expires}`).digest("hex")
 
 /** The URL that allows `method` on `key` until `expires`, signed with `secret`. */

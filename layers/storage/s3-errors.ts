@@ -43,14 +43,14 @@ export const isNotFound = (failure: S3Failure) =>
   failure.code === "NoSuchKey" || (failure.code === "NotFound" && failure.status === 404)
 
 /** The bucket is missing: S3 says NoSuchBucket when there is a body, a bare 404 NotFound on HEAD. */
-export const isMissingBucket = (failure: S3Failure) => failure.code === "NoSuchBucket"
+const isMissingBucket = (failure: S3Failure) => failure.code === "NoSuchBucket"
 
 const credentialCodes = new Set(["InvalidAccessKeyId", "SignatureDoesNotMatch", "AuthorizationHeaderMalformed", "ExpiredToken"])
 
 const presignedParameter = /(X-Amz-(?:Signature|Credential|Security-Token)=)[^&\s"'<>]+/gi
 
 /** `text` without the secret key or the credential parameters of a presigned URL. */
-export const scrub = (secretAccessKey: Redacted.Redacted<string>) => (text: string): string => {
+const scrub = (secretAccessKey: Redacted.Redacted<string>) => (text: string): string => {
   const secret = Redacted.value(secretAccessKey)
   const withoutSecret = secret === "" ? text : text.split(secret).join("<redacted>")
   return withoutSecret.replace(presignedParameter, "$1<redacted>")
@@ -62,7 +62,7 @@ export interface FailureContext {
 }
 
 /** The reason, in words, with a hint at the setting to check. */
-export const explain = (bucket: string, failure: S3Failure): string => {
+const explain = (bucket: string, failure: S3Failure): string => {
   if (isMissingBucket(failure)) return `bucket ${bucket} does not exist`
   if (credentialCodes.has(failure.code)) {
     return `the S3 credentials were refused (${failure.summary}); check S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY`

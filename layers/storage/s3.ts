@@ -53,7 +53,7 @@ const makeClient = (options: S3ObjectStoreOptions) =>
   })
 
 /** The store on `options.bucket`; the client lives as long as the scope. Fails if the bucket is not usable. */
-export const makeS3ObjectStore = Effect.fn("S3ObjectStore.make")(function*(options: S3ObjectStoreOptions) {
+const makeS3ObjectStore = Effect.fn("S3ObjectStore.make")(function*(options: S3ObjectStoreOptions) {
   const bucket = options.bucket
   const context: FailureContext = { bucket, secretAccessKey: options.secretAccessKey }
   const pageSize = options.listPageSize ?? 1000

@@ -8,7 +8,7 @@ import * as NodePath from "node:path"
 import { Effect, Option, Predicate, Redacted, Schema } from "effect"
 import { ObjectStoreError } from "../../services/object-store.ts"
 
-export const signingKeyFileName = "storage-signing-key"
+const signingKeyFileName = "storage-signing-key"
 
 const StoredKey = Schema.String.check(Schema.isPattern(/^[0-9a-f]{64}$/))
 const isStoredKey = Schema.is(StoredKey)

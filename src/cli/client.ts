@@ -24,7 +24,7 @@ class UnexpectedResponse extends Data.TaggedError("UnexpectedResponse")<{
 }
 
 /** Needs a token: every API command acts as a user. */
-export const ApiClientLive = Layer.effect(
+const ApiClientLive = Layer.effect(
   ApiClient,
   Effect.gen(function*() {
     const { baseUrl } = yield* Connection

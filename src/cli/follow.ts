@@ -29,7 +29,7 @@ const text = (value: unknown): string | undefined =>
   typeof value === "string" ? value : typeof value === "number" ? String(value) : undefined
 
 /** What a user sees for one event; `progress` marks the round line a terminal redraws in place. */
-export const renderEvent = (
+const renderEvent = (
   id: JobId,
   kind: string,
   data: Readonly<Record<string, unknown>>

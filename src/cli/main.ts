@@ -11,7 +11,7 @@ import { tokens } from "./commands/tokens.ts"
 import { TokenFlag, UrlFlag } from "./connection.ts"
 import { OutputLive } from "./output.ts"
 
-export const fishcloud = Command.make("fishcloud").pipe(
+const fishcloud = Command.make("fishcloud").pipe(
   Command.withDescription("Run multi-agent simulation jobs on ephemeral GPU pods"),
   Command.withSubcommands([serve, migrate, tokens, submit, status, list, cancel, report, routing]),
   Command.withGlobalFlags([UrlFlag, TokenFlag])

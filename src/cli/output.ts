@@ -8,7 +8,7 @@ import { oneLine } from "./errors.ts"
 
 const line = (message: string) => `fishcloud: ${oneLine(message)}`
 
-export const FormatterLive = Layer.effect(
+const FormatterLive = Layer.effect(
   CliOutput.Formatter,
   Effect.gen(function*() {
     const { canColor } = yield* TerminalCapabilities.TerminalCapabilities
@@ -17,7 +17,7 @@ export const FormatterLive = Layer.effect(
   })
 )
 
-export const PresenterLive = Layer.succeed(CliOutput.Presenter)({
+const PresenterLive = Layer.succeed(CliOutput.Presenter)({
   present: (event) =>
     event._tag === "InvalidInvocation"
       ? Console.error(

@@ -8,8 +8,8 @@ import { type Market, marketCapByTier } from "../domain/market.ts"
 import type { Tier } from "../domain/tier.ts"
 
 export const maxQuestionLength = 200
-export const minPriceYes = 0.05
-export const maxPriceYes = 0.95
+const minPriceYes = 0.05
+const maxPriceYes = 0.95
 const fallbackPriceYes = 0.5
 
 /** "0.7" is a number too (models quote numbers); a blank string is not (`Number("")` would give 0). */

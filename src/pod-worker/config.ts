@@ -48,7 +48,7 @@ export const PodWorkerConfig = Config.all({
 export type PodWorkerConfig = Config.Success<typeof PodWorkerConfig>
 
 /** The default data dir: stable per port, so a restarted worker on the same port finds its logs. */
-export const defaultHome = (port: number) => NodePath.join(Os.tmpdir(), `fishcloud-pod-worker-${port}`)
+const defaultHome = (port: number) => NodePath.join(Os.tmpdir(), `fishcloud-pod-worker-${port}`)
 
 export const resolveHome = (settings: PodWorkerConfig) =>
   NodePath.resolve(Option.getOrElse(settings.home, () => defaultHome(settings.port)))

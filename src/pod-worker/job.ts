@@ -27,7 +27,7 @@ import { uploadArtifacts } from "./uploads.ts"
 class JobTimedOut extends Data.TaggedError("JobTimedOut")<{ readonly message: string }> {}
 
 /** The PRNG seed of a job: `random_seed`, else a hash of the seed text. */
-export const jobSeed = (request: JobRequest) => request.random_seed ?? hashString(request.seed_text)
+const jobSeed = (request: JobRequest) => request.random_seed ?? hashString(request.seed_text)
 
 const pause = Effect.gen(function*() {
   const { roundDelayMs } = yield* PodWorkerSettings
@@ -103,7 +103,7 @@ const failureText = (cause: Cause.Cause<{ readonly message: string }>): string =
 }
 
 /** Runs a job to its end and records the outcome; never fails (a failure is the job's `failed` state). */
-export const runJob = Effect.fn("PodWorker.runJob")(function*(request: JobRequest) {
+const runJob = Effect.fn("PodWorker.runJob")(function*(request: JobRequest) {
   const log = yield* PipelineLog
   const state = yield* WorkerState
   yield* simulate(request).pipe(

@@ -10,7 +10,7 @@ import { FetchHttpClient, HttpClient, type HttpClientError, HttpClientRequest, H
 import { PodWorkerSettings } from "./config.ts"
 import { PipelineLog } from "./logs.ts"
 
-export const ToolCall = Schema.Struct({
+const ToolCall = Schema.Struct({
   function: Schema.Struct({ name: Schema.String, arguments: Schema.String })
 })
 

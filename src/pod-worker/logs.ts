@@ -10,7 +10,7 @@ import type { LogSource } from "../domain/pod-protocol.ts"
 import { PodWorkerHome } from "./home.ts"
 import { PodWorkerSettings } from "./config.ts"
 
-export const memoryLines = 5000
+const memoryLines = 5000
 /** The most of the vLLM log read per request: its tail is what matters. */
 const vllmTailBytes = 1024 * 1024
 

@@ -19,7 +19,7 @@ export interface UploadOutcome {
 }
 
 /** The retry policy between upload attempts: 2 more attempts after the first, spaced by the setting. */
-export const uploadRetrySchedule = (retryMs: number) => Schedule.max([Schedule.spaced(Duration.millis(retryMs)), Schedule.recurs(2)])
+const uploadRetrySchedule = (retryMs: number) => Schedule.max([Schedule.spaced(Duration.millis(retryMs)), Schedule.recurs(2)])
 
 const uploadOne = Effect.fn("PodWorker.upload")(function*(file: SimDataFile, url: string, body: string) {
   const http = yield* HttpClient.HttpClient

@@ -12,13 +12,6 @@ import type { JobId } from "../domain/ids.ts"
 
 type Decoded<F extends SimDataFile> = (typeof artifactSchemas)[F]["Type"]
 
-export const requiredReportArtifacts = [
-  "chat_log.json",
-  "posts.json",
-  "trades.json",
-  "agent_trajectories.json"
-] as const satisfies ReadonlyArray<SimDataFile>
-
 export interface ReportArtifacts {
   readonly chatLog: Decoded<"chat_log.json">
   readonly posts: Decoded<"posts.json">

@@ -7,9 +7,9 @@
 import type { Finding, StructuredReport, WrittenReport } from "../../services/llm.ts"
 import { cutAtWord, oneLine } from "./text.ts"
 
-export const maxFindings = 4
-export const maxVerdictLength = 400
-export const maxKeyInsightLength = 200
+const maxFindings = 4
+const maxVerdictLength = 400
+const maxKeyInsightLength = 200
 
 interface Heading {
   readonly level: number

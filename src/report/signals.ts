@@ -98,7 +98,7 @@ export const mutualFollows = (
   )
 }
 
-export interface PricePoint {
+interface PricePoint {
   readonly round: number
   readonly price: number
 }

@@ -11,8 +11,8 @@ import { assert } from "@effect/vitest"
 import { Duration, Effect, Schedule } from "effect"
 
 const root = NodePath.resolve(import.meta.dirname, "../..")
-export const mainPath = NodePath.join(root, "src/main.ts")
-export const binPath = NodePath.join(root, "bin/fishcloud.mjs")
+const mainPath = NodePath.join(root, "src/main.ts")
+const binPath = NodePath.join(root, "bin/fishcloud.mjs")
 
 export interface CliResult {
   readonly code: number | null
@@ -20,7 +20,7 @@ export interface CliResult {
   readonly stderr: string
 }
 
-export interface RunningCli {
+interface RunningCli {
   /** What the process printed on stdout so far. */
   readonly stdout: Effect.Effect<string>
   /** Waits (up to 20 s) until stdout matches, and returns the match. */

@@ -176,7 +176,7 @@ export const uploadReceiver = (status: number | "never" = 200) =>
     return { url, puts, urlsFor }
   })
 
-export interface ChatCall {
+interface ChatCall {
   readonly authorization: string | undefined
   readonly body: any
 }

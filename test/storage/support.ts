@@ -6,7 +6,7 @@ import { Effect, Layer, Option } from "effect"
 import { type ServiceConfig, Settings } from "../../src/config.ts"
 import { DiskObjectStoreLive } from "../../layers/storage/disk.ts"
 
-export const publicUrl = "http://files.test"
+const publicUrl = "http://files.test"
 
 /** A fresh folder, removed afterwards. */
 export const scopedFolder = (prefix: string) =>

@@ -11,7 +11,7 @@ import * as Http from "node:http"
 import type { AddressInfo } from "node:net"
 import { Effect } from "effect"
 
-export interface FakeUsage {
+interface FakeUsage {
   readonly input_tokens: number
   readonly output_tokens: number
 }
@@ -36,7 +36,7 @@ export type FakeAnthropicReply =
   /** Waits this long before answering with `then` (or never answers within the test when long enough). */
   | { readonly kind: "delay"; readonly ms: number; readonly then: FakeAnthropicReply }
 
-export interface RecordedRequest {
+interface RecordedRequest {
   readonly method: string
   readonly path: string
   readonly authorization: string | undefined

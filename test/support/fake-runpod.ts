@@ -9,11 +9,11 @@ import * as Http from "node:http"
 import type { AddressInfo } from "node:net"
 import { Effect } from "effect"
 
-export type Cloud = "SECURE" | "COMMUNITY"
-export type Route = "create" | "get" | "list" | "delete"
+type Cloud = "SECURE" | "COMMUNITY"
+type Route = "create" | "get" | "list" | "delete"
 
 /** A scripted HTTP failure, used up in order for its route. */
-export interface ScriptedFailure {
+interface ScriptedFailure {
   readonly route: Route
   readonly status: number
   /** How many requests get it (default 1). */
@@ -25,7 +25,7 @@ export interface ScriptedFailure {
 }
 
 /** Create refusals that depend on the candidate: a GPU type, in one cloud or (no `cloud`) in both. */
-export interface GpuRule {
+interface GpuRule {
   readonly gpu: string
   readonly cloud?: Cloud
 }
@@ -48,7 +48,7 @@ export interface FakeRunPodScript {
   readonly createAnswerOmitsCost: boolean
 }
 
-export interface LoggedRequest {
+interface LoggedRequest {
   readonly method: string
   readonly path: string
   readonly route: Route | "unknown"
@@ -86,7 +86,7 @@ const defaultScript: FakeRunPodScript = {
   cost: (gpu, cloud) => (gpu.includes("H100") ? 2.69 : 0.86) * (cloud === "COMMUNITY" ? 0.8 : 1)
 }
 
-export const stockOutDetail =
+const stockOutDetail =
   "There are no longer any instances available with the requested specifications. Please refresh and try again."
 
 /** `CreatePodRequest` keys (unevaluatedProperties: false): anything else is a 422, as v2 rejects unknown fields by name. */

@@ -8,7 +8,7 @@ import * as Http from "node:http"
 import type { AddressInfo } from "node:net"
 import { Effect } from "effect"
 
-export interface FakeAnnotation {
+interface FakeAnnotation {
   readonly url: string
   readonly title?: string
 }
@@ -30,14 +30,14 @@ export type FakeXaiReply =
   /** Never answers (client timeouts). */
   | { readonly kind: "hang" }
 
-export interface RecordedRequest {
+interface RecordedRequest {
   readonly method: string
   readonly path: string
   readonly authorization: string | undefined
   readonly body: unknown
 }
 
-export const defaultUsage = { input: 1200, output: 450 }
+const defaultUsage = { input: 1200, output: 450 }
 
 const answerBody = (reply: Extract<FakeXaiReply, { kind: "answer" }>) =>
   JSON.stringify({

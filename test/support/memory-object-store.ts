@@ -1,13 +1,13 @@
 /**
  * An `ObjectStore` held in a Map, for tests that need artifacts or reports without a disk or an S3 server.
  * Presigned URLs are `memory://<key>?op=put|get&expires_in=<seconds>`: nothing serves them, but they name the key
- * (see `keyOfMemoryUrl`) so a fake pod worker can "upload" by calling `put` with that key.
+ * so a fake pod worker can "upload" by calling `put` with that key.
  * Bodies are copied in and out, so a caller mutating its buffer cannot change a stored object.
  */
 import { Duration, Effect, Layer, Option } from "effect"
 import { ObjectStore, ObjectStoreError } from "../../services/object-store.ts"
 
-export interface MemoryObject {
+interface MemoryObject {
   readonly body: Uint8Array
   readonly contentType: string
 }
@@ -20,7 +20,7 @@ export interface MemoryObjectStoreOptions {
 }
 
 /** The service and the Map behind it, so a test can look at (or tamper with) what was stored. */
-export const makeMemoryObjectStore = (options: MemoryObjectStoreOptions = {}) => {
+const makeMemoryObjectStore = (options: MemoryObjectStoreOptions = {}) => {
   const objects = new Map<string, MemoryObject>(options.objects)
   const check = (operation: string, key: string) =>
     options.failWhen?.(operation, key) === true
@@ -64,6 +64,3 @@ export const layerMemoryObjectStore = (options: MemoryObjectStoreOptions = {}) =
   Layer.effect(ObjectStore, Effect.sync(() => makeMemoryObjectStore(options).store))
 
 export const MemoryObjectStore = layerMemoryObjectStore()
-
-/** The key a `memory://` presigned URL stands for. */
-export const keyOfMemoryUrl = (url: string): string => decodeURI(url.slice("memory://".length).split("?")[0] ?? "")

@@ -6,7 +6,7 @@
 import * as Http from "node:http"
 import { Effect } from "effect"
 
-export interface OtlpAttribute {
+interface OtlpAttribute {
   readonly key: string
   readonly value: Record<string, unknown>
 }
@@ -22,7 +22,7 @@ export interface ReceivedSpan {
   readonly resource: Record<string, unknown>
 }
 
-export interface ReceivedMetric {
+interface ReceivedMetric {
   readonly name: string
   readonly dataPoints: ReadonlyArray<{ readonly attributes: Record<string, unknown>; readonly value: unknown }>
 }
@@ -47,7 +47,7 @@ const valueOf = (value: Record<string, unknown>): unknown => {
   return value
 }
 
-export const attributesOf = (attributes: ReadonlyArray<OtlpAttribute> | undefined): Record<string, unknown> =>
+const attributesOf = (attributes: ReadonlyArray<OtlpAttribute> | undefined): Record<string, unknown> =>
   Object.fromEntries((attributes ?? []).map((attribute) => [attribute.key, valueOf(attribute.value)]))
 
 const collect = (receiver: OtlpReceiver, path: string, body: any) => {

@@ -16,7 +16,7 @@ const hourlyPrice = (gpuType: string) => (gpuType.includes("H100") ? 2.69 : gpuT
 
 export const fakeWorkerUrl = (podId: string) => `fake://${podId}`
 
-export const toPod = (record: FakePodRecord, now: number, world: FakeWorld): Pod => {
+const toPod = (record: FakePodRecord, now: number, world: FakeWorld): Pod => {
   const state = podState(record, now, world)
   return {
     id: record.id,

@@ -44,7 +44,7 @@ export const isServerTrouble = (failure: RunPodFailure) =>
   failure._tag === "RunPodUnreachable" || (failure._tag === "RunPodRefused" && failure.status >= 500)
 
 /** The stock-out text RunPod has used (runpodctl #189); v2 gives no code, only this kind of `detail`. */
-export const looksLikeStockOut = (detail: string) =>
+const looksLikeStockOut = (detail: string) =>
   /no longer any instances available|no (gpu )?capacity|not enough free gpus|out of stock|no instances available/i.test(detail)
 
 /** A refusal that still means the pod is gone (dstack treats "pod not found to terminate" as success). */

@@ -25,14 +25,14 @@ import type { CreatePodBody, PodRuntime, RunPodClient, RunPodPod } from "./clien
 const workerPort = 5000
 const ports = [`${workerPort}/http`, "8000/http"]
 
-export const workerUrl = (podId: string) => `https://${podId}-${workerPort}.proxy.runpod.net`
+const workerUrl = (podId: string) => `https://${podId}-${workerPort}.proxy.runpod.net`
 
 /** The container is up once RunPod reports a runtime (uptime or port mappings); `{}` or null means not yet. */
 const runtimeUp = (runtime: PodRuntime | null | undefined) =>
   runtime !== null && runtime !== undefined && (runtime.uptime !== undefined || (runtime.ports ?? []).length > 0)
 
 /** v2 `status` as a `PodState`: running only when RUNNING and the runtime is up (the reference's readiness rule). */
-export const podState = (pod: RunPodPod): PodState => {
+const podState = (pod: RunPodPod): PodState => {
   switch (pod.status) {
     case "RUNNING":
       return runtimeUp(pod.runtime) ? "running" : "provisioning"
@@ -47,7 +47,7 @@ export const podState = (pod: RunPodPod): PodState => {
   }
 }
 
-export const toPod = (pod: RunPodPod, requestedGpu?: string): Pod => {
+const toPod = (pod: RunPodPod, requestedGpu?: string): Pod => {
   const state = podState(pod)
   return {
     id: pod.id,

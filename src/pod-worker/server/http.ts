@@ -15,7 +15,7 @@ import { PipelineLogLive } from "../logs.ts"
 import { WorkerStateLive } from "../state.ts"
 import { WorkerRoutes } from "./routes.ts"
 
-export const WorkerServicesLive = JobRunnerLive.pipe(
+const WorkerServicesLive = JobRunnerLive.pipe(
   Layer.provideMerge(LlmClientLive),
   Layer.provideMerge(Layer.mergeAll(WorkerStateLive, PipelineLogLive)),
   Layer.provideMerge(PodWorkerHomeLive),

@@ -6,7 +6,7 @@ import type { Market } from "../../domain/market.ts"
 import type { Entity } from "./entities.ts"
 import type { Prng } from "./prng.ts"
 
-export const stances = ["optimistic", "skeptical", "undecided"] as const
+const stances = ["optimistic", "skeptical", "undecided"] as const
 export type Stance = typeof stances[number]
 
 export interface Agent {

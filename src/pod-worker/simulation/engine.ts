@@ -28,7 +28,7 @@ export interface SimPost extends Omit<FeedPost, "likes" | "followed"> {
   replies: number
 }
 
-export interface SimTrade {
+interface SimTrade {
   readonly round: number
   readonly agentId: string
   readonly marketId: string
@@ -38,13 +38,13 @@ export interface SimTrade {
   readonly priceAfter: number
 }
 
-export interface SimFollow {
+interface SimFollow {
   readonly round: number
   readonly source: string
   readonly target: string
 }
 
-export interface TrajectoryPoint {
+interface TrajectoryPoint {
   readonly round: number
   readonly actions: number
   readonly beliefs: Readonly<Record<string, number>>

@@ -4,7 +4,7 @@
  * first mentions it, and which entities are mentioned in the same sentence. Purely lexical and deterministic.
  */
 
-export type EntityKind = "person" | "organisation" | "group"
+type EntityKind = "person" | "organisation" | "group"
 
 export interface Entity {
   readonly id: string
@@ -17,7 +17,7 @@ export interface Entity {
   readonly tone: number
 }
 
-export interface CoMention {
+interface CoMention {
   readonly source: string
   readonly target: string
   readonly weight: number
@@ -59,7 +59,7 @@ const negativeWords = new Set([
 const capitalisedRun =
   /\p{Lu}[\p{L}\p{N}'’&-]*(?:\s+(?:(?:of|the|and|for|de|la|van|von|der|du)\s+)?\p{Lu}[\p{L}\p{N}'’&-]*)*/gu
 
-export const splitSentences = (text: string): ReadonlyArray<string> =>
+const splitSentences = (text: string): ReadonlyArray<string> =>
   text.split(/(?<=[.!?])\s+|\n+/).map((s) => s.trim()).filter((s) => s.length > 0)
 
 /** Leading and trailing stopwords and connectors removed: "The Port Authority" -> "Port Authority". */

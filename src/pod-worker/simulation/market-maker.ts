@@ -46,7 +46,7 @@ export const headroom = (market: LmsrMarket, side: Side): number => {
 }
 
 /** What buying `shares` of `side` costs: C(q after) - C(q before), with C(q) = b ln(e^(qYes/b) + e^(qNo/b)). */
-export const costOf = (market: LmsrMarket, side: Side, shares: number): number => {
+const costOf = (market: LmsrMarket, side: Side, shares: number): number => {
   const b = market.liquidity
   // Relative to qNo = 0; softplus(x) = ln(1 + e^x), computed stably.
   const softplus = (x: number) => (x > 30 ? x : Math.log1p(Math.exp(x)))

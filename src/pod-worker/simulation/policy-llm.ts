@@ -107,7 +107,7 @@ export const messagesFor = (o: Observation) => {
 }
 
 /** The decision in a completion, or undefined when it has no usable tool call. */
-export const decisionOf = (o: Observation, completion: ChatCompletion): Decision | undefined => {
+const decisionOf = (o: Observation, completion: ChatCompletion): Decision | undefined => {
   const call = completion.choices[0]?.message.tool_calls?.[0]
   if (call === undefined) return undefined
   const args = call.function.arguments.trim().length === 0 ? "{}" : call.function.arguments

@@ -77,7 +77,7 @@ const replyText = (o: Observation, post: FeedPost, prng: Prng): Decision => {
   return { _tag: "reply", postId: post.id, text }
 }
 
-export const decideOffline = (o: Observation, prng: Prng): Decision => {
+const decideOffline = (o: Observation, prng: Prng): Decision => {
   if (!prng.chance(o.agent.activity)) return idle
 
   const edges = o.markets.map((market) => ({ market, edge: beliefIn(o, market.id) - market.priceYes }))

@@ -29,7 +29,7 @@ export interface Prng {
   readonly shuffle: <A>(items: ReadonlyArray<A>) => Array<A>
 }
 
-export const mulberry32 = (seed: number): Prng => {
+const mulberry32 = (seed: number): Prng => {
   let state = seed >>> 0
   const next = () => {
     state = (state + 0x6d2b79f5) >>> 0

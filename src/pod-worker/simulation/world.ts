@@ -17,7 +17,7 @@ export interface FeedPost {
   readonly followed: boolean
 }
 
-export interface MarketView {
+interface MarketView {
   readonly id: string
   readonly question: string
   readonly priceYes: number
