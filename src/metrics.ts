@@ -5,18 +5,18 @@
 import { Effect, Metric } from "effect"
 
 /** Status transitions that happened, by target status (`to`). */
-export const jobTransitions = Metric.counter("fishcloud.job.transitions", {
+const jobTransitions = Metric.counter("fishcloud.job.transitions", {
   description: "Job status transitions, by target status",
   incremental: true
 })
 
 /** Pods this process created minus those it terminated (an up/down counter), by provider and GPU. */
-export const livePods = Metric.counter("fishcloud.pods.live", {
+const livePods = Metric.counter("fishcloud.pods.live", {
   description: "Pods created minus pods terminated"
 })
 
 /** Pod seconds billed (requested to terminated), added when a pod is terminated. */
-export const podSecondsBilled = Metric.counter("fishcloud.pods.billed_seconds", {
+const podSecondsBilled = Metric.counter("fishcloud.pods.billed_seconds", {
   description: "Pod seconds billed, from request to termination",
   incremental: true
 })
@@ -28,7 +28,7 @@ export const stepDuration = Metric.histogram("fishcloud.lifecycle.step_duration_
 })
 
 /** LLM tokens, by provider, model and direction (`input` / `output`). */
-export const llmTokens = Metric.counter("fishcloud.llm.tokens", {
+const llmTokens = Metric.counter("fishcloud.llm.tokens", {
   description: "LLM tokens used, by provider, model and direction",
   incremental: true
 })

@@ -64,7 +64,7 @@ const RehearsalNotice = Layer.effectDiscard(Effect.gen(function*() {
   }
 }))
 
-export const serviceFor = (role: Role) =>
+const serviceFor = (role: Role) =>
   Layer.mergeAll(role === "runner" ? RunnerLive : makeService(DatabaseLive, lifecycleFor(role)), RehearsalNotice)
 
 /** Telemetry is built first and released last, so the spans and metrics of shutdown are flushed too. */

@@ -9,7 +9,7 @@ import { User } from "../../src/domain/user.ts"
 
 const tokenPrefix = "fc_"
 
-export const sha256 = (text: string) => Crypto.createHash("sha256").update(text).digest("hex")
+const sha256 = (text: string) => Crypto.createHash("sha256").update(text).digest("hex")
 
 const newToken = () => Redacted.make(tokenPrefix + Crypto.randomBytes(32).toString("base64url"))
 

@@ -24,8 +24,6 @@ export const migrationsTable = "fishcloud_migrations"
 /** Applies every pending migration; concurrent runs serialise on the migrations table lock. */
 export const migrate = Migrator.make({})({ loader: migrations, table: migrationsTable })
 
-export const MigrationsLive = Layer.effectDiscard(migrate)
-
 /** DATABASE_URL when set, else the embedded server (scoped to the layer). */
 export const DatabaseUrl = Effect.gen(function*() {
   const settings = yield* Settings

@@ -15,7 +15,7 @@ import * as NodePath from "node:path"
 import { Data, Duration, Effect, Redacted, Schedule, Schema } from "effect"
 import { freeLoopbackPort } from "../net/free-port.ts"
 
-export class EmbeddedPostgresError extends Data.TaggedError("EmbeddedPostgresError")<{
+class EmbeddedPostgresError extends Data.TaggedError("EmbeddedPostgresError")<{
   readonly message: string
   readonly cause?: unknown
 }> {}

@@ -19,7 +19,7 @@ export interface EngineOptions {
   readonly runnerPort: number
 }
 
-export const shardingTuning = {
+const shardingTuning = {
   shardLockExpiration: Duration.seconds(10),
   refreshAssignmentsInterval: Duration.seconds(1),
   entityMessagePollInterval: Duration.seconds(1),

@@ -29,11 +29,11 @@ const jobParams = { id: JobId }
 /** What any path that creates a live job may answer (create, retry, draft launch). */
 const admissionErrors = [DemoMode, BadRequestProblem, DuplicateJob, RoutingMissing, LifecycleUnavailable, StatusConflict] as const
 
-export const IdempotencyKeyHeader = {
+const IdempotencyKeyHeader = {
   "idempotency-key": Schema.optionalKey(Schema.String.check(Schema.isBetweenLength(1, 255)))
 }
 
-export class JobsGroup extends HttpApiGroup.make("jobs")
+class JobsGroup extends HttpApiGroup.make("jobs")
   .add(
     HttpApiEndpoint.post("create", "/", {
       payload: JobCreate,
@@ -73,7 +73,7 @@ export class JobsGroup extends HttpApiGroup.make("jobs")
   .prefix("/api/jobs")
 {}
 
-export class DraftsGroup extends HttpApiGroup.make("drafts")
+class DraftsGroup extends HttpApiGroup.make("drafts")
   .add(
     HttpApiEndpoint.post("create", "/", {
       payload: DraftCreate,
@@ -96,7 +96,7 @@ export class DraftsGroup extends HttpApiGroup.make("drafts")
   .prefix("/api/jobs/draft")
 {}
 
-export class RoutingGroup extends HttpApiGroup.make("routing")
+class RoutingGroup extends HttpApiGroup.make("routing")
   .add(
     HttpApiEndpoint.get("list", "/", { success: Schema.Array(ModelRouting) }),
     HttpApiEndpoint.put("set", "/:tier", {
@@ -113,13 +113,13 @@ export class RoutingGroup extends HttpApiGroup.make("routing")
   .prefix("/api/routing")
 {}
 
-export const Health = Schema.Struct({
+const Health = Schema.Struct({
   status: Schema.Literals(["ok", "degraded"]),
   version: Schema.String,
   database: Schema.Literals(["connected", "disconnected"])
 })
 
-export class SystemGroup extends HttpApiGroup.make("system")
+class SystemGroup extends HttpApiGroup.make("system")
   .add(
     HttpApiEndpoint.get("health", "/health", { success: Health }),
     HttpApiEndpoint.get("config", "/config", {

@@ -25,7 +25,7 @@ export const seedTooLong = (maxSeedChars: number) =>
   })
 
 /** The checks that need no database: demo mode and seed length. */
-export const checkRequest = Effect.fn("JobAdmission.checkRequest")(function*(seedText: string) {
+const checkRequest = Effect.fn("JobAdmission.checkRequest")(function*(seedText: string) {
   const settings = yield* Settings
   if (settings.demoMode) return yield* new DemoMode({})
   if (characterCount(seedText) > settings.maxSeedChars) return yield* seedTooLong(settings.maxSeedChars)

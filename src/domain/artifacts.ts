@@ -84,7 +84,7 @@ export const Profile = Schema.Struct({
 })
 export type Profile = typeof Profile.Type
 
-export const EngagementSummary = Schema.Struct({
+const EngagementSummary = Schema.Struct({
   rounds: Schema.Int,
   agents: Schema.Int,
   posts: Schema.Int,
@@ -93,7 +93,7 @@ export const EngagementSummary = Schema.Struct({
   trades: Schema.Int,
   likes: Schema.Int
 })
-export type EngagementSummary = typeof EngagementSummary.Type
+type EngagementSummary = typeof EngagementSummary.Type
 
 export const SocialGraph = Schema.Struct({
   nodes: Schema.Array(Schema.Struct({ id: Schema.String, name: Schema.String })),

@@ -16,8 +16,8 @@ import { Schema } from "effect"
 import { JobId } from "./ids.ts"
 import { isTerminal, JobStatus } from "./status.ts"
 
-export const StepOutcome = Schema.Literals(["running", "completed", "failed", "cancelled"])
-export type StepOutcome = typeof StepOutcome.Type
+const StepOutcome = Schema.Literals(["running", "completed", "failed", "cancelled"])
+type StepOutcome = typeof StepOutcome.Type
 
 export const TimelineStep = Schema.Struct({
   name: Schema.String,

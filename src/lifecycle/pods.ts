@@ -5,7 +5,7 @@ import type { ModelRouting } from "../domain/job.ts"
 import type { Tier } from "../domain/tier.ts"
 
 /** Deterministic per job and attempt, so a re-run provision finds the pod it created before a crash. */
-export const podName = (jobId: JobId, attempt: number) => `fishcloud-sim-j${jobId}-a${attempt}`
+const podName = (jobId: JobId, attempt: number) => `fishcloud-sim-j${jobId}-a${attempt}`
 
 /** The job id a pod name belongs to (reapers recover it from provider metadata alone). */
 export const jobIdOfPodName = (name: string): number | undefined => {

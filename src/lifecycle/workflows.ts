@@ -8,8 +8,8 @@ import { Workflow } from "effect/workflow"
 import { JobId } from "../domain/ids.ts"
 
 /** How a simulation ended, as the workflow's own result (the job row holds the details). */
-export const SimulationOutcome = Schema.Literals(["reporting", "failed", "cancelled", "skipped"])
-export type SimulationOutcome = typeof SimulationOutcome.Type
+const SimulationOutcome = Schema.Literals(["reporting", "failed", "cancelled", "skipped"])
+type SimulationOutcome = typeof SimulationOutcome.Type
 
 export const SimulationWorkflow = Workflow.make("fishcloud.SimulationWorkflow", {
   payload: { job_id: JobId },
@@ -17,8 +17,8 @@ export const SimulationWorkflow = Workflow.make("fishcloud.SimulationWorkflow", 
   idempotencyKey: ({ job_id }) => `job-${job_id}`
 })
 
-export const ReportOutcome = Schema.Literals(["completed", "failed", "skipped"])
-export type ReportOutcome = typeof ReportOutcome.Type
+const ReportOutcome = Schema.Literals(["completed", "failed", "skipped"])
+type ReportOutcome = typeof ReportOutcome.Type
 
 export const ReportWorkflow = Workflow.make("fishcloud.ReportWorkflow", {
   payload: { job_id: JobId },

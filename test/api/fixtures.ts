@@ -18,7 +18,7 @@ export const newJob = (overrides: Record<string, unknown> = {}) => ({
   ...overrides
 })
 
-export const problemContentType = "application/problem+json"
+const problemContentType = "application/problem+json"
 
 /** Asserts an RFC 9457 problem with `status` (and `type` when given) and returns its body. */
 export const assertProblem = (reply: Reply, status: number, type?: string) => {

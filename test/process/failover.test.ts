@@ -2,8 +2,6 @@
  * Several runners on one Postgres: when the runner that owns a job dies (kill -9), a surviving runner takes the
  * job over (after the shard lock expires, about 10 s) and completes it on the same pod.
  */
-import * as Fs from "node:fs/promises"
-import * as NodePath from "node:path"
 import { PgClient } from "@effect/sql-pg"
 import { assert, layer } from "@effect/vitest"
 import { Duration, Effect, Layer, Redacted, Schedule } from "effect"

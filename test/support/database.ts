@@ -5,7 +5,7 @@ import { Effect, Layer, Redacted } from "effect"
 import { inject } from "vitest"
 import { migrate, pgClient } from "../../layers/db/database.ts"
 
-export const adminDatabaseUrl = () => inject("adminDatabaseUrl")
+const adminDatabaseUrl = () => inject("adminDatabaseUrl")
 
 const withDatabase = (url: string, database: string) => {
   const parsed = new URL(url)

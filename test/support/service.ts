@@ -36,7 +36,7 @@ export class TestService extends Context.Service<TestService, {
   readonly call: (method: string, path: string, options?: CallOptions) => Effect.Effect<Reply>
 }>()("test/TestService") {}
 
-export const call = (baseUrl: string) => (method: string, path: string, options: CallOptions = {}) =>
+const call = (baseUrl: string) => (method: string, path: string, options: CallOptions = {}) =>
   Effect.promise(async (): Promise<Reply> => {
     const headers: Record<string, string> = { ...options.headers }
     if (options.token !== undefined) headers["authorization"] = `Bearer ${options.token}`
@@ -61,7 +61,7 @@ export const toReply = async (response: Response): Promise<Reply> => {
 }
 
 /** Request logs would drown the test output; warnings and errors still show. */
-export const QuietLogs = Layer.succeed(References.MinimumLogLevel, "Warn")
+const QuietLogs = Layer.succeed(References.MinimumLogLevel, "Warn")
 
 const scopedHome = Effect.acquireRelease(
   Effect.promise(() => Fs.mkdtemp(NodePath.join(Os.tmpdir(), "fishcloud-test-home-"))),

@@ -14,7 +14,7 @@ import { CurrentUser } from "../security.ts"
 const isBlank = (text: string | null) => text === null || text.trim().length === 0
 
 /** The fields a draft still lacks before it can run, in a stable order. */
-export const missingFields = (draft: Job): ReadonlyArray<string> => [
+const missingFields = (draft: Job): ReadonlyArray<string> => [
   ...(isBlank(draft.seed_text) ? ["seed_text"] : []),
   ...(isBlank(draft.goal) ? ["goal"] : []),
   ...(draft.tier === null ? ["tier"] : []),

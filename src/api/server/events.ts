@@ -88,7 +88,7 @@ const EventHeadsLive = Layer.effect(EventHeads, Effect.gen(function*() {
 const encoder = new TextEncoder()
 
 /** One event as an SSE block. */
-export const sseBlock = (event: StoredEvent): string =>
+const sseBlock = (event: StoredEvent): string =>
   `id: ${event.seq}\nevent: ${event.kind}\ndata: ${JSON.stringify({ ...event.data, at: event.at })}\n\n`
 
 const unauthorized = HttpServerResponse.jsonUnsafe(

@@ -83,12 +83,12 @@ const RequestGuards = Layer.unwrap(Effect.gen(function*() {
     }), { global: true })
 }))
 
-export const ApiRoutes = HttpApiBuilder.layer(Api, { openapiPath: "/openapi.json" }).pipe(
+const ApiRoutes = HttpApiBuilder.layer(Api, { openapiPath: "/openapi.json" }).pipe(
   Layer.provide([JobsHandlers, DraftsHandlers, RoutingHandlers, SystemHandlers]),
   Layer.provide([AuthorizationLive, HttpApiMiddleware.layerProblemDetails({ includeDetails: true })])
 )
 
-export const AllRoutes = Layer.mergeAll(ApiRoutes, HttpApiSwagger.layer(Api, { path: "/docs" }), StorageRoutes, EventRoutes, RequestGuards)
+const AllRoutes = Layer.mergeAll(ApiRoutes, HttpApiSwagger.layer(Api, { path: "/docs" }), StorageRoutes, EventRoutes, RequestGuards)
 
 /** Serves every route on HOST:PORT (PORT 0 picks a free port; `HttpServer.address` tells which). */
 export const HttpServerLive = Layer.unwrap(Effect.gen(function*() {

@@ -3,7 +3,7 @@
  * The signature is the credential, so these routes take no bearer token. Uploads are streamed to disk and cut at
  * MAX_UPLOAD_BYTES; a PUT answers 200 like S3.
  */
-import { Effect, Layer, Option } from "effect"
+import { Effect, Option } from "effect"
 import { HttpRouter, HttpServer, type HttpServerRequest, HttpServerResponse } from "effect/http"
 import { DiskStorage } from "../../../layers/storage/disk.ts"
 import type { DiskError, UploadTooLarge } from "../../../layers/storage/disk-folder.ts"

@@ -10,7 +10,7 @@ import type { JobId } from "../../domain/ids.ts"
 import { ensureLive, JobStopped } from "./stop.ts"
 import { JobJournal } from "../../../services/job-journal.ts"
 
-export class FinalizeFailed extends Schema.TaggedError<FinalizeFailed>()("FinalizeFailed", { message: Schema.String }) {}
+class FinalizeFailed extends Schema.TaggedError<FinalizeFailed>()("FinalizeFailed", { message: Schema.String }) {}
 
 export const finalize = (jobId: JobId) =>
   Activity.make({

@@ -11,11 +11,11 @@ import { policies, scaled } from "../policies.ts"
 import { fatalVllmMarker } from "../poll-signals.ts"
 import { ensureLive, JobStopped } from "./stop.ts"
 
-export const HealthOutcome = Schema.Union([
+const HealthOutcome = Schema.Union([
   Schema.TaggedStruct("Healthy", {}),
   Schema.TaggedStruct("BadHost", { message: Schema.String })
 ])
-export type HealthOutcome = typeof HealthOutcome.Type
+type HealthOutcome = typeof HealthOutcome.Type
 
 export const waitHealthy = (jobId: JobId, pod: { readonly pod_id: string; readonly worker_url: string }, attempt: number) =>
   Activity.make({

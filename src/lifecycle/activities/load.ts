@@ -1,5 +1,5 @@
 /** The first step of both workflows: what the job is (small facts only; the seed stays in the database). */
-import { Effect, Schema } from "effect"
+import { Schema } from "effect"
 import { Activity } from "effect/workflow"
 import type { JobId } from "../../domain/ids.ts"
 import { JobJournal } from "../../../services/job-journal.ts"

@@ -16,10 +16,10 @@ import { ensureLive, JobStopped } from "./stop.ts"
 import { terminatePod } from "./terminate.ts"
 import { JobJournal } from "../../../services/job-journal.ts"
 
-export const ProvisionedPod = Schema.Struct({ pod_id: Schema.String, worker_url: Schema.String })
-export type ProvisionedPod = typeof ProvisionedPod.Type
+const ProvisionedPod = Schema.Struct({ pod_id: Schema.String, worker_url: Schema.String })
+type ProvisionedPod = typeof ProvisionedPod.Type
 
-export class ProvisionFailed extends Schema.TaggedError<ProvisionFailed>()("ProvisionFailed", {
+class ProvisionFailed extends Schema.TaggedError<ProvisionFailed>()("ProvisionFailed", {
   message: Schema.String
 }) {}
 

@@ -17,7 +17,7 @@ const shownLines = 3
 const minLineLength = 10
 
 /** Lines worth showing: non-blank, at least 10 characters once trimmed, not an HTTP access-log line. */
-export const meaningfulLine = (line: string): boolean =>
+const meaningfulLine = (line: string): boolean =>
   line.trim().length >= minLineLength && !httpNoise.some((noise) => line.includes(noise))
 
 export interface LiveStatusInput {

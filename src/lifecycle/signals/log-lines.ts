@@ -1,7 +1,7 @@
 /** What a batch of worker log lines says: a fatal vLLM start failure, the pipeline stage, the round reached. */
 
 /** vLLM start failures no waiting will fix (reference 4.4, `wait_for_worker_health`). */
-export const fatalVllmMarkers = [
+const fatalVllmMarkers = [
   "CUDA driver initialization failed",
   "Engine core initialization failed",
   "no CUDA-capable device",
