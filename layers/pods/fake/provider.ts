@@ -5,7 +5,7 @@
  */
 import { Clock, Effect, Option } from "effect"
 import { type Pod, PodProvider } from "../../../services/pod-provider.ts"
-import { gpuCandidates } from "../../../src/lifecycle/pods.ts"
+import { gpuCandidates } from "../../../src/domain/pods.ts"
 import type { FakePodRecord, FakePodStore } from "./store.ts"
 import { type FakeWorld, podState } from "./timeline.ts"
 

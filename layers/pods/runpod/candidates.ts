@@ -5,7 +5,7 @@
  * L40S and COMMUNITY was never tried). v2 has no `ALL` value: ALL means SECURE then COMMUNITY for each GPU type.
  */
 import type { PodRequest } from "../../../services/pod-provider.ts"
-import { gpuCandidates } from "../../../src/lifecycle/pods.ts"
+import { gpuCandidates } from "../../../src/domain/pods.ts"
 import type { RunPodCloud } from "./client.ts"
 
 export interface Candidate {
