@@ -1,9 +1,9 @@
 /**
  * The prompts of the Anthropic report writer: a system prompt from the goal, the forecast window and the story
  * signals of the artifacts (reference 4.6, the `report.j2` template), the opening user turn, and the instruction
- * of the last turn. The format is the one `src/report/parse.ts` reads.
+ * of the last turn. The format is the one `report/parse-report.ts` reads.
  */
-import type { ReportArtifacts } from "../../src/report/artifacts.ts"
+import type { ReportArtifacts } from "./report/report-artifacts.ts"
 import {
   activityByAgent,
   agentCount,
@@ -15,8 +15,8 @@ import {
   roundsPlayed,
   stanceCounts,
   topPosts
-} from "../../src/report/signals.ts"
-import { cutAtWord, oneLine } from "../../src/report/text.ts"
+} from "./report/report-signals.ts"
+import { cutAtWord, oneLine } from "./report/report-text.ts"
 
 const inline = (text: string, max: number) => cutAtWord(oneLine(text), max)
 

@@ -6,8 +6,8 @@
  */
 import type Anthropic from "@anthropic-ai/sdk"
 import { Data, Effect, Schema } from "effect"
-import type { ReportArtifacts } from "../../src/report/artifacts.ts"
-import { agentNames, mutualFollows, nameOf, topPosts } from "../../src/report/signals.ts"
+import type { ReportArtifacts } from "./report/report-artifacts.ts"
+import { agentNames, mutualFollows, nameOf, topPosts } from "./report/report-signals.ts"
 
 export class ToolError extends Data.TaggedError("ToolError")<{ readonly message: string }> {}
 

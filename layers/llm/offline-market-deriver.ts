@@ -1,12 +1,12 @@
 /**
  * The `MarketDeriver` without an LLM: the goal becomes the one market when it is itself a yes/no question
- * (`isYesNoQuestion` in `src/markets/question.ts` holds the rule), otherwise there are no markets. Inventing a
+ * (`isYesNoQuestion` in `markets/market-question.ts` holds the rule), otherwise there are no markets. Inventing a
  * market from an open goal would give agents nothing meaningful to trade.
  */
 import { Effect, Layer } from "effect"
 import { MarketDeriver } from "../../services/llm.ts"
 import type { Market } from "../../src/domain/market.ts"
-import { isYesNoQuestion, marketQuestionFromGoal } from "../../src/markets/question.ts"
+import { isYesNoQuestion, marketQuestionFromGoal } from "./markets/market-question.ts"
 
 const derive = Effect.fn("MarketDeriverOffline.derive")(function*(input: { readonly goal: string }) {
   if (!isYesNoQuestion(input.goal)) {

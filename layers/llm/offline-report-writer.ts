@@ -7,9 +7,9 @@ import { Effect, Layer } from "effect"
 import type { JobId } from "../../src/domain/ids.ts"
 import { ReportWriter } from "../../services/llm.ts"
 import { ObjectStore } from "../../services/object-store.ts"
-import { loadReportArtifacts } from "../../src/report/artifacts.ts"
-import { offlineReportMarkdown } from "../../src/report/offline-markdown.ts"
-import { readReport } from "../../src/report/parse.ts"
+import { loadReportArtifacts } from "./report/report-artifacts.ts"
+import { offlineReportMarkdown } from "./report/offline-markdown.ts"
+import { readReport } from "./report/parse-report.ts"
 
 export const ReportWriterOffline = Layer.effect(
   ReportWriter,

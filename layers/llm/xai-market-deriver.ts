@@ -8,7 +8,7 @@ import { Duration, Effect, Layer, Option, Schema } from "effect"
 import { Settings } from "../../src/config.ts"
 import { marketCapByTier } from "../../src/domain/market.ts"
 import type { Tier } from "../../src/domain/tier.ts"
-import { normalizeMarkets } from "../../src/markets/normalize.ts"
+import { normalizeMarkets } from "./markets/normalize-markets.ts"
 import { MarketDeriver } from "../../services/llm.ts"
 import { makeXaiClient, xaiHttpClientLayer } from "./xai-client.ts"
 

@@ -6,7 +6,7 @@ import { type LlmUsage, LlmUsageRecorder, ReportWriter } from "../../services/ll
 import { Settings } from "../../src/config.ts"
 import { type SimDataFile, simDataKey } from "../../src/domain/artifacts.ts"
 import { JobId } from "../../src/domain/ids.ts"
-import { readReport } from "../../src/report/parse.ts"
+import { readReport } from "../../layers/llm/report/parse-report.ts"
 import { eventually } from "../support/eventually.ts"
 import { telemetryRecorder } from "../support/telemetry-recorder.ts"
 import { type FakeAnthropic, fakeAnthropic, type FakeAnthropicReply, refusedUrl } from "../support/fake-anthropic.ts"

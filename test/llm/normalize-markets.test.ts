@@ -1,7 +1,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Schema } from "effect"
 import { Market } from "../../src/domain/market.ts"
-import { normalizeMarkets } from "../../src/markets/normalize.ts"
+import { normalizeMarkets } from "../../layers/llm/markets/normalize-markets.ts"
 
 const entry = (question: unknown, initial_price_yes: unknown = 0.5, rationale: unknown = "why") => ({
   question,

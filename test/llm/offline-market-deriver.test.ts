@@ -3,7 +3,7 @@ import { Effect, Schema } from "effect"
 import { MarketDeriverOffline } from "../../layers/llm/offline-market-deriver.ts"
 import { MarketDeriver } from "../../services/llm.ts"
 import { Market } from "../../src/domain/market.ts"
-import { isYesNoQuestion } from "../../src/markets/question.ts"
+import { isYesNoQuestion } from "../../layers/llm/markets/market-question.ts"
 
 const derive = (goal: string) =>
   Effect.gen(function*() {

@@ -4,7 +4,7 @@ import { ReportWriterOffline } from "../../layers/llm/offline-report-writer.ts"
 import { LlmError, ReportWriter, StructuredReport } from "../../services/llm.ts"
 import { type SimDataFile, simDataKey } from "../../src/domain/artifacts.ts"
 import { JobId } from "../../src/domain/ids.ts"
-import { parseReport } from "../../src/report/parse.ts"
+import { parseReport } from "../../layers/llm/report/parse-report.ts"
 import { layerMemoryObjectStore, type MemoryObjectStoreOptions } from "../support/memory-object-store.ts"
 import { artifactBytes, type SampleArtifacts, sampleArtifacts } from "../support/sample-artifacts.ts"
 

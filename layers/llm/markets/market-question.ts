@@ -3,7 +3,7 @@
  * deriver, which has no LLM to invent markets: a market made from a goal that is not binary ("Forecast the price
  * of X", "What will happen?") has no YES outcome, so its trading would be meaningless.
  */
-import { maxQuestionLength } from "./normalize.ts"
+import { maxQuestionLength } from "./normalize-markets.ts"
 
 /**
  * Auxiliary and modal verbs that open a polar ("yes or no") question in English, and their negative contractions.

@@ -5,10 +5,10 @@
  * report that silently ignored a corrupt market curve would state a wrong verdict.
  */
 import { Effect, Option, Schema } from "effect"
-import { LlmError } from "../../services/llm.ts"
-import { ObjectStore } from "../../services/object-store.ts"
-import { artifactSchemas, type SimDataFile, simDataKey } from "../domain/artifacts.ts"
-import type { JobId } from "../domain/ids.ts"
+import { LlmError } from "../../../services/llm.ts"
+import { ObjectStore } from "../../../services/object-store.ts"
+import { artifactSchemas, type SimDataFile, simDataKey } from "../../../src/domain/artifacts.ts"
+import type { JobId } from "../../../src/domain/ids.ts"
 
 type Decoded<F extends SimDataFile> = (typeof artifactSchemas)[F]["Type"]
 

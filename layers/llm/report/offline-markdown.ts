@@ -4,8 +4,8 @@
  * `### slot=X — Title` blocks), so both go through the same parser. No clock, no randomness, stable orders:
  * the same artifacts always give the same bytes.
  */
-import type { MarketCurve } from "../domain/artifacts.ts"
-import type { ReportArtifacts } from "./artifacts.ts"
+import type { MarketCurve } from "../../../src/domain/artifacts.ts"
+import type { ReportArtifacts } from "./report-artifacts.ts"
 import {
   activityByAgent,
   agentCount,
@@ -22,8 +22,8 @@ import {
   sharesBySide,
   stanceCounts,
   topPosts
-} from "./signals.ts"
-import { cutAtWord, oneLine } from "./text.ts"
+} from "./report-signals.ts"
+import { cutAtWord, oneLine } from "./report-text.ts"
 
 export interface OfflineReportInput {
   readonly goal: string

@@ -1,7 +1,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Schema } from "effect"
 import { StructuredReport } from "../../services/llm.ts"
-import { keyInsight, parseReport, readReport } from "../../src/report/parse.ts"
+import { keyInsight, parseReport, readReport } from "../../layers/llm/report/parse-report.ts"
 
 /** The shape of a real model-written report: headings, lists, emphasis, a trailing section after the findings. */
 const report = `# Will the ECB cut rates before July?

@@ -4,8 +4,8 @@
  * and whatever survives is a valid `Market`. A bad entry never fails the step: no markets is a valid outcome.
  */
 import { Effect, Option, Schema, SchemaTransformation } from "effect"
-import { type Market, marketCapByTier } from "../domain/market.ts"
-import type { Tier } from "../domain/tier.ts"
+import { type Market, marketCapByTier } from "../../../src/domain/market.ts"
+import type { Tier } from "../../../src/domain/tier.ts"
 
 export const maxQuestionLength = 200
 const minPriceYes = 0.05

@@ -3,8 +3,8 @@
  * whom, how prices and beliefs moved. The offline report is written from them; the LLM writer can hand the same
  * values to its model as tool results. Every ordering has a tie-breaker, so equal input gives equal output.
  */
-import type { AgentTrajectory, ChatEntry, MarketCurve, Post, Profile, Trade } from "../domain/artifacts.ts"
-import type { ReportArtifacts } from "./artifacts.ts"
+import type { AgentTrajectory, ChatEntry, MarketCurve, Post, Profile, Trade } from "../../../src/domain/artifacts.ts"
+import type { ReportArtifacts } from "./report-artifacts.ts"
 
 const byText = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0)
 

@@ -4,8 +4,8 @@
  * insight come from one code path. Model output varies, so the parser is lenient: missing sections give empty
  * values, CRLF and stray whitespace are accepted, heading names are matched ignoring case.
  */
-import type { Finding, StructuredReport, WrittenReport } from "../../services/llm.ts"
-import { cutAtWord, oneLine } from "./text.ts"
+import type { Finding, StructuredReport, WrittenReport } from "../../../services/llm.ts"
+import { cutAtWord, oneLine } from "./report-text.ts"
 
 const maxFindings = 4
 const maxVerdictLength = 400
