@@ -1,12 +1,10 @@
 /**
- * Every number of the job lifecycle, in one place (reference sections 4-5). Durations are multiplied by the
- * time scale (`FISHCLOUD_TIME_SCALE`), so a rehearsal that takes an hour at scale 1 takes seconds at 0.001.
+ * Every number of the job lifecycle, in one place. Durations are multiplied by the time scale
+ * (`FISHCLOUD_TIME_SCALE`, `src/domain/time-scale.ts`), so a rehearsal that takes an hour at scale 1 takes seconds
+ * at 0.001. The RunPod API's own numbers live beside its client (`layers/pods/runpod/policy.ts`).
  */
-import { Context, Duration, Effect, Schedule } from "effect"
+import { Duration } from "effect"
 import type { Tier } from "../domain/tier.ts"
-
-/** Multiplies every lifecycle duration; 1 in production. */
-export const TimeScale = Context.Reference<number>("fishcloud/lifecycle/TimeScale", { defaultValue: () => 1 })
 
 const s = Duration.seconds
 
@@ -38,37 +36,5 @@ export const policies = {
   /** Presigned upload URLs outlive the longest run of the tier by this much. */
   uploadUrlGrace: s(3600),
   /** Transient report failures are retried after these delays, then the job fails. */
-  reportBackoff: [s(30), s(120), s(300), s(900), s(1800)],
-  /**
-   * RunPod REST calls (layers/pods/runpod): one request may take this long; a 5xx or a dropped connection is
-   * retried on the same candidate with this capped back-off; a 429 waits its Retry-After (this long when the header
-   * is missing or unreadable) at most `rateLimitRetries` times, and a wait longer than `maxRetryAfter` is not
-   * waited out here (the lifecycle retries the create later). Only the back-off is scaled: the request timeout and
-   * Retry-After follow real clocks.
-   */
-  runpod: {
-    /** What a pod gets (reference section 5): one GPU, a 60 GB container disk, no volume. */
-    pod: { gpuCount: 1, containerDiskGb: 60 },
-    requestTimeout: s(30),
-    serverRetry: { base: s(1), cap: s(15), attempts: 4 },
-    rateLimitRetries: 3,
-    defaultRetryAfter: s(10),
-    maxRetryAfter: s(120)
-  }
+  reportBackoff: [s(30), s(120), s(300), s(900), s(1800)]
 } as const
-
-/** `duration` times the current time scale. */
-export const scaled = Effect.fnUntraced(function*(duration: Duration.Duration) {
-  const scale = yield* TimeScale
-  return Duration.times(duration, scale)
-})
-
-/** Capped exponential back-off, scaled, for at most `attempts` retries. */
-export const backoff = Effect.fnUntraced(function*(
-  options: { readonly base: Duration.Duration; readonly cap: Duration.Duration; readonly attempts: number }
-) {
-  const base = yield* scaled(options.base)
-  const cap = yield* scaled(options.cap)
-  // max = both must continue (the attempt limit ends it), with the longer delay (the capped exponential).
-  return Schedule.max([Schedule.min([Schedule.exponential(base), Schedule.spaced(cap)]), Schedule.recurs(options.attempts)])
-})

@@ -52,7 +52,7 @@ export interface PollState {
 
 /**
  * `startedAtMs` starts the tier-timeout budget. `scale` is the lifecycle time scale (the `TimeScale` reference in
- * policies.ts, which the caller reads): every duration threshold is multiplied by it, and slow-pod rates are measured
+ * `src/domain/time-scale.ts`, which the caller reads): every duration threshold is multiplied by it, and slow-pod rates are measured
  * per scaled minute; it must be > 0. `maxRounds` is the job's configured round count, shown in the live status.
  */
 export const initialPollState = (tier: Tier, startedAtMs: number, scale = 1, maxRounds?: number): PollState => ({

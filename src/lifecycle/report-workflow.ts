@@ -7,7 +7,8 @@ import { Effect } from "effect"
 import { DurableClock } from "effect/workflow"
 import { markFailed } from "./activities/fail.ts"
 import { writeReport } from "./activities/report.ts"
-import { policies, scaled } from "./policies.ts"
+import { scaled } from "../domain/time-scale.ts"
+import { policies } from "./policies.ts"
 import { ReportWorkflow } from "./workflows.ts"
 
 export const ReportWorkflowLive = ReportWorkflow.toLayer(Effect.fn("ReportWorkflow")(function*({ job_id }) {

@@ -21,7 +21,8 @@ import { deriveMarkets, enrichSeed } from "./activities/prepare.ts"
 import { provisionPod } from "./activities/provision.ts"
 import { type RunOutcome, runSimulation } from "./activities/run.ts"
 import { endReason, releasePods, terminatePodStep } from "./activities/terminate.ts"
-import { policies, scaled } from "./policies.ts"
+import { scaled } from "../domain/time-scale.ts"
+import { policies } from "./policies.ts"
 import { ReportWorkflow, SimulationWorkflow } from "./workflows.ts"
 
 /** Failures that end the workflow with a reason; an interruption (cancel) is not one of them. */

@@ -6,7 +6,7 @@
 import * as NodePath from "node:path"
 import { Effect, Layer, Option } from "effect"
 import { Settings } from "../config.ts"
-import { TimeScale } from "../lifecycle/policies.ts"
+import { TimeScale } from "../domain/time-scale.ts"
 import { ReportWorkflowLive } from "../lifecycle/report-workflow.ts"
 import { SimulationWorkflowLive } from "../lifecycle/simulation-workflow.ts"
 import { JobJournalLive } from "../../layers/db/job-journal.ts"

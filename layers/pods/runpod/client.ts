@@ -7,7 +7,7 @@
  */
 import { Clock, Duration, Effect, flow, Option, Redacted, Schema } from "effect"
 import { Headers, HttpClient, type HttpClientError, HttpClientRequest, type HttpClientResponse } from "effect/http"
-import { policies } from "../../../src/lifecycle/policies.ts"
+import { runpodPolicy } from "./policy.ts"
 import { parseRetryAfter, RunPodBadResponse, type RunPodFailure, RunPodRefused, RunPodUnreachable } from "./classify.ts"
 import { rootCause } from "../../net/root-cause.ts"
 
@@ -95,7 +95,7 @@ export const makeRunPodClient = Effect.fnUntraced(function*(options: RunPodClien
       HttpClientRequest.bearerToken(options.apiKey)
     ))
   )
-  const timeout = policies.runpod.requestTimeout
+  const timeout = runpodPolicy.requestTimeout
 
   /** Sends the request and reads the whole answer: a success's JSON, or a `RunPodRefused` for other statuses. */
   const send = <A>(

@@ -1,12 +1,13 @@
 /**
  * `PodProvider` on RunPod. Create walks the candidates (candidates.ts) and acts on each answer as classify.ts
- * says; every call honours 429 Retry-After and retries 5xx with the capped back-off of `policies.runpod`.
+ * says; every call honours 429 Retry-After and retries 5xx with the capped back-off of `runpodPolicy`.
  * v2 create has no idempotency key, so after an answer that may hide a created pod (5xx, lost connection) the pod
  * is looked up by its unique name before creating again: a retry never rents a second pod.
  */
 import { Duration, Effect, Option, Ref, Result } from "effect"
 import { type Pod, PodProvider, PodProviderError, type PodRequest, type PodState } from "../../../services/pod-provider.ts"
-import { backoff, policies } from "../../../src/lifecycle/policies.ts"
+import { backoff } from "../../../src/domain/time-scale.ts"
+import { runpodPolicy } from "./policy.ts"
 import { type Candidate, candidateLabel, candidatePlan } from "./candidates.ts"
 import {
   afterCreateFailure,
@@ -68,7 +69,7 @@ export interface RunPodProviderOptions {
 
 /** Waits out 429s as `Retry-After` asks, a bounded number of times and never longer than `maxRetryAfter`. */
 const honourRateLimit = <A>(call: Effect.Effect<A, RunPodFailure>, doing: string) => {
-  const { rateLimitRetries, defaultRetryAfter, maxRetryAfter } = policies.runpod
+  const { rateLimitRetries, defaultRetryAfter, maxRetryAfter } = runpodPolicy
   const attempt = (waits: number): Effect.Effect<A, RunPodFailure> =>
     call.pipe(Effect.catchIf(isRateLimited, (failure) => {
       const wait = Option.getOrElse(failure.retryAfter, () => defaultRetryAfter)
@@ -84,7 +85,7 @@ const honourRateLimit = <A>(call: Effect.Effect<A, RunPodFailure>, doing: string
 /** One RunPod call made patient: 429s waited out, 5xx and lost connections retried with capped back-off. */
 const resilient = <A>(call: Effect.Effect<A, RunPodFailure>, doing: string) =>
   Effect.gen(function*() {
-    const schedule = yield* backoff(policies.runpod.serverRetry)
+    const schedule = yield* backoff(runpodPolicy.serverRetry)
     return yield* honourRateLimit(call, doing).pipe(
       Effect.tapError((failure) =>
         isServerTrouble(failure) ? Effect.logWarning(`RunPod ${doing} failed: ${describe(failure)}`) : Effect.void
@@ -104,9 +105,9 @@ export const makeRunPodProvider = (client: RunPodClient, options: RunPodProvider
     const body: CreatePodBody = {
       name: request.name,
       image: options.image,
-      gpu: { id: candidate.gpuType, count: policies.runpod.pod.gpuCount },
+      gpu: { id: candidate.gpuType, count: runpodPolicy.pod.gpuCount },
       cloud: candidate.cloud,
-      disk: policies.runpod.pod.containerDiskGb,
+      disk: runpodPolicy.pod.containerDiskGb,
       ports,
       env: { ...request.env }
     }

@@ -6,7 +6,8 @@ import { Effect, Exit } from "effect"
 import { Activity } from "effect/workflow"
 import { PodProvider } from "../../../services/pod-provider.ts"
 import type { JobId } from "../../domain/ids.ts"
-import { backoff, policies } from "../policies.ts"
+import { backoff } from "../../domain/time-scale.ts"
+import { policies } from "../policies.ts"
 import { JobJournal } from "../../../services/job-journal.ts"
 
 /** Asks the provider to terminate `podId`, then records it; safe to repeat. */

@@ -22,7 +22,7 @@ export interface PollThresholds {
 }
 
 /**
- * `scale` multiplies every duration (the `TimeScale` reference in policies.ts; the caller reads it and passes it in).
+ * `scale` multiplies every duration (the `TimeScale` reference in `src/domain/time-scale.ts`; the caller reads it and passes it in).
  * It must be > 0. Counts and ratios are not scaled.
  */
 export const pollThresholds = (tier: Tier, scale = 1): PollThresholds => {

@@ -1,0 +1,23 @@
+/**
+ * The time scale (`FISHCLOUD_TIME_SCALE`): every lifecycle duration and back-off is multiplied by it, so a rehearsal
+ * that takes an hour at scale 1 takes seconds at 0.001. 1 in production.
+ */
+import { Context, Duration, Effect, Schedule } from "effect"
+
+export const TimeScale = Context.Reference<number>("fishcloud/lifecycle/TimeScale", { defaultValue: () => 1 })
+
+/** `duration` times the current time scale. */
+export const scaled = Effect.fnUntraced(function*(duration: Duration.Duration) {
+  const scale = yield* TimeScale
+  return Duration.times(duration, scale)
+})
+
+/** Capped exponential back-off, scaled, for at most `attempts` retries. */
+export const backoff = Effect.fnUntraced(function*(
+  options: { readonly base: Duration.Duration; readonly cap: Duration.Duration; readonly attempts: number }
+) {
+  const base = yield* scaled(options.base)
+  const cap = yield* scaled(options.cap)
+  // max = both must continue (the attempt limit ends it), with the longer delay (the capped exponential).
+  return Schedule.max([Schedule.min([Schedule.exponential(base), Schedule.spaced(cap)]), Schedule.recurs(options.attempts)])
+})
