@@ -73,13 +73,10 @@ export interface LlmUsage {
 /** The job the current LLM calls are made for; set by the lifecycle activities. */
 export const CurrentJob = Context.Reference<number | undefined>("fishcloud/services/CurrentJob", { defaultValue: () => undefined })
 
-/** Where LLM layers report usage; the default drops it (offline writers, tests that don't care). */
+/**
+ * Where the LLM layers that call a provider report each call's usage (tokens and estimated cost, per job): a
+ * required dependency of those layers, so usage can never be dropped silently. Offline layers make no calls.
+ */
 export class LlmUsageRecorder extends Context.Service<LlmUsageRecorder, {
   readonly record: (usage: LlmUsage) => Effect.Effect<void>
 }>()("fishcloud/services/LlmUsageRecorder") {}
-
-/** Reports usage if a recorder is provided (it is in the service; tests may leave it out). */
-export const recordLlmUsage = (usage: LlmUsage) =>
-  Effect.serviceOption(LlmUsageRecorder).pipe(
-    Effect.flatMap((recorder) => recorder._tag === "Some" ? recorder.value.record(usage) : Effect.void)
-  )

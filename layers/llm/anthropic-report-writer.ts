@@ -5,12 +5,12 @@
  * are classified (`anthropic-errors.ts`) and the report workflow's back-off retries transient ones.
  *
  * Each API call is a span with the GenAI semantic conventions; token usage is summed over the turns, priced with
- * the estimates of `anthropic-pricing.ts`, recorded with `recordLlmUsage` (also when a later turn fails: those
+ * the estimates of `anthropic-pricing.ts`, recorded with the `LlmUsageRecorder` (also when a later turn fails: those
  * tokens were spent) and returned in `WrittenReport.usage`. The key is `Redacted` and only ever reaches the SDK.
  */
 import Anthropic from "@anthropic-ai/sdk"
 import { Effect, Layer, Option, Redacted, Schema } from "effect"
-import { LlmError, recordLlmUsage, ReportWriter, type WrittenReport } from "../../services/llm.ts"
+import { LlmError, LlmUsageRecorder, ReportWriter, type WrittenReport } from "../../services/llm.ts"
 import { ObjectStore } from "../../services/object-store.ts"
 import { Settings } from "../../src/config.ts"
 import type { JobId } from "../../src/domain/ids.ts"
@@ -79,6 +79,7 @@ const makeReportWriterAnthropic = (options: ReportWriterAnthropicOptions = {}) =
   Effect.gen(function*() {
     const { anthropic } = yield* Settings
     const store = yield* ObjectStore
+    const recorder = yield* LlmUsageRecorder
     const { model, maxTokens } = anthropic
     const timeout = options.requestTimeoutMs ?? defaultRequestTimeoutMs
     const connection = Option.map(anthropic.apiKey, (apiKey) => ({
@@ -146,7 +147,7 @@ const makeReportWriterAnthropic = (options: ReportWriterAnthropicOptions = {}) =
         const usage = { inputTokens: 0, outputTokens: 0, model: model as string }
         const costOf = () => estimatedCostUsd(usage.model, usage.inputTokens, usage.outputTokens)
         const record = Effect.suspend(() =>
-          usage.inputTokens + usage.outputTokens === 0 ? Effect.void : recordLlmUsage({
+          usage.inputTokens + usage.outputTokens === 0 ? Effect.void : recorder.record({
             step: "report",
             provider: "anthropic",
             model: usage.model,

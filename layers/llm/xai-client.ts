@@ -9,13 +9,13 @@
  * (every URL the search tools saw, docs.x.ai "Citations"); `usage.input_tokens` / `usage.output_tokens`.
  *
  * Every call is a client span named `chat {model}` with the OpenTelemetry GenAI attributes, records its usage and
- * estimated cost with `recordLlmUsage`, and fails with an `LlmError`: transient for 408/429/5xx, timeouts and
+ * estimated cost with the `LlmUsageRecorder`, and fails with an `LlmError`: transient for 408/429/5xx, timeouts and
  * connection errors, permanent for other 4xx and malformed bodies. The key travels only as the `Authorization`
  * header (Effect's HTTP spans redact it); any echo of it in an error body is scrubbed before it reaches a message.
  */
 import { Duration, Effect, flow, Option, Redacted, Schema } from "effect"
 import { FetchHttpClient, Headers, HttpClient, type HttpClientError, HttpClientRequest } from "effect/http"
-import { type Enrichment, LlmError, recordLlmUsage } from "../../services/llm.ts"
+import { type Enrichment, LlmError, LlmUsageRecorder } from "../../services/llm.ts"
 import { rootCause } from "../net/root-cause.ts"
 
 /** `{ url, title }`, as stored on the job. */
@@ -155,6 +155,7 @@ const readAnswer = (response: ResponsesResponse): { readonly text: string; reado
 const isTransientStatus = (status: number) => status === 408 || status === 429 || status >= 500
 
 export const makeXaiClient = Effect.fnUntraced(function*(options: XaiClientOptions) {
+  const recorder = yield* LlmUsageRecorder
   const http = (yield* HttpClient.HttpClient).pipe(
     HttpClient.mapRequest(flow(
       HttpClientRequest.prependUrl(options.baseUrl),
@@ -226,7 +227,7 @@ export const makeXaiClient = Effect.fnUntraced(function*(options: XaiClientOptio
         })
       })
       if (usage !== undefined) {
-        yield* recordLlmUsage({ step: call.step, provider: xaiProvider, model, ...usage })
+        yield* recorder.record({ step: call.step, provider: xaiProvider, model, ...usage })
       }
       return { text: answer.text, citations: answer.citations, model, usage }
     }).pipe(

@@ -58,9 +58,8 @@ const PodsLive = Layer.unwrap(Effect.gen(function*(): Effect.fn.Return<PodsLayer
 const LlmLive = Layer.unwrap(Effect.map(Settings, (settings) =>
   Layer.mergeAll(
     Option.isSome(settings.xaiApiKey) ? Layer.merge(EnricherXai, MarketDeriverXai) : Layer.merge(EnricherOffline, MarketDeriverOffline),
-    Option.isSome(settings.anthropic.apiKey) ? ReportWriterAnthropic : ReportWriterOffline,
-    LlmUsageRecorderLive
-  )))
+    Option.isSome(settings.anthropic.apiKey) ? ReportWriterAnthropic : ReportWriterOffline
+  ).pipe(Layer.provide(LlmUsageRecorderLive))))
 
 const TimeScaleLive = Layer.effect(TimeScale, Effect.map(Settings, (settings) => settings.timeScale))
 

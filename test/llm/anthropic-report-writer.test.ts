@@ -60,9 +60,9 @@ const write = (fake: Pick<FakeAnthropic, "url">, options: WriteOptions = {}) =>
       const writer = yield* ReportWriter
       return yield* writer.write({ jobId, goal, forecastDays: 30 })
     }).pipe(
-      Effect.provideService(LlmUsageRecorder, recorder),
       Effect.provide(
         layerReportWriterAnthropic(options).pipe(Layer.provide(Layer.mergeAll(
+          Layer.succeed(LlmUsageRecorder, recorder),
           Settings.layerWith({
             anthropic: {
               apiKey: options.key ?? Option.some(Redacted.make(apiKey)),

@@ -28,7 +28,7 @@ const settingsFor = (baseUrl: string, key: string | null = KEY) =>
     xaiModel: MODEL
   })
 
-/** Log lines, spans and usage records of the effects passed to `run`. */
+/** Log lines and spans of the effects passed to `run`, and the usage its `recorder` got (give it to the layers). */
 const harness = () => {
   const telemetry = telemetryRecorder()
   const usage: Array<LlmUsage & { readonly job: number | undefined }> = []
@@ -42,9 +42,10 @@ const harness = () => {
     lines: telemetry.lines,
     spans: telemetry.spans,
     usage,
+    recorder: Layer.succeed(LlmUsageRecorder, recorder),
     spanText: () => telemetry.spanText().join("\n"),
     run: <A, E, R>(effect: Effect.Effect<A, E, R>) =>
-      telemetry.record(effect.pipe(Effect.provideService(LlmUsageRecorder, recorder), Effect.provideService(CurrentJob, 42)))
+      telemetry.record(effect.pipe(Effect.provideService(CurrentJob, 42)))
   }
 }
 
@@ -53,10 +54,11 @@ const setup = (...replies: ReadonlyArray<FakeXaiReply>) =>
   Effect.gen(function*() {
     const fake = yield* startFakeXai(KEY)
     fake.script(...replies)
+    const telemetry = harness()
     const services = yield* Effect.gen(function*() {
       return { enricher: yield* Enricher, deriver: yield* MarketDeriver }
-    }).pipe(Effect.provide(Layer.mergeAll(EnricherXai, MarketDeriverXai).pipe(Layer.provide(settingsFor(fake.url)))))
-    return { fake, ...services, telemetry: harness() }
+    }).pipe(Effect.provide(Layer.mergeAll(EnricherXai, MarketDeriverXai).pipe(Layer.provide(Layer.merge(settingsFor(fake.url), telemetry.recorder)))))
+    return { fake, ...services, telemetry }
   })
 
 const bodyOf = (fake: FakeXai, index: number) => {
@@ -188,7 +190,7 @@ describe("EnricherXai", () => {
   it.effect("no key: no request, no enrichment", () =>
     Effect.gen(function*() {
       const fake = yield* startFakeXai(KEY)
-      const enricher = yield* Enricher.pipe(Effect.provide(EnricherXai.pipe(Layer.provide(settingsFor(fake.url, null)))))
+      const enricher = yield* Enricher.pipe(Effect.provide(EnricherXai.pipe(Layer.provide(Layer.merge(settingsFor(fake.url, null), harness().recorder)))))
       assert.isUndefined(yield* enricher.enrich({ seedText: "seed", goal: "goal" }))
       assert.strictEqual(fake.requests.length, 0)
     }))
@@ -273,15 +275,17 @@ describe("MarketDeriverXai", () => {
 })
 
 describe("xAI client", () => {
-  const clientFor = (baseUrl: string) =>
-    makeXaiClient({ baseUrl, apiKey: Redacted.make(KEY), model: MODEL }).pipe(Effect.provide(FetchHttpClient.layer))
+  const clientFor = (baseUrl: string, telemetry = harness()) =>
+    makeXaiClient({ baseUrl, apiKey: Redacted.make(KEY), model: MODEL }).pipe(
+      Effect.provide(Layer.merge(FetchHttpClient.layer, telemetry.recorder))
+    )
   const call = { step: "enrichment", instructions: "i", prompt: "p" } as const
 
   it.effect("classifies errors as transient or permanent, and never puts the key in them", () =>
     Effect.gen(function*() {
       const fake = yield* startFakeXai(KEY)
-      const client = yield* clientFor(fake.url)
       const telemetry = harness()
+      const client = yield* clientFor(fake.url, telemetry)
       const cases: ReadonlyArray<readonly [FakeXaiReply, "transient" | "permanent"]> = [
         [{ kind: "status", status: 429, retryAfter: "12" }, "transient"],
         [{ kind: "status", status: 500 }, "transient"],
