@@ -10,6 +10,12 @@ export class ObjectStoreError extends Schema.TaggedError<ObjectStoreError>()("Ob
   message: Schema.String
 }) {}
 
+/** A key that breaks the key rules (relative, no empty, "." or ".." segments, safe characters). */
+export class InvalidObjectKey extends Schema.TaggedError<InvalidObjectKey>()("InvalidObjectKey", {
+  key: Schema.String,
+  message: Schema.String
+}) {}
+
 export interface ObjectInfo {
   readonly key: string
   readonly size: number

@@ -8,21 +8,17 @@ import { constants as FsConstants } from "node:fs"
 import * as Fs from "node:fs/promises"
 import * as NodePath from "node:path"
 import { NodeStream } from "@effect/platform-node"
-import { Data, Effect, Option, Predicate, Schema, Stream } from "effect"
+import { Effect, Option, Predicate, Schema, Stream } from "effect"
 import { type ObjectInfo, ObjectStoreError } from "../../services/object-store.ts"
-import { type InvalidObjectKey, ObjectKey, validKey, validPrefix } from "./object-key.ts"
+import { type StoredObject, UploadTooLarge } from "../../services/disk-storage.ts"
+import { ObjectKey, validKey, validPrefix } from "./object-key.ts"
 
 /** The real path of the folder that holds the objects. */
 export interface Folder {
   readonly root: string
 }
 
-export class UploadTooLarge extends Data.TaggedError("UploadTooLarge")<{ readonly maxBytes: number }> {}
 
-export interface StoredObject {
-  readonly size: number
-  readonly stream: Stream.Stream<Uint8Array, ObjectStoreError>
-}
 
 const describe = (cause: unknown) => cause instanceof Error ? cause.message : String(cause)
 const errorCode = (cause: unknown) => Predicate.hasProperty(cause, "code") ? cause.code : undefined
@@ -206,4 +202,3 @@ export const listObjects = (folder: Folder, prefix: string) =>
     return found.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
   })
 
-export type DiskError = ObjectStoreError | InvalidObjectKey

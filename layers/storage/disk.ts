@@ -1,39 +1,19 @@
 /**
  * The embedded object store: objects are files under `$FISHCLOUD_HOME/objects`, and presigned URLs point at the
- * API's `/storage/*` routes (`src/api/server/storage.ts`), which stream uploads and downloads through `DiskStorage`.
+ * `/storage/*` routes (`src/api/server/storage.ts`), which stream uploads and downloads through `DiskStorage`
+ * (`services/disk-storage.ts`).
  */
 import * as NodePath from "node:path"
-import { Context, type Duration, Effect, Layer, type Option, Stream } from "effect"
-import { type ObjectInfo, ObjectStore, type ObjectStoreError } from "../../services/object-store.ts"
+import { Context, type Duration, Effect, Layer, Stream } from "effect"
+import { DiskStorage, PresignedUrls, type SignedMethod } from "../../services/disk-storage.ts"
+import { ObjectStore, type ObjectStoreError } from "../../services/object-store.ts"
 import { Settings } from "../../src/config.ts"
-import {
-  type DiskError,
-  listObjects,
-  openFolder,
-  readObject,
-  readObjectBytes,
-  removeObject,
-  statObject,
-  type StoredObject,
-  type UploadTooLarge,
-  writeObject
-} from "./disk-folder.ts"
+import { listObjects, openFolder, readObject, readObjectBytes, removeObject, statObject, writeObject } from "./disk-folder.ts"
 import { refusedKey, validKey } from "./object-key.ts"
-import { PresignedUrls, type SignedMethod } from "./presigned-urls.ts"
+import { PresignedUrlsLive } from "./presigned-urls.ts"
 
 /** The folder under `$FISHCLOUD_HOME` that holds the objects. */
 const objectsFolderName = "objects"
-
-/** What the `/storage/*` routes need beyond `ObjectStore`: streaming in both directions. */
-export class DiskStorage extends Context.Service<DiskStorage, {
-  /** Streams `body` into `key`, refusing more than `maxBytes`; the object appears whole or not at all. */
-  readonly write: <E>(
-    key: string,
-    body: Stream.Stream<Uint8Array, E>,
-    maxBytes: number
-  ) => Effect.Effect<ObjectInfo, DiskError | UploadTooLarge | E>
-  readonly read: (key: string) => Effect.Effect<Option.Option<StoredObject>, DiskError>
-}>()("fishcloud/layers/storage/DiskStorage") {}
 
 const DiskStores = Layer.effectContext(Effect.gen(function*() {
   const { home } = yield* Settings
@@ -74,4 +54,4 @@ const DiskStores = Layer.effectContext(Effect.gen(function*() {
 
 /** `ObjectStore`, `DiskStorage` and `PresignedUrls` on `$FISHCLOUD_HOME/objects`. */
 export const DiskObjectStoreLive: Layer.Layer<ObjectStore | DiskStorage | PresignedUrls, ObjectStoreError, Settings> =
-  DiskStores.pipe(Layer.provideMerge(PresignedUrls.layer))
+  DiskStores.pipe(Layer.provideMerge(PresignedUrlsLive))

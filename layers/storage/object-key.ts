@@ -3,7 +3,7 @@
  * 1024 characters. Keys become file paths of the disk store, so this is what keeps every object inside its folder.
  */
 import { Effect, Schema } from "effect"
-import { ObjectStoreError } from "../../services/object-store.ts"
+import { InvalidObjectKey, ObjectStoreError } from "../../services/object-store.ts"
 
 export const maxKeyLength = 1024
 
@@ -29,11 +29,6 @@ const ObjectKeyPrefix = Characters.check(
     prefix.split("/").slice(0, -1).some(badSegment) ? "must be relative, without empty, \".\" or \"..\" segments" : undefined
   )
 )
-
-export class InvalidObjectKey extends Schema.TaggedError<InvalidObjectKey>()("InvalidObjectKey", {
-  key: Schema.String,
-  message: Schema.String
-}) {}
 
 const decodeKey = Schema.decodeUnknownEffect(ObjectKey)
 const decodePrefix = Schema.decodeUnknownEffect(ObjectKeyPrefix)

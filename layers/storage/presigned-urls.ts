@@ -4,18 +4,14 @@
  *   {PUBLIC_URL}/storage/{key}?method=PUT&expires={unix seconds}&signature={hex HMAC-SHA256}
  *
  * The HMAC covers the method, the key and the expiry, so a URL allows exactly one method on exactly one key until it
- * expires. The API's `/storage/*` routes verify it; the signature is the only credential (no bearer token).
+ * expires. The `/storage/*` routes verify it; the signature is the only credential (no bearer token).
  */
 import * as Crypto from "node:crypto"
-import { Clock, Context, Data, Deferred, Duration, Effect, Layer, Option, Redacted } from "effect"
+import { Clock, Deferred, Duration, Effect, Layer, Option, Redacted } from "effect"
 import type { NetAddress } from "effect/net"
+import { PresignedUrls, type SignedMethod, storagePath, UrlRefused } from "../../services/disk-storage.ts"
 import { serviceUrl, Settings } from "../../src/config.ts"
 import { loadSigningKey } from "./signing-key.ts"
-
-export type SignedMethod = "GET" | "PUT"
-
-/** The path under which the API serves the disk store. */
-export const storagePath = "/storage/"
 
 /** The hex HMAC-SHA256 of one method on one key until `expires` (unix seconds). */
 const signature = (secret: Redacted.Redacted<string>, method: string, key: string, expires: number): string =>
@@ -34,56 +30,42 @@ export const presignedUrl = (
 const sameText = (a: string, b: string) =>
   a.length === b.length && Crypto.timingSafeEqual(Buffer.from(a), Buffer.from(b))
 
-/** Why a request's URL does not allow it; `detail` is safe to show (it never contains the signature). */
-export class UrlRefused extends Data.TaggedError("UrlRefused")<{
-  readonly reason: "unsigned" | "signature" | "method" | "expired"
-  readonly detail: string
-}> {}
+/** `PresignedUrls` signed with the storage signing key, based at PUBLIC_URL (or where the service listens). */
+export const PresignedUrlsLive = Layer.effect(PresignedUrls, Effect.gen(function*() {
+  const settings = yield* Settings
+  const secret = yield* loadSigningKey(settings.home, settings.storageSigningKey)
+  const base = yield* Deferred.make<string>()
+  if (Option.isSome(settings.publicUrl)) yield* Deferred.succeed(base, settings.publicUrl.value)
+  else if (settings.port !== 0) yield* Deferred.succeed(base, serviceUrl(settings.host, settings.port))
 
-export class PresignedUrls extends Context.Service<PresignedUrls, {
-  /** A URL allowing `method` on `key` (a valid key) for `expiresIn`; it waits until the service knows its address. */
-  readonly make: (method: SignedMethod, key: string, expiresIn: Duration.Duration) => Effect.Effect<string>
-  /** Succeeds when `query` (of a request for `key` with `method`) carries a valid, unexpired signature for both. */
-  readonly verify: (method: string, key: string, query: URLSearchParams) => Effect.Effect<void, UrlRefused>
-  /** Tells where the service listens: the base of the URLs when PUBLIC_URL is unset and PORT was 0 (tests). */
-  readonly listening: (address: NetAddress.SocketAddress) => Effect.Effect<void>
-}>()("fishcloud/layers/storage/PresignedUrls") {
-  static readonly layer = Layer.effect(PresignedUrls, Effect.gen(function*() {
-    const settings = yield* Settings
-    const secret = yield* loadSigningKey(settings.home, settings.storageSigningKey)
-    const base = yield* Deferred.make<string>()
-    if (Option.isSome(settings.publicUrl)) yield* Deferred.succeed(base, settings.publicUrl.value)
-    else if (settings.port !== 0) yield* Deferred.succeed(base, serviceUrl(settings.host, settings.port))
+  const make = Effect.fn("PresignedUrls.make")(function*(method: SignedMethod, key: string, expiresIn: Duration.Duration) {
+    const now = yield* Clock.currentTimeMillis
+    const expires = Math.floor((now + Duration.toMillis(Duration.min(expiresIn, Duration.days(3650)))) / 1000)
+    return presignedUrl(yield* Deferred.await(base), secret, method, key, expires)
+  })
 
-    const make = Effect.fn("PresignedUrls.make")(function*(method: SignedMethod, key: string, expiresIn: Duration.Duration) {
-      const now = yield* Clock.currentTimeMillis
-      const expires = Math.floor((now + Duration.toMillis(Duration.min(expiresIn, Duration.days(3650)))) / 1000)
-      return presignedUrl(yield* Deferred.await(base), secret, method, key, expires)
-    })
+  const verify = Effect.fn("PresignedUrls.verify")(function*(method: string, key: string, query: URLSearchParams) {
+    const signedMethod = query.get("method")
+    const expires = query.get("expires")
+    const given = query.get("signature")
+    if (signedMethod === null || expires === null || given === null) {
+      return yield* new UrlRefused({ reason: "unsigned", detail: "This URL is not presigned (method, expires and signature are required)" })
+    }
+    if (!/^\d{1,15}$/.test(expires) || !sameText(signature(secret, signedMethod, key, Number(expires)), given)) {
+      return yield* new UrlRefused({ reason: "signature", detail: "The URL's signature does not match its key, method and expiry" })
+    }
+    if (signedMethod !== method) {
+      return yield* new UrlRefused({ reason: "method", detail: `This URL allows ${signedMethod}, not ${method}` })
+    }
+    if ((yield* Clock.currentTimeMillis) >= Number(expires) * 1000) {
+      return yield* new UrlRefused({ reason: "expired", detail: `This URL expired at ${new Date(Number(expires) * 1000).toISOString()}` })
+    }
+  })
 
-    const verify = Effect.fn("PresignedUrls.verify")(function*(method: string, key: string, query: URLSearchParams) {
-      const signedMethod = query.get("method")
-      const expires = query.get("expires")
-      const given = query.get("signature")
-      if (signedMethod === null || expires === null || given === null) {
-        return yield* new UrlRefused({ reason: "unsigned", detail: "This URL is not presigned (method, expires and signature are required)" })
-      }
-      if (!/^\d{1,15}$/.test(expires) || !sameText(signature(secret, signedMethod, key, Number(expires)), given)) {
-        return yield* new UrlRefused({ reason: "signature", detail: "The URL's signature does not match its key, method and expiry" })
-      }
-      if (signedMethod !== method) {
-        return yield* new UrlRefused({ reason: "method", detail: `This URL allows ${signedMethod}, not ${method}` })
-      }
-      if ((yield* Clock.currentTimeMillis) >= Number(expires) * 1000) {
-        return yield* new UrlRefused({ reason: "expired", detail: `This URL expired at ${new Date(Number(expires) * 1000).toISOString()}` })
-      }
-    })
+  const listening = (address: NetAddress.SocketAddress) =>
+    Option.isNone(settings.publicUrl) && address._tag !== "UnixPathAddress"
+      ? Effect.asVoid(Deferred.succeed(base, serviceUrl(settings.host, address.port)))
+      : Effect.void
 
-    const listening = (address: NetAddress.SocketAddress) =>
-      Option.isNone(settings.publicUrl) && address._tag !== "UnixPathAddress"
-        ? Effect.asVoid(Deferred.succeed(base, serviceUrl(settings.host, address.port)))
-        : Effect.void
-
-    return PresignedUrls.of({ make, verify, listening })
-  }))
-}
+  return PresignedUrls.of({ make, verify, listening })
+}))

@@ -1,13 +1,11 @@
 /**
- * `PUT /storage/{key}` and `GET /storage/{key}`: the disk store's presigned URLs (`layers/storage/presigned-urls.ts`).
+ * `PUT /storage/{key}` and `GET /storage/{key}`: the disk store's presigned URLs (`services/disk-storage.ts`).
  * The signature is the credential, so these routes take no bearer token. Uploads are streamed to disk and cut at
  * MAX_UPLOAD_BYTES; a PUT answers 200 like S3.
  */
 import { Effect, Option } from "effect"
 import { HttpRouter, HttpServer, type HttpServerRequest, HttpServerResponse } from "effect/http"
-import { DiskStorage } from "../../../layers/storage/disk.ts"
-import type { DiskError, UploadTooLarge } from "../../../layers/storage/disk-folder.ts"
-import { PresignedUrls, storagePath, type UrlRefused } from "../../../layers/storage/presigned-urls.ts"
+import { type DiskError, DiskStorage, PresignedUrls, storagePath, type UploadTooLarge, type UrlRefused } from "../../../services/disk-storage.ts"
 import { Settings } from "../../config.ts"
 import { problem } from "./problem.ts"
 
