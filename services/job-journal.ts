@@ -7,6 +7,7 @@
 import { Context, type Effect, type Option } from "effect"
 import type { JobId } from "../src/domain/ids.ts"
 import type { Citation, JobFacts } from "../src/domain/job.ts"
+import type { JobEvent, Progress } from "../src/domain/job-event.ts"
 import type { Market } from "../src/domain/market.ts"
 import type { JobStatus } from "../src/domain/status.ts"
 
@@ -14,10 +15,10 @@ import type { JobStatus } from "../src/domain/status.ts"
 export const maxErrorMessageChars = 4096
 
 export interface TransitionOptions {
-  /** Stored in `error_message` (FAILED, CANCELLED). */
+  /** Stored in `error_message` (FAILED, CANCELLED) and on the event. */
   readonly errorMessage?: string
-  /** Extra facts for the event row (reason, attempt, ...). */
-  readonly data?: Record<string, unknown>
+  /** Why, on the event (a cancel's reason). */
+  readonly reason?: string
 }
 
 export interface PodRow {
@@ -39,8 +40,8 @@ export class JobJournal extends Context.Service<JobJournal, {
    * transaction; false when the job is missing or its status does not allow it.
    */
   readonly transition: (jobId: JobId, to: JobStatus, options?: TransitionOptions) => Effect.Effect<boolean>
-  /** Appends one event to the job's log (progress, pod lifecycle, ...); its seq, or none for a missing job. */
-  readonly appendEvent: (jobId: JobId, kind: string, data: Record<string, unknown>) => Effect.Effect<number | undefined>
+  /** Appends one event to the job's log; its seq, or none for a missing job. */
+  readonly appendEvent: (jobId: JobId, event: JobEvent) => Effect.Effect<number | undefined>
 
   readonly loadFacts: (jobId: JobId) => Effect.Effect<Option.Option<JobFacts>>
   readonly currentStatus: (jobId: JobId) => Effect.Effect<Option.Option<JobStatus>>
@@ -52,7 +53,7 @@ export class JobJournal extends Context.Service<JobJournal, {
   /** Writes the stage (and a `stage` event) only when it changes. */
   readonly setPipelineStage: (jobId: JobId, stage: number) => Effect.Effect<void>
   /** Writes the worker's live status and a `progress` event. */
-  readonly saveLiveStatus: (jobId: JobId, live: object) => Effect.Effect<void>
+  readonly saveLiveStatus: (jobId: JobId, live: Progress) => Effect.Effect<void>
   /** Results that never go through the workflow journal: written by the activity that read them. */
   readonly saveResults: (
     jobId: JobId,

@@ -9,7 +9,8 @@ import type { JobId, UserId } from "../src/domain/ids.ts"
 import type { DraftCreate, DraftUpdate, Job, JobPage, JobReport, ModelRouting } from "../src/domain/job.ts"
 import type { Tier } from "../src/domain/tier.ts"
 import type { JobStatus } from "../src/domain/status.ts"
-import type { StoredEvent, TimelinePod } from "../src/domain/timeline.ts"
+import type { StoredEvent } from "../src/domain/job-event.ts"
+import type { TimelinePod } from "../src/domain/timeline.ts"
 
 export interface NewJob {
   readonly seed_text: string

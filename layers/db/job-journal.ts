@@ -9,6 +9,7 @@ import { SqlClient } from "effect/sql"
 import { type CreatedPod, JobJournal, maxErrorMessageChars, type PodRow, type TransitionOptions } from "../../services/job-journal.ts"
 import type { JobId } from "../../src/domain/ids.ts"
 import { type Citation, JobFacts } from "../../src/domain/job.ts"
+import type { JobEvent, Progress, StatusChanged } from "../../src/domain/job-event.ts"
 import { Market } from "../../src/domain/market.ts"
 import { allowedSources, isTerminal, type JobStatus, terminalStatuses } from "../../src/domain/status.ts"
 import { countPodCreated, countPodTerminated, countTransition } from "../../src/metrics.ts"
@@ -40,7 +41,12 @@ export const JobJournalLive = Layer.effect(JobJournal, Effect.gen(function*() {
         RETURNING previous.status AS from_status, job.last_event_seq AS seq`
       const row = rows[0]
       if (row === undefined) return false
-      const data = { from: row.from_status, to, ...(errorMessage === null ? {} : { error: errorMessage }), ...options.data }
+      const data: typeof StatusChanged.Type = {
+        from: row.from_status,
+        to,
+        ...(errorMessage === null ? {} : { error: errorMessage }),
+        ...(options.reason === undefined ? {} : { reason: options.reason })
+      }
       yield* sql`INSERT INTO job_events (job_id, seq, kind, data) VALUES (${jobId}, ${row.seq}, 'status', ${JSON.stringify(data)}::jsonb)`
       return true
     }))
@@ -48,13 +54,13 @@ export const JobJournalLive = Layer.effect(JobJournal, Effect.gen(function*() {
     return done
   }, Effect.orDie)
 
-  const appendEvent = Effect.fn("JobJournal.appendEvent")(function*(jobId: JobId, kind: string, data: Record<string, unknown>) {
+  const appendEvent = Effect.fn("JobJournal.appendEvent")(function*(jobId: JobId, event: JobEvent) {
     const rows = yield* sql<{ seq: number }>`
       WITH next AS (
         UPDATE simulation_jobs SET last_event_seq = last_event_seq + 1 WHERE id = ${jobId} RETURNING last_event_seq AS seq
       )
       INSERT INTO job_events (job_id, seq, kind, data)
-      SELECT ${jobId}, seq, ${kind}, ${JSON.stringify(data)}::jsonb FROM next
+      SELECT ${jobId}, seq, ${event.kind}, ${JSON.stringify(event.data)}::jsonb FROM next
       RETURNING seq`
     return rows[0]?.seq
   }, Effect.orDie)
@@ -103,13 +109,13 @@ export const JobJournalLive = Layer.effect(JobJournal, Effect.gen(function*() {
   const setPipelineStage = Effect.fn("JobJournal.setPipelineStage")(function*(jobId: JobId, stage: number) {
     const rows = yield* sql`UPDATE simulation_jobs SET pipeline_stage = ${stage}, updated_at = now()
       WHERE id = ${jobId} AND ${notTerminal} AND pipeline_stage IS DISTINCT FROM ${stage} RETURNING id`
-    if (rows.length > 0) yield* appendEvent(jobId, "stage", { stage })
+    if (rows.length > 0) yield* appendEvent(jobId, { kind: "stage", data: { stage } })
   }, Effect.orDie)
 
-  const saveLiveStatus = Effect.fn("JobJournal.saveLiveStatus")(function*(jobId: JobId, live: object) {
+  const saveLiveStatus = Effect.fn("JobJournal.saveLiveStatus")(function*(jobId: JobId, live: Progress) {
     const rows = yield* sql`UPDATE simulation_jobs SET live_status = ${JSON.stringify(live)}::jsonb, updated_at = now()
       WHERE id = ${jobId} AND ${notTerminal} RETURNING id`
-    if (rows.length > 0) yield* appendEvent(jobId, "progress", { ...live })
+    if (rows.length > 0) yield* appendEvent(jobId, { kind: "progress", data: live })
   }, Effect.orDie)
 
   const saveResults = Effect.fn("JobJournal.saveResults")(function*(
@@ -158,7 +164,10 @@ export const JobJournalLive = Layer.effect(JobJournal, Effect.gen(function*() {
     if (rows.length > 0) {
       yield* sql`UPDATE simulation_jobs SET pod_id = ${pod.id}, gpu_provider = (SELECT provider FROM pods WHERE job_id = ${jobId}
         AND name = ${name} ORDER BY id DESC LIMIT 1), updated_at = now() WHERE id = ${jobId}`
-      yield* appendEvent(jobId, "pod", { event: "created", pod_id: pod.id, name, gpu_type: pod.gpu_type, cost_per_hour: pod.cost_per_hour })
+      yield* appendEvent(jobId, {
+        kind: "pod",
+        data: { event: "created", pod_id: pod.id, name, gpu_type: pod.gpu_type, cost_per_hour: pod.cost_per_hour }
+      })
       yield* countPodCreated(pod)
     }
   }, Effect.orDie)
@@ -166,14 +175,14 @@ export const JobJournalLive = Layer.effect(JobJournal, Effect.gen(function*() {
   const recordPodReady = Effect.fn("JobJournal.recordPodReady")(function*(jobId: JobId, podId: string) {
     const rows = yield* sql`UPDATE pods SET ready_at = now() WHERE job_id = ${jobId} AND pod_id = ${podId} AND ready_at IS NULL
       RETURNING id`
-    if (rows.length > 0) yield* appendEvent(jobId, "pod", { event: "ready", pod_id: podId })
+    if (rows.length > 0) yield* appendEvent(jobId, { kind: "pod", data: { event: "ready", pod_id: podId } })
   }, Effect.orDie)
 
   const recordPodTerminated = Effect.fn("JobJournal.recordPodTerminated")(function*(jobId: JobId, podId: string, reason: string) {
     const rows = yield* sql<{ gpu_type: string | null; seconds: number | null }>`UPDATE pods SET terminated_at = now(), termination_reason = ${reason}
       WHERE job_id = ${jobId} AND pod_id = ${podId} AND terminated_at IS NULL
       RETURNING id, gpu_type, EXTRACT(EPOCH FROM (terminated_at - requested_at))::float8 AS seconds`
-    if (rows.length > 0) yield* appendEvent(jobId, "pod", { event: "terminated", pod_id: podId, reason })
+    if (rows.length > 0) yield* appendEvent(jobId, { kind: "pod", data: { event: "terminated", pod_id: podId, reason } })
     if (rows[0] !== undefined) yield* countPodTerminated(rows[0])
     return rows.length > 0
   }, Effect.orDie)
@@ -214,7 +223,7 @@ export const JobJournalLive = Layer.effect(JobJournal, Effect.gen(function*() {
       UPDATE simulation_jobs SET gpu_cost_usd = total.cost FROM total
       WHERE id = ${jobId} AND gpu_cost_usd IS DISTINCT FROM total.cost RETURNING total.cost`
     const changed = rows[0]
-    if (changed !== undefined) yield* appendEvent(jobId, "cost", { gpu_cost_usd: changed.cost })
+    if (changed !== undefined) yield* appendEvent(jobId, { kind: "cost", data: { gpu_cost_usd: changed.cost } })
   }, Effect.orDie)
 
   return JobJournal.of({

@@ -7,7 +7,8 @@ import { type DraftCreate, type DraftUpdate, Job, JobReport, ModelRouting } from
 import { liveStatuses } from "../../src/domain/status.ts"
 import type { Tier } from "../../src/domain/tier.ts"
 import { JobStatus } from "../../src/domain/status.ts"
-import { StoredEvent, TimelinePod } from "../../src/domain/timeline.ts"
+import { StoredEvent } from "../../src/domain/job-event.ts"
+import { TimelinePod } from "../../src/domain/timeline.ts"
 
 const iso = (column: string) => `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS ${column}`
 

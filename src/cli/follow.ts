@@ -11,7 +11,8 @@ import { Sse } from "effect/encoding"
 import { FetchHttpClient, HttpClient, HttpClientError, HttpClientRequest } from "effect/http"
 import type { JobId } from "../domain/ids.ts"
 import type { Job } from "../domain/job.ts"
-import { isTerminal, JobStatus } from "../domain/status.ts"
+import { JobEvent } from "../domain/job-event.ts"
+import { isTerminal } from "../domain/status.ts"
 import { request } from "./client.ts"
 import { Connection, requireToken } from "./connection.ts"
 import { CliFailure, describeError } from "./errors.ts"
@@ -20,54 +21,34 @@ import { progressLine } from "./format.ts"
 /** Failed attempts in a row (reconnects of a dropped stream, or polls) before giving up. */
 const maxReconnects = 5
 
-const EventData = Schema.fromJsonString(Schema.Record(Schema.String, Schema.Unknown))
-const decodeData = Schema.decodeUnknownOption(EventData)
+const decodeData = Schema.decodeUnknownOption(Schema.fromJsonString(Schema.Unknown))
+const decodeEvent = Schema.decodeUnknownOption(JobEvent)
 
 const money = (usd: number) => `$${usd.toFixed(2)}`
 
-const text = (value: unknown): string | undefined =>
-  typeof value === "string" ? value : typeof value === "number" ? String(value) : undefined
-
 /** What a user sees for one event; `progress` marks the round line a terminal redraws in place. */
-const renderEvent = (
-  id: JobId,
-  kind: string,
-  data: Readonly<Record<string, unknown>>
-): { readonly line: string; readonly progress: boolean } | undefined => {
+const renderEvent = (id: JobId, event: JobEvent): { readonly line: string; readonly progress: boolean } | undefined => {
   const prefix = `job ${id}: `
-  switch (kind) {
+  switch (event.kind) {
     case "status": {
-      const to = text(data["to"])
-      if (to === undefined) return undefined
-      const error = text(data["error"])
+      const { to, error } = event.data
       return { line: `${prefix}${to}${error === undefined ? "" : ` (${error})`}`, progress: false }
     }
-    case "stage": {
-      const stage = text(data["stage"])
-      return stage === undefined ? undefined : { line: `${prefix}stage ${stage}`, progress: false }
-    }
+    case "stage":
+      return { line: `${prefix}stage ${event.data.stage}`, progress: false }
     case "progress": {
-      const round = text(data["round"])
-      const max = text(data["max_rounds"])
-      return round === undefined ? undefined : { line: `${prefix}round ${round}${max === undefined ? "" : `/${max}`}`, progress: true }
+      const { round, max_rounds } = event.data
+      return round === null ? undefined : { line: `${prefix}round ${round}${max_rounds === null ? "" : `/${max_rounds}`}`, progress: true }
     }
     case "pod": {
-      const pod = text(data["pod_id"]) ?? text(data["name"]) ?? "?"
-      const event = text(data["event"]) ?? "changed"
-      const gpu = text(data["gpu_type"])
-      const price = typeof data["cost_per_hour"] === "number" ? `${money(data["cost_per_hour"])}/h` : undefined
-      const details = event === "terminated"
-        ? [text(data["reason"])]
-        : event === "created" ? [gpu, price] : []
-      const shown = details.filter((detail): detail is string => detail !== undefined)
-      return { line: `${prefix}pod ${pod} ${event}${shown.length === 0 ? "" : ` (${shown.join(", ")})`}`, progress: false }
+      const pod = event.data
+      const details = pod.event === "terminated"
+        ? [pod.reason]
+        : pod.event === "created" ? [pod.gpu_type, `${money(pod.cost_per_hour)}/h`] : []
+      return { line: `${prefix}pod ${pod.pod_id} ${pod.event}${details.length === 0 ? "" : ` (${details.join(", ")})`}`, progress: false }
     }
-    case "cost": {
-      const cost = data["gpu_cost_usd"]
-      return typeof cost === "number" ? { line: `${prefix}GPU cost ${money(cost)}`, progress: false } : undefined
-    }
-    default:
-      return undefined
+    case "cost":
+      return { line: `${prefix}GPU cost ${money(event.data.gpu_cost_usd)}`, progress: false }
   }
 }
 
@@ -163,9 +144,11 @@ export const followJob = Effect.fn("cli.followJob")(function*(id: JobId, after: 
         const seq = Number(event.id)
         if (Number.isInteger(seq)) yield* Ref.set(lastId, seq)
         yield* Ref.set(failures, 0)
-        const data = Option.getOrElse(decodeData(event.data), (): Readonly<Record<string, unknown>> => ({}))
-        if (event.event === "status" && Schema.is(JobStatus)(data["to"]) && isTerminal(data["to"])) yield* Ref.set(ended, true)
-        const rendered = renderEvent(id, event.event, data)
+        // An event this CLI does not know (a newer server) is skipped, not fatal.
+        const decoded = decodeEvent({ kind: event.event, data: Option.getOrUndefined(decodeData(event.data)) })
+        if (Option.isNone(decoded)) return
+        if (decoded.value.kind === "status" && isTerminal(decoded.value.data.to)) yield* Ref.set(ended, true)
+        const rendered = renderEvent(id, decoded.value)
         if (rendered !== undefined) yield* print(rendered)
       })
     ))

@@ -14,6 +14,7 @@
  */
 import { Schema } from "effect"
 import { JobId } from "./ids.ts"
+import type { StoredEvent } from "./job-event.ts"
 import { isTerminal, JobStatus } from "./status.ts"
 
 const StepOutcome = Schema.Literals(["running", "completed", "failed", "cancelled"])
@@ -57,17 +58,7 @@ export const JobTimeline = Schema.Struct({
 })
 export type JobTimeline = typeof JobTimeline.Type
 
-/** One row of `job_events`, `at` as ISO-8601 UTC. */
-export const StoredEvent = Schema.Struct({
-  seq: Schema.Int,
-  kind: Schema.String,
-  data: Schema.Record(Schema.String, Schema.Unknown),
-  at: Schema.String
-})
-export type StoredEvent = typeof StoredEvent.Type
-
-const statusTo = (event: StoredEvent): JobStatus | undefined =>
-  event.kind === "status" && Schema.is(JobStatus)(event.data["to"]) ? event.data["to"] : undefined
+const statusTo = (event: StoredEvent): JobStatus | undefined => event.kind === "status" ? event.data.to : undefined
 
 /** A `status` event that moved the job to COMPLETED, FAILED or CANCELLED: the last event a stream waits for. */
 export const isTerminalEvent = (event: StoredEvent): boolean => {
@@ -112,10 +103,10 @@ export const deriveSteps = (events: ReadonlyArray<StoredEvent>, now: string): Re
       } else if (to !== "DRAFT") {
         status = { name: to, kind: "status", started_at: event.at, attempts: 0 }
       }
-    } else if (event.kind === "stage" && typeof event.data["stage"] === "number") {
+    } else if (event.kind === "stage") {
       if (stage !== undefined) close(stage, event.at, "completed")
-      stage = { name: `stage ${event.data["stage"]}`, kind: "stage", started_at: event.at, attempts: 0 }
-    } else if (event.kind === "pod" && event.data["event"] === "created") {
+      stage = { name: `stage ${event.data.stage}`, kind: "stage", started_at: event.at, attempts: 0 }
+    } else if (event.kind === "pod" && event.data.event === "created") {
       if (status !== undefined) status.attempts++
       if (stage !== undefined) stage.attempts++
     }

@@ -26,7 +26,7 @@ export const JobLifecycleLive = Layer.effect(
         ),
       cancel: (jobId, reason) =>
         Effect.gen(function*() {
-          const cancelled = yield* journal.transition(jobId, "CANCELLED", { data: { reason } })
+          const cancelled = yield* journal.transition(jobId, "CANCELLED", { reason })
           if (!cancelled) return false
           const simulation = yield* SimulationWorkflow.executionId({ job_id: jobId })
           const report = yield* ReportWorkflow.executionId({ job_id: jobId })

@@ -3,7 +3,7 @@ import { assert, layer } from "@effect/vitest"
 import { Effect, Fiber, Layer } from "effect"
 import { EventStreamTiming } from "../../src/api/server/events.ts"
 import type { JobId } from "../../src/domain/ids.ts"
-import { appendEvent, transition } from "../support/journal.ts"
+import { appendEvent, progressAt, transition } from "../support/journal.ts"
 import { eventually } from "../support/eventually.ts"
 import { TestService, testService } from "../support/service.ts"
 import { newJob, unique } from "./fixtures.ts"
@@ -111,11 +111,11 @@ const newLiveJob = Effect.gen(function*() {
 const runJob = (id: JobId) =>
   Effect.gen(function*() {
     yield* transition(id, "PROVISIONING")
-    yield* appendEvent(id, "pod", { event: "created", pod_id: "p1", name: "job-x", gpu_type: "A100", cost_per_hour: 1.5 })
-    yield* appendEvent(id, "pod", { event: "ready", pod_id: "p1" })
+    yield* appendEvent(id, { kind: "pod", data: { event: "created", pod_id: "p1", name: "job-x", gpu_type: "A100", cost_per_hour: 1.5 } })
+    yield* appendEvent(id, { kind: "pod", data: { event: "ready", pod_id: "p1" } })
     yield* transition(id, "RUNNING")
-    yield* appendEvent(id, "stage", { stage: 2 })
-    yield* appendEvent(id, "progress", { round: 7, max_rounds: 15 })
+    yield* appendEvent(id, { kind: "stage", data: { stage: 2 } })
+    yield* appendEvent(id, progressAt(7, 15))
     yield* transition(id, "REPORTING")
     yield* transition(id, "COMPLETED")
   }).pipe(Effect.orDie)

@@ -3,7 +3,7 @@ import { assert, layer } from "@effect/vitest"
 import { Effect } from "effect"
 import { SqlClient } from "effect/sql"
 import type { JobId } from "../../src/domain/ids.ts"
-import { appendEvent, transition } from "../support/journal.ts"
+import { appendEvent, progressAt, transition } from "../support/journal.ts"
 import { JobJournal } from "../../services/job-journal.ts"
 import { TestService, testService } from "../support/service.ts"
 import { assertProblem, newJob, unique } from "./fixtures.ts"
@@ -38,9 +38,9 @@ layer(testService(), { excludeTestServices: true })("GET /api/jobs/:id/timeline"
         yield* journal.recordPodCreated(id, "job-a2", { id: "pod-2", gpu_type: "H100", cost_per_hour: 3 })
         yield* journal.recordPodReady(id, "pod-2")
         yield* transition(id, "RUNNING")
-        yield* appendEvent(id, "stage", { stage: 1 })
-        yield* appendEvent(id, "progress", { round: 1, max_rounds: 5 })
-        yield* appendEvent(id, "stage", { stage: 2 })
+        yield* appendEvent(id, { kind: "stage", data: { stage: 1 } })
+        yield* appendEvent(id, progressAt(1, 5))
+        yield* appendEvent(id, { kind: "stage", data: { stage: 2 } })
         yield* transition(id, "FAILED", { errorMessage: "worker died" })
         yield* journal.recordPodTerminated(id, "pod-2", "job_failed")
       }).pipe(Effect.orDie)

@@ -5,7 +5,7 @@ import { assert, layer } from "@effect/vitest"
 import { Effect, Layer } from "effect"
 import { EventStreamTiming } from "../../src/api/server/events.ts"
 import type { JobId } from "../../src/domain/ids.ts"
-import { appendEvent, transition } from "../support/journal.ts"
+import { appendEvent, progressAt, transition } from "../support/journal.ts"
 import { JobJournal } from "../../services/job-journal.ts"
 import { TestService, testService } from "../support/service.ts"
 import { assertOneLineError, runCli, scopedHome, startCli } from "./cli-process.ts"
@@ -41,11 +41,11 @@ layer(testService().pipe(Layer.provide(timing)), { excludeTestServices: true })(
       yield* Effect.gen(function*() {
         yield* JobJournal.use((journal) => journal.recordPodRequested(id, "local", "job-a1", "A100"))
         yield* JobJournal.use((journal) => journal.recordPodCreated(id, "job-a1", { id: "pod-1", gpu_type: "A100", cost_per_hour: 1.5 }))
-        yield* appendEvent(id, "pod", { event: "ready", pod_id: "pod-1" })
+        yield* appendEvent(id, { kind: "pod", data: { event: "ready", pod_id: "pod-1" } })
         yield* transition(id, "RUNNING")
-        yield* appendEvent(id, "stage", { stage: 3 })
-        yield* appendEvent(id, "progress", { round: 7, max_rounds: 15, log_lines: ["a"], recent_posts: [] })
-        yield* appendEvent(id, "pod", { event: "terminated", pod_id: "pod-1", reason: "completed" })
+        yield* appendEvent(id, { kind: "stage", data: { stage: 3 } })
+        yield* appendEvent(id, { kind: "progress", data: { round: 7, max_rounds: 15, log_lines: ["a"], recent_posts: [], updated_at: 0 } })
+        yield* appendEvent(id, { kind: "pod", data: { event: "terminated", pod_id: "pod-1", reason: "completed" } })
         yield* transition(id, "REPORTING")
         yield* transition(id, "COMPLETED")
       }).pipe(Effect.orDie)
@@ -105,8 +105,8 @@ layer(testService().pipe(Layer.provide(timing)), { excludeTestServices: true })(
       yield* Effect.gen(function*() {
         yield* transition(id, "PROVISIONING")
         yield* transition(id, "RUNNING")
-        yield* appendEvent(id, "progress", { round: 1, max_rounds: 3 })
-        yield* appendEvent(id, "progress", { round: 2, max_rounds: 3 })
+        yield* appendEvent(id, progressAt(1, 3))
+        yield* appendEvent(id, progressAt(2, 3))
       }).pipe(Effect.orDie)
       yield* cli.waitForStdout(new RegExp(`^job ${id}: round 2/3$`, "m"))
       yield* transition(id, "CANCELLED", { errorMessage: "cancelled by its owner" }).pipe(Effect.orDie)

@@ -166,7 +166,7 @@ layer(testService(), { excludeTestServices: true })("fishcloud CLI: jobs", (it) 
       yield* Effect.gen(function*() {
         yield* transition(id, "PROVISIONING")
         yield* transition(id, "RUNNING")
-        yield* appendEvent(id, "stage", { stage: 2 })
+        yield* appendEvent(id, { kind: "stage", data: { stage: 2 } })
       }).pipe(Effect.orDie)
       yield* cli.waitForStdout(new RegExp(`^job ${id}: stage 2$`, "m"))
       yield* Effect.gen(function*() {

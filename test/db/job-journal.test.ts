@@ -4,7 +4,7 @@ import { SqlClient } from "effect/sql"
 import type { JobId } from "../../src/domain/ids.ts"
 import { JobJournalLive } from "../../layers/db/job-journal.ts"
 import { TestDatabaseLive } from "../support/database.ts"
-import { appendEvent, transition } from "../support/journal.ts"
+import { appendEvent, progressAt, transition } from "../support/journal.ts"
 
 const newJob = (status: string) =>
   Effect.gen(function*() {
@@ -30,12 +30,12 @@ layer(JobJournalLive.pipe(Layer.provideMerge(TestDatabaseLive)), { excludeTestSe
     Effect.gen(function*() {
       const id = yield* newJob("PENDING")
       assert.isTrue(yield* transition(id, "PROVISIONING"))
-      assert.isTrue(yield* transition(id, "RUNNING", { data: { pod_id: "p1" } }))
-      yield* appendEvent(id, "progress", { round: 3 })
+      assert.isTrue(yield* transition(id, "RUNNING", { reason: "pod p1 ready" }))
+      yield* appendEvent(id, progressAt(3))
       const { job, events } = yield* story(id)
       assert.strictEqual(job.status, "RUNNING")
       assert.deepStrictEqual(events.map((e) => [e.seq, e.kind]), [[1, "status"], [2, "status"], [3, "progress"]])
-      assert.deepStrictEqual(events[1]!.data, { from: "PROVISIONING", to: "RUNNING", pod_id: "p1" })
+      assert.deepStrictEqual(events[1]!.data, { from: "PROVISIONING", to: "RUNNING", reason: "pod p1 ready" })
     }))
 
   it.effect("a skipped step or a backward move does not happen and writes nothing", () =>
@@ -67,8 +67,8 @@ layer(JobJournalLive.pipe(Layer.provideMerge(TestDatabaseLive)), { excludeTestSe
         transition(id, "FAILED", { errorMessage: "a" }),
         transition(id, "CANCELLED"),
         transition(id, "REPORTING"),
-        appendEvent(id, "progress", { round: 1 }),
-        appendEvent(id, "progress", { round: 2 })
+        appendEvent(id, progressAt(1)),
+        appendEvent(id, progressAt(2))
       ], { concurrency: "unbounded" })
       assert.strictEqual(results.slice(0, 2).filter((won) => won === true).length, 1)
       const { events } = yield* story(id)

@@ -33,7 +33,7 @@ export const RecordingLifecycle = Layer.effectContext(Effect.gen(function*() {
       }),
     cancel: (jobId, reason) =>
       Effect.gen(function*() {
-        const moved = yield* journal.transition(jobId, "CANCELLED", { data: { reason } })
+        const moved = yield* journal.transition(jobId, "CANCELLED", { reason })
         if (moved) yield* Ref.update(cancelled, (ids) => [...ids, jobId])
         return moved
       })

@@ -2,7 +2,8 @@
 import { Effect } from "effect"
 import { JobStore } from "../../../services/job-store.ts"
 import type { Job } from "../../domain/job.ts"
-import { deriveSteps, type JobTimeline, type StoredEvent } from "../../domain/timeline.ts"
+import type { StoredEvent } from "../../domain/job-event.ts"
+import { deriveSteps, type JobTimeline } from "../../domain/timeline.ts"
 import { eventBatchSize } from "../limits.ts"
 
 /** Every event of the job, read in batches. */

@@ -1,16 +1,9 @@
 /** The `live_status` a user sees while the simulation runs (reference 4.5), and when it is worth writing. */
+import type { Progress } from "../../domain/job-event.ts"
 import { roundsIn } from "./log-lines.ts"
 
-export interface LiveStatus {
-  readonly round: number | null
-  readonly max_rounds: number | null
-  /** The last 3 meaningful log lines, oldest first. */
-  readonly log_lines: ReadonlyArray<string>
-  /** The tail of the partial chat log (fetched by the caller once the stage is >= 3). */
-  readonly recent_posts: ReadonlyArray<unknown>
-  /** Epoch seconds, as the reference's frontend reads it (it treats a status older than 120 s as stale). */
-  readonly updated_at: number
-}
+/** The `progress` event's data (`src/domain/job-event.ts`); `recent_posts` is fetched once the stage is >= 3. */
+export type LiveStatus = Progress
 
 const httpNoise = ["GET /", "POST /", "HEAD /", "OPTIONS /"]
 const shownLines = 3
