@@ -38,8 +38,13 @@ export const PodWorkerConfig = Config.all({
   llmTimeoutMs: boundedInt("POD_WORKER_LLM_TIMEOUT_MS", 100, 3_600_000, 120_000),
   /** The pause after each offline round and each preparation stage, so an observer can watch progress. */
   roundDelayMs: boundedInt("POD_WORKER_ROUND_DELAY_MS", 0, 600_000, 1000),
-  /** The pause between attempts of an artifact upload (reference: 2 s). */
+  /** The pause between attempts of an artifact upload. */
   uploadRetryMs: boundedInt("POD_WORKER_UPLOAD_RETRY_MS", 0, 600_000, 2000),
+  /**
+   * Attempts per artifact upload. 30 attempts 2 s apart keep trying for about a minute, so a restart of the service
+   * that serves the presigned URLs (the disk store) while the pod finishes does not lose the artifacts.
+   */
+  uploadAttempts: boundedInt("POD_WORKER_UPLOAD_ATTEMPTS", 1, 1000, 30),
   /** One upload attempt's time limit (reference: 60 s). */
   uploadTimeoutMs: boundedInt("POD_WORKER_UPLOAD_TIMEOUT_MS", 100, 3_600_000, 60_000),
   /** The vLLM server's log file, served by `/logs?source=vllm`; unset = no vLLM lines. */

@@ -1,6 +1,7 @@
 /**
  * Uploads each artifact with HTTP PUT to its presigned URL (reference section 6): Content-Type application/json,
- * up to 3 attempts, `POD_WORKER_UPLOAD_RETRY_MS` (2 s) apart, each limited to `POD_WORKER_UPLOAD_TIMEOUT_MS` (60 s).
+ * up to `POD_WORKER_UPLOAD_ATTEMPTS` (30) attempts, `POD_WORKER_UPLOAD_RETRY_MS` (2 s) apart, each limited to
+ * `POD_WORKER_UPLOAD_TIMEOUT_MS` (60 s).
  * A URL's query string is its credential: log lines name the file, never the URL.
  */
 import { Data, Duration, Effect, Ref, Schedule } from "effect"
@@ -18,8 +19,9 @@ export interface UploadOutcome {
   readonly attempts: number
 }
 
-/** The retry policy between upload attempts: 2 more attempts after the first, spaced by the setting. */
-const uploadRetrySchedule = (retryMs: number) => Schedule.max([Schedule.spaced(Duration.millis(retryMs)), Schedule.recurs(2)])
+/** The retry policy between upload attempts: `attempts - 1` more after the first, spaced by the setting. */
+const uploadRetrySchedule = (retryMs: number, attempts: number) =>
+  Schedule.max([Schedule.spaced(Duration.millis(retryMs)), Schedule.recurs(attempts - 1)])
 
 const uploadOne = Effect.fn("PodWorker.upload")(function*(file: SimDataFile, url: string, body: string) {
   const http = yield* HttpClient.HttpClient
@@ -45,7 +47,7 @@ const uploadOne = Effect.fn("PodWorker.upload")(function*(file: SimDataFile, url
     yield* log.append(`upload ${file} ok status=${response.status} bytes=${Buffer.byteLength(body)} attempt=${n}`)
   })
   const uploaded = yield* put.pipe(
-    Effect.retry(uploadRetrySchedule(settings.uploadRetryMs)),
+    Effect.retry(uploadRetrySchedule(settings.uploadRetryMs, settings.uploadAttempts)),
     Effect.as(true),
     Effect.catchTag("UploadFailed", () => Effect.succeed(false))
   )

@@ -65,6 +65,7 @@ export const startWorker = (overrides: Partial<PodWorkerConfig> = {}) =>
       port: 0,
       roundDelayMs: 10,
       uploadRetryMs: 20,
+      uploadAttempts: 3,
       llmRetryMs: 10,
       llmModelName: Option.none(),
       llmBaseUrl: Option.none(),
