@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The pod's start script (reference section 6): model weights from the cache, else S3/MinIO, else HuggingFace;
-# vLLM in the background logging to $VLLM_LOG_FILE; the pod worker in the foreground.
+# The pod's start script (`docs/lifecycle.md`, "The pod worker protocol"): model weights from the cache, else S3/MinIO,
+# else HuggingFace; vLLM in the background logging to $VLLM_LOG_FILE; the pod worker in the foreground.
 # No `set -e` on purpose: when vLLM cannot start, the worker must still come up and serve /logs, where the
 # orchestrator reads vLLM's fatal markers (CUDA, NCCL, engine core) and swaps the pod.
 

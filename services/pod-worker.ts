@@ -1,4 +1,7 @@
-/** The client of the worker API on a pod (reference section 6): health, submit, status, logs, partial chat. */
+/**
+ * The client of the worker API on a pod (`docs/lifecycle.md`, "The pod worker protocol"): health, submit, status, logs,
+ * partial chat.
+ */
 import { Context, type Effect, Schema } from "effect"
 import type { HealthReply, JobRequest, LogSource, LogsReply, StatusReply } from "../src/domain/pod-protocol.ts"
 

@@ -1,7 +1,7 @@
 /**
- * What an Anthropic SDK failure means for the report workflow (reference 4.6): 429, 408, 5xx (529 overloaded
- * too), connection errors and timeouts are transient, so the workflow's back-off applies; other 4xx and bodies
- * that are not the API's JSON are permanent. SDK subclasses are checked before their base classes
+ * What an Anthropic SDK failure means for the report workflow (`docs/lifecycle.md`, "The report"): 429, 408, 5xx (529
+ * overloaded too), connection errors and timeouts are transient, so the workflow's back-off applies; other 4xx and
+ * bodies that are not the API's JSON are permanent. SDK subclasses are checked before their base classes
  * (APIConnectionTimeoutError extends APIConnectionError; OverloadedError extends InternalServerError; all extend
  * APIError). The key never reaches a message: every text is scrubbed of it.
  */

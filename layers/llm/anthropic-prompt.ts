@@ -1,6 +1,6 @@
 /**
  * The prompts of the Anthropic report writer: a system prompt from the goal, the forecast window and the story
- * signals of the artifacts (reference 4.6, the `report.j2` template), the opening user turn, and the instruction
+ * signals of the artifacts (`docs/lifecycle.md`, "The report"), the opening user turn, and the instruction
  * of the last turn. The format is the one `report/parse-report.ts` reads.
  */
 import type { ReportArtifacts } from "./report/report-artifacts.ts"

@@ -1,7 +1,7 @@
 /**
- * The `ReportWriter` with Anthropic's Messages API (reference 4.6): a tool-use loop of at most 10 turns over the
- * job's artifacts (tools in `anthropic-tools.ts`), the last turn sent without tools and asking for the final
- * report, whose markdown goes through the shared `readReport`. The SDK never retries (`maxRetries: 0`): failures
+ * The `ReportWriter` with Anthropic's Messages API (`docs/lifecycle.md`, "The report"): a tool-use loop of at most 10
+ * turns over the job's artifacts (tools in `anthropic-tools.ts`), the last turn sent without tools and asking for the
+ * final report, whose markdown goes through the shared `readReport`. The SDK never retries (`maxRetries: 0`): failures
  * are classified (`anthropic-errors.ts`) and the report workflow's back-off retries transient ones.
  *
  * Each API call is a span with the GenAI semantic conventions; token usage is summed over the turns, priced with

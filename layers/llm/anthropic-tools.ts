@@ -1,8 +1,8 @@
 /**
- * The tools the report model may call (reference 4.6), answered from the job's artifacts: `get_top_posts(limit)`,
- * `get_coalitions()`, `get_agent_summary(agent_id)`, `get_trajectory(agent_id)`. Inputs are decoded with Schema;
- * an unknown tool, bad input or an unknown agent is a `ToolError`, which the writer turns into a `tool_result`
- * with `is_error: true` so the model can correct itself (never a failed report).
+ * The tools the report model may call (`docs/lifecycle.md`, "The report"), answered from the job's artifacts:
+ * `get_top_posts(limit)`, `get_coalitions()`, `get_agent_summary(agent_id)`, `get_trajectory(agent_id)`. Inputs are
+ * decoded with Schema; an unknown tool, bad input or an unknown agent is a `ToolError`, which the writer turns into a
+ * `tool_result` with `is_error: true` so the model can correct itself (never a failed report).
  */
 import type Anthropic from "@anthropic-ai/sdk"
 import { Data, Effect, Schema } from "effect"

@@ -1,6 +1,7 @@
 /**
- * The `Enricher` with xAI Grok (reference 4.2): one Responses API call with the `web_search` and `x_search` tools,
- * the seed cut to 5000 characters, asking for a 300-500 word background summary; citations deduplicated by URL.
+ * The `Enricher` with xAI Grok (`docs/lifecycle.md`, "Pre-GPU steps"): one Responses API call with the `web_search` and
+ * `x_search` tools, the seed cut to 5000 characters, asking for a 300-500 word background summary; citations
+ * deduplicated by URL.
  * Fail-soft: no key, an API error or an empty answer is "no enrichment" (a warning, never a failed job). The
  * lifecycle adds its own timeout and second attempt around the call, so there are no retries here.
  */

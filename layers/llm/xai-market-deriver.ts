@@ -1,6 +1,6 @@
 /**
- * The `MarketDeriver` with xAI Grok (reference 4.2): one Responses API call, no tools, JSON output
- * `{"markets":[{question, initial_price_yes, rationale}]}` from the goal and the (enriched) seed cut to 3000
+ * The `MarketDeriver` with xAI Grok (`docs/lifecycle.md`, "Pre-GPU steps"): one Responses API call, no tools, JSON
+ * output `{"markets":[{question, initial_price_yes, rationale}]}` from the goal and the (enriched) seed cut to 3000
  * characters, 20 s timeout. The reply is untrusted: `normalizeMarkets` keeps up to the tier's cap of valid,
  * de-duplicated markets with clamped prices. Any failure (API error, timeout, no JSON) means no markets.
  */

@@ -1,14 +1,14 @@
 /**
- * `PodWorkerClient` over HTTP: the protocol of reference section 6 spoken to a real pod worker (a local process or
- * a RunPod pod behind its proxy). Every answer is decoded with the protocol schemas; anything else is an error
- * whose message says what came back, never a crash.
+ * `PodWorkerClient` over HTTP: the protocol in `docs/lifecycle.md` ("The pod worker protocol") spoken to a real pod
+ * worker (a local process or a RunPod pod behind its proxy). Every answer is decoded with the protocol schemas;
+ * anything else is an error whose message says what came back, never a crash.
  */
 import { Duration, Effect, Layer, Schema } from "effect"
 import { FetchHttpClient, HttpClient, HttpClientRequest, type HttpClientResponse } from "effect/http"
 import { PodWorkerClient, PodWorkerError } from "../../services/pod-worker.ts"
 import { HealthReply, type JobRequest, LogsReply, PartialChatReply, StatusReply } from "../../src/domain/pod-protocol.ts"
 
-/** Per-call timeouts (the reference's): status is polled, so it must not hang the poll loop. */
+/** Per-call timeouts: status is polled, so it must not hang the poll loop. */
 const timeouts = {
   health: Duration.seconds(10),
   status: Duration.seconds(15),
@@ -62,7 +62,7 @@ export const PodWorkerClientHttp = Layer.effect(
           Effect.map((parsed) => parsed.error ?? ""),
           Effect.orElseSucceed(() => body.slice(0, 2000))
         )
-        // An empty error or "already running" means the pod has the job (the reference's rule).
+        // An empty error or "already running" means the pod has the job.
         if (error.trim() === "" || /already running/i.test(error)) return { _tag: "Accepted" as const }
         return { _tag: "Rejected" as const, reason: `${response.status}: ${error}` }
       }),

@@ -9,5 +9,5 @@ export const Market = Schema.Struct({
 })
 export type Market = typeof Market.Type
 
-/** Markets per tier (the reference's TIER_MARKET_CAPS). */
+/** Markets per tier (at most this many). */
 export const marketCapByTier = { small: 3, medium: 4, large: 5 } as const

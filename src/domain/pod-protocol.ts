@@ -1,4 +1,6 @@
-/** The HTTP protocol between the orchestrator and the worker on a pod (reference section 6). */
+/**
+ * The HTTP protocol between the orchestrator and the worker on a pod (`docs/lifecycle.md`, "The pod worker protocol").
+ */
 import { Schema } from "effect"
 import { Market } from "./market.ts"
 

@@ -1,13 +1,14 @@
 /**
- * The decisions of the status poll loop (reference 4.5, `poll_until_complete`) as pure functions over immutable state.
+ * The decisions of the status poll loop (`docs/lifecycle.md`, "Polling the simulation") as pure functions over
+ * immutable state.
  * The caller does the I/O (GET /status, /logs, /partial_chat), reads the time from its Clock (epoch ms) and acts on
  * the returned step: write the stage or live status, stop with the verdict, or return the completed status.
  *
- * Order per poll, as in the reference: the status read (a failure counts and ends the poll), then the stuck watchdog,
- * then on every `logsEveryPolls`-th poll (the 1st, 3rd, ...) the logs: circuit breaker, stage, live status, slow pod.
- * Differences from the reference, on purpose: a `completed` or `failed` status is decided before the watchdogs, so a
- * finished run is never failed as stuck; the tier timeout is checked here on every poll (the reference relied on the
- * activity's start-to-close timeout); a batch with no round or no meaningful line keeps the last shown values.
+ * Order per poll: the status read (a failure counts and ends the poll), then the stuck watchdog, then on every
+ * `logsEveryPolls`-th poll (the 1st, 3rd, ...) the logs: circuit breaker, stage, live status, slow pod. A `completed`
+ * or `failed` status is decided before the watchdogs, so a finished run is never failed as stuck; the tier timeout
+ * is checked here on every poll, not left to an outer timeout; a batch with no round or no meaningful line keeps the
+ * last shown values.
  */
 import type { StatusReply } from "../domain/pod-protocol.ts"
 import type { Tier } from "../domain/tier.ts"

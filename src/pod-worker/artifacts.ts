@@ -1,6 +1,6 @@
 /**
- * The ten artifact files of a finished simulation (reference section 7), built from its result, encoded with
- * `artifactSchemas` (so whatever is uploaded decodes on the other side) and written to the worker's data dir.
+ * The ten artifact files of a finished simulation (`docs/lifecycle.md`, "Artifacts"), built from its result, encoded
+ * with `artifactSchemas` (so whatever is uploaded decodes on the other side) and written to the worker's data dir.
  * Also the entity graph handed back through `/status` as `graph_data`.
  */
 import * as NodePath from "node:path"

@@ -45,7 +45,7 @@ export const PodWorkerConfig = Config.all({
    * that serves the presigned URLs (the disk store) while the pod finishes does not lose the artifacts.
    */
   uploadAttempts: boundedInt("POD_WORKER_UPLOAD_ATTEMPTS", 1, 1000, 30),
-  /** One upload attempt's time limit (reference: 60 s). */
+  /** One upload attempt's time limit. */
   uploadTimeoutMs: boundedInt("POD_WORKER_UPLOAD_TIMEOUT_MS", 100, 3_600_000, 60_000),
   /** The vLLM server's log file, served by `/logs?source=vllm`; unset = no vLLM lines. */
   vllmLogFile: Config.String("VLLM_LOG_FILE").pipe(Config.option)

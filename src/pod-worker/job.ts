@@ -2,9 +2,9 @@
  * One job on the pod, from `POST /job` to `completed` or `failed`: the stages the orchestrator watches for in the
  * logs (`[stage] Generating ontology`, `[stage] Building entity graph`, `[stage] Running simulation`, one
  * `round=N/T` line per round, `[stage] preparing sim data artifacts`, then a summary JSON line with
- * `report_pending`), the artifacts written and uploaded, all within `timeout_seconds` (the uploads excepted, as
- * in the reference). The job runs in a background fiber owned by the server's scope: stopping the worker
- * interrupts it.
+ * `report_pending`), the artifacts written and uploaded, all within `timeout_seconds` (the uploads excepted: a
+ * finished simulation is worth its upload retries). The job runs in a background fiber owned by the server's scope:
+ * stopping the worker interrupts it.
  */
 import { Cause, Context, Data, Duration, Effect, FiberHandle, Layer } from "effect"
 import { simDataFiles } from "../domain/artifacts.ts"

@@ -90,7 +90,7 @@ export const PipelineLogLive = Layer.effect(PipelineLog, Effect.gen(function*() 
     vllmTail: (n) =>
       Option.match(vllmLogFile, {
         onNone: () => Effect.succeed({ lines: [], total: 0 }),
-        // A missing file (vLLM not started yet) is an empty log, as in the reference.
+        // A missing file (vLLM not started yet) is an empty log, not an error.
         onSome: (path) =>
           readVllm(path).pipe(
             Effect.map((all) => ({ lines: lastN(all, n), total: all.length })),

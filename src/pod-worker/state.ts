@@ -1,5 +1,6 @@
 /**
- * The worker's one job: idle, running, completed with its results, or failed with its error (reference section 6:
+ * The worker's one job: idle, running, completed with its results, or failed with its error (`docs/lifecycle.md`, "The
+ * pod worker protocol":
  * one job per pod, a new job replaces a finished one). Finished states are written to `last-job.json` so a
  * restarted worker still answers `/status` for them; a job that was running when the process died cannot be
  * resumed, so it comes back as idle (the orchestrator then submits it again).

@@ -1,7 +1,7 @@
 /**
- * Uploads each artifact with HTTP PUT to its presigned URL (reference section 6): Content-Type application/json,
- * up to `POD_WORKER_UPLOAD_ATTEMPTS` (30) attempts, `POD_WORKER_UPLOAD_RETRY_MS` (2 s) apart, each limited to
- * `POD_WORKER_UPLOAD_TIMEOUT_MS` (60 s).
+ * Uploads each artifact with HTTP PUT to its presigned URL (`docs/lifecycle.md`, "The pod worker protocol"): Content-
+ * Type application/json, up to `POD_WORKER_UPLOAD_ATTEMPTS` (30) attempts, `POD_WORKER_UPLOAD_RETRY_MS` (2 s) apart,
+ * each limited to `POD_WORKER_UPLOAD_TIMEOUT_MS` (60 s).
  * A URL's query string is its credential: log lines name the file, never the URL.
  */
 import { Data, Duration, Effect, Ref, Schedule } from "effect"

@@ -1,8 +1,9 @@
 /**
  * A fake RunPod REST API v2 on 127.0.0.1 (a real HTTP server, started as a scoped resource) for the RunPod
- * provider's tests. It implements what fishcloud calls, with the documented shapes (anchors B.3; runpod/docs
- * `api-reference-v2/openapi.json`): `POST /v2/pods` (201 Pod; 400 stock-out, 402, 403, 422, 429, 5xx as RFC 9457
- * problems), `GET /v2/pods/{id}` (404 when unknown), `GET /v2/pods` (`{ pods }`), `DELETE /v2/pods/{id}` (204, 404).
+ * provider's tests. It implements what fishcloud calls, with the documented shapes (`docs/lifecycle.md`, "RunPod";
+ * RunPod's docs `api-reference-v2/openapi.json`): `POST /v2/pods` (201 Pod; 400 stock-out, 402, 403, 422, 429, 5xx as
+ * RFC 9457 problems), `GET /v2/pods/{id}` (404 when unknown), `GET /v2/pods` (`{ pods }`), `DELETE /v2/pods/{id}` (204,
+ * 404).
  * Every route wants `Authorization: Bearer <key>` (401 otherwise). Faults are scripted; every request is logged.
  */
 import * as Http from "node:http"

@@ -1,7 +1,8 @@
 /**
  * Validation of the markets an LLM proposes (`{"markets":[{question, initial_price_yes, rationale}]}`), per
- * reference 4.2: a reply is untrusted text, so each entry is decoded leniently and either repaired or dropped,
- * and whatever survives is a valid `Market`. A bad entry never fails the step: no markets is a valid outcome.
+ * `docs/lifecycle.md`, "Pre-GPU steps": a reply is untrusted text, so each entry is decoded leniently and either
+ * repaired or dropped, and whatever survives is a valid `Market`. A bad entry never fails the step: no markets is a
+ * valid outcome.
  */
 import { Effect, Option, Schema, SchemaTransformation } from "effect"
 import { type Market, marketCapByTier } from "../../../src/domain/market.ts"

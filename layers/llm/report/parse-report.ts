@@ -1,7 +1,7 @@
 /**
- * Reading a report's markdown into its structured parts (reference 4.6). Both report writers, the offline one and
- * the LLM-backed one, produce markdown and run it through `readReport`, so the structured result and the key
- * insight come from one code path. Model output varies, so the parser is lenient: missing sections give empty
+ * Reading a report's markdown into its structured parts (`docs/lifecycle.md`, "The report"). Both report writers, the
+ * offline one and the LLM-backed one, produce markdown and run it through `readReport`, so the structured result and
+ * the key insight come from one code path. Model output varies, so the parser is lenient: missing sections give empty
  * values, CRLF and stray whitespace are accepted, heading names are matched ignoring case.
  */
 import type { Finding, StructuredReport, WrittenReport } from "../../../services/llm.ts"

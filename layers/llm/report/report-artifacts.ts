@@ -1,8 +1,8 @@
 /**
  * The artifacts a report is written from, read from the object store and decoded. Shared by the report writers:
- * the four files every simulation produces are required (reference 4.6); market curves and profiles only enrich
- * the report. A file that is present but does not decode fails the report rather than being skipped, because a
- * report that silently ignored a corrupt market curve would state a wrong verdict.
+ * the four files every simulation produces are required (`docs/lifecycle.md`, "The report"); market curves and profiles
+ * only enrich the report. A file that is present but does not decode fails the report rather than being skipped,
+ * because a report that silently ignored a corrupt market curve would state a wrong verdict.
  */
 import { Effect, Option, Schema } from "effect"
 import { LlmError } from "../../../services/llm.ts"

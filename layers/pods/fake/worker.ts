@@ -1,6 +1,7 @@
 /**
- * The fake pod worker: the protocol of reference section 6, answered from the pod's timeline. On completion it
- * puts the artifacts straight into the object store (a real worker PUTs them to presigned URLs).
+ * The fake pod worker: the protocol in `docs/lifecycle.md` ("The pod worker protocol"), answered from the pod's
+ * timeline. On completion it puts the artifacts straight into the object store (a real worker PUTs them to presigned
+ * URLs).
  */
 import { Clock, Effect } from "effect"
 import { ObjectStore } from "../../../services/object-store.ts"

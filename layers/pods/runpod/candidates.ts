@@ -1,8 +1,9 @@
 /**
  * The order in which create tries GPU types and pools. v2 places exactly one GPU type in one cloud per call and
- * never falls back by itself (anchors B.3), so the fallback is ours: the configured GPU then `gpuCandidates`, in
- * the configured pool; then the wider pool (ALL) when the configured one is narrower (sim 152: SECURE was out of
- * L40S and COMMUNITY was never tried). v2 has no `ALL` value: ALL means SECURE then COMMUNITY for each GPU type.
+ * never falls back by itself (`docs/lifecycle.md`, "RunPod"), so the fallback is ours: the configured GPU then
+ * `gpuCandidates`, in the configured pool; then the wider pool (ALL) when the configured one is narrower (a SECURE
+ * stock-out must not fail a job that COMMUNITY could run). v2 has no `ALL` value: ALL means SECURE then COMMUNITY
+ * for each GPU type.
  */
 import type { PodRequest } from "../../../services/pod-provider.ts"
 import { gpuCandidates } from "../../../src/domain/pods.ts"

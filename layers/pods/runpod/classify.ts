@@ -1,5 +1,5 @@
 /**
- * What a RunPod answer means and what to do about it (anchors B.3, REST v2 stock-out table): the failures of one
+ * What a RunPod answer means and what to do about it (`docs/lifecycle.md`, "RunPod"): the failures of one
  * call, how a create moves through its candidates on each, and the `PodProviderError` the lifecycle sees.
  */
 import { Data, Duration, Option } from "effect"

@@ -1,5 +1,5 @@
 /**
- * The RunPod REST API v2 calls fishcloud makes (anchors B.3; runpod/docs `api-reference-v2/openapi.json`):
+ * The RunPod REST API v2 calls fishcloud makes (`docs/lifecycle.md`, "RunPod"):
  * `POST /pods`, `GET /pods/{id}`, `GET /pods`, `DELETE /pods/{id}`, relative to RUNPOD_API_URL
  * (`https://api.runpod.io/v2`). Bodies are decoded with the schemas below; every non-2xx answer becomes a
  * `RunPodRefused` carrying the RFC 9457 `detail`. The API key goes out only in the `Authorization` header,

@@ -22,7 +22,9 @@ import {
 } from "./classify.ts"
 import type { CreatePodBody, PodRuntime, RunPodClient, RunPodPod } from "./client.ts"
 
-/** The pod worker's port (reference section 6) and vLLM's, both behind RunPod's HTTPS proxy. */
+/**
+ * The pod worker's port (`docs/lifecycle.md`, "The pod worker protocol") and vLLM's, both behind RunPod's HTTPS proxy.
+ */
 const workerPort = 5000
 const ports = [`${workerPort}/http`, "8000/http"]
 
@@ -32,7 +34,7 @@ const workerUrl = (podId: string) => `https://${podId}-${workerPort}.proxy.runpo
 const runtimeUp = (runtime: PodRuntime | null | undefined) =>
   runtime !== null && runtime !== undefined && (runtime.uptime !== undefined || (runtime.ports ?? []).length > 0)
 
-/** v2 `status` as a `PodState`: running only when RUNNING and the runtime is up (the reference's readiness rule). */
+/** v2 `status` as a `PodState`: running only when RUNNING and the runtime is up. */
 const podState = (pod: RunPodPod): PodState => {
   switch (pod.status) {
     case "RUNNING":

@@ -1,4 +1,7 @@
-/** The poll loop's hard limits: consecutive `/status` failures and the tier's whole-run timeout (reference 4.5). */
+/**
+ * The poll loop's hard limits: consecutive `/status` failures and the tier's whole-run timeout (`docs/lifecycle.md`,
+ * "Polling the simulation").
+ */
 import type { PollThresholds } from "./thresholds.ts"
 import { formatSeconds, markers, Verdict } from "./verdict.ts"
 

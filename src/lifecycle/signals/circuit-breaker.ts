@@ -1,5 +1,6 @@
 /**
- * LLM circuit breaker (reference 4.5): on the pod every retried vLLM call logs `llm.chat transient error attempt=...`.
+ * LLM circuit breaker (`docs/lifecycle.md`, "Polling the simulation"): on the pod every retried vLLM call logs
+ * `llm.chat transient error attempt=...`.
  * When most recent LLM activity is such errors, the pod's model server is broken and the pod is swapped.
  */
 import type { PollThresholds } from "./thresholds.ts"

@@ -1,4 +1,7 @@
-/** The `live_status` a user sees while the simulation runs (reference 4.5), and when it is worth writing. */
+/**
+ * The `live_status` a user sees while the simulation runs (`docs/lifecycle.md`, "Polling the simulation"), and when it
+ * is worth writing.
+ */
 import type { Progress } from "../../domain/job-event.ts"
 import { roundsIn } from "./log-lines.ts"
 

@@ -1,6 +1,6 @@
 /** What a batch of worker log lines says: a fatal vLLM start failure, the pipeline stage, the round reached. */
 
-/** vLLM start failures no waiting will fix (reference 4.4, `wait_for_worker_health`). */
+/** vLLM start failures no waiting will fix (`docs/lifecycle.md`, "Worker health"). */
 const fatalVllmMarkers = [
   "CUDA driver initialization failed",
   "Engine core initialization failed",
@@ -18,7 +18,10 @@ export const fatalVllmMarker = (lines: ReadonlyArray<string>): FatalVllmMarker |
   return undefined
 }
 
-/** Pipeline stages as stored in `pipeline_stage`; later stages are checked first (reference 4.5). */
+/**
+ * Pipeline stages as stored in `pipeline_stage`; later stages are checked first (`docs/lifecycle.md`, "Polling the
+ * simulation").
+ */
 const stageRules: ReadonlyArray<readonly [stage: number, matches: (line: string) => boolean]> = [
   [5, (line) => /report/i.test(line)],
   [4, (line) => line.includes("preparing")],

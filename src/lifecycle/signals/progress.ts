@@ -1,6 +1,6 @@
 /**
- * Round progress (reference 4.5): the slow-pod detector, evaluated each time the round reaches a new maximum, and the
- * stuck watchdog, which measures time since the last new maximum.
+ * Round progress (`docs/lifecycle.md`, "Polling the simulation"): the slow-pod detector, evaluated each time the round
+ * reaches a new maximum, and the stuck watchdog, which measures time since the last new maximum.
  */
 import type { PollThresholds } from "./thresholds.ts"
 import { formatSeconds, markers, Verdict } from "./verdict.ts"

@@ -1,4 +1,7 @@
-/** Why the poll loop stops before the worker finishes, and what the workflow does about it (reference 4.3, 4.5). */
+/**
+ * Why the poll loop stops before the worker finishes, and what the workflow does about it (`docs/lifecycle.md`,
+ * "Polling the simulation").
+ */
 import { Data } from "effect"
 
 /** Prefixes of the failure messages; a swap also records its marker as the old pod's termination reason. */

@@ -1,4 +1,4 @@
-/** The five routes of the pod worker protocol (reference section 6). */
+/** The five routes of the pod worker protocol (`docs/lifecycle.md`, "The pod worker protocol"). */
 import { Effect, type Schema } from "effect"
 import { HttpRouter, HttpServerRequest, HttpServerResponse } from "effect/http"
 import { HealthReply, LogsReply, PartialChatReply, StatusReply } from "../../domain/pod-protocol.ts"
