@@ -71,7 +71,7 @@ export interface LlmUsage {
 }
 
 /** The job the current LLM calls are made for; set by the lifecycle activities. */
-export const CurrentJob = Context.Reference<number | undefined>("fishcloud/services/CurrentJob", { defaultValue: () => undefined })
+export const CurrentJob = Context.Reference<JobId | undefined>("fishcloud/services/CurrentJob", { defaultValue: () => undefined })
 
 /**
  * Where the LLM layers that call a provider report each call's usage (tokens and estimated cost, per job): a

@@ -11,6 +11,7 @@ import { makeXaiClient } from "../../layers/llm/xai-client.ts"
 import { EnricherXai } from "../../layers/llm/xai-enricher.ts"
 import { MarketDeriverXai } from "../../layers/llm/xai-market-deriver.ts"
 import { Settings } from "../../src/config.ts"
+import type { JobId } from "../../src/domain/ids.ts"
 import type { Tier } from "../../src/domain/tier.ts"
 import { CurrentJob, Enricher, type LlmUsage, LlmUsageRecorder, MarketDeriver } from "../../services/llm.ts"
 import { type FakeXai, type FakeXaiReply, startFakeXai } from "../support/fake-xai.ts"
@@ -45,7 +46,7 @@ const harness = () => {
     recorder: Layer.succeed(LlmUsageRecorder, recorder),
     spanText: () => telemetry.spanText().join("\n"),
     run: <A, E, R>(effect: Effect.Effect<A, E, R>) =>
-      telemetry.record(effect.pipe(Effect.provideService(CurrentJob, 42)))
+      telemetry.record(effect.pipe(Effect.provideService(CurrentJob, 42 as JobId)))
   }
 }
 
