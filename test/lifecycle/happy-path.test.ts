@@ -2,7 +2,7 @@ import { assert, layer } from "@effect/vitest"
 import { Effect } from "effect"
 import { SqlClient } from "effect/sql"
 import { TestDatabaseLive } from "../support/database.ts"
-import { assertNoLeakedPods, insertPendingJob, jobRow, lifecycleLayer, podRows, runJob, statusHistory } from "../support/lifecycle.ts"
+import { insertPendingJob, jobRow, lifecycleLayer, podLedger, podRows, runJob, statusHistory } from "../support/lifecycle.ts"
 
 layer(TestDatabaseLive)("lifecycle: happy path", (it) => {
   it.effect("a small job goes PENDING -> PROVISIONING -> RUNNING -> REPORTING -> COMPLETED on one pod, torn down once", () =>
@@ -19,7 +19,7 @@ layer(TestDatabaseLive)("lifecycle: happy path", (it) => {
       const pods = yield* podRows(id)
       assert.lengthOf(pods, 1)
       assert.isTrue(pods[0]!.terminated)
-      const { created, terminated, live } = yield* assertNoLeakedPods
+      const { created, terminated, live } = yield* podLedger
       assert.deepStrictEqual(terminated, created)
       assert.lengthOf(live, 0)
       assert.isAbove(took, 400, "a 15-round small job takes minutes of simulated time")

@@ -2,7 +2,7 @@ import { assert, layer } from "@effect/vitest"
 import { Effect } from "effect"
 import { FakePods } from "../../layers/pods/fake/index.ts"
 import { TestDatabaseLive } from "../support/database.ts"
-import { checkPodInvariants, insertPendingJob, jobRow, lifecycleLayer, maxConcurrentPods, podRows, runJob, statusHistory } from "../support/lifecycle.ts"
+import { assertPodInvariants, insertPendingJob, jobRow, lifecycleLayer, maxConcurrentPods, podRows, runJob, statusHistory } from "../support/lifecycle.ts"
 
 const reasons = (id: Parameters<typeof podRows>[0]) => Effect.map(podRows(id), (pods) => pods.map((pod) => pod.termination_reason))
 
@@ -13,7 +13,7 @@ layer(TestDatabaseLive)("lifecycle: running the simulation", (it) => {
       yield* runJob(id)
       assert.strictEqual((yield* jobRow(id)).status, "COMPLETED")
       assert.deepStrictEqual(yield* reasons(id), ["completed"], "no second pod")
-      assert.deepStrictEqual((yield* checkPodInvariants).problems, [])
+      yield* assertPodInvariants
     }).pipe(Effect.provide(lifecycleLayer({ faults: ["unreachable"] }))), 60_000)
 
   it.effect("unreachable for good: two same-pod retries, then the job fails with pod_unreachable", () =>
@@ -24,7 +24,7 @@ layer(TestDatabaseLive)("lifecycle: running the simulation", (it) => {
       assert.strictEqual(row.status, "FAILED")
       assert.match(row.error_message ?? "", /^pod_unreachable: 30 consecutive \/status poll failures/)
       assert.deepStrictEqual(yield* reasons(id), ["job_failed"])
-      assert.deepStrictEqual((yield* checkPodInvariants).problems, [])
+      yield* assertPodInvariants
     }).pipe(Effect.provide(lifecycleLayer({ faults: ["unreachable"], timings: { unreachableFor: 100_000 } }))), 60_000)
 
   it.effect("circuit breaker: failing LLM calls swap the pod once, the fresh pod completes", () =>
@@ -34,7 +34,7 @@ layer(TestDatabaseLive)("lifecycle: running the simulation", (it) => {
       assert.strictEqual((yield* jobRow(id)).status, "COMPLETED")
       assert.deepStrictEqual(yield* reasons(id), ["llm_circuit_broken", "completed"])
       assert.strictEqual(yield* maxConcurrentPods, 1)
-      assert.deepStrictEqual((yield* checkPodInvariants).problems, [])
+      yield* assertPodInvariants
       assert.deepStrictEqual(yield* statusHistory(id), ["PENDING", "PROVISIONING", "RUNNING", "REPORTING", "COMPLETED"])
     }).pipe(Effect.provide(lifecycleLayer({ faults: ["circuit-breaker"] }))), 60_000)
 
@@ -46,7 +46,7 @@ layer(TestDatabaseLive)("lifecycle: running the simulation", (it) => {
       assert.strictEqual(row.status, "FAILED")
       assert.match(row.error_message ?? "", /^llm_circuit_broken: /)
       assert.deepStrictEqual(yield* reasons(id), ["llm_circuit_broken", "job_failed"])
-      assert.deepStrictEqual((yield* checkPodInvariants).problems, [])
+      yield* assertPodInvariants
     }).pipe(Effect.provide(lifecycleLayer({ faults: ["circuit-breaker"], faultyPods: 2 }))), 60_000)
 
   it.effect("slow pod: rounds below the tier's minimum rate swap the pod once", () =>
@@ -55,7 +55,7 @@ layer(TestDatabaseLive)("lifecycle: running the simulation", (it) => {
       yield* runJob(id)
       assert.strictEqual((yield* jobRow(id)).status, "COMPLETED")
       assert.deepStrictEqual(yield* reasons(id), ["slow_pod", "completed"])
-      assert.deepStrictEqual((yield* checkPodInvariants).problems, [])
+      yield* assertPodInvariants
     }).pipe(Effect.provide(lifecycleLayer({ faults: ["slow-pod"] }))), 60_000)
 
   it.effect("stuck: no new round for 300 s fails a small job", () =>
@@ -65,7 +65,7 @@ layer(TestDatabaseLive)("lifecycle: running the simulation", (it) => {
       const row = yield* jobRow(id)
       assert.strictEqual(row.status, "FAILED")
       assert.match(row.error_message ?? "", /^Sim stuck: no round progress for \d+s at round 3 \(tier=small, threshold=300s\)/)
-      assert.deepStrictEqual((yield* checkPodInvariants).problems, [])
+      yield* assertPodInvariants
     }).pipe(Effect.provide(lifecycleLayer({ faults: ["stuck"] }))), 60_000)
 
   it.effect("tier timeout: a small run that needs more than 2700 s fails", () =>
@@ -75,7 +75,7 @@ layer(TestDatabaseLive)("lifecycle: running the simulation", (it) => {
       const row = yield* jobRow(id)
       assert.strictEqual(row.status, "FAILED")
       assert.strictEqual(row.error_message, "Pipeline did not complete within 2700s")
-      assert.deepStrictEqual((yield* checkPodInvariants).problems, [])
+      yield* assertPodInvariants
     }).pipe(Effect.provide(lifecycleLayer({ timings: { round: 195 } }))), 60_000)
 
   it.effect("a worker failure fails the job with the worker's first error line", () =>
@@ -85,7 +85,7 @@ layer(TestDatabaseLive)("lifecycle: running the simulation", (it) => {
       const row = yield* jobRow(id)
       assert.strictEqual(row.status, "FAILED")
       assert.strictEqual(row.error_message, "Worker pipeline failed: RuntimeError: simulated worker failure in round 2")
-      assert.deepStrictEqual((yield* checkPodInvariants).problems, [])
+      yield* assertPodInvariants
     }).pipe(Effect.provide(lifecycleLayer({ faults: ["worker-fail"] }))), 60_000)
 
   it.effect("missing artifacts: the worker says done but the store has nothing, so the job fails", () =>
@@ -96,7 +96,7 @@ layer(TestDatabaseLive)("lifecycle: running the simulation", (it) => {
       assert.strictEqual(row.status, "FAILED")
       assert.match(row.error_message ?? "", /^sim_data_upload_failed: 10 of 10 artifacts missing/)
       assert.isFalse(row.sim_data_available)
-      assert.deepStrictEqual((yield* checkPodInvariants).problems, [])
+      yield* assertPodInvariants
       assert.isAbove((yield* (yield* FakePods).ledger).length, 0)
     }).pipe(Effect.provide(lifecycleLayer({ faults: ["no-artifacts"] }))), 60_000)
 })

@@ -2,7 +2,7 @@ import { assert, layer } from "@effect/vitest"
 import { Effect, Layer, Ref } from "effect"
 import { LlmError, MarketDeriver, ReportWriter } from "../../services/llm.ts"
 import { TestDatabaseLive } from "../support/database.ts"
-import { checkPodInvariants, insertPendingJob, jobRow, lifecycleLayer, podRows, runJob, statusHistory } from "../support/lifecycle.ts"
+import { assertPodInvariants, insertPendingJob, jobRow, lifecycleLayer, podRows, runJob, statusHistory } from "../support/lifecycle.ts"
 
 const brokenDeriver = Layer.succeed(MarketDeriver, MarketDeriver.of({
   derive: () => Effect.die(new Error("markets table is corrupt"))
@@ -55,7 +55,7 @@ layer(TestDatabaseLive)("lifecycle: pre-GPU steps and the report", (it) => {
       const row = yield* jobRow(id)
       assert.strictEqual(row.status, "COMPLETED")
       assert.strictEqual(row.key_insight, "The crowd leans yes.")
-      assert.deepStrictEqual((yield* checkPodInvariants).problems, [])
+      yield* assertPodInvariants
     }).pipe(Effect.provide(lifecycleLayer({ reportWriter: reportWriterFailing(2, "transient") }))), 60_000)
 
   it.effect("transient report errors past the last back-off fail the job with report_transient_exhausted", () =>

@@ -5,6 +5,7 @@
  * pending sleep to the next, never while a query is in flight, so a scenario takes the same path on a busy machine
  * as on an idle one.
  */
+import { assert } from "@effect/vitest"
 import { Cause, Effect, Exit, Layer, Option } from "effect"
 import { SqlClient } from "effect/sql"
 import { WorkflowEngine } from "effect/workflow"
@@ -150,8 +151,8 @@ export const runJob = (id: JobId, options: { readonly limitSeconds?: number } = 
     )
   })
 
-/** Every pod the fake created was terminated exactly once, and none is left running. */
-export const assertNoLeakedPods = Effect.gen(function*() {
+/** The fake provider's ledger: the pods it created, the terminations it was asked for, and the pods still up. */
+export const podLedger = Effect.gen(function*() {
   const fake = yield* FakePods
   const ledger = yield* fake.ledger
   const created = ledger.filter((entry) => entry.op === "create").map((entry) => entry.pod_id)
@@ -160,16 +161,16 @@ export const assertNoLeakedPods = Effect.gen(function*() {
   return { created, terminated, live }
 })
 
-/** Asserts the pod invariants every scenario must keep: each created pod terminated exactly once, none left. */
-export const checkPodInvariants = Effect.gen(function*() {
-  const { created, terminated, live } = yield* assertNoLeakedPods
+/** Asserts the pod invariants every scenario must keep: each created pod terminated exactly once, none left up. */
+export const assertPodInvariants = Effect.gen(function*() {
+  const { created, terminated, live } = yield* podLedger
   const counts = new Map<string | null, number>()
   for (const id of terminated) counts.set(id, (counts.get(id) ?? 0) + 1)
   const problems = [
     ...created.filter((id) => counts.get(id) !== 1).map((id) => `pod ${id} terminated ${counts.get(id) ?? 0} times`),
     ...live.map((pod) => `pod ${pod.id} still running`)
   ]
-  return { created, problems }
+  assert.deepStrictEqual(problems, [], "every created pod is terminated exactly once and none is left running")
 })
 
 /** Never two live pods at once: replays the ledger. */
