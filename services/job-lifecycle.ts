@@ -16,7 +16,8 @@ export class JobLifecycle extends Context.Service<JobLifecycle, {
   readonly start: (jobId: JobId) => Effect.Effect<void, LifecycleError, SqlClient.SqlClient>
   /**
    * Moves a live job to CANCELLED (the guarded transition, with `reason` on its event), then stops its execution so
-   * its pods are torn down. False, and nothing done, when the job is not live (finished, or missing).
+   * its pods are torn down. False, and nothing done, when the job is not live (finished, or missing); a
+   * `LifecycleError` when the job is CANCELLED but its execution could not be stopped.
    */
   readonly cancel: (jobId: JobId, reason: string) => Effect.Effect<boolean, LifecycleError>
 }>()("fishcloud/services/JobLifecycle") {}

@@ -28,14 +28,17 @@ export const JobLifecycleLive = Layer.effect(
         Effect.gen(function*() {
           const cancelled = yield* journal.transition(jobId, "CANCELLED", { reason })
           if (!cancelled) return false
-          const simulation = yield* SimulationWorkflow.executionId({ job_id: jobId })
-          const report = yield* ReportWorkflow.executionId({ job_id: jobId })
-          yield* SimulationWorkflow.interrupt(simulation)
-          yield* ReportWorkflow.interrupt(report)
+          yield* Effect.gen(function*() {
+            yield* SimulationWorkflow.interrupt(yield* SimulationWorkflow.executionId({ job_id: jobId }))
+            yield* ReportWorkflow.interrupt(yield* ReportWorkflow.executionId({ job_id: jobId }))
+          }).pipe(
+            withEngine,
+            Effect.catchCause((cause) =>
+              Effect.fail(new LifecycleError({ job_id: jobId, message: `the job is cancelled but its execution did not stop: ${String(cause)}` }))
+            )
+          )
           return true
         }).pipe(
-          withEngine,
-          Effect.catchCause((cause) => Effect.fail(new LifecycleError({ job_id: jobId, message: String(cause) }))),
           Effect.withSpan("JobLifecycle.cancel", { attributes: { "job.id": jobId } })
         )
     })

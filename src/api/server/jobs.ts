@@ -54,7 +54,7 @@ export const JobsHandlers = HttpApiBuilder.group(
     /** Cancels a live job (its pods are torn down); false when it is not live. */
     const cancelLive = (id: JobId, reason: string) =>
       lifecycle.cancel(id, reason).pipe(
-        Effect.mapError((error) => new LifecycleUnavailable({ detail: `Job ${id} could not be cancelled: ${error.message}` }))
+        Effect.mapError((error) => new LifecycleUnavailable({ detail: `Job ${id}: ${error.message}` }))
       )
 
     return handlers
