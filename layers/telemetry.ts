@@ -5,8 +5,6 @@
  *   OTEL_EXPORTER_OTLP_ENDPOINT is set; nothing at all (Effect's native no-op tracer) when it is not. The resource
  *   carries `service.name` (OTEL_SERVICE_NAME, default `fishcloud`), `service.version` and `fishcloud.role`.
  *   Spans are batched and flushed, and metrics exported one last time, when the service shuts down.
- * - step durations: every `Lifecycle.*` span that ends is recorded in the `stepDuration` histogram (so the
- *   activities need no extra code);
  * - logs: LOG_FORMAT=json writes one JSON object a line with `trace_id`, `span_id` and `job_id` (from the
  *   `job_id` log annotation the workflows set); `pretty` keeps Effect's human output.
  */
@@ -14,28 +12,10 @@ import * as NodeSdk from "@effect/opentelemetry/NodeSdk"
 import { OTLPMetricExporter } from "@opentelemetry/exporter-metrics-otlp-http"
 import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-http"
 import { PeriodicExportingMetricReader } from "@opentelemetry/sdk-metrics"
-import { BatchSpanProcessor, type ReadableSpan, type SpanProcessor } from "@opentelemetry/sdk-trace-base"
-import { Context, Effect, Formatter, Layer, Logger, Metric, Option, Tracer } from "effect"
+import { BatchSpanProcessor } from "@opentelemetry/sdk-trace-base"
+import { Context, Effect, Formatter, Layer, Logger, Option, Tracer } from "effect"
 import { Settings } from "../src/config.ts"
-import { stepDuration } from "../src/metrics.ts"
 import { version } from "../src/version.ts"
-
-/** Records the duration of every ended `Lifecycle.*` span (one span per activity) in `stepDuration`. */
-class StepDurations implements SpanProcessor {
-  onStart(): void {}
-  onEnd(span: ReadableSpan): void {
-    if (!span.name.startsWith("Lifecycle.")) return
-    const seconds = span.duration[0] + span.duration[1] / 1e9
-    const outcome = span.status.code === 2 ? "error" : "ok"
-    Effect.runSync(Metric.update(Metric.withAttributes(stepDuration, { step: span.name, outcome }), seconds))
-  }
-  forceFlush(): Promise<void> {
-    return Promise.resolve()
-  }
-  shutdown(): Promise<void> {
-    return Promise.resolve()
-  }
-}
 
 /** Traces and metrics to `OTEL_EXPORTER_OTLP_ENDPOINT` for a process of the given role; empty when it is unset. */
 export const TelemetryLive = (role: string) =>
@@ -45,7 +25,7 @@ export const TelemetryLive = (role: string) =>
     const endpoint = telemetry.endpoint.value
     return NodeSdk.layer(() => ({
       resource: { serviceName: telemetry.serviceName, serviceVersion: version, attributes: { "fishcloud.role": role } },
-      spanProcessor: [new BatchSpanProcessor(new OTLPTraceExporter({ url: `${endpoint}/v1/traces` })), new StepDurations()],
+      spanProcessor: [new BatchSpanProcessor(new OTLPTraceExporter({ url: `${endpoint}/v1/traces` }))],
       metricReader: new PeriodicExportingMetricReader({
         exporter: new OTLPMetricExporter({ url: `${endpoint}/v1/metrics` }),
         exportIntervalMillis: telemetry.metricIntervalMs,

@@ -21,8 +21,8 @@ const podSecondsBilled = Metric.counter("fishcloud.pods.billed_seconds", {
   incremental: true
 })
 
-/** How long each lifecycle step (activity span) took, in seconds, by `step` and outcome. */
-export const stepDuration = Metric.histogram("fishcloud.lifecycle.step_duration_seconds", {
+/** How long each lifecycle step took, in seconds, by `step` and `outcome`. */
+const stepDuration = Metric.histogram("fishcloud.lifecycle.step_duration_seconds", {
   description: "Duration of each lifecycle step (activity)",
   boundaries: Metric.boundariesFromIterable([0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800, 3600])
 })
@@ -43,6 +43,12 @@ export const countPodTerminated = (pod: { readonly gpu_type: string | null; read
     Metric.update(Metric.withAttributes(livePods, { "pod.gpu_type": pod.gpu_type ?? "unknown" }), -1),
     Metric.update(Metric.withAttributes(podSecondsBilled, { "pod.gpu_type": pod.gpu_type ?? "unknown" }), Math.max(0, pod.seconds ?? 0))
   )
+
+/** How a lifecycle step ended: `interrupted` is a cancel or a runner handing the workflow over. */
+export type StepOutcome = "ok" | "error" | "interrupted"
+
+export const recordStepDuration = (step: string, outcome: StepOutcome, seconds: number) =>
+  Metric.update(Metric.withAttributes(stepDuration, { step, outcome }), seconds)
 
 export const countLlmTokens = (usage: {
   readonly provider: string

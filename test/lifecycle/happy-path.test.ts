@@ -1,5 +1,5 @@
 import { assert, layer } from "@effect/vitest"
-import { Effect } from "effect"
+import { Effect, Metric } from "effect"
 import { SqlClient } from "effect/sql"
 import { TestDatabaseLive } from "../support/database.ts"
 import { insertPendingJob, jobRow, lifecycleLayer, podLedger, podRows, runJob, statusHistory } from "../support/lifecycle.ts"
@@ -26,5 +26,16 @@ layer(TestDatabaseLive)("lifecycle: happy path", (it) => {
       const sql = yield* SqlClient.SqlClient
       const costEvents = yield* sql<{ n: number }>`SELECT count(*)::int AS n FROM job_events WHERE job_id = ${id} AND kind = 'cost'`.pipe(Effect.orDie)
       assert.strictEqual(costEvents[0]!.n, 1, "the final GPU cost is announced once")
-    }).pipe(Effect.provide(lifecycleLayer())), 60_000)
+
+      // Step durations are recorded by the steps themselves (no trace exporter here), in the job's own time.
+      const steps = (yield* Metric.snapshot).filter((metric) => metric.id === "fishcloud.lifecycle.step_duration_seconds")
+      const run = steps.find((metric) => metric.attributes?.["step"] === "Lifecycle.runSimulation")
+      assert.isDefined(run, `no runSimulation duration in ${steps.map((metric) => JSON.stringify(metric.attributes)).join(", ")}`)
+      assert.strictEqual(run.attributes?.["outcome"], "ok")
+      assert.strictEqual(run.type === "Histogram" ? run.state.count : 0, 1)
+      assert.isAbove(run.type === "Histogram" ? run.state.sum : 0, 300, "the simulation step lasts minutes of simulated time")
+      for (const name of ["Lifecycle.provisionPod", "Lifecycle.waitHealthy", "Lifecycle.finalize", "Lifecycle.terminatePod", "Lifecycle.writeReport"]) {
+        assert.isTrue(steps.some((metric) => metric.attributes?.["step"] === name), `no duration for ${name}`)
+      }
+    }).pipe(Effect.provide(lifecycleLayer()), Effect.provideService(Metric.MetricRegistry, new Map())), 60_000)
 })

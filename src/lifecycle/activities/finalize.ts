@@ -4,6 +4,7 @@
  */
 import { Effect, Option, Schema } from "effect"
 import { Activity } from "effect/workflow"
+import { step } from "../step.ts"
 import { ObjectStore } from "../../../services/object-store.ts"
 import { simDataFiles, simDataKey } from "../../domain/artifacts.ts"
 import type { JobId } from "../../domain/ids.ts"
@@ -33,6 +34,6 @@ export const finalize = (jobId: JobId) =>
       yield* journal.transition(jobId, "REPORTING")
     }).pipe(
       Effect.catchTag("ObjectStoreError", Effect.die),
-      Effect.withSpan("Lifecycle.finalize", { attributes: { "job.id": jobId } })
+      step("finalize", { "job.id": jobId })
     )
   })

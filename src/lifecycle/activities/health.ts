@@ -5,6 +5,7 @@
  */
 import { Duration, Effect, Schema } from "effect"
 import { Activity } from "effect/workflow"
+import { step } from "../step.ts"
 import { PodWorkerClient } from "../../../services/pod-worker.ts"
 import type { JobId } from "../../domain/ids.ts"
 import { scaled } from "../../domain/time-scale.ts"
@@ -50,6 +51,6 @@ export const waitHealthy = (jobId: JobId, pod: { readonly pod_id: string; readon
         yield* Effect.sleep(every)
       }
     }).pipe(
-      Effect.withSpan("Lifecycle.waitHealthy", { attributes: { "job.id": jobId, "pod.id": pod.pod_id, attempt } })
+      step("waitHealthy", { "job.id": jobId, "pod.id": pod.pod_id, attempt })
     )
   })

@@ -5,6 +5,7 @@
  */
 import { Effect, Schedule, Schema } from "effect"
 import { Activity } from "effect/workflow"
+import { step } from "../step.ts"
 import { CurrentJob, Enricher, MarketDeriver } from "../../../services/llm.ts"
 import type { JobId } from "../../domain/ids.ts"
 import type { Tier } from "../../domain/tier.ts"
@@ -17,7 +18,7 @@ import { JobJournal } from "../../../services/job-journal.ts"
  * The LLM call under the pre-GPU policy: a timeout per attempt, two attempts, then `undefined`. It is raced
  * against the job's status, so a cancel stops a slow call within one poll interval.
  */
-const failSoft = <A, E, R>(jobId: JobId, step: string, call: Effect.Effect<A, E, R>) =>
+const failSoft = <A, E, R>(jobId: JobId, what: string, call: Effect.Effect<A, E, R>) =>
   Effect.gen(function*() {
     const timeout = yield* scaled(policies.preGpu.timeout)
     const every = yield* scaled(policies.poll.every)
@@ -25,7 +26,7 @@ const failSoft = <A, E, R>(jobId: JobId, step: string, call: Effect.Effect<A, E,
       Effect.timeout(timeout),
       Effect.retry({ times: policies.preGpu.attempts - 1 }),
       Effect.map((value): A | undefined => value),
-      Effect.catch((error) => Effect.as(Effect.logWarning(`${step} failed; continuing without it`, error), undefined))
+      Effect.catch((error) => Effect.as(Effect.logWarning(`${what} failed; continuing without it`, error), undefined))
     )
     const stopped = ensureLive(jobId).pipe(Effect.repeat(Schedule.spaced(every)), Effect.andThen(Effect.never))
     return yield* Effect.raceFirst(attempt, stopped)
@@ -44,7 +45,7 @@ export const enrichSeed = (jobId: JobId, goal: string) =>
       if (enrichment === undefined || enrichment.summary.trim() === "") return false
       yield* journal.saveEnrichment(jobId, enrichment.summary, enrichment.citations)
       return true
-    }).pipe(Effect.withSpan("Lifecycle.enrichSeed", { attributes: { "job.id": jobId } }))
+    }).pipe(step("enrichSeed", { "job.id": jobId }))
   })
 
 export const deriveMarkets = (jobId: JobId, goal: string, tier: Tier) =>
@@ -59,5 +60,5 @@ export const deriveMarkets = (jobId: JobId, goal: string, tier: Tier) =>
       const markets = (yield* failSoft(jobId, "market derivation", deriver.derive({ goal, seedText, tier }).pipe(Effect.provideService(CurrentJob, jobId)))) ?? []
       yield* journal.saveMarkets(jobId, markets)
       return markets.length
-    }).pipe(Effect.withSpan("Lifecycle.deriveMarkets", { attributes: { "job.id": jobId, "job.tier": tier } }))
+    }).pipe(step("deriveMarkets", { "job.id": jobId, "job.tier": tier }))
   })

@@ -6,6 +6,7 @@
  */
 import { Duration, Effect, Option, Schedule, Schema } from "effect"
 import { Activity } from "effect/workflow"
+import { step } from "../step.ts"
 import { type Pod, PodProvider } from "../../../services/pod-provider.ts"
 import type { JobId } from "../../domain/ids.ts"
 import type { ModelRouting } from "../../domain/job.ts"
@@ -75,7 +76,7 @@ export const provisionPod = (
       yield* journal.recordPodCreated(job.id, request.name, pod)
       return yield* waitUntilRunning(job.id, pod)
     }).pipe(
-      Effect.withSpan("Lifecycle.provisionPod", { attributes: { "job.id": job.id, "job.tier": job.tier, attempt, "pod.gpu_type": job.routing.gpu_type } })
+      step("provisionPod", { "job.id": job.id, "job.tier": job.tier, attempt, "pod.gpu_type": job.routing.gpu_type })
     )
   })
 

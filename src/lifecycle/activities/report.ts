@@ -5,6 +5,7 @@
  */
 import { Effect, Option, Schema } from "effect"
 import { Activity } from "effect/workflow"
+import { step } from "../step.ts"
 import { CurrentJob, ReportWriter } from "../../../services/llm.ts"
 import { ObjectStore } from "../../../services/object-store.ts"
 import { reportKey } from "../../domain/artifacts.ts"
@@ -48,5 +49,5 @@ export const writeReport = (jobId: JobId, attempt: number) =>
       )
       yield* journal.transition(jobId, "COMPLETED")
       return { _tag: "Completed" }
-    }).pipe(Effect.withSpan("Lifecycle.writeReport", { attributes: { "job.id": jobId, attempt } }))
+    }).pipe(step("writeReport", { "job.id": jobId, attempt }))
   })

@@ -7,6 +7,7 @@
  */
 import { Clock, Duration, Effect, Option, Schema } from "effect"
 import { Activity } from "effect/workflow"
+import { step } from "../step.ts"
 import { ObjectStore } from "../../../services/object-store.ts"
 import { PodWorkerClient } from "../../../services/pod-worker.ts"
 import { simDataFiles, simDataKey } from "../../domain/artifacts.ts"
@@ -152,6 +153,6 @@ export const runSimulation = (job: RunJob, pod: { readonly pod_id: string; reado
       return yield* poll(job, pod.worker_url)
     }).pipe(
       Effect.catchTag("ObjectStoreError", Effect.die),
-      Effect.withSpan("Lifecycle.runSimulation", { attributes: { "job.id": job.id, "job.tier": job.tier, "pod.id": pod.pod_id, "pod.gpu_type": job.routing.gpu_type, attempt, retry } })
+      step("runSimulation", { "job.id": job.id, "job.tier": job.tier, "pod.id": pod.pod_id, "pod.gpu_type": job.routing.gpu_type, attempt, retry })
     )
   })

@@ -4,6 +4,7 @@
  */
 import { Effect, Exit } from "effect"
 import { Activity } from "effect/workflow"
+import { step } from "../step.ts"
 import { PodProvider } from "../../../services/pod-provider.ts"
 import type { JobId } from "../../domain/ids.ts"
 import { backoff } from "../../domain/time-scale.ts"
@@ -11,12 +12,13 @@ import { policies } from "../policies.ts"
 import { JobJournal } from "../../../services/job-journal.ts"
 
 /** Asks the provider to terminate `podId`, then records it; safe to repeat. */
-export const terminatePod = Effect.fn("Lifecycle.terminatePod")(function*(jobId: JobId, podId: string, reason: string) {
-  const provider = yield* PodProvider
-  const schedule = yield* backoff(policies.terminateRetry)
-  yield* provider.terminate(podId).pipe(Effect.retry({ schedule, while: (error) => error.reason !== "invalid" }))
-  yield* JobJournal.use((journal) => journal.recordPodTerminated(jobId, podId, reason))
-}, Effect.orDie)
+export const terminatePod = (jobId: JobId, podId: string, reason: string) =>
+  Effect.gen(function*() {
+    const provider = yield* PodProvider
+    const schedule = yield* backoff(policies.terminateRetry)
+    yield* provider.terminate(podId).pipe(Effect.retry({ schedule, while: (error) => error.reason !== "invalid" }))
+    yield* JobJournal.use((journal) => journal.recordPodTerminated(jobId, podId, reason))
+  }).pipe(Effect.orDie, step("terminatePod", { "job.id": jobId, "pod.id": podId, reason }))
 
 /** Tears down one pod as a step of the workflow (a swap, or the end of the GPU phase). */
 export const terminatePodStep = (jobId: JobId, podId: string, attempt: number, reason: string) =>
@@ -38,12 +40,13 @@ export const endReason = (exit: Exit.Exit<unknown, unknown>) => {
  * interrupted (cancelled) workflow runs no more activities; it may run again after a replay, which is harmless:
  * the `pods` table makes every termination happen once.
  */
-export const releasePods = Effect.fn("Lifecycle.releasePods")(function*(jobId: JobId, reason: string) {
-  const journal = yield* JobJournal
-  const pods = yield* journal.livePods(jobId)
-  for (const pod of pods) {
-    if (pod.pod_id === null) yield* journal.recordPodAbandoned(jobId, pod.name, reason)
-    else yield* terminatePod(jobId, pod.pod_id, reason)
-  }
-  yield* journal.recordFinalCost(jobId)
-})
+export const releasePods = (jobId: JobId, reason: string) =>
+  Effect.gen(function*() {
+    const journal = yield* JobJournal
+    const pods = yield* journal.livePods(jobId)
+    for (const pod of pods) {
+      if (pod.pod_id === null) yield* journal.recordPodAbandoned(jobId, pod.name, reason)
+      else yield* terminatePod(jobId, pod.pod_id, reason)
+    }
+    yield* journal.recordFinalCost(jobId)
+  }).pipe(step("releasePods", { "job.id": jobId, reason }))
