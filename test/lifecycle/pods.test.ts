@@ -1,6 +1,6 @@
 import { assert, layer } from "@effect/vitest"
 import { Effect } from "effect"
-import { FakePods } from "../../layers/pods/fake/index.ts"
+import { FakePods } from "../../services/fake-pods.ts"
 import { TestDatabaseLive } from "../support/database.ts"
 import { assertPodInvariants, insertPendingJob, jobRow, lifecycleLayer, maxConcurrentPods, podRows, runJob, statusHistory } from "../support/lifecycle.ts"
 

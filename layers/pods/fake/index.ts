@@ -1,22 +1,17 @@
 /**
  * Rehearsal mode: the fake provider and fake pod worker as one layer (`POD_PROVIDER=fake`, and every lifecycle
- * test). `FakePods` exposes the ledger and the pods so tests and operators can audit what happened.
+ * test), with `FakePods` (`services/fake-pods.ts`): the ledger and the pods, to audit what happened.
  */
 import { Context, Effect, Layer } from "effect"
+import { FakePods } from "../../../services/fake-pods.ts"
 import { ObjectStore } from "../../../services/object-store.ts"
 import { PodProvider } from "../../../services/pod-provider.ts"
 import { PodWorkerClient } from "../../../services/pod-worker.ts"
 import type { FakeFault } from "./faults.ts"
 import { makeFakeProvider } from "./provider.ts"
-import { fileStore, type FakePodRecord, type FakePodStore, type LedgerEntry, memoryStore } from "./store.ts"
+import { fileStore, type FakePodStore, memoryStore } from "./store.ts"
 import type { FakeWorld } from "./timeline.ts"
 import { makeFakeWorker } from "./worker.ts"
-
-export class FakePods extends Context.Service<FakePods, {
-  readonly world: FakeWorld
-  readonly ledger: Effect.Effect<ReadonlyArray<LedgerEntry>>
-  readonly pods: Effect.Effect<ReadonlyArray<FakePodRecord>>
-}>()("fishcloud/layers/pods/FakePods") {}
 
 export interface FakePodsOptions {
   readonly faults: ReadonlySet<FakeFault>
@@ -37,7 +32,6 @@ export const fakePodsLayer = (options: FakePodsOptions) =>
       `rehearsal mode: pods are fakes${options.faults.size > 0 ? ` with faults ${[...options.faults].join(", ")}` : ""}`
     ).pipe(Effect.when(Effect.succeed(options.stateFile !== undefined)))
     const fakePods = FakePods.of({
-      world,
       ledger: Effect.map(store.read, (state) => state.ledger),
       pods: Effect.map(store.read, (state) => state.pods)
     })

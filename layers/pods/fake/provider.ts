@@ -6,7 +6,8 @@
 import { Clock, Effect, Option } from "effect"
 import { type Pod, PodProvider } from "../../../services/pod-provider.ts"
 import { gpuCandidates } from "../../../src/domain/pods.ts"
-import type { FakePodRecord, FakePodStore } from "./store.ts"
+import type { FakePodRecord } from "../../../services/fake-pods.ts"
+import type { FakePodStore } from "./store.ts"
 import { type FakeWorld, podState } from "./timeline.ts"
 
 /** With the `stockout` fault, this many of the first GPU candidates have no capacity. */

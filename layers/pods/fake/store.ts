@@ -4,33 +4,8 @@
  * real provider would) and a rehearsal can be audited afterwards.
  */
 import { Effect, Ref, Schema } from "effect"
+import { FakePodRecord, LedgerEntry } from "../../../services/fake-pods.ts"
 import { stateFile } from "../state-file.ts"
-
-export const FakePodRecord = Schema.Struct({
-  id: Schema.String,
-  name: Schema.String,
-  /** 1 for the first pod this provider ever created, 2 for the next... (faults hit the first pod). */
-  index: Schema.Int,
-  gpu_type: Schema.String,
-  cost_per_hour: Schema.Number,
-  created_at: Schema.Number,
-  terminated_at: Schema.NullOr(Schema.Number),
-  /** When `POST /job` was accepted, and what was asked. */
-  submitted_at: Schema.NullOr(Schema.Number),
-  max_rounds: Schema.Int,
-  job_key: Schema.NullOr(Schema.String),
-  artifacts_uploaded: Schema.Boolean
-})
-export type FakePodRecord = typeof FakePodRecord.Type
-
-export const LedgerEntry = Schema.Struct({
-  op: Schema.Literals(["create", "create-refused", "terminate", "terminate-missing"]),
-  pod_id: Schema.NullOr(Schema.String),
-  name: Schema.String,
-  gpu_type: Schema.NullOr(Schema.String),
-  at: Schema.Number
-})
-export type LedgerEntry = typeof LedgerEntry.Type
 
 export const FakeState = Schema.Struct({
   pods: Schema.Array(FakePodRecord),

@@ -3,7 +3,7 @@
  * round its simulation is at, and what its logs say. Deriving everything from the clock (instead of timers) means
  * the fake survives a restarted runner and follows the TestClock in tests.
  */
-import type { FakePodRecord } from "./store.ts"
+import type { FakePodRecord } from "../../../services/fake-pods.ts"
 import type { FakeFault } from "./faults.ts"
 
 /** Seconds at time scale 1; every value is multiplied by the scale. */

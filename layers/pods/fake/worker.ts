@@ -11,7 +11,8 @@ import type { JobId } from "../../../src/domain/ids.ts"
 import { jobIdOfPodName } from "../../../src/domain/pods.ts"
 import { fakeArtifacts } from "./artifacts.ts"
 import { fakeWorkerUrl } from "./provider.ts"
-import type { FakePodRecord, FakePodStore } from "./store.ts"
+import type { FakePodRecord } from "../../../services/fake-pods.ts"
+import type { FakePodStore } from "./store.ts"
 import { type FakeWorld, pipelineLines, podState, progress, unreachable, vllmLines, vllmReady } from "./timeline.ts"
 
 const unreachableError = (url: string) => new PodWorkerError({ reason: "unreachable", message: `no answer from ${url}` })
