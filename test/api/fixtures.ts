@@ -1,22 +1,73 @@
-/** Small helpers shared by the HTTP API tests (request bodies, problem checks, row counts, direct SQL). */
+/** Small helpers shared by the HTTP API tests (request bodies, typed and raw problem checks, row counts, direct SQL). */
 import { assert } from "@effect/vitest"
 import { Effect } from "effect"
+import type { HttpApiError } from "effect/http-api"
 import { SqlClient } from "effect/sql"
-import { type Reply, toReply } from "../support/service.ts"
+import type { JobCreate } from "../../src/domain/job.ts"
+import { type ApiClient, type Reply, TestService, toReply } from "../support/service.ts"
 
 let counter = 0
 
 /** A text no other test in the same database uses, so jobs never collide by accident. */
 export const unique = (prefix: string) => `${prefix} #${++counter}`
 
-/** A valid `POST /api/jobs` body with a fresh goal, so two calls are never duplicates unless asked. */
-export const newJob = (overrides: Record<string, unknown> = {}) => ({
+/** A valid `POST /api/jobs` payload with a fresh goal, so two calls are never duplicates unless asked. */
+export const newJob = (overrides: Partial<JobCreate> = {}): JobCreate => ({
   seed_text: "Tram vote.",
   goal: unique("Will the tram line be approved?"),
   tier: "small",
+  enrich_web: true,
   forecast_days: 14,
   ...overrides
 })
+
+/**
+ * A raw `POST /api/jobs` JSON body: `newJob` without `enrich_web` (so the server's default applies), with any
+ * overrides, valid or not. For the tests that send what the typed client cannot.
+ */
+export const jobBody = (overrides: Record<string, unknown> = {}): Record<string, unknown> => {
+  const { enrich_web: _, ...body } = newJob()
+  return { ...body, ...overrides }
+}
+
+/** A fresh user (named from `prefix`), their token and a typed client acting as them. */
+export const newUser = (prefix: string, options?: { readonly admin?: boolean }) =>
+  Effect.gen(function*() {
+    const service = yield* TestService
+    const token = yield* service.tokenFor(unique(prefix), options)
+    return { token, api: yield* service.client(token) }
+  })
+
+/** `POST /api/jobs` through the typed client, with an Idempotency-Key when given. */
+export const createJob = (api: ApiClient, payload: JobCreate = newJob(), idempotencyKey?: string) =>
+  api.jobs.create({ payload, headers: idempotencyKey === undefined ? {} : { "idempotency-key": idempotencyKey } })
+
+/**
+ * Runs a typed client call that must fail with the declared error `tag` (the status and problem `type` it is
+ * decoded from) and returns that error; a success or any other error fails the test.
+ */
+export const failsWith = <A, E extends { readonly _tag: string }, R, const Tag extends E["_tag"]>(
+  call: Effect.Effect<A, E, R>,
+  tag: Tag
+): Effect.Effect<Extract<E, { readonly _tag: Tag }>, never, R> =>
+  Effect.matchEffect(call, {
+    onSuccess: (value) => Effect.die(new Error(`expected ${tag}, but the call succeeded: ${JSON.stringify(value)}`)),
+    onFailure: (error) =>
+      Effect.sync(() => {
+        assert.strictEqual(error._tag, tag, `expected ${tag}, got ${String(error)}`)
+        return error as Extract<E, { readonly _tag: Tag }>
+      })
+  })
+
+/** The first issue of a typed 400 problem, which must name `path` (e.g. ["payload", "seed_text"]). */
+export const firstIssue = (problem: HttpApiError.BadRequestProblem, path: ReadonlyArray<string>) => {
+  assert.isDefined(problem.errors, `no errors in ${JSON.stringify(problem)}`)
+  const issue = problem.errors![0]
+  assert.isDefined(issue, `no errors in ${JSON.stringify(problem)}`)
+  assert.deepStrictEqual(issue!.path, path, JSON.stringify(problem))
+  assert.isString(issue!.message)
+  return issue!
+}
 
 const problemContentType = "application/problem+json"
 

@@ -1,17 +1,26 @@
 /**
  * The whole service on a fresh database and a free port, with the recording lifecycle, for HTTP-level tests.
- * Requests go through real sockets with `fetch`, so body limits, malformed JSON and headers are exercised for real.
+ * Requests go through real sockets: `client` is the typed client derived from the HttpApi definition (what a user of
+ * the API gets), `call` is raw `fetch` for the tests where the HTTP itself is the point (body limits, malformed JSON,
+ * headers, exact problem bodies).
  */
 import * as Fs from "node:fs/promises"
 import * as Os from "node:os"
 import * as NodePath from "node:path"
+import { assert } from "@effect/vitest"
 import { Context, Effect, Layer, Redacted, References } from "effect"
-import { HttpServer } from "effect/http"
+import { FetchHttpClient, HttpClient, HttpClientRequest, type HttpClientResponse, HttpServer } from "effect/http"
+import { HttpApiClient, HttpApiMiddleware } from "effect/http-api"
 import { Accounts } from "../../services/accounts.ts"
+import { Api } from "../../src/api/definition.ts"
+import { Authorization } from "../../src/api/security.ts"
 import { type ServiceConfig, Settings } from "../../src/config.ts"
 import { makeService } from "../../src/server.ts"
 import { TestDatabaseLive } from "./database.ts"
 import { RecordingLifecycle } from "./recording-lifecycle.ts"
+
+/** The client derived from `Api`, as the CLI uses it. */
+export type ApiClient = HttpApiClient.ForApi<typeof Api>
 
 export interface Reply {
   readonly status: number
@@ -33,6 +42,11 @@ export class TestService extends Context.Service<TestService, {
   readonly home: string
   /** A token for a (new or existing) user. */
   readonly tokenFor: (user: string, options?: { readonly admin?: boolean }) => Effect.Effect<string>
+  /**
+   * The typed client on this service, sending `token` as a bearer token (no Authorization header without one).
+   * Every error response it receives is checked to be an RFC 9457 problem (see `assertProblemResponse`).
+   */
+  readonly client: (token?: string) => Effect.Effect<ApiClient>
   readonly call: (method: string, path: string, options?: CallOptions) => Effect.Effect<Reply>
 }>()("test/TestService") {}
 
@@ -47,6 +61,34 @@ const call = (baseUrl: string) => (method: string, path: string, options: CallOp
     }
     return toReply(await fetch(baseUrl + path, { method, headers, ...(body === undefined ? {} : { body }) }))
   })
+
+/**
+ * What `assertProblem` (test/api/fixtures.ts) checks of a raw reply, for every error the typed client receives: the
+ * client decodes an error by its status and `type` only, so the content type and the body's `status` and `title` are
+ * checked here. The body is cached by the response, so the client decodes it afterwards as usual.
+ */
+const assertProblemResponse = (response: HttpClientResponse.HttpClientResponse) =>
+  response.status < 400 ? Effect.void : Effect.gen(function*() {
+    const text = yield* Effect.orDie(response.text)
+    const where = `${response.request.method} ${response.request.url} answered ${response.status}: ${text}`
+    assert.strictEqual(response.headers["content-type"], "application/problem+json", `not a problem: ${where}`)
+    const body: unknown = JSON.parse(text)
+    assert.isObject(body, where)
+    const problem = body as Record<string, unknown>
+    assert.strictEqual(problem["status"], response.status, where)
+    assert.isString(problem["title"], where)
+    assert.isString(problem["type"], where)
+  })
+
+const client = (baseUrl: string) => (token?: string): Effect.Effect<ApiClient> => {
+  const bearer = HttpApiMiddleware.layerClient(
+    Authorization,
+    ({ next, request }) => next(token === undefined ? request : HttpClientRequest.bearerToken(request, token))
+  )
+  return HttpApiClient.make(Api, {
+    transformClient: (http) => http.pipe(HttpClient.mapRequest(HttpClientRequest.prependUrl(baseUrl)), HttpClient.tap(assertProblemResponse))
+  }).pipe(Effect.provide([bearer, FetchHttpClient.layer]))
+}
 
 /** Reads a fetch response into a `Reply` (the JSON body when there is one). */
 export const toReply = async (response: Response): Promise<Reply> => {
@@ -84,6 +126,7 @@ export const testService = (overrides: Partial<ServiceConfig> = {}) =>
         home,
         tokenFor: (user, options) =>
           accounts.issueToken(user, options).pipe(Effect.map((issued) => Redacted.value(issued.token)), Effect.orDie),
+        client: client(baseUrl),
         call: call(baseUrl)
       })
     }))
