@@ -1,18 +1,18 @@
 import { assert, layer } from "@effect/vitest"
-import { Effect, Ref } from "effect"
+import { Effect, Ref, Result } from "effect"
 import { SqlClient } from "effect/sql"
+import { JobId } from "../../src/domain/ids.ts"
+import type { JobCreate } from "../../src/domain/job.ts"
 import { LifecycleControl } from "../support/recording-lifecycle.ts"
-import { TestService, testService } from "../support/service.ts"
-import { assertBadRequest, assertProblem, jobEvents, leavesNoRows, newJob, setStatus, storedJob, unique } from "./fixtures.ts"
+import { testService } from "../support/service.ts"
+import { createJob, failsWith, firstIssue, jobEvents, leavesNoRows, newJob, newUser, setStatus, storedJob } from "./fixtures.ts"
 
-/** A fresh user and one PENDING job of theirs. */
-const userWithJob = (overrides: Record<string, unknown> = {}) =>
+/** A fresh user, their client and one PENDING job of theirs. */
+const userWithJob = (overrides: Partial<JobCreate> = {}) =>
   Effect.gen(function*() {
-    const service = yield* TestService
-    const token = yield* service.tokenFor(unique("user"))
-    const reply = yield* service.call("POST", "/api/jobs", { token, json: newJob(overrides) })
-    assert.strictEqual(reply.status, 201, reply.text)
-    return { token, job: reply.json as { id: number; seed_text: string; goal: string; tier: string; forecast_days: number } }
+    const { token, api } = yield* newUser("user")
+    const job = yield* createJob(api, newJob(overrides))
+    return { token, api, job }
   })
 
 const cancelledIds = Effect.gen(function*() {
@@ -25,15 +25,13 @@ layer(testService(), { excludeTestServices: true })("cancel, delete and retry", 
 
   it.effect("cancel answers 200 with the CANCELLED job, records the PENDING -> CANCELLED event and stops it", () =>
     Effect.gen(function*() {
-      const service = yield* TestService
-      const { token, job } = yield* userWithJob()
-      const reply = yield* service.call("POST", `/api/jobs/${job.id}/cancel`, { token })
-      assert.strictEqual(reply.status, 200, reply.text)
-      assert.strictEqual(reply.json.id, job.id)
-      assert.strictEqual(reply.json.status, "CANCELLED")
-      assert.isNotNull(reply.json.completed_at)
-      const fetched = yield* service.call("GET", `/api/jobs/${job.id}`, { token })
-      assert.strictEqual(fetched.json.status, "CANCELLED")
+      const { api, job } = yield* userWithJob()
+      const cancelled = yield* api.jobs.cancel({ params: { id: job.id } })
+      assert.strictEqual(cancelled.id, job.id)
+      assert.strictEqual(cancelled.status, "CANCELLED")
+      assert.isNotNull(cancelled.completed_at)
+      const fetched = yield* api.jobs.get({ params: { id: job.id } })
+      assert.strictEqual(fetched.status, "CANCELLED")
       const events = yield* jobEvents(job.id)
       assert.strictEqual(events.length, 2)
       assert.strictEqual(events[1]!.seq, 2)
@@ -45,64 +43,58 @@ layer(testService(), { excludeTestServices: true })("cancel, delete and retry", 
 
   it.effect("cancelling again is a 409 naming the status, and writes no event", () =>
     Effect.gen(function*() {
-      const service = yield* TestService
-      const { token, job } = yield* userWithJob()
-      yield* service.call("POST", `/api/jobs/${job.id}/cancel`, { token })
-      const again = yield* leavesNoRows(service.call("POST", `/api/jobs/${job.id}/cancel`, { token }))
-      assert.strictEqual(assertProblem(again, 409, "status-conflict").job_status, "CANCELLED")
+      const { api, job } = yield* userWithJob()
+      yield* api.jobs.cancel({ params: { id: job.id } })
+      const again = yield* leavesNoRows(failsWith(api.jobs.cancel({ params: { id: job.id } }), "StatusConflict"))
+      assert.strictEqual(again.job_status, "CANCELLED")
     }))
 
   it.effect("a job that is running can be cancelled; a finished one cannot", () =>
     Effect.gen(function*() {
-      const service = yield* TestService
       const running = yield* userWithJob()
       yield* setStatus(running.job.id, "RUNNING")
-      const reply = yield* service.call("POST", `/api/jobs/${running.job.id}/cancel`, { token: running.token })
-      assert.strictEqual(reply.status, 200, reply.text)
-      assert.strictEqual(reply.json.status, "CANCELLED")
+      const cancelled = yield* running.api.jobs.cancel({ params: { id: running.job.id } })
+      assert.strictEqual(cancelled.status, "CANCELLED")
       assert.strictEqual((yield* jobEvents(running.job.id)).at(-1)!.data["from"], "RUNNING")
       for (const status of ["COMPLETED", "FAILED"]) {
-        const { token, job } = yield* userWithJob()
+        const { api, job } = yield* userWithJob()
         yield* setStatus(job.id, status)
-        const refused = yield* leavesNoRows(service.call("POST", `/api/jobs/${job.id}/cancel`, { token }))
-        assert.strictEqual(assertProblem(refused, 409, "status-conflict").job_status, status)
+        const refused = yield* leavesNoRows(failsWith(api.jobs.cancel({ params: { id: job.id } }), "StatusConflict"))
+        assert.strictEqual(refused.job_status, status)
         assert.strictEqual((yield* storedJob(job.id))!.status, status)
       }
     }))
 
   it.effect("cancelling a draft is a 409", () =>
     Effect.gen(function*() {
-      const service = yield* TestService
-      const token = yield* service.tokenFor(unique("drafter"))
-      const draft = yield* service.call("POST", "/api/jobs/draft", { token, json: {} })
-      const reply = yield* leavesNoRows(service.call("POST", `/api/jobs/${draft.json.id}/cancel`, { token }))
-      assert.strictEqual(assertProblem(reply, 409, "status-conflict").job_status, "DRAFT")
+      const { api } = yield* newUser("drafter")
+      const draft = yield* api.drafts.create({ payload: { enrich_web: true } })
+      const refused = yield* leavesNoRows(failsWith(api.jobs.cancel({ params: { id: draft.id } }), "StatusConflict"))
+      assert.strictEqual(refused.job_status, "DRAFT")
     }))
 
   it.effect("cancelling another user's job is a 404 and leaves it running", () =>
     Effect.gen(function*() {
-      const service = yield* TestService
-      const { token, job } = yield* userWithJob()
-      const stranger = yield* service.tokenFor(unique("stranger"))
-      const reply = yield* leavesNoRows(service.call("POST", `/api/jobs/${job.id}/cancel`, { token: stranger }))
-      assertProblem(reply, 404, "job-not-found")
-      assert.strictEqual((yield* service.call("GET", `/api/jobs/${job.id}`, { token })).json.status, "PENDING")
+      const { api, job } = yield* userWithJob()
+      const stranger = yield* newUser("stranger")
+      yield* leavesNoRows(failsWith(stranger.api.jobs.cancel({ params: { id: job.id } }), "JobNotFound"))
+      assert.strictEqual((yield* api.jobs.get({ params: { id: job.id } })).status, "PENDING")
       assert.notInclude(yield* cancelledIds, job.id)
-      const missing = yield* service.call("POST", `/api/jobs/${job.id + 1_000_000}/cancel`, { token })
-      assertProblem(missing, 404, "job-not-found")
+      yield* failsWith(api.jobs.cancel({ params: { id: JobId.make(job.id + 1_000_000) } }), "JobNotFound")
     }))
 
   it.effect("concurrent cancels of one job: exactly one 200, the rest 409, one event and one stop", () =>
     Effect.gen(function*() {
-      const service = yield* TestService
-      const { token, job } = yield* userWithJob()
-      const replies = yield* Effect.all(
-        Array.from({ length: 6 }, () => service.call("POST", `/api/jobs/${job.id}/cancel`, { token })),
+      const { api, job } = yield* userWithJob()
+      const results = yield* Effect.all(
+        Array.from({ length: 6 }, () => Effect.result(api.jobs.cancel({ params: { id: job.id } }))),
         { concurrency: "unbounded" }
       )
-      assert.strictEqual(replies.filter((reply) => reply.status === 200).length, 1)
-      for (const reply of replies) {
-        if (reply.status !== 200) assert.strictEqual(assertProblem(reply, 409, "status-conflict").job_status, "CANCELLED")
+      assert.strictEqual(results.filter(Result.isSuccess).length, 1)
+      for (const result of results.filter(Result.isFailure)) {
+        const error = result.failure
+        assert.strictEqual(error._tag, "StatusConflict", String(error))
+        if (error._tag === "StatusConflict") assert.strictEqual(error.job_status, "CANCELLED")
       }
       const events = yield* jobEvents(job.id)
       assert.strictEqual(events.filter((event) => event.data["to"] === "CANCELLED").length, 1)
@@ -113,158 +105,139 @@ layer(testService(), { excludeTestServices: true })("cancel, delete and retry", 
 
   it.effect("deleting a finished job answers 204 with no body, then the job is gone (404, also for a 2nd delete)", () =>
     Effect.gen(function*() {
-      const service = yield* TestService
-      const { token, job } = yield* userWithJob()
+      const { api, job } = yield* userWithJob()
       yield* setStatus(job.id, "COMPLETED")
-      const reply = yield* service.call("DELETE", `/api/jobs/${job.id}`, { token })
-      assert.strictEqual(reply.status, 204)
-      assert.strictEqual(reply.text, "")
-      assertProblem(yield* service.call("GET", `/api/jobs/${job.id}`, { token }), 404, "job-not-found")
-      assertProblem(yield* service.call("DELETE", `/api/jobs/${job.id}`, { token }), 404, "job-not-found")
+      const [, response] = yield* api.jobs.delete({ params: { id: job.id }, responseMode: "decoded-and-response" })
+      assert.strictEqual(response.status, 204)
+      assert.strictEqual(yield* response.text, "")
+      yield* failsWith(api.jobs.get({ params: { id: job.id } }), "JobNotFound")
+      yield* failsWith(api.jobs.delete({ params: { id: job.id } }), "JobNotFound")
       assert.isUndefined(yield* storedJob(job.id))
       assert.deepStrictEqual(yield* jobEvents(job.id), [])
       assert.notInclude(yield* cancelledIds, job.id, "a finished job has nothing to stop")
-      const listed = yield* service.call("GET", "/api/jobs", { token })
-      assert.strictEqual(listed.json.total, 0)
+      const listed = yield* api.jobs.list({ query: {} })
+      assert.strictEqual(listed.total, 0)
     }))
 
   it.effect("deleting a live job cancels it first", () =>
     Effect.gen(function*() {
-      const service = yield* TestService
-      const { token, job } = yield* userWithJob()
-      const reply = yield* service.call("DELETE", `/api/jobs/${job.id}`, { token })
-      assert.strictEqual(reply.status, 204, reply.text)
+      const { api, job } = yield* userWithJob()
+      // The client accepts only the declared 204 for a delete.
+      yield* api.jobs.delete({ params: { id: job.id } })
       assert.include(yield* cancelledIds, job.id)
-      assertProblem(yield* service.call("GET", `/api/jobs/${job.id}`, { token }), 404, "job-not-found")
+      yield* failsWith(api.jobs.get({ params: { id: job.id } }), "JobNotFound")
     }))
 
   it.effect("deleting another user's job is a 404 and deletes nothing", () =>
     Effect.gen(function*() {
-      const service = yield* TestService
-      const { token, job } = yield* userWithJob()
-      const stranger = yield* service.tokenFor(unique("stranger"))
-      const reply = yield* leavesNoRows(service.call("DELETE", `/api/jobs/${job.id}`, { token: stranger }))
-      assertProblem(reply, 404, "job-not-found")
-      const fetched = yield* service.call("GET", `/api/jobs/${job.id}`, { token })
-      assert.strictEqual(fetched.status, 200)
-      assert.strictEqual(fetched.json.status, "PENDING")
+      const { api, job } = yield* userWithJob()
+      const stranger = yield* newUser("stranger")
+      yield* leavesNoRows(failsWith(stranger.api.jobs.delete({ params: { id: job.id } }), "JobNotFound"))
+      const fetched = yield* api.jobs.get({ params: { id: job.id } })
+      assert.strictEqual(fetched.status, "PENDING")
       assert.notInclude(yield* cancelledIds, job.id)
     }))
 
   it.effect("deleting a job that was retried keeps the retry", () =>
     Effect.gen(function*() {
-      const service = yield* TestService
-      const { token, job } = yield* userWithJob()
-      yield* service.call("POST", `/api/jobs/${job.id}/cancel`, { token })
-      const retry = yield* service.call("POST", `/api/jobs/${job.id}/retry`, { token })
-      assert.strictEqual((yield* service.call("DELETE", `/api/jobs/${job.id}`, { token })).status, 204)
-      const fetched = yield* service.call("GET", `/api/jobs/${retry.json.id}`, { token })
-      assert.strictEqual(fetched.status, 200)
-      assert.strictEqual(fetched.json.status, "PENDING")
-      const listed = yield* service.call("GET", "/api/jobs", { token })
-      assert.deepStrictEqual(listed.json.jobs.map((j: { id: number }) => j.id), [retry.json.id])
+      const { api, job } = yield* userWithJob()
+      yield* api.jobs.cancel({ params: { id: job.id } })
+      const retry = yield* api.jobs.retry({ params: { id: job.id } })
+      yield* api.jobs.delete({ params: { id: job.id } })
+      const fetched = yield* api.jobs.get({ params: { id: retry.id } })
+      assert.strictEqual(fetched.status, "PENDING")
+      const listed = yield* api.jobs.list({ query: {} })
+      assert.deepStrictEqual(listed.jobs.map((j) => j.id), [retry.id])
     }))
 
   // ---- POST /api/jobs/:id/retry
 
   it.effect("retrying a cancelled job makes a new PENDING job with the same request and retry_of set", () =>
     Effect.gen(function*() {
-      const service = yield* TestService
       const control = yield* LifecycleControl
-      const { token, job } = yield* userWithJob({ tier: "medium", forecast_days: 42, enrich_web: false })
-      yield* service.call("POST", `/api/jobs/${job.id}/cancel`, { token })
-      const reply = yield* service.call("POST", `/api/jobs/${job.id}/retry`, { token })
-      assert.strictEqual(reply.status, 201, reply.text)
-      assert.notStrictEqual(reply.json.id, job.id)
-      assert.strictEqual(reply.json.status, "PENDING")
-      assert.strictEqual(reply.json.retry_of, job.id)
-      assert.strictEqual(reply.json.seed_text, job.seed_text)
-      assert.strictEqual(reply.json.goal, job.goal)
-      assert.strictEqual(reply.json.tier, "medium")
-      assert.strictEqual(reply.json.enrich_web, false)
-      assert.strictEqual(reply.json.forecast_days, 42)
-      assert.include(yield* control.started, reply.json.id)
-      const events = yield* jobEvents(reply.json.id)
+      const { api, job } = yield* userWithJob({ tier: "medium", forecast_days: 42, enrich_web: false })
+      yield* api.jobs.cancel({ params: { id: job.id } })
+      // The client accepts only the declared 201 for a retry.
+      const retry = yield* api.jobs.retry({ params: { id: job.id } })
+      assert.notStrictEqual(retry.id, job.id)
+      assert.strictEqual(retry.status, "PENDING")
+      assert.strictEqual(retry.retry_of, job.id)
+      assert.strictEqual(retry.seed_text, job.seed_text)
+      assert.strictEqual(retry.goal, job.goal)
+      assert.strictEqual(retry.tier, "medium")
+      assert.strictEqual(retry.enrich_web, false)
+      assert.strictEqual(retry.forecast_days, 42)
+      assert.include(yield* control.started, retry.id)
+      const events = yield* jobEvents(retry.id)
       assert.deepStrictEqual(events.map((event) => event.data), [{ to: "PENDING", retry_of: job.id }])
-      const listed = yield* service.call("GET", "/api/jobs", { token })
-      assert.deepStrictEqual(listed.json.jobs.map((j: { id: number }) => j.id), [reply.json.id])
-      assert.strictEqual(listed.json.total, 1)
+      const listed = yield* api.jobs.list({ query: {} })
+      assert.deepStrictEqual(listed.jobs.map((j) => j.id), [retry.id])
+      assert.strictEqual(listed.total, 1)
       // The original itself is untouched.
-      assert.strictEqual((yield* service.call("GET", `/api/jobs/${job.id}`, { token })).json.status, "CANCELLED")
+      assert.strictEqual((yield* api.jobs.get({ params: { id: job.id } })).status, "CANCELLED")
     }))
 
   it.effect("a FAILED job can be retried", () =>
     Effect.gen(function*() {
-      const service = yield* TestService
-      const { token, job } = yield* userWithJob()
+      const { api, job } = yield* userWithJob()
       yield* setStatus(job.id, "FAILED")
-      const reply = yield* service.call("POST", `/api/jobs/${job.id}/retry`, { token })
-      assert.strictEqual(reply.status, 201, reply.text)
-      assert.strictEqual(reply.json.retry_of, job.id)
+      const retry = yield* api.jobs.retry({ params: { id: job.id } })
+      assert.strictEqual(retry.retry_of, job.id)
     }))
 
   it.effect("only FAILED or CANCELLED jobs can be retried: anything else is a 409 naming the status", () =>
     Effect.gen(function*() {
-      const service = yield* TestService
       for (const status of ["PENDING", "RUNNING", "COMPLETED"]) {
-        const { token, job } = yield* userWithJob()
+        const { api, job } = yield* userWithJob()
         if (status !== "PENDING") yield* setStatus(job.id, status)
-        const reply = yield* leavesNoRows(service.call("POST", `/api/jobs/${job.id}/retry`, { token }))
-        assert.strictEqual(assertProblem(reply, 409, "status-conflict").job_status, status)
+        const refused = yield* leavesNoRows(failsWith(api.jobs.retry({ params: { id: job.id } }), "StatusConflict"))
+        assert.strictEqual(refused.job_status, status)
       }
-      const token = yield* service.tokenFor(unique("drafter"))
-      const draft = yield* service.call("POST", "/api/jobs/draft", { token, json: { seed_text: "s", goal: "g" } })
-      const reply = yield* leavesNoRows(service.call("POST", `/api/jobs/${draft.json.id}/retry`, { token }))
-      assert.strictEqual(assertProblem(reply, 409, "status-conflict").job_status, "DRAFT")
+      const { api } = yield* newUser("drafter")
+      const draft = yield* api.drafts.create({ payload: { seed_text: "s", goal: "g", enrich_web: true } })
+      const refused = yield* leavesNoRows(failsWith(api.jobs.retry({ params: { id: draft.id } }), "StatusConflict"))
+      assert.strictEqual(refused.job_status, "DRAFT")
     }))
 
   it.effect("retrying another user's job is a 404 and creates nothing", () =>
     Effect.gen(function*() {
-      const service = yield* TestService
       const { job } = yield* userWithJob()
       yield* setStatus(job.id, "FAILED")
-      const stranger = yield* service.tokenFor(unique("stranger"))
-      const reply = yield* leavesNoRows(service.call("POST", `/api/jobs/${job.id}/retry`, { token: stranger }))
-      assertProblem(reply, 404, "job-not-found")
+      const stranger = yield* newUser("stranger")
+      yield* leavesNoRows(failsWith(stranger.api.jobs.retry({ params: { id: job.id } }), "JobNotFound"))
     }))
 
   it.effect("a retry is checked like a new job: an identical live job makes it a 409 duplicate", () =>
     Effect.gen(function*() {
-      const service = yield* TestService
-      const { token, job } = yield* userWithJob()
-      yield* service.call("POST", `/api/jobs/${job.id}/cancel`, { token })
-      const first = yield* service.call("POST", `/api/jobs/${job.id}/retry`, { token })
-      assert.strictEqual(first.status, 201)
-      const second = yield* leavesNoRows(service.call("POST", `/api/jobs/${job.id}/retry`, { token }))
-      assert.strictEqual(assertProblem(second, 409, "duplicate-job").existing_job_id, first.json.id)
+      const { api, job } = yield* userWithJob()
+      yield* api.jobs.cancel({ params: { id: job.id } })
+      const first = yield* api.jobs.retry({ params: { id: job.id } })
+      const second = yield* leavesNoRows(failsWith(api.jobs.retry({ params: { id: job.id } }), "DuplicateJob"))
+      assert.strictEqual(second.existing_job_id, first.id)
     }))
 
   it.effect("a retry is checked like a new job: a seed over MAX_SEED_CHARS is a 400 naming seed_text", () =>
     Effect.gen(function*() {
-      const service = yield* TestService
       const sql = yield* SqlClient.SqlClient
-      const { token, job } = yield* userWithJob()
+      const { api, job } = yield* userWithJob()
       // Only possible if the limit was lowered after the job was made; the retry must apply today's limit.
       yield* sql`UPDATE simulation_jobs SET status = 'FAILED', seed_text = repeat('x', 50001) WHERE id = ${job.id}`
         .pipe(Effect.orDie)
-      const reply = yield* leavesNoRows(service.call("POST", `/api/jobs/${job.id}/retry`, { token }))
-      assertBadRequest(reply, ["payload", "seed_text"])
+      const problem = yield* leavesNoRows(failsWith(api.jobs.retry({ params: { id: job.id } }), "BadRequestProblem"))
+      firstIssue(problem, ["payload", "seed_text"])
     }))
 
   it.effect("a retry whose lifecycle cannot start is a 500, creates nothing and keeps the original listed", () =>
     Effect.gen(function*() {
-      const service = yield* TestService
       const control = yield* LifecycleControl
-      const { token, job } = yield* userWithJob()
-      yield* service.call("POST", `/api/jobs/${job.id}/cancel`, { token })
+      const { api, job } = yield* userWithJob()
+      yield* api.jobs.cancel({ params: { id: job.id } })
       yield* Ref.set(control.failStarts, true)
-      const reply = yield* leavesNoRows(service.call("POST", `/api/jobs/${job.id}/retry`, { token })).pipe(
+      yield* leavesNoRows(failsWith(api.jobs.retry({ params: { id: job.id } }), "LifecycleUnavailable")).pipe(
         Effect.ensuring(Ref.set(control.failStarts, false))
       )
-      assertProblem(reply, 500, "lifecycle-unavailable")
-      const listed = yield* service.call("GET", "/api/jobs", { token })
-      assert.deepStrictEqual(listed.json.jobs.map((j: { id: number }) => j.id), [job.id])
-      const again = yield* service.call("POST", `/api/jobs/${job.id}/retry`, { token })
-      assert.strictEqual(again.status, 201, again.text)
+      const listed = yield* api.jobs.list({ query: {} })
+      assert.deepStrictEqual(listed.jobs.map((j) => j.id), [job.id])
+      yield* api.jobs.retry({ params: { id: job.id } })
     }))
 })

@@ -1,102 +1,83 @@
 import { assert, layer } from "@effect/vitest"
 import { Effect } from "effect"
 import { SqlClient } from "effect/sql"
-import { TestService, testService } from "../support/service.ts"
-import { assertBadRequest, assertProblem, newJob, unique } from "./fixtures.ts"
-
-interface JobView {
-  readonly id: number
-  readonly user_id: number
-  readonly status: string
-  readonly retry_of: number | null
-}
+import { JobId } from "../../src/domain/ids.ts"
+import { type ApiClient, TestService, testService } from "../support/service.ts"
+import { assertBadRequest, assertProblem, createJob, failsWith, newUser, unique } from "./fixtures.ts"
 
 /** A fresh user with `count` jobs created one after another; their ids, oldest first. */
 const userWithJobs = (count: number) =>
   Effect.gen(function*() {
-    const service = yield* TestService
-    const token = yield* service.tokenFor(unique("lister"))
-    const ids: Array<number> = []
-    for (let i = 0; i < count; i++) {
-      const reply = yield* service.call("POST", "/api/jobs", { token, json: newJob() })
-      assert.strictEqual(reply.status, 201, reply.text)
-      ids.push(reply.json.id)
-    }
-    return { token, ids }
+    const { token, api } = yield* newUser("lister")
+    const ids: Array<JobId> = []
+    for (let i = 0; i < count; i++) ids.push((yield* createJob(api)).id)
+    return { token, api, ids }
   })
 
-const list = (token: string, query = "") =>
-  Effect.gen(function*() {
-    const service = yield* TestService
-    const reply = yield* service.call("GET", `/api/jobs${query}`, { token })
-    assert.strictEqual(reply.status, 200, reply.text)
-    return reply.json as { jobs: ReadonlyArray<JobView>; total: number; page: number; per_page: number }
-  })
+/** `GET /api/jobs` with these paging parameters. */
+const list = (api: ApiClient, query: { readonly page?: number; readonly per_page?: number } = {}) => api.jobs.list({ query })
 
 layer(testService(), { excludeTestServices: true })("GET /api/jobs, /api/jobs/:id and its results", (it) => {
   it.effect("the list holds only the caller's jobs, newest first, with defaults page 1 and per_page 10", () =>
     Effect.gen(function*() {
       const alice = yield* userWithJobs(3)
       const bob = yield* userWithJobs(1)
-      const alicePage = yield* list(alice.token)
+      const alicePage = yield* list(alice.api)
       assert.deepStrictEqual(alicePage.jobs.map((job) => job.id), [...alice.ids].reverse())
       assert.strictEqual(alicePage.total, 3)
       assert.strictEqual(alicePage.page, 1)
       assert.strictEqual(alicePage.per_page, 10)
-      const bobPage = yield* list(bob.token)
+      const bobPage = yield* list(bob.api)
       assert.deepStrictEqual(bobPage.jobs.map((job) => job.id), bob.ids)
       assert.strictEqual(bobPage.total, 1)
     }))
 
   it.effect("a new user sees an empty list", () =>
     Effect.gen(function*() {
-      const service = yield* TestService
-      const token = yield* service.tokenFor(unique("newcomer"))
-      assert.deepStrictEqual(yield* list(token), { jobs: [], total: 0, page: 1, per_page: 10 })
+      const { api } = yield* newUser("newcomer")
+      assert.deepStrictEqual(yield* list(api), { jobs: [], total: 0, page: 1, per_page: 10 })
     }))
 
   it.effect("pages split the newest-first order without gaps or overlaps; total counts every job", () =>
     Effect.gen(function*() {
-      const { token, ids } = yield* userWithJobs(12)
+      const { api, ids } = yield* userWithJobs(12)
       const newestFirst = [...ids].reverse()
-      const first = yield* list(token)
+      const first = yield* list(api)
       assert.deepStrictEqual(first.jobs.map((job) => job.id), newestFirst.slice(0, 10))
       assert.strictEqual(first.total, 12)
-      const second = yield* list(token, "?page=2")
+      const second = yield* list(api, { page: 2 })
       assert.deepStrictEqual(second.jobs.map((job) => job.id), newestFirst.slice(10))
       assert.strictEqual(second.total, 12)
       assert.strictEqual(second.page, 2)
       const pagesOfFive: Array<number> = []
       for (const page of [1, 2, 3]) {
-        const reply = yield* list(token, `?page=${page}&per_page=5`)
+        const reply = yield* list(api, { page, per_page: 5 })
         assert.strictEqual(reply.per_page, 5)
         pagesOfFive.push(...reply.jobs.map((job) => job.id))
       }
       assert.deepStrictEqual(pagesOfFive, newestFirst)
-      const beyond = yield* list(token, "?page=4&per_page=5")
+      const beyond = yield* list(api, { page: 4, per_page: 5 })
       assert.deepStrictEqual(beyond.jobs, [])
       assert.strictEqual(beyond.total, 12)
-      const all = yield* list(token, "?per_page=100")
+      const all = yield* list(api, { per_page: 100 })
       assert.strictEqual(all.jobs.length, 12)
     }))
 
   it.effect("a job replaced by a retry is hidden, and total is counted after hiding it", () =>
     Effect.gen(function*() {
-      const service = yield* TestService
-      const { token, ids } = yield* userWithJobs(2)
-      const [original, other] = ids as [number, number]
-      yield* service.call("POST", `/api/jobs/${original}/cancel`, { token })
-      const retry = yield* service.call("POST", `/api/jobs/${original}/retry`, { token })
-      assert.strictEqual(retry.status, 201, retry.text)
-      const page = yield* list(token)
-      assert.deepStrictEqual(page.jobs.map((job) => job.id), [retry.json.id, other])
+      const { api, ids } = yield* userWithJobs(2)
+      const [original, other] = ids as [JobId, JobId]
+      yield* api.jobs.cancel({ params: { id: original } })
+      const retry = yield* api.jobs.retry({ params: { id: original } })
+      const page = yield* list(api)
+      assert.deepStrictEqual(page.jobs.map((job) => job.id), [retry.id, other])
       assert.strictEqual(page.total, 2)
       // Hidden from the list, but still there for whoever follows retry_of.
-      const hidden = yield* service.call("GET", `/api/jobs/${original}`, { token })
-      assert.strictEqual(hidden.status, 200)
-      assert.strictEqual(hidden.json.status, "CANCELLED")
+      const hidden = yield* api.jobs.get({ params: { id: original } })
+      assert.strictEqual(hidden.status, "CANCELLED")
     }))
 
+  // Raw HTTP: the client checks the query against the same schema and would not send these.
   it.effect("invalid paging is a 400 naming the parameter", () =>
     Effect.gen(function*() {
       const service = yield* TestService
@@ -120,14 +101,13 @@ layer(testService(), { excludeTestServices: true })("GET /api/jobs, /api/jobs/:i
 
   it.effect("GET /api/jobs/:id returns the caller's job", () =>
     Effect.gen(function*() {
-      const service = yield* TestService
-      const { token, ids } = yield* userWithJobs(1)
-      const reply = yield* service.call("GET", `/api/jobs/${ids[0]}`, { token })
-      assert.strictEqual(reply.status, 200)
-      assert.strictEqual(reply.json.id, ids[0])
-      assert.strictEqual(reply.json.status, "PENDING")
+      const { api, ids } = yield* userWithJobs(1)
+      const job = yield* api.jobs.get({ params: { id: ids[0]! } })
+      assert.strictEqual(job.id, ids[0])
+      assert.strictEqual(job.status, "PENDING")
     }))
 
+  // Raw HTTP: the exact problem bodies are compared, which the decoded errors would not show in full.
   it.effect("another user's job is a 404 exactly like a missing one", () =>
     Effect.gen(function*() {
       const service = yield* TestService
@@ -148,6 +128,7 @@ layer(testService(), { excludeTestServices: true })("GET /api/jobs, /api/jobs/:i
       assert.notInclude(foreign.text, "user", "the answer must not hint at an owner")
     }))
 
+  // Raw HTTP: the client only sends valid ids.
   it.effect("a non-numeric, zero, negative or fractional id is a 400 naming the id", () =>
     Effect.gen(function*() {
       const service = yield* TestService
@@ -161,49 +142,43 @@ layer(testService(), { excludeTestServices: true })("GET /api/jobs, /api/jobs/:i
 
   it.effect("an id beyond the database's integer range is a 404, not a 500", () =>
     Effect.gen(function*() {
-      const service = yield* TestService
-      const token = yield* service.tokenFor(unique("pager"))
-      const reply = yield* service.call("GET", "/api/jobs/99999999999", { token })
-      assertProblem(reply, 404, "job-not-found")
+      const { api } = yield* newUser("pager")
+      yield* failsWith(api.jobs.get({ params: { id: JobId.make(99999999999) } }), "JobNotFound")
     }))
 
   it.effect("sim-data and report are 404 not-available until the job has them", () =>
     Effect.gen(function*() {
-      const service = yield* TestService
-      const { token, ids } = yield* userWithJobs(1)
+      const { api, ids } = yield* userWithJobs(1)
       const id = ids[0]!
-      assertProblem(yield* service.call("GET", `/api/jobs/${id}/sim-data`, { token }), 404, "not-available")
-      assertProblem(yield* service.call("GET", `/api/jobs/${id}/report`, { token }), 404, "not-available")
+      yield* failsWith(api.jobs.simData({ params: { id } }), "NotAvailable")
+      yield* failsWith(api.jobs.report({ params: { id } }), "NotAvailable")
     }))
 
   it.effect("the report is served once the job has one, with its key insight", () =>
     Effect.gen(function*() {
-      const service = yield* TestService
       const sql = yield* SqlClient.SqlClient
-      const { token, ids } = yield* userWithJobs(1)
+      const { api, ids } = yield* userWithJobs(1)
       const id = ids[0]!
       yield* sql`UPDATE simulation_jobs SET status = 'COMPLETED', result_report = '# Report\n\nThe tram line passes.',
         key_insight = 'Approval is likely', result_structured = '{"probability": 0.7}'::jsonb WHERE id = ${id}`
         .pipe(Effect.orDie)
-      const reply = yield* service.call("GET", `/api/jobs/${id}/report`, { token })
-      assert.strictEqual(reply.status, 200, reply.text)
-      assert.deepStrictEqual(reply.json, {
+      const report = yield* api.jobs.report({ params: { id } })
+      assert.deepStrictEqual(report, {
         job_id: id,
         report: "# Report\n\nThe tram line passes.",
         key_insight: "Approval is likely",
         structured: { probability: 0.7 }
       })
-      const job = yield* service.call("GET", `/api/jobs/${id}`, { token })
-      assert.strictEqual(job.json.key_insight, "Approval is likely")
+      const job = yield* api.jobs.get({ params: { id } })
+      assert.strictEqual(job.key_insight, "Approval is likely")
     }))
 
   it.effect("an empty report is still not available", () =>
     Effect.gen(function*() {
-      const service = yield* TestService
       const sql = yield* SqlClient.SqlClient
-      const { token, ids } = yield* userWithJobs(1)
+      const { api, ids } = yield* userWithJobs(1)
       yield* sql`UPDATE simulation_jobs SET result_report = '' WHERE id = ${ids[0]!}`.pipe(Effect.orDie)
-      assertProblem(yield* service.call("GET", `/api/jobs/${ids[0]}/report`, { token }), 404, "not-available")
+      yield* failsWith(api.jobs.report({ params: { id: ids[0]! } }), "NotAvailable")
     }))
 
   it.effect("another user's sim-data and report are 404 job-not-found, even when the report exists", () =>
@@ -211,11 +186,12 @@ layer(testService(), { excludeTestServices: true })("GET /api/jobs, /api/jobs/:i
       const service = yield* TestService
       const sql = yield* SqlClient.SqlClient
       const { ids } = yield* userWithJobs(1)
-      const stranger = yield* service.tokenFor(unique("stranger"))
+      const stranger = yield* newUser("stranger")
       yield* sql`UPDATE simulation_jobs SET result_report = 'secret' WHERE id = ${ids[0]!}`.pipe(Effect.orDie)
-      const report = yield* service.call("GET", `/api/jobs/${ids[0]}/report`, { token: stranger })
+      // Raw HTTP: the whole body must not leak the report, and a decoded error keeps only its declared fields.
+      const report = yield* service.call("GET", `/api/jobs/${ids[0]}/report`, { token: stranger.token })
       assertProblem(report, 404, "job-not-found")
       assert.notInclude(report.text, "secret")
-      assertProblem(yield* service.call("GET", `/api/jobs/${ids[0]}/sim-data`, { token: stranger }), 404, "job-not-found")
+      yield* failsWith(stranger.api.jobs.simData({ params: { id: ids[0]! } }), "JobNotFound")
     }))
 })

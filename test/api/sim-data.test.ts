@@ -1,16 +1,15 @@
 import { assert, layer } from "@effect/vitest"
 import { Effect } from "effect"
 import { ObjectStore } from "../../services/object-store.ts"
-import { TestService, testService } from "../support/service.ts"
-import { assertProblem, newJob, unique } from "./fixtures.ts"
+import type { JobId } from "../../src/domain/ids.ts"
+import { type ApiClient, TestService, testService } from "../support/service.ts"
+import { assertProblem, createJob, failsWith, newUser } from "./fixtures.ts"
 
-/** A fresh user with one job; its id and the user's token. */
+/** A fresh user with one job; its id and the user's client. */
 const userWithJob = Effect.gen(function*() {
-  const service = yield* TestService
-  const token = yield* service.tokenFor(unique("analyst"))
-  const reply = yield* service.call("POST", "/api/jobs", { token, json: newJob() })
-  assert.strictEqual(reply.status, 201, reply.text)
-  return { token, id: reply.json.id as number }
+  const { api } = yield* newUser("analyst")
+  const job = yield* createJob(api)
+  return { api, id: job.id }
 })
 
 /** Stores `files` (name -> content) under `sim-data/{id}/`, as a pod's upload would. */
@@ -22,23 +21,22 @@ const upload = (id: number, files: Record<string, string>) =>
     }
   })
 
-const simData = (token: string, id: number) =>
-  Effect.flatMap(TestService, (service) => service.call("GET", `/api/jobs/${id}/sim-data`, { token }))
+const simData = (api: ApiClient, id: JobId) => api.jobs.simData({ params: { id } })
 
 layer(testService(), { excludeTestServices: true })("GET /api/jobs/:id/sim-data", (it) => {
   it.effect("is 404 not-available while the store holds none of the job's files", () =>
     Effect.gen(function*() {
-      const { token, id } = yield* userWithJob
-      assertProblem(yield* simData(token, id), 404, "not-available")
+      const { api, id } = yield* userWithJob
+      yield* failsWith(simData(api, id), "NotAvailable")
       // Files that are not simulation artifacts, or that belong to a job whose id starts alike, do not count.
       yield* upload(id, { "report.md": "# Report", "notes.txt": "x" })
       yield* upload(id * 10, { "posts.json": "[]" })
-      assertProblem(yield* simData(token, id), 404, "not-available")
+      yield* failsWith(simData(api, id), "NotAvailable")
     }))
 
   it.effect("lists a download URL for each artifact present, and only those; each URL serves that file's bytes", () =>
     Effect.gen(function*() {
-      const { token, id } = yield* userWithJob
+      const { api, id } = yield* userWithJob
       const files = {
         "posts.json": JSON.stringify([{ id: "p1", text: "The tram line will pass" }]),
         "trades.json": JSON.stringify([{ round: 1, side: "YES" }]),
@@ -46,12 +44,11 @@ layer(testService(), { excludeTestServices: true })("GET /api/jobs/:id/sim-data"
       }
       yield* upload(id, { ...files, "report.md": "# Report" })
       const before = Math.floor(Date.now() / 1000)
-      const reply = yield* simData(token, id)
-      assert.strictEqual(reply.status, 200, reply.text)
-      assert.strictEqual(reply.json.job_id, id)
-      assert.deepStrictEqual(Object.keys(reply.json.files).sort(), Object.keys(files).sort())
+      const reply = yield* simData(api, id)
+      assert.strictEqual(reply.job_id, id)
+      assert.deepStrictEqual(Object.keys(reply.files).sort(), Object.keys(files).sort())
       for (const [name, content] of Object.entries(files)) {
-        const url = new URL(reply.json.files[name])
+        const url = new URL(reply.files[name]!)
         assert.strictEqual(url.searchParams.get("method"), "GET")
         // Valid for an hour.
         const expires = Number(url.searchParams.get("expires"))
@@ -68,14 +65,12 @@ layer(testService(), { excludeTestServices: true })("GET /api/jobs/:id/sim-data"
 
   it.effect("does not rely on the job row's sim_data_available flag: the store decides", () =>
     Effect.gen(function*() {
-      const service = yield* TestService
-      const { token, id } = yield* userWithJob
-      const job = yield* service.call("GET", `/api/jobs/${id}`, { token })
-      assert.strictEqual(job.json.sim_data_available, false)
+      const { api, id } = yield* userWithJob
+      const job = yield* api.jobs.get({ params: { id } })
+      assert.strictEqual(job.sim_data_available, false)
       yield* upload(id, { "chat_log.json": "[]" })
-      const reply = yield* simData(token, id)
-      assert.strictEqual(reply.status, 200, reply.text)
-      assert.deepStrictEqual(Object.keys(reply.json.files), ["chat_log.json"])
+      const reply = yield* simData(api, id)
+      assert.deepStrictEqual(Object.keys(reply.files), ["chat_log.json"])
     }))
 
   it.effect("another user's job is 404 job-not-found even when its files exist, and no URL leaks", () =>
@@ -83,8 +78,9 @@ layer(testService(), { excludeTestServices: true })("GET /api/jobs/:id/sim-data"
       const service = yield* TestService
       const { id } = yield* userWithJob
       yield* upload(id, { "posts.json": "[]" })
-      const stranger = yield* service.tokenFor(unique("stranger"))
-      const reply = yield* simData(stranger, id)
+      const { token: stranger } = yield* newUser("stranger")
+      // Raw HTTP: no URL may leak anywhere in the body, and a decoded error keeps only its declared fields.
+      const reply = yield* service.call("GET", `/api/jobs/${id}/sim-data`, { token: stranger })
       assertProblem(reply, 404, "job-not-found")
       assert.notInclude(reply.text, "/storage/")
     }))

@@ -2,18 +2,16 @@
 import { assert, layer } from "@effect/vitest"
 import { Effect } from "effect"
 import { SqlClient } from "effect/sql"
-import type { JobId } from "../../src/domain/ids.ts"
+import { JobId } from "../../src/domain/ids.ts"
 import { appendEvent, progressAt, transition } from "../support/journal.ts"
 import { JobJournal } from "../../services/job-journal.ts"
 import { TestService, testService } from "../support/service.ts"
-import { assertProblem, newJob, unique } from "./fixtures.ts"
+import { createJob, failsWith, newUser } from "./fixtures.ts"
 
 const newLiveJob = Effect.gen(function*() {
-  const service = yield* TestService
-  const token = yield* service.tokenFor(unique("timeline"))
-  const reply = yield* service.call("POST", "/api/jobs", { token, json: newJob() })
-  assert.strictEqual(reply.status, 201, reply.text)
-  return { service, token, id: reply.json.id as JobId }
+  const { api } = yield* newUser("timeline")
+  const job = yield* createJob(api)
+  return { api, id: job.id }
 })
 
 /** Moves the pods' times back so their seconds and cost are exact: requested 1 h before termination. */
@@ -27,7 +25,7 @@ const ageRows = (id: JobId) =>
 layer(testService(), { excludeTestServices: true })("GET /api/jobs/:id/timeline", (it) => {
   it.effect("a run with a pod swap: steps with outcomes and attempts, every pod with provider, GPU, times, reason, cost", () =>
     Effect.gen(function*() {
-      const { service, token, id } = yield* newLiveJob
+      const { api, id } = yield* newLiveJob
       yield* Effect.gen(function*() {
         const journal = yield* JobJournal
         yield* transition(id, "PROVISIONING")
@@ -45,13 +43,11 @@ layer(testService(), { excludeTestServices: true })("GET /api/jobs/:id/timeline"
         yield* journal.recordPodTerminated(id, "pod-2", "job_failed")
       }).pipe(Effect.orDie)
       yield* ageRows(id)
-      const reply = yield* service.call("GET", `/api/jobs/${id}/timeline`, { token })
-      assert.strictEqual(reply.status, 200, reply.text)
-      const timeline = reply.json
+      const timeline = yield* api.jobs.timeline({ params: { id } })
       assert.strictEqual(timeline.job_id, id)
       assert.strictEqual(timeline.status, "FAILED")
       assert.deepStrictEqual(
-        timeline.steps.map((step: any) => [step.name, step.kind, step.attempts, step.outcome, step.ended_at !== null]),
+        timeline.steps.map((step) => [step.name, step.kind, step.attempts, step.outcome, step.ended_at !== null]),
         [
           ["PENDING", "status", 1, "completed", true],
           ["PROVISIONING", "status", 2, "completed", true],
@@ -62,39 +58,41 @@ layer(testService(), { excludeTestServices: true })("GET /api/jobs/:id/timeline"
       )
       for (const step of timeline.steps) assert.isAtLeast(step.seconds, 0)
       assert.deepStrictEqual(
-        timeline.pods.map((pod: any) => [pod.pod_id, pod.name, pod.provider, pod.gpu_type, pod.cost_per_hour, pod.termination_reason]),
+        timeline.pods.map((pod) => [pod.pod_id, pod.name, pod.provider, pod.gpu_type, pod.cost_per_hour, pod.termination_reason]),
         [["pod-1", "job-a1", "runpod", "A100", 2, "bad_host"], ["pod-2", "job-a2", "runpod", "H100", 3, "job_failed"]]
       )
-      assert.strictEqual(timeline.pods[0].ready_at, null)
-      assert.isString(timeline.pods[1].ready_at)
+      assert.strictEqual(timeline.pods[0]!.ready_at, null)
+      assert.isString(timeline.pods[1]!.ready_at)
       for (const pod of timeline.pods) assert.closeTo(pod.seconds, 3600, 0.01)
-      assert.closeTo(timeline.pods[0].cost_usd, 2, 1e-6)
-      assert.closeTo(timeline.pods[1].cost_usd, 3, 1e-6)
+      assert.closeTo(timeline.pods[0]!.cost_usd, 2, 1e-6)
+      assert.closeTo(timeline.pods[1]!.cost_usd, 3, 1e-6)
       assert.closeTo(timeline.gpu_cost_usd, 5, 1e-6)
     }))
 
   it.effect("a live job's current step is running with no end; a pod request the provider refused costs nothing", () =>
     Effect.gen(function*() {
-      const { service, token, id } = yield* newLiveJob
+      const { api, id } = yield* newLiveJob
       yield* Effect.gen(function*() {
         const journal = yield* JobJournal
         yield* transition(id, "PROVISIONING")
         yield* journal.recordPodRequested(id, "local", "job-a1", "A100")
       }).pipe(Effect.orDie)
-      const reply = yield* service.call("GET", `/api/jobs/${id}/timeline`, { token })
-      assert.strictEqual(reply.status, 200, reply.text)
-      const last = reply.json.steps.at(-1)
+      const timeline = yield* api.jobs.timeline({ params: { id } })
+      const last = timeline.steps.at(-1)!
       assert.deepStrictEqual([last.name, last.ended_at, last.outcome], ["PROVISIONING", null, "running"])
-      assert.deepStrictEqual(reply.json.pods.map((pod: any) => [pod.pod_id, pod.provider, pod.cost_usd]), [[null, "local", 0]])
-      assert.strictEqual(reply.json.gpu_cost_usd, 0)
+      assert.deepStrictEqual(timeline.pods.map((pod) => [pod.pod_id, pod.provider, pod.cost_usd]), [[null, "local", 0]])
+      assert.strictEqual(timeline.gpu_cost_usd, 0)
     }))
 
   it.effect("another user's job is 404 like a missing one; no token is 401", () =>
     Effect.gen(function*() {
-      const { service, token, id } = yield* newLiveJob
-      const stranger = yield* service.tokenFor(unique("stranger"))
-      assertProblem(yield* service.call("GET", `/api/jobs/${id}/timeline`, { token: stranger }), 404, "job-not-found")
-      assertProblem(yield* service.call("GET", "/api/jobs/999999/timeline", { token }), 404, "job-not-found")
-      assertProblem(yield* service.call("GET", `/api/jobs/${id}/timeline`), 401, "unauthorized")
+      const service = yield* TestService
+      const { api, id } = yield* newLiveJob
+      const stranger = yield* newUser("stranger")
+      yield* failsWith(stranger.api.jobs.timeline({ params: { id } }), "JobNotFound")
+      yield* failsWith(api.jobs.timeline({ params: { id: JobId.make(999999) } }), "JobNotFound")
+      // A client without a token sends no Authorization header.
+      const anonymous = yield* service.client()
+      yield* failsWith(anonymous.jobs.timeline({ params: { id } }), "Unauthorized")
     }))
 })
