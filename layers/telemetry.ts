@@ -1,5 +1,5 @@
 /**
- * Telemetry for every role of `fishcloud serve`:
+ * Telemetry for every role of `fishcloud serve`, from the OTEL_* and LOG_FORMAT settings (`telemetry-config.ts`):
  *
  * - traces and metrics over OTLP/HTTP (JSON encoding) with `@effect/opentelemetry` NodeSdk when
  *   OTEL_EXPORTER_OTLP_ENDPOINT is set; nothing at all (Effect's native no-op tracer) when it is not. The resource
@@ -14,13 +14,13 @@ import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-http"
 import { PeriodicExportingMetricReader } from "@opentelemetry/sdk-metrics"
 import { BatchSpanProcessor } from "@opentelemetry/sdk-trace-base"
 import { Context, Effect, Formatter, Layer, Logger, Option, Tracer } from "effect"
-import { Settings } from "../src/config.ts"
 import { version } from "../src/version.ts"
+import { LogFormat, TelemetryConfig } from "./telemetry-config.ts"
 
 /** Traces and metrics to `OTEL_EXPORTER_OTLP_ENDPOINT` for a process of the given role; empty when it is unset. */
 export const TelemetryLive = (role: string) =>
   Layer.unwrap(Effect.gen(function*() {
-    const { telemetry } = yield* Settings
+    const telemetry = yield* TelemetryConfig
     if (Option.isNone(telemetry.endpoint)) return Layer.empty
     const endpoint = telemetry.endpoint.value
     return NodeSdk.layer(() => ({
@@ -48,5 +48,5 @@ const jsonLogger = Logger.withConsoleLog(Logger.make((options) => {
 }))
 
 /** The logger LOG_FORMAT selects: JSON lines, or Effect's default human output. */
-export const LoggerLive: Layer.Layer<never, never, Settings> = Layer.unwrap(Effect.map(Settings, ({ logFormat }) =>
+export const LoggerLive = Layer.unwrap(Effect.map(LogFormat, (logFormat) =>
   logFormat === "json" ? Logger.layer([jsonLogger]) : Layer.empty))

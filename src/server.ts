@@ -31,7 +31,8 @@ const FirstStartToken = Layer.effectDiscard(Effect.gen(function*() {
 
 /**
  * The object store chosen by OBJECT_STORE. The disk store is always there: it backs the `/storage` routes of its
- * presigned URLs; with `s3`, the S3 store (merged last) is the one everything else uses.
+ * presigned URLs; with `s3`, the S3 store (merged last, reading its S3_* settings only then) is the one everything
+ * else uses.
  */
 const StorageLive = Layer.unwrap(Effect.map(Settings, (settings) =>
   settings.objectStore === "s3" ? Layer.mergeAll(DiskObjectStoreLive, S3ObjectStoreLive) : DiskObjectStoreLive))

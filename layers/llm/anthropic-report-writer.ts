@@ -12,10 +12,10 @@ import Anthropic from "@anthropic-ai/sdk"
 import { Effect, Layer, Option, Redacted, Schema } from "effect"
 import { LlmError, LlmUsageRecorder, ReportWriter, type WrittenReport } from "../../services/llm.ts"
 import { ObjectStore } from "../../services/object-store.ts"
-import { Settings } from "../../src/config.ts"
 import type { JobId } from "../../src/domain/ids.ts"
 import { loadReportArtifacts } from "./report/report-artifacts.ts"
 import { readReport } from "./report/parse-report.ts"
+import { AnthropicConfig } from "./anthropic-config.ts"
 import { classifyAnthropicError, scrubKey } from "./anthropic-errors.ts"
 import { estimatedCostUsd } from "./anthropic-pricing.ts"
 import { finalTurnMessage, openingMessage, systemPrompt } from "./anthropic-prompt.ts"
@@ -77,7 +77,7 @@ const withFinalInstruction = (
 
 const makeReportWriterAnthropic = (options: ReportWriterAnthropicOptions = {}) =>
   Effect.gen(function*() {
-    const { anthropic } = yield* Settings
+    const anthropic = yield* AnthropicConfig
     const store = yield* ObjectStore
     const recorder = yield* LlmUsageRecorder
     const { model, maxTokens } = anthropic
@@ -228,7 +228,10 @@ const makeReportWriterAnthropic = (options: ReportWriterAnthropicOptions = {}) =
     return ReportWriter.of({ write })
   })
 
-/** The Anthropic `ReportWriter` (requires Settings and ObjectStore); not wired in: the service picks it by key. */
+/**
+ * The Anthropic `ReportWriter` on the ANTHROPIC_* settings (`anthropic-config.ts`); requires ObjectStore. The
+ * composition root picks it when ANTHROPIC_API_KEY is set.
+ */
 export const ReportWriterAnthropic = Layer.effect(ReportWriter, makeReportWriterAnthropic())
 
 /** The same with options (tests: a short request timeout). */

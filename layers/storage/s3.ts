@@ -15,9 +15,9 @@ import {
 import { getSignedUrl } from "@aws-sdk/s3-request-presigner"
 import { Duration, Effect, Layer, Option, Redacted, Schema } from "effect"
 import { type ObjectInfo, ObjectStore, ObjectStoreError } from "../../services/object-store.ts"
-import { type S3Settings, Settings } from "../../src/config.ts"
 import { ObjectKey, refusedKey, validKey, validPrefix } from "./object-key.ts"
 import { bucketExists, ensureBucket } from "./s3-bucket.ts"
+import { S3Config, type S3Settings } from "./s3-config.ts"
 import { classify, type FailureContext, isNotFound, requestError, storeError } from "./s3-errors.ts"
 
 export interface S3ObjectStoreOptions extends S3Settings {
@@ -204,18 +204,21 @@ const makeS3ObjectStore = Effect.fn("S3ObjectStore.make")(function*(options: S3O
 export const layerS3ObjectStore = (options: S3ObjectStoreOptions): Layer.Layer<ObjectStore, ObjectStoreError> =>
   Layer.effect(ObjectStore, makeS3ObjectStore(options))
 
-/** `ObjectStore` on the bucket of the S3_* settings; fails at start unless OBJECT_STORE=s3 supplied them. */
-export const S3ObjectStoreLive: Layer.Layer<ObjectStore, ObjectStoreError, Settings> = Layer.effect(
+/**
+ * `ObjectStore` on the bucket of the S3_* settings (`s3-config.ts`); fails at start, naming the variable, when one
+ * is missing or bad.
+ */
+export const S3ObjectStoreLive: Layer.Layer<ObjectStore, ObjectStoreError> = Layer.effect(
   ObjectStore,
   Effect.gen(function*() {
-    const { s3 } = yield* Settings
-    if (Option.isNone(s3)) {
-      return yield* new ObjectStoreError({
+    const settings = yield* S3Config.pipe(Effect.mapError((error) =>
+      new ObjectStoreError({
         operation: "configure",
         key: "",
-        message: "the S3 object store needs OBJECT_STORE=s3 with S3_BUCKET, S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY"
+        message: "the S3 object store (OBJECT_STORE=s3) needs S3_BUCKET, S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY, " +
+          `and valid S3_* values: ${error.message}`
       })
-    }
-    return yield* makeS3ObjectStore(s3.value)
+    ))
+    return yield* makeS3ObjectStore(settings)
   })
 )

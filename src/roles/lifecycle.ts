@@ -12,6 +12,7 @@ import { SimulationWorkflowLive } from "../lifecycle/simulation-workflow.ts"
 import { JobJournalLive } from "../../layers/db/job-journal.ts"
 import { LlmUsageRecorderLive } from "../../layers/db/llm-usage.ts"
 import { EnricherOffline } from "../../layers/llm/offline-enricher.ts"
+import { anthropicApiKey } from "../../layers/llm/anthropic-config.ts"
 import { ReportWriterAnthropic } from "../../layers/llm/anthropic-report-writer.ts"
 import { EnricherXai } from "../../layers/llm/xai-enricher.ts"
 import { MarketDeriverXai } from "../../layers/llm/xai-market-deriver.ts"
@@ -55,11 +56,14 @@ const PodsLive = Layer.unwrap(Effect.gen(function*(): Effect.fn.Return<PodsLayer
  * xAI for enrichment and markets when XAI_API_KEY is set, Anthropic for the report when ANTHROPIC_API_KEY is set,
  * the offline steps otherwise; usage is recorded per job.
  */
-const LlmLive = Layer.unwrap(Effect.map(Settings, (settings) =>
-  Layer.mergeAll(
-    Option.isSome(settings.xaiApiKey) ? Layer.merge(EnricherXai, MarketDeriverXai) : Layer.merge(EnricherOffline, MarketDeriverOffline),
-    Option.isSome(settings.anthropic.apiKey) ? ReportWriterAnthropic : ReportWriterOffline
-  ).pipe(Layer.provide(LlmUsageRecorderLive))))
+const LlmLive = Layer.unwrap(Effect.gen(function*() {
+  const { xaiApiKey } = yield* Settings
+  const anthropic = yield* anthropicApiKey
+  return Layer.mergeAll(
+    Option.isSome(xaiApiKey) ? Layer.merge(EnricherXai, MarketDeriverXai) : Layer.merge(EnricherOffline, MarketDeriverOffline),
+    Option.isSome(anthropic) ? ReportWriterAnthropic : ReportWriterOffline
+  ).pipe(Layer.provide(LlmUsageRecorderLive))
+}))
 
 const TimeScaleLive = Layer.effect(TimeScale, Effect.map(Settings, (settings) => settings.timeScale))
 

@@ -1,12 +1,12 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Fiber, Layer, Option, Redacted } from "effect"
+import { Effect, Fiber, Layer } from "effect"
 import { estimatedCostUsd } from "../../layers/llm/anthropic-pricing.ts"
 import { layerReportWriterAnthropic, maxTurns, type ReportWriterAnthropicOptions } from "../../layers/llm/anthropic-report-writer.ts"
 import { type LlmUsage, LlmUsageRecorder, ReportWriter } from "../../services/llm.ts"
-import { Settings } from "../../src/config.ts"
 import { type SimDataFile, simDataKey } from "../../src/domain/artifacts.ts"
 import { JobId } from "../../src/domain/ids.ts"
 import { readReport } from "../../layers/llm/report/parse-report.ts"
+import { configFromEnv } from "../support/config-env.ts"
 import { eventually } from "../support/eventually.ts"
 import { telemetryRecorder } from "../support/telemetry-recorder.ts"
 import { type FakeAnthropic, fakeAnthropic, type FakeAnthropicReply, refusedUrl } from "../support/fake-anthropic.ts"
@@ -47,7 +47,8 @@ const finalReport = [
 
 interface WriteOptions extends ReportWriterAnthropicOptions {
   readonly baseUrl?: string
-  readonly key?: Option.Option<Redacted.Redacted<string>>
+  /** ANTHROPIC_API_KEY; null leaves it unset. */
+  readonly key?: string | null
   readonly files?: Partial<Record<SimDataFile, unknown>>
 }
 
@@ -61,18 +62,19 @@ const write = (fake: Pick<FakeAnthropic, "url">, options: WriteOptions = {}) =>
       return yield* writer.write({ jobId, goal, forecastDays: 30 })
     }).pipe(
       Effect.provide(
-        layerReportWriterAnthropic(options).pipe(Layer.provide(Layer.mergeAll(
-          Layer.succeed(LlmUsageRecorder, recorder),
-          Settings.layerWith({
-            anthropic: {
-              apiKey: options.key ?? Option.some(Redacted.make(apiKey)),
-              baseUrl: Option.some(options.baseUrl ?? fake.url),
-              model,
-              maxTokens: 4096
-            }
-          }).pipe(Layer.orDie),
-          layerMemoryObjectStore({ objects: storedFiles(options.files ?? artifacts) })
-        )))
+        layerReportWriterAnthropic(options).pipe(
+          Layer.provide(Layer.mergeAll(
+            Layer.succeed(LlmUsageRecorder, recorder),
+            configFromEnv({
+              ...(options.key === null ? {} : { ANTHROPIC_API_KEY: options.key ?? apiKey }),
+              ANTHROPIC_BASE_URL: options.baseUrl ?? fake.url,
+              ANTHROPIC_MODEL: model,
+              ANTHROPIC_MAX_TOKENS: "4096"
+            }),
+            layerMemoryObjectStore({ objects: storedFiles(options.files ?? artifacts) })
+          )),
+          Layer.orDie
+        )
       ),
       Effect.exit
     )
@@ -316,7 +318,7 @@ describe("Anthropic report writer", () => {
       const missing = yield* failureOf(fake, { files })
       assert.strictEqual(missing.error.kind, "permanent")
       assert.include(missing.error.message, "posts.json")
-      const noKey = yield* failureOf(fake, { key: Option.none() })
+      const noKey = yield* failureOf(fake, { key: null })
       assert.strictEqual(noKey.error.kind, "permanent")
       assert.include(noKey.error.message, "ANTHROPIC_API_KEY")
       assert.strictEqual(fake.requests().length, 0)

@@ -1,11 +1,12 @@
 import { assert, describe, it } from "@effect/vitest"
-import { ConfigProvider, Effect, Option, Redacted } from "effect"
-import { ServiceConfig } from "../../src/config.ts"
+import { Effect, Option, Redacted } from "effect"
+import { RunPodConfig } from "../../layers/pods/runpod/runpod-config.ts"
+import { configFromEnv } from "../support/config-env.ts"
 
 const load = (env: Record<string, string>) =>
   Effect.gen(function*() {
-    return (yield* ServiceConfig).runpod
-  }).pipe(Effect.provideService(ConfigProvider.ConfigProvider, ConfigProvider.fromEnv({ env })))
+    return yield* RunPodConfig
+  }).pipe(Effect.provide(configFromEnv(env)))
 
 describe("RunPod settings", () => {
   it.effect("defaults: the REST v2 API, the pod image, the tier's pool, no key", () =>
@@ -33,9 +34,10 @@ describe("RunPod settings", () => {
       }))
   }
 
-  it.effect("an empty RUNPOD_API_KEY counts as unset (the provider then refuses to start)", () =>
+  it.effect("an empty or blank RUNPOD_API_KEY counts as unset (the provider then refuses to start)", () =>
     Effect.gen(function*() {
       assert.isTrue(Option.isNone((yield* load({ RUNPOD_API_KEY: "" })).apiKey))
+      assert.isTrue(Option.isNone((yield* load({ RUNPOD_API_KEY: " \t" })).apiKey))
     }))
 
   it.effect("the API key is redacted wherever the settings are printed", () =>

@@ -2,29 +2,34 @@
  * Helpers for the RunPod provider tests: the provider wired to a fake RunPod through its real Layer and settings,
  * and a way to run it on simulated time while real HTTP round trips happen.
  */
-import { Effect, Fiber, Layer, Option, Redacted } from "effect"
+import { Effect, Fiber, Layer } from "effect"
 import { RunPodProviderLive } from "../../layers/pods/runpod/index.ts"
 import { PodProvider, type PodRequest } from "../../services/pod-provider.ts"
-import { type RunPodSettings, Settings } from "../../src/config.ts"
+import { configFromEnv } from "../support/config-env.ts"
 import type { FakeRunPod } from "../support/fake-runpod.ts"
 import * as SimulatedTimeLayer from "../support/simulated-time.ts"
 import { SimulatedTime } from "../support/simulated-time.ts"
 
 export const testImage = "ghcr.io/fishcloud/fishcloud-pod:test"
 
-export const runpodSettings = (fake: FakeRunPod, overrides?: Partial<RunPodSettings>): RunPodSettings => ({
-  apiKey: Option.some(Redacted.make(fake.apiKey)),
-  apiUrl: fake.url,
-  image: testImage,
-  cloudType: Option.none(),
-  ...overrides
-})
+type RunPodVariable = "RUNPOD_API_KEY" | "RUNPOD_API_URL" | "RUNPOD_IMAGE" | "RUNPOD_CLOUD_TYPE"
 
-/** The provider as production builds it (RunPodProviderLive reading Settings), pointed at the fake. */
-export const runpodProvider = (fake: FakeRunPod, overrides?: Partial<RunPodSettings>) =>
+/** The RUNPOD_* environment pointed at the fake, with `overrides` applied (`undefined` unsets a variable). */
+const runpodEnv = (fake: FakeRunPod, overrides: Partial<Record<RunPodVariable, string | undefined>> = {}) => {
+  const env: Record<string, string | undefined> = {
+    RUNPOD_API_KEY: fake.apiKey,
+    RUNPOD_API_URL: fake.url,
+    RUNPOD_IMAGE: testImage,
+    ...overrides
+  }
+  return Object.fromEntries(Object.entries(env).filter((entry): entry is [string, string] => entry[1] !== undefined))
+}
+
+/** The provider as production builds it (RunPodProviderLive reading the RUNPOD_* settings), pointed at the fake. */
+export const runpodProvider = (fake: FakeRunPod, overrides?: Partial<Record<RunPodVariable, string | undefined>>) =>
   Effect.gen(function*() {
     return yield* PodProvider
-  }).pipe(Effect.provide(RunPodProviderLive.pipe(Layer.provide(Settings.layerWith({ runpod: runpodSettings(fake, overrides) })))))
+  }).pipe(Effect.provide(RunPodProviderLive.pipe(Layer.provide(configFromEnv(runpodEnv(fake, overrides))))))
 
 export const request = (overrides?: Partial<PodRequest>): PodRequest => ({
   name: "fishcloud-sim-j42-a1",

@@ -1,15 +1,12 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Exit, Fiber, Layer, Option, Redacted } from "effect"
+import { Effect, Exit, Fiber, Option } from "effect"
 import { freeLoopbackPort } from "../../layers/net/free-port.ts"
-import { RunPodProviderLive } from "../../layers/pods/runpod/index.ts"
-import { PodProvider } from "../../services/pod-provider.ts"
-import { Settings } from "../../src/config.ts"
 import { gpuCandidates } from "../../src/domain/pods.ts"
 import { type FakePod, fakeRunPod } from "../support/fake-runpod.ts"
 import { telemetryRecorder } from "../support/telemetry-recorder.ts"
 import * as SimulatedTimeLayer from "../support/simulated-time.ts"
 import { SimulatedTime } from "../support/simulated-time.ts"
-import { driveClock, request, runpodProvider, runpodSettings, testImage } from "./runpod-support.ts"
+import { driveClock, request, runpodProvider, testImage } from "./runpod-support.ts"
 
 const L40S = "NVIDIA L40S"
 const H100 = "NVIDIA H100 80GB HBM3"
@@ -82,7 +79,7 @@ describe("RunPod provider: create", () => {
   it.effect("RUNPOD_CLOUD_TYPE overrides the pool the tier asks for", () =>
     Effect.gen(function*() {
       const fake = yield* fakeRunPod()
-      const provider = yield* runpodProvider(fake, { cloudType: Option.some("COMMUNITY") })
+      const provider = yield* runpodProvider(fake, { RUNPOD_CLOUD_TYPE: "COMMUNITY" })
       yield* provider.create(request({ cloudType: "SECURE" }))
       assert.deepStrictEqual(tried(fake.createBodies()), [`${L40S}/COMMUNITY`])
     }))
@@ -141,7 +138,7 @@ describe("RunPod provider: create", () => {
   it.effect("a wrong API key (401) stops at once, saying the key was refused", () =>
     Effect.gen(function*() {
       const fake = yield* fakeRunPod({ apiKey: "rp_the_right_key" })
-      const provider = yield* runpodProvider(fake, { apiKey: Option.some(Redacted.make("rp_a_wrong_key")) })
+      const provider = yield* runpodProvider(fake, { RUNPOD_API_KEY: "rp_a_wrong_key" })
       const error = yield* Effect.flip(provider.create(request()))
       assert.strictEqual(error.reason, "forbidden")
       assert.include(error.message, "API key refused (401: invalid api key)")
@@ -334,12 +331,11 @@ describe("RunPod provider: settings and secrets", () => {
   it.effect("without RUNPOD_API_KEY the provider does not start, and says which setting is missing", () =>
     Effect.gen(function*() {
       const fake = yield* fakeRunPod()
-      const error = yield* Effect.flip(
-        Effect.gen(function*() {
-          return yield* PodProvider
-        }).pipe(Effect.provide(RunPodProviderLive.pipe(Layer.provide(Settings.layerWith({ runpod: runpodSettings(fake, { apiKey: Option.none() }) })))))
-      )
-      assert.include(error.message, "RUNPOD_API_KEY is not set")
+      for (const apiKey of [undefined, "", "  "]) {
+        const error = yield* Effect.flip(runpodProvider(fake, { RUNPOD_API_KEY: apiKey }))
+        assert.include(error.message, "RUNPOD_API_KEY is not set")
+      }
+      assert.lengthOf(fake.requests(), 0)
     }))
 
   it.effect("the API key never appears in errors, logs or spans, whatever fails", () =>
@@ -348,9 +344,9 @@ describe("RunPod provider: settings and secrets", () => {
       const fake = yield* fakeRunPod({ apiKey: secret })
       const telemetry = telemetryRecorder()
       const provider = yield* runpodProvider(fake)
-      const wrongKey = yield* runpodProvider(fake, { apiKey: Option.some(Redacted.make(`${secret}_old`)) })
+      const wrongKey = yield* runpodProvider(fake, { RUNPOD_API_KEY: `${secret}_old` })
       const closedPort = yield* freeLoopbackPort
-      const unreachable = yield* runpodProvider(fake, { apiUrl: `http://127.0.0.1:${closedPort}/v2` })
+      const unreachable = yield* runpodProvider(fake, { RUNPOD_API_URL: `http://127.0.0.1:${closedPort}/v2` })
       const errors: Array<unknown> = []
       const collect = <A, E>(effect: Effect.Effect<A, E>) =>
         telemetry.record(effect).pipe(Effect.flip, Effect.map((error) => errors.push(error)))

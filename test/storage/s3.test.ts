@@ -7,11 +7,13 @@
  * (missing keys, missing buckets, a dead server), and that its errors never carry a secret.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { ConfigProvider, Duration, Effect, Layer, Option, Redacted } from "effect"
+import { Duration, Effect, Layer, Option, Redacted } from "effect"
 import { layerS3ObjectStore, maxPresignSeconds, S3ObjectStoreLive, type S3ObjectStoreOptions } from "../../layers/storage/s3.ts"
+import { S3Config } from "../../layers/storage/s3-config.ts"
 import { classify, requestError } from "../../layers/storage/s3-errors.ts"
 import { ObjectStore, type ObjectStoreError } from "../../services/object-store.ts"
-import { ServiceConfig, Settings } from "../../src/config.ts"
+import { ServiceConfig } from "../../src/config.ts"
+import { configFromEnv } from "../support/config-env.ts"
 import { type FakeS3, fakeS3, s3Options, testSecret, uniqueBucket } from "../support/fake-s3.ts"
 import { invalidKeys, invalidPrefixes, objectStoreContract } from "./contract.ts"
 
@@ -235,13 +237,21 @@ const env = (server: FakeS3, bucket: string, extra: Record<string, string> = {})
   ...extra
 })
 
-const withEnv = (variables: Record<string, string>) =>
-  Effect.provideService(ConfigProvider.ConfigProvider, ConfigProvider.fromEnv({ env: variables }))
+/** The S3_* settings, as S3ObjectStoreLive reads them. */
+const loadS3 = (variables: Record<string, string>) =>
+  Effect.gen(function*() {
+    return yield* S3Config
+  }).pipe(Effect.provide(configFromEnv(variables)))
 
-const loadConfig = (variables: Record<string, string>) =>
+/** The service settings, whose OBJECT_STORE the composition root chooses the store by. */
+const loadService = (variables: Record<string, string>) =>
   Effect.gen(function*() {
     return yield* ServiceConfig
-  }).pipe(withEnv(variables))
+  }).pipe(Effect.provide(configFromEnv(variables)))
+
+/** The error S3ObjectStoreLive fails to start with, on `variables`. */
+const startFailure = (variables: Record<string, string>) =>
+  Effect.flip(Effect.provide(startStore, S3ObjectStoreLive.pipe(Layer.provide(configFromEnv(variables)))))
 
 describe("S3 settings", () => {
   it.effect("S3ObjectStoreLive reads the S3_* settings (S3_CREATE_BUCKET makes the bucket)", () =>
@@ -252,42 +262,37 @@ describe("S3 settings", () => {
         const store = yield* ObjectStore
         yield* store.put("sim-data/1/profiles.json", bytes("[]"), "application/json")
         return yield* store.list("sim-data/")
-      }).pipe(
-        Effect.provide(S3ObjectStoreLive.pipe(Layer.provide(Settings.layer))),
-        withEnv(env(server, bucket, { S3_CREATE_BUCKET: "true" }))
-      )
+      }).pipe(Effect.provide(S3ObjectStoreLive.pipe(Layer.provide(configFromEnv(env(server, bucket, { S3_CREATE_BUCKET: "true" }))))))
       assert.deepStrictEqual(got, [{ key: "sim-data/1/profiles.json", size: 2 }])
     }))
 
-  it.effect("S3ObjectStoreLive without OBJECT_STORE=s3 fails naming the variables to set", () =>
+  it.effect("S3ObjectStoreLive without the S3_* settings fails naming the variables to set", () =>
     Effect.gen(function*() {
-      const error = yield* Effect.flip(
-        Effect.provide(startStore, S3ObjectStoreLive.pipe(Layer.provide(Settings.layer))).pipe(withEnv({}))
-      )
+      const error = yield* startFailure({})
       assert.include(String(error), "OBJECT_STORE=s3")
       assert.include(String(error), "S3_BUCKET")
     }))
 
-  it.effect("defaults: the disk store, and no S3 variable is read", () =>
+  it.effect("defaults: the disk store, and the service settings read no S3 variable", () =>
     Effect.gen(function*() {
-      const config = yield* loadConfig({ S3_ENDPOINT: "not a url", S3_BUCKET: "x" })
+      const config = yield* loadService({ S3_ENDPOINT: "not a url", S3_BUCKET: "x" })
       assert.strictEqual(config.objectStore, "disk")
-      assert.isTrue(Option.isNone(config.s3))
+      assert.notProperty(config, "s3")
     }))
 
   it.effect("OBJECT_STORE=s3: us-east-1, path-style, no bucket creation, AWS's endpoint unless S3_ENDPOINT; the secret redacted", () =>
     Effect.gen(function*() {
-      const config = yield* loadConfig({ OBJECT_STORE: "s3", S3_BUCKET: "sims", S3_ACCESS_KEY_ID: "id", S3_SECRET_ACCESS_KEY: testSecret })
-      assert.strictEqual(config.objectStore, "s3")
-      const s3 = Option.getOrThrow(config.s3)
+      const variables = { OBJECT_STORE: "s3", S3_BUCKET: "sims", S3_ACCESS_KEY_ID: "id", S3_SECRET_ACCESS_KEY: testSecret }
+      assert.strictEqual((yield* loadService(variables)).objectStore, "s3")
+      const s3 = yield* loadS3(variables)
       assert.deepStrictEqual(
         { bucket: s3.bucket, region: s3.region, forcePathStyle: s3.forcePathStyle, createBucket: s3.createBucket, endpoint: s3.endpoint },
         { bucket: "sims", region: "us-east-1", forcePathStyle: true, createBucket: false, endpoint: Option.none() }
       )
       assert.strictEqual(Redacted.value(s3.secretAccessKey), testSecret)
-      assert.notInclude(JSON.stringify(config), testSecret)
+      assert.notInclude(JSON.stringify(s3), testSecret)
       assert.notInclude(String(s3.secretAccessKey), testSecret)
-      const custom = Option.getOrThrow((yield* loadConfig({
+      const custom = yield* loadS3({
         OBJECT_STORE: "s3",
         S3_BUCKET: "sims",
         S3_ACCESS_KEY_ID: "id",
@@ -296,7 +301,7 @@ describe("S3 settings", () => {
         S3_REGION: "eu-west-3",
         S3_FORCE_PATH_STYLE: "false",
         S3_CREATE_BUCKET: "true"
-      })).s3)
+      })
       assert.deepStrictEqual(custom.endpoint, Option.some("http://minio.local:9000"))
       assert.strictEqual(custom.region, "eu-west-3")
       assert.isFalse(custom.forcePathStyle)
@@ -318,9 +323,14 @@ describe("S3 settings", () => {
   for (const [name, variables] of cases) {
     it.effect(`${JSON.stringify({ ...variables, S3_SECRET_ACCESS_KEY: "…" })} fails start-up naming ${name}, never echoing the secret`, () =>
       Effect.gen(function*() {
-        const error = String(yield* Effect.flip(loadConfig(variables)))
-        assert.include(error, name)
-        assert.notInclude(error, testSecret)
+        // OBJECT_STORE is a service setting; the S3_* ones fail the settings and the store's start alike
+        const errors = name === "OBJECT_STORE"
+          ? [yield* Effect.flip(loadService(variables))]
+          : [yield* Effect.flip(loadS3(variables)), yield* startFailure(variables)]
+        for (const error of errors.map(String)) {
+          assert.include(error, name)
+          assert.notInclude(error, testSecret)
+        }
       }))
   }
 })

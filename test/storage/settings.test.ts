@@ -1,11 +1,12 @@
 import { assert, describe, it } from "@effect/vitest"
-import { ConfigProvider, Effect, Option } from "effect"
+import { Effect, Option } from "effect"
 import { ServiceConfig } from "../../src/config.ts"
+import { configFromEnv } from "../support/config-env.ts"
 
 const load = (env: Record<string, string>) =>
   Effect.gen(function*() {
     return yield* ServiceConfig
-  }).pipe(Effect.provideService(ConfigProvider.ConfigProvider, ConfigProvider.fromEnv({ env })))
+  }).pipe(Effect.provide(configFromEnv(env)))
 
 describe("storage settings", () => {
   it.effect("defaults: no PUBLIC_URL (the listen address is used), a generated signing key, 256 MiB uploads", () =>

@@ -1,18 +1,18 @@
 /**
- * `POD_PROVIDER=runpod`: the RunPod provider as a Layer, from the RUNPOD_* settings. Without RUNPOD_API_KEY it
- * fails at start, naming the variable, rather than at the first job.
+ * `POD_PROVIDER=runpod`: the RunPod provider as a Layer, from the RUNPOD_* settings (`runpod-config.ts`). Without
+ * RUNPOD_API_KEY it fails at start, naming the variable, rather than at the first job.
  */
 import { Effect, Layer, Option } from "effect"
 import { FetchHttpClient } from "effect/http"
 import { PodProvider, PodProviderError } from "../../../services/pod-provider.ts"
-import { Settings } from "../../../src/config.ts"
 import { makeRunPodClient } from "./client.ts"
 import { makeRunPodProvider } from "./provider.ts"
+import { RunPodConfig } from "./runpod-config.ts"
 
 export const RunPodProviderLive = Layer.effect(
   PodProvider,
   Effect.gen(function*() {
-    const { runpod } = yield* Settings
+    const runpod = yield* RunPodConfig
     if (Option.isNone(runpod.apiKey)) {
       return yield* new PodProviderError({
         reason: "invalid",
