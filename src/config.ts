@@ -1,7 +1,7 @@
 /**
  * The settings of the service core and the composition root, with their defaults and validation, and the shared
  * checks every layer's own settings use. A vendor layer reads its own `Config` slice, defined beside it (the
- * RunPod, S3, Anthropic and telemetry settings). A bad value fails start-up with an error naming the variable
+ * RunPod, S3, xAI, Anthropic and telemetry settings). A bad value fails start-up with an error naming the variable
  * (Config errors carry the path).
  */
 import * as NodePath from "node:path"
@@ -75,15 +75,6 @@ export const ServiceConfig = Config.all({
   localPodLlmUrl: Config.option(Config.String("LOCAL_POD_LLM_BASE_URL")),
   /** Comma list of rehearsal faults for the fake provider (layers/pods/fake/faults.ts lists them). */
   fakePodFaults: Config.String("FAKE_POD_FAULTS").pipe(Config.withDefault("")),
-  /** XAI_API_KEY: xAI Grok for seed enrichment and market derivation; unset or empty = the offline stand-ins. */
-  xaiApiKey: optionalSecret("XAI_API_KEY"),
-  /** XAI_BASE_URL: the xAI API root the `/responses` path hangs off (gateways, proxies, test fakes). */
-  xaiBaseUrl: Config.String("XAI_BASE_URL").pipe(
-    Config.withDefault("https://api.x.ai/v1"),
-    Config.map((url) => url.replace(/\/+$/, ""))
-  ),
-  /** XAI_MODEL: the Grok model of both xAI steps. */
-  xaiModel: Config.NonEmptyString("XAI_MODEL").pipe(Config.withDefault("grok-4-fast-non-reasoning")),
   /** Multiplies every lifecycle duration (src/lifecycle/policies.ts): 0.001 rehearses an hour in seconds. */
   timeScale: Config.schema(Schema.Finite.check(Schema.isBetween({ minimum: 0.000001, maximum: 1000 })), "FISHCLOUD_TIME_SCALE").pipe(
     Config.withDefault(1)

@@ -39,11 +39,12 @@ describe("settings", () => {
 })
 
 describe("what the service settings read", () => {
-  it.effect("no RUNPOD_*, S3_*, ANTHROPIC_* or OTEL_* variable: a bad value is its layer's to refuse", () =>
+  it.effect("no vendor variable: a bad RUNPOD_*, S3_*, XAI_*, ANTHROPIC_* or OTEL_* value is its layer's to refuse", () =>
     Effect.gen(function*() {
       const config = yield* load({
         RUNPOD_API_URL: "api.runpod.io",
         S3_ENDPOINT: "minio:9000",
+        XAI_BASE_URL: "api.x.ai",
         ANTHROPIC_MAX_TOKENS: "lots",
         OTEL_METRIC_EXPORT_INTERVAL: "0"
       })

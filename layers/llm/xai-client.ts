@@ -1,6 +1,6 @@
 /**
  * A small client for xAI's Responses API (`POST {XAI_BASE_URL}/responses`, docs.x.ai "Responses API", OpenAI
- * Responses-compatible), used by the xAI enricher and market deriver.
+ * Responses-compatible), shared by the xAI enricher and market deriver (`xai.ts`).
  *
  * Request (the fields we send): `{ model, input: [{ role: "system" | "user", content }], tools?: [{ type:
  * "web_search" }, { type: "x_search" }], text?: { format: { type: "json_object" } }, store: false }`.
@@ -120,6 +120,11 @@ export interface XaiAnswer {
   readonly citations: ReadonlyArray<Citation>
   readonly model: string
   readonly usage: { readonly inputTokens: number; readonly outputTokens: number; readonly costUsd: number } | undefined
+}
+
+/** The client both xAI steps share: one Responses API call at a time. */
+export interface XaiClient {
+  readonly create: (call: XaiCall) => Effect.Effect<XaiAnswer, LlmError>
 }
 
 /** The answer's text and citations, read from the decoded response. */
@@ -248,10 +253,11 @@ export const makeXaiClient = Effect.fnUntraced(function*(options: XaiClientOptio
       })
     )
 
-  return { create }
+  const client: XaiClient = { create }
+  return client
 })
 
 const hostOf = (url: string): string => URL.canParse(url) ? new URL(url).hostname : url
 
-/** The fetch-based HTTP client the xAI layers use. */
+/** The fetch-based HTTP client the xAI layer uses. */
 export const xaiHttpClientLayer = FetchHttpClient.layer

@@ -2,13 +2,13 @@
  * The `Enricher` with xAI Grok (`docs/lifecycle.md`, "Pre-GPU steps"): one Responses API call with the `web_search` and
  * `x_search` tools, the seed cut to 5000 characters, asking for a 300-500 word background summary; citations
  * deduplicated by URL.
- * Fail-soft: no key, an API error or an empty answer is "no enrichment" (a warning, never a failed job). The
- * lifecycle adds its own timeout and second attempt around the call, so there are no retries here.
+ * Fail-soft: an API error or an empty answer is "no enrichment" (a warning, never a failed job). The lifecycle adds
+ * its own timeout and second attempt around the call, so there are no retries here. Built by `XaiLive` (`xai.ts`)
+ * on the client it shares with the market deriver.
  */
-import { Duration, Effect, Layer, Option } from "effect"
-import { Settings } from "../../src/config.ts"
+import { Duration, Effect } from "effect"
 import { Enricher, type Enrichment } from "../../services/llm.ts"
-import { makeXaiClient, xaiHttpClientLayer } from "./xai-client.ts"
+import type { XaiClient } from "./xai-client.ts"
 
 const enrichmentSeedChars = 5000
 const enrichmentTimeout = Duration.seconds(30)
@@ -22,44 +22,32 @@ const enrichmentInstructions =
 const enrichmentPrompt = (input: { readonly seedText: string; readonly goal: string }) =>
   `Simulation goal: ${input.goal}\n\nScenario (seed text):\n${input.seedText.slice(0, enrichmentSeedChars)}`
 
-export const EnricherXai = Layer.effect(
-  Enricher,
-  Effect.gen(function*() {
-    const settings = yield* Settings
-    const client = yield* Option.match(settings.xaiApiKey, {
-      onNone: () => Effect.succeed(undefined),
-      onSome: (apiKey) => makeXaiClient({ baseUrl: settings.xaiBaseUrl, apiKey, model: settings.xaiModel })
-    })
+/** The `Enricher` on an xAI client. */
+export const makeXaiEnricher = (client: XaiClient) => {
+  const enrich = Effect.fn("EnricherXai.enrich")(
+    function*(input: { readonly seedText: string; readonly goal: string }) {
+      const answer = yield* client.create({
+        step: "enrichment",
+        instructions: enrichmentInstructions,
+        prompt: enrichmentPrompt(input),
+        tools: ["web_search", "x_search"],
+        timeout: enrichmentTimeout
+      })
+      const summary = answer.text.trim()
+      if (summary === "") {
+        yield* Effect.logWarning("xAI enrichment found nothing (empty answer); the seed is used as written")
+        return undefined
+      }
+      yield* Effect.logDebug(`xAI enrichment: ${summary.length} characters, ${answer.citations.length} citations`)
+      const enrichment: Enrichment = { summary, citations: answer.citations }
+      return enrichment
+    },
+    (effect) =>
+      effect.pipe(Effect.catchTag("LlmError", (error) =>
+        Effect.logWarning(`xAI enrichment failed (${error.kind}): ${error.message}; the seed is used as written`).pipe(
+          Effect.as(undefined)
+        )))
+  )
 
-    const enrich = Effect.fn("EnricherXai.enrich")(
-      function*(input: { readonly seedText: string; readonly goal: string }) {
-        if (client === undefined) {
-          yield* Effect.logDebug("xAI enrichment skipped: XAI_API_KEY is not set; the seed is used as written")
-          return undefined
-        }
-        const answer = yield* client.create({
-          step: "enrichment",
-          instructions: enrichmentInstructions,
-          prompt: enrichmentPrompt(input),
-          tools: ["web_search", "x_search"],
-          timeout: enrichmentTimeout
-        })
-        const summary = answer.text.trim()
-        if (summary === "") {
-          yield* Effect.logWarning("xAI enrichment found nothing (empty answer); the seed is used as written")
-          return undefined
-        }
-        yield* Effect.logDebug(`xAI enrichment: ${summary.length} characters, ${answer.citations.length} citations`)
-        const enrichment: Enrichment = { summary, citations: answer.citations }
-        return enrichment
-      },
-      (effect) =>
-        effect.pipe(Effect.catchTag("LlmError", (error) =>
-          Effect.logWarning(`xAI enrichment failed (${error.kind}): ${error.message}; the seed is used as written`).pipe(
-            Effect.as(undefined)
-          )))
-    )
-
-    return Enricher.of({ enrich })
-  })
-).pipe(Layer.provide(xaiHttpClientLayer))
+  return Enricher.of({ enrich })
+}

@@ -2,15 +2,15 @@
  * The `MarketDeriver` with xAI Grok (`docs/lifecycle.md`, "Pre-GPU steps"): one Responses API call, no tools, JSON
  * output `{"markets":[{question, initial_price_yes, rationale}]}` from the goal and the (enriched) seed cut to 3000
  * characters, 20 s timeout. The reply is untrusted: `normalizeMarkets` keeps up to the tier's cap of valid,
- * de-duplicated markets with clamped prices. Any failure (API error, timeout, no JSON) means no markets.
+ * de-duplicated markets with clamped prices. Any failure (API error, timeout, no JSON) means no markets. Built by
+ * `XaiLive` (`xai.ts`) on the client it shares with the enricher.
  */
-import { Duration, Effect, Layer, Option, Schema } from "effect"
-import { Settings } from "../../src/config.ts"
+import { Duration, Effect, Option, Schema } from "effect"
 import { marketCapByTier } from "../../src/domain/market.ts"
 import type { Tier } from "../../src/domain/tier.ts"
 import { normalizeMarkets } from "./markets/normalize-markets.ts"
 import { MarketDeriver } from "../../services/llm.ts"
-import { makeXaiClient, xaiHttpClientLayer } from "./xai-client.ts"
+import type { XaiClient } from "./xai-client.ts"
 
 const marketsSeedChars = 3000
 const marketsTimeout = Duration.seconds(20)
@@ -39,44 +39,32 @@ const marketsOfReply = (text: string): Option.Option<unknown> => {
   return Option.map(decodeReply(text.slice(start, end + 1)), (reply) => reply.markets)
 }
 
-export const MarketDeriverXai = Layer.effect(
-  MarketDeriver,
-  Effect.gen(function*() {
-    const settings = yield* Settings
-    const client = yield* Option.match(settings.xaiApiKey, {
-      onNone: () => Effect.succeed(undefined),
-      onSome: (apiKey) => makeXaiClient({ baseUrl: settings.xaiBaseUrl, apiKey, model: settings.xaiModel })
-    })
+/** The `MarketDeriver` on an xAI client. */
+export const makeXaiMarketDeriver = (client: XaiClient) => {
+  const derive = Effect.fn("MarketDeriverXai.derive")(
+    function*(input: { readonly goal: string; readonly seedText: string; readonly tier: Tier }) {
+      const answer = yield* client.create({
+        step: "markets",
+        instructions: marketsInstructions(marketCapByTier[input.tier]),
+        prompt: marketsPrompt(input),
+        json: true,
+        timeout: marketsTimeout
+      })
+      const entries = marketsOfReply(answer.text)
+      if (Option.isNone(entries)) {
+        yield* Effect.logWarning(`xAI market derivation: the reply is not {"markets":[...]} JSON, so no markets`)
+        return []
+      }
+      const markets = normalizeMarkets(entries.value, input.tier)
+      yield* Effect.logDebug(`xAI market derivation: ${markets.length} markets kept for tier ${input.tier}`)
+      return markets
+    },
+    (effect) =>
+      effect.pipe(Effect.catchTag("LlmError", (error) =>
+        Effect.logWarning(`xAI market derivation failed (${error.kind}): ${error.message}; no markets`).pipe(
+          Effect.as([])
+        )))
+  )
 
-    const derive = Effect.fn("MarketDeriverXai.derive")(
-      function*(input: { readonly goal: string; readonly seedText: string; readonly tier: Tier }) {
-        if (client === undefined) {
-          yield* Effect.logDebug("xAI market derivation skipped: XAI_API_KEY is not set, so no markets")
-          return []
-        }
-        const answer = yield* client.create({
-          step: "markets",
-          instructions: marketsInstructions(marketCapByTier[input.tier]),
-          prompt: marketsPrompt(input),
-          json: true,
-          timeout: marketsTimeout
-        })
-        const entries = marketsOfReply(answer.text)
-        if (Option.isNone(entries)) {
-          yield* Effect.logWarning(`xAI market derivation: the reply is not {"markets":[...]} JSON, so no markets`)
-          return []
-        }
-        const markets = normalizeMarkets(entries.value, input.tier)
-        yield* Effect.logDebug(`xAI market derivation: ${markets.length} markets kept for tier ${input.tier}`)
-        return markets
-      },
-      (effect) =>
-        effect.pipe(Effect.catchTag("LlmError", (error) =>
-          Effect.logWarning(`xAI market derivation failed (${error.kind}): ${error.message}; no markets`).pipe(
-            Effect.as([])
-          )))
-    )
-
-    return MarketDeriver.of({ derive })
-  })
-).pipe(Layer.provide(xaiHttpClientLayer))
+  return MarketDeriver.of({ derive })
+}

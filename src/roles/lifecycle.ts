@@ -14,8 +14,8 @@ import { LlmUsageRecorderLive } from "../../layers/db/llm-usage.ts"
 import { EnricherOffline } from "../../layers/llm/offline-enricher.ts"
 import { anthropicApiKey } from "../../layers/llm/anthropic-config.ts"
 import { ReportWriterAnthropic } from "../../layers/llm/anthropic-report-writer.ts"
-import { EnricherXai } from "../../layers/llm/xai-enricher.ts"
-import { MarketDeriverXai } from "../../layers/llm/xai-market-deriver.ts"
+import { XaiLive } from "../../layers/llm/xai.ts"
+import { xaiApiKey } from "../../layers/llm/xai-config.ts"
 import { MarketDeriverOffline } from "../../layers/llm/offline-market-deriver.ts"
 import { ReportWriterOffline } from "../../layers/llm/offline-report-writer.ts"
 import { freeLoopbackPort } from "../../layers/net/free-port.ts"
@@ -57,10 +57,10 @@ const PodsLive = Layer.unwrap(Effect.gen(function*(): Effect.fn.Return<PodsLayer
  * the offline steps otherwise; usage is recorded per job.
  */
 const LlmLive = Layer.unwrap(Effect.gen(function*() {
-  const { xaiApiKey } = yield* Settings
+  const xai = yield* xaiApiKey
   const anthropic = yield* anthropicApiKey
   return Layer.mergeAll(
-    Option.isSome(xaiApiKey) ? Layer.merge(EnricherXai, MarketDeriverXai) : Layer.merge(EnricherOffline, MarketDeriverOffline),
+    Option.isSome(xai) ? XaiLive : Layer.merge(EnricherOffline, MarketDeriverOffline),
     Option.isSome(anthropic) ? ReportWriterAnthropic : ReportWriterOffline
   ).pipe(Layer.provide(LlmUsageRecorderLive))
 }))

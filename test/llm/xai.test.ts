@@ -7,13 +7,13 @@ import { assert, describe, it } from "@effect/vitest"
 import { Cause, Duration, Effect, Fiber, Layer, Option, Redacted } from "effect"
 import { FetchHttpClient } from "effect/http"
 import { TestClock } from "effect/testing"
+import { XaiLive } from "../../layers/llm/xai.ts"
 import { makeXaiClient } from "../../layers/llm/xai-client.ts"
-import { EnricherXai } from "../../layers/llm/xai-enricher.ts"
-import { MarketDeriverXai } from "../../layers/llm/xai-market-deriver.ts"
-import { Settings } from "../../src/config.ts"
+import { XaiConfig, xaiApiKey } from "../../layers/llm/xai-config.ts"
 import type { JobId } from "../../src/domain/ids.ts"
 import type { Tier } from "../../src/domain/tier.ts"
 import { CurrentJob, Enricher, type LlmUsage, LlmUsageRecorder, MarketDeriver } from "../../services/llm.ts"
+import { configFromEnv } from "../support/config-env.ts"
 import { type FakeXai, type FakeXaiReply, startFakeXai } from "../support/fake-xai.ts"
 import { eventually } from "../support/eventually.ts"
 import { telemetryRecorder } from "../support/telemetry-recorder.ts"
@@ -22,12 +22,9 @@ const KEY = "xai-TESTKEY-5f1c9e0d2b7a4c63"
 const MODEL = "grok-4-fast-non-reasoning"
 const Duration30 = Duration.seconds(30)
 
+/** The XAI_* environment of the layer under test; `key` null leaves XAI_API_KEY unset. */
 const settingsFor = (baseUrl: string, key: string | null = KEY) =>
-  Settings.layerWith({
-    xaiApiKey: key === null ? Option.none() : Option.some(Redacted.make(key)),
-    xaiBaseUrl: baseUrl,
-    xaiModel: MODEL
-  })
+  configFromEnv({ ...(key === null ? {} : { XAI_API_KEY: key }), XAI_BASE_URL: baseUrl, XAI_MODEL: MODEL })
 
 /** Log lines and spans of the effects passed to `run`, and the usage its `recorder` got (give it to the layers). */
 const harness = () => {
@@ -50,7 +47,7 @@ const harness = () => {
   }
 }
 
-/** The fake, both services wired to it, and a harness. */
+/** The fake, both services wired to it (one `XaiLive`, one client), and a harness. */
 const setup = (...replies: ReadonlyArray<FakeXaiReply>) =>
   Effect.gen(function*() {
     const fake = yield* startFakeXai(KEY)
@@ -58,7 +55,7 @@ const setup = (...replies: ReadonlyArray<FakeXaiReply>) =>
     const telemetry = harness()
     const services = yield* Effect.gen(function*() {
       return { enricher: yield* Enricher, deriver: yield* MarketDeriver }
-    }).pipe(Effect.provide(Layer.mergeAll(EnricherXai, MarketDeriverXai).pipe(Layer.provide(Layer.merge(settingsFor(fake.url), telemetry.recorder)))))
+    }).pipe(Effect.provide(XaiLive.pipe(Layer.provide(Layer.merge(settingsFor(fake.url), telemetry.recorder)))))
     return { fake, ...services, telemetry }
   })
 
@@ -188,11 +185,15 @@ describe("EnricherXai", () => {
       assert.isTrue(telemetry.lines.some((line) => line.includes("(transient)") && line.includes("no answer within 30s")))
     }))
 
-  it.effect("no key: no request, no enrichment", () =>
+  it.effect("no key: the layer does not start (it names XAI_API_KEY), and no request is sent", () =>
     Effect.gen(function*() {
       const fake = yield* startFakeXai(KEY)
-      const enricher = yield* Enricher.pipe(Effect.provide(EnricherXai.pipe(Layer.provide(Layer.merge(settingsFor(fake.url, null), harness().recorder)))))
-      assert.isUndefined(yield* enricher.enrich({ seedText: "seed", goal: "goal" }))
+      for (const key of [null, "   "]) {
+        const error = yield* Effect.flip(
+          Enricher.pipe(Effect.provide(XaiLive.pipe(Layer.provide(Layer.merge(settingsFor(fake.url, key), harness().recorder)))))
+        )
+        assert.include(String(error), "XAI_API_KEY")
+      }
       assert.strictEqual(fake.requests.length, 0)
     }))
 })
@@ -330,3 +331,37 @@ describe("xAI client", () => {
     }))
 })
 
+
+describe("xAI settings", () => {
+  const load = <A>(config: Effect.Effect<A, unknown>, env: Record<string, string>) => config.pipe(Effect.provide(configFromEnv(env)))
+
+  it.effect("defaults: the xAI API root and the fast Grok model; the key redacted", () =>
+    Effect.gen(function*() {
+      const config = yield* load(XaiConfig, { XAI_API_KEY: KEY })
+      assert.strictEqual(config.baseUrl, "https://api.x.ai/v1")
+      assert.strictEqual(config.model, "grok-4-fast-non-reasoning")
+      assert.strictEqual(Redacted.value(config.apiKey), KEY)
+      assert.notInclude(JSON.stringify(config), KEY)
+    }))
+
+  it.effect("XAI_BASE_URL loses its trailing slash; one that is not an http(s) URL fails naming it", () =>
+    Effect.gen(function*() {
+      const config = yield* load(XaiConfig, { XAI_API_KEY: KEY, XAI_BASE_URL: "http://127.0.0.1:4020/v1/" })
+      assert.strictEqual(config.baseUrl, "http://127.0.0.1:4020/v1")
+      for (const url of ["api.x.ai/v1", "ftp://api.x.ai/v1", "https://api.x.ai/v1?beta=1"]) {
+        const error = String(yield* Effect.flip(load(XaiConfig, { XAI_API_KEY: KEY, XAI_BASE_URL: url })))
+        assert.include(error, "XAI_BASE_URL")
+        assert.notInclude(error, KEY)
+      }
+    }))
+
+  it.effect("the composition root's XAI_API_KEY: unset, empty or blank = none (the offline steps run)", () =>
+    Effect.gen(function*() {
+      for (const env of [{}, { XAI_API_KEY: "" }, { XAI_API_KEY: " \t " }]) {
+        assert.isTrue(Option.isNone(yield* load(xaiApiKey, env)))
+      }
+      const key = yield* load(xaiApiKey, { XAI_API_KEY: KEY })
+      assert.strictEqual(Redacted.value(Option.getOrThrow(key)), KEY)
+      assert.notInclude(String(key), KEY)
+    }))
+})
