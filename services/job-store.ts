@@ -1,10 +1,13 @@
 /**
  * The job repository: every read and write of `simulation_jobs`, `model_routing` and `idempotency_keys` that is not
- * a status transition or an event (those are the `JobJournal`'s, `services/job-journal.ts`). Reads are always scoped to the owner, so another
- * user's job looks exactly like a missing one.
+ * a status transition or an event (those are the `JobJournal`'s, `services/job-journal.ts`). Reads are always scoped
+ * to the owner, so another user's job looks exactly like a missing one.
+ *
+ * Only the HTTP API uses it. Database failures are defects (turned so once, inside the layer), so no signature
+ * carries a database error: a request that meets one answers 500 with no detail, while the log and the request's
+ * span keep the error.
  */
 import { Context, type Effect, type Option } from "effect"
-import type { SqlError } from "effect/sql"
 import type { JobId, UserId } from "../src/domain/ids.ts"
 import type { DraftCreate, DraftUpdate, Job, JobPage, JobReport, ModelRouting } from "../src/domain/job.ts"
 import type { Tier } from "../src/domain/tier.ts"
@@ -33,18 +36,19 @@ export type IdempotencyClaim =
   | { readonly _tag: "Replay"; readonly status: number; readonly body: unknown }
 
 export class JobStore extends Context.Service<JobStore, {
-  /** Whether the database answers at all (a trivial query). */
-  readonly ping: Effect.Effect<void, SqlError.SqlError>
+  /** Whether the database answers at all (a trivial query): its one call whose database failure is an answer, false. */
+  readonly ping: Effect.Effect<boolean>
   /**
    * Runs `effect` in one database transaction: every store call inside it, and a lifecycle start (which joins the
-   * caller's transaction), commit together or not at all.
+   * caller's transaction), commit together or not at all. The caller's errors roll it back and stay typed; a failed
+   * BEGIN or COMMIT is a defect like every other database failure.
    */
-  readonly withTransaction: <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E | SqlError.SqlError, R>
-  readonly get: (owner: UserId, id: JobId) => Effect.Effect<Option.Option<Job>, SqlError.SqlError>
-  readonly list: (owner: UserId, page: number, perPage: number) => Effect.Effect<JobPage, SqlError.SqlError>
+  readonly withTransaction: <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
+  readonly get: (owner: UserId, id: JobId) => Effect.Effect<Option.Option<Job>>
+  readonly list: (owner: UserId, page: number, perPage: number) => Effect.Effect<JobPage>
   /** Deletes the row; returns false when the owner has no such job. */
-  readonly delete: (owner: UserId, id: JobId) => Effect.Effect<boolean, SqlError.SqlError>
-  readonly report: (owner: UserId, id: JobId) => Effect.Effect<Option.Option<JobReport>, SqlError.SqlError>
+  readonly delete: (owner: UserId, id: JobId) => Effect.Effect<boolean>
+  readonly report: (owner: UserId, id: JobId) => Effect.Effect<Option.Option<JobReport>>
 
   /**
    * Serialises admissions of the same (owner, seed, goal, tier) for the rest of the current transaction, then
@@ -55,43 +59,43 @@ export class JobStore extends Context.Service<JobStore, {
     job: NewJob,
     windowSeconds: number,
     excluding: Option.Option<JobId>
-  ) => Effect.Effect<Option.Option<JobId>, SqlError.SqlError>
-  readonly routing: (tier: Tier) => Effect.Effect<Option.Option<ModelRouting>, SqlError.SqlError>
-  readonly listRouting: Effect.Effect<ReadonlyArray<ModelRouting>, SqlError.SqlError>
-  readonly setRouting: (routing: ModelRouting) => Effect.Effect<ModelRouting, SqlError.SqlError>
+  ) => Effect.Effect<Option.Option<JobId>>
+  readonly routing: (tier: Tier) => Effect.Effect<Option.Option<ModelRouting>>
+  readonly listRouting: Effect.Effect<ReadonlyArray<ModelRouting>>
+  readonly setRouting: (routing: ModelRouting) => Effect.Effect<ModelRouting>
   /** Inserts a PENDING job with its routing snapshot and its first event. */
   readonly insertPending: (
     owner: UserId,
     job: NewJob,
     routing: ModelRouting,
     retryOf: Option.Option<JobId>
-  ) => Effect.Effect<JobId, SqlError.SqlError>
+  ) => Effect.Effect<JobId>
 
-  readonly insertDraft: (owner: UserId, draft: DraftCreate) => Effect.Effect<JobId, SqlError.SqlError>
+  readonly insertDraft: (owner: UserId, draft: DraftCreate) => Effect.Effect<JobId>
   /** Applies the present fields to a DRAFT row; returns false when the row is no longer a draft. */
-  readonly updateDraft: (owner: UserId, id: JobId, update: DraftUpdate) => Effect.Effect<boolean, SqlError.SqlError>
+  readonly updateDraft: (owner: UserId, id: JobId, update: DraftUpdate) => Effect.Effect<boolean>
   /** Moves a complete DRAFT to PENDING with its routing snapshot; returns false when it is not a draft any more. */
-  readonly launchDraft: (id: JobId, routing: ModelRouting) => Effect.Effect<boolean, SqlError.SqlError>
+  readonly launchDraft: (id: JobId, routing: ModelRouting) => Effect.Effect<boolean>
 
   readonly claimIdempotencyKey: (
     owner: UserId,
     key: string,
     requestSha256: string
-  ) => Effect.Effect<IdempotencyClaim, SqlError.SqlError>
+  ) => Effect.Effect<IdempotencyClaim>
   readonly completeIdempotencyKey: (
     owner: UserId,
     key: string,
     status: number,
     body: unknown
-  ) => Effect.Effect<void, SqlError.SqlError>
-  readonly releaseIdempotencyKey: (owner: UserId, key: string) => Effect.Effect<void, SqlError.SqlError>
+  ) => Effect.Effect<void>
+  readonly releaseIdempotencyKey: (owner: UserId, key: string) => Effect.Effect<void>
 
   /** Up to `limit` events of a job with `seq > after`, oldest first (the caller checked ownership). */
-  readonly eventsAfter: (id: JobId, after: number, limit: number) => Effect.Effect<ReadonlyArray<StoredEvent>, SqlError.SqlError>
+  readonly eventsAfter: (id: JobId, after: number, limit: number) => Effect.Effect<ReadonlyArray<StoredEvent>>
   /** The newest event's seq and the status of each job that still exists, in one read (the event stream's poller). */
   readonly eventHeads: (
     ids: ReadonlyArray<JobId>
-  ) => Effect.Effect<ReadonlyMap<JobId, { readonly seq: number; readonly status: JobStatus }>, SqlError.SqlError>
+  ) => Effect.Effect<ReadonlyMap<JobId, { readonly seq: number; readonly status: JobStatus }>>
   /** Every pod ever requested for the job, oldest first, with its seconds and cost so far. */
-  readonly pods: (id: JobId) => Effect.Effect<ReadonlyArray<TimelinePod>, SqlError.SqlError>
+  readonly pods: (id: JobId) => Effect.Effect<ReadonlyArray<TimelinePod>>
 }>()("fishcloud/services/JobStore") {}

@@ -1,4 +1,7 @@
-/** `Accounts` on Postgres: tokens are random 32-byte values shown once; only their SHA-256 is stored. */
+/**
+ * `Accounts` on Postgres: tokens are random 32-byte values shown once; only their SHA-256 is stored. Database errors
+ * become defects here, once (`sqlErrorsAreDefects`); `AccountsError` is left for what a caller can act on.
+ */
 import * as Crypto from "node:crypto"
 import * as Fs from "node:fs/promises"
 import * as NodePath from "node:path"
@@ -6,6 +9,7 @@ import { Effect, Layer, Option, Redacted, Schema } from "effect"
 import { SqlClient } from "effect/sql"
 import { Accounts, AccountsError } from "../../services/accounts.ts"
 import { User } from "../../src/domain/user.ts"
+import { sqlErrorsAreDefects } from "./sql-defect.ts"
 
 const tokenPrefix = "fc_"
 
@@ -29,12 +33,10 @@ export const AccountsLive = Layer.effect(
       const rows = yield* sql`WITH token AS (SELECT id, user_id FROM api_tokens WHERE token_sha256 = ${sha256(Redacted.value(token))}),
         touched AS (UPDATE api_tokens SET last_used_at = now() FROM token WHERE api_tokens.id = token.id
           AND (api_tokens.last_used_at IS NULL OR api_tokens.last_used_at < now() - interval '60 seconds'))
-        SELECT users.id, users.name, users.is_admin FROM token JOIN users ON users.id = token.user_id`.pipe(
-        Effect.mapError(failed("token lookup failed"))
-      )
+        SELECT users.id, users.name, users.is_admin FROM token JOIN users ON users.id = token.user_id`
       const users = yield* Effect.orDie(decodeUsers(rows))
       return Option.fromNullishOr(users[0])
-    })
+    }, sqlErrorsAreDefects)
 
     const issueToken = Effect.fn("Accounts.issueToken")(function*(userName: string, options?: { readonly admin?: boolean }) {
       const name = userName.trim()
@@ -48,10 +50,10 @@ export const AccountsLive = Layer.effect(
           RETURNING id, name, is_admin`
         yield* sql`INSERT INTO api_tokens (user_id, token_sha256) VALUES (${users[0]!["id"] as number}, ${sha256(Redacted.value(token))})`
         return users
-      })).pipe(Effect.mapError(failed("could not issue a token")))
+      }))
       const users = yield* Effect.orDie(decodeUsers(rows))
       return { user: users[0]!, token }
-    })
+    }, sqlErrorsAreDefects)
 
     const bootstrapLocalToken = Effect.fn("Accounts.bootstrapLocalToken")(function*(home: string) {
       // Serialised across processes, so two services starting at once create one local user and one token file.
@@ -72,8 +74,8 @@ export const AccountsLive = Layer.effect(
           catch: failed(`could not write ${file}`)
         })
         return Option.some(file)
-      })).pipe(Effect.catchTag("SqlError", (error) => Effect.fail(failed("token bootstrap failed")(error))))
-    })
+      }))
+    }, sqlErrorsAreDefects)
 
     return Accounts.of({ authenticate, issueToken, bootstrapLocalToken })
   })

@@ -1,4 +1,4 @@
-/** `JobStore` on Postgres. */
+/** `JobStore` on Postgres. Database errors become defects here, once (`sqlErrorsAreDefects`). */
 import { Effect, Layer, Option, Schema } from "effect"
 import { SqlClient } from "effect/sql"
 import { abandonedIdempotencyClaimSeconds, idempotencyKeyTtlHours, JobStore, type NewJob } from "../../services/job-store.ts"
@@ -9,6 +9,7 @@ import type { Tier } from "../../src/domain/tier.ts"
 import { JobStatus } from "../../src/domain/status.ts"
 import { StoredEvent } from "../../src/domain/job-event.ts"
 import { TimelinePod } from "../../src/domain/timeline.ts"
+import { sqlErrorsAreDefects } from "./sql-defect.ts"
 
 const iso = (column: string) => `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS ${column}`
 
@@ -44,7 +45,7 @@ export const JobStoreLive = Layer.effect(
       const rows = yield* sql`SELECT ${columns} FROM simulation_jobs WHERE id = ${id} AND user_id = ${owner}`
       const jobs = yield* Effect.orDie(decodeJobs(rows))
       return Option.fromNullishOr(jobs[0])
-    })
+    }, sqlErrorsAreDefects)
 
     const list = Effect.fn("JobStore.list")(function*(owner: UserId, page: number, perPage: number) {
       // A job that a retry replaced is hidden: the retry is its continuation.
@@ -57,18 +58,18 @@ export const JobStoreLive = Layer.effect(
       ], { concurrency: 2 })
       const jobs = yield* Effect.orDie(decodeJobs(rows))
       return { jobs, total: counts[0]?.total ?? 0, page, per_page: perPage }
-    })
+    }, sqlErrorsAreDefects)
 
     const deleteJob = Effect.fn("JobStore.delete")(function*(owner: UserId, id: JobId) {
       const rows = yield* sql`DELETE FROM simulation_jobs WHERE id = ${id} AND user_id = ${owner} RETURNING id`
       return rows.length > 0
-    })
+    }, sqlErrorsAreDefects)
 
     const report = Effect.fn("JobStore.report")(function*(owner: UserId, id: JobId) {
       const rows = yield* sql`SELECT id AS job_id, result_report AS report, key_insight, result_structured AS structured
         FROM simulation_jobs WHERE id = ${id} AND user_id = ${owner} AND result_report IS NOT NULL AND result_report <> ''`
       return rows[0] === undefined ? Option.none() : Option.some(yield* Effect.orDie(decodeReport(rows[0])))
-    })
+    }, sqlErrorsAreDefects)
 
     const lockAndFindDuplicate = Effect.fn("JobStore.lockAndFindDuplicate")(function*(
       owner: UserId,
@@ -84,16 +85,17 @@ export const JobStoreLive = Layer.effect(
           AND created_at > now() - make_interval(secs => ${windowSeconds})
         ORDER BY id DESC LIMIT 1`
       return Option.fromNullishOr(rows[0]?.id)
-    })
+    }, sqlErrorsAreDefects)
 
     const routing = Effect.fn("JobStore.routing")(function*(tier: Tier) {
       const rows = yield* sql`SELECT ${sql.literal(routingColumns)} FROM model_routing WHERE sim_tier = ${tier}`
       const decoded = yield* Effect.orDie(decodeRouting(rows))
       return Option.fromNullishOr(decoded[0])
-    })
+    }, sqlErrorsAreDefects)
 
     const listRouting = sql`SELECT ${sql.literal(routingColumns)} FROM model_routing ORDER BY max_rounds, sim_tier`.pipe(
       Effect.flatMap((rows) => Effect.orDie(decodeRouting(rows))),
+      sqlErrorsAreDefects,
       Effect.withSpan("JobStore.listRouting")
     )
 
@@ -103,7 +105,7 @@ export const JobStoreLive = Layer.effect(
         ON CONFLICT (sim_tier) DO UPDATE SET model_id = EXCLUDED.model_id, gpu_type = EXCLUDED.gpu_type,
           max_rounds = EXCLUDED.max_rounds, target_agents = EXCLUDED.target_agents, vllm_args = EXCLUDED.vllm_args`
       return r
-    })
+    }, sqlErrorsAreDefects)
 
     const insertPending = Effect.fn("JobStore.insertPending")(function*(
       owner: UserId,
@@ -120,7 +122,7 @@ export const JobStoreLive = Layer.effect(
       const data = { to: "PENDING", ...(Option.isSome(retryOf) ? { retry_of: retryOf.value } : {}) }
       yield* sql`INSERT INTO job_events (job_id, seq, kind, data) VALUES (${id}, 1, 'status', ${JSON.stringify(data)}::jsonb)`
       return id
-    })
+    }, sqlErrorsAreDefects)
 
     const insertDraft = Effect.fn("JobStore.insertDraft")(function*(owner: UserId, draft: DraftCreate) {
       const rows = yield* sql<{ id: JobId }>`INSERT INTO simulation_jobs
@@ -131,7 +133,7 @@ export const JobStoreLive = Layer.effect(
       const id = rows[0]!.id
       yield* sql`INSERT INTO job_events (job_id, seq, kind, data) VALUES (${id}, 1, 'status', '{"to":"DRAFT"}'::jsonb)`
       return id
-    })
+    }, sqlErrorsAreDefects)
 
     const updateDraft = Effect.fn("JobStore.updateDraft")(function*(
       owner: UserId,
@@ -142,7 +144,7 @@ export const JobStoreLive = Layer.effect(
       const rows = yield* sql`UPDATE simulation_jobs SET ${sql.update(changes)}
         WHERE id = ${id} AND user_id = ${owner} AND status = 'DRAFT' RETURNING id`
       return rows.length > 0
-    })
+    }, sqlErrorsAreDefects)
 
     const launchDraft = Effect.fn("JobStore.launchDraft")(function*(id: JobId, routing: ModelRouting) {
       const rows = yield* sql<{ seq: number }>`UPDATE simulation_jobs SET status = 'PENDING', routing = ${JSON.stringify(routing)}::jsonb,
@@ -153,7 +155,7 @@ export const JobStoreLive = Layer.effect(
       yield* sql`INSERT INTO job_events (job_id, seq, kind, data)
         VALUES (${id}, ${row.seq}, 'status', '{"from":"DRAFT","to":"PENDING"}'::jsonb)`
       return true
-    })
+    }, sqlErrorsAreDefects)
 
     const claimIdempotencyKey = Effect.fn("JobStore.claimIdempotencyKey")(function*(
       owner: UserId,
@@ -175,7 +177,7 @@ export const JobStoreLive = Layer.effect(
       if (existing.request_sha256 !== requestSha256) return { _tag: "Mismatch" } as const
       if (existing.response_status === null) return { _tag: "InFlight" } as const
       return { _tag: "Replay", status: existing.response_status, body: existing.response_body } as const
-    })
+    }, sqlErrorsAreDefects)
 
     const completeIdempotencyKey = Effect.fn("JobStore.completeIdempotencyKey")(function*(
       owner: UserId,
@@ -185,17 +187,17 @@ export const JobStoreLive = Layer.effect(
     ) {
       yield* sql`UPDATE idempotency_keys SET response_status = ${status}, response_body = ${JSON.stringify(body)}::jsonb
         WHERE user_id = ${owner} AND key = ${key}`
-    })
+    }, sqlErrorsAreDefects)
 
     const releaseIdempotencyKey = Effect.fn("JobStore.releaseIdempotencyKey")(function*(owner: UserId, key: string) {
       yield* sql`DELETE FROM idempotency_keys WHERE user_id = ${owner} AND key = ${key} AND response_status IS NULL`
-    })
+    }, sqlErrorsAreDefects)
 
     const eventsAfter = Effect.fn("JobStore.eventsAfter")(function*(id: JobId, after: number, limit: number) {
       const rows = yield* sql`SELECT seq, kind, data, ${sql.literal(iso("at"))} FROM job_events
         WHERE job_id = ${id} AND seq > ${after} ORDER BY seq LIMIT ${limit}`
       return yield* Effect.orDie(decodeEvents(rows))
-    })
+    }, sqlErrorsAreDefects)
 
     const eventHeads = Effect.fn("JobStore.eventHeads")(function*(ids: ReadonlyArray<JobId>) {
       const heads = new Map<JobId, { readonly seq: number; readonly status: JobStatus }>()
@@ -203,7 +205,7 @@ export const JobStoreLive = Layer.effect(
       const rows = yield* sql`SELECT id, last_event_seq AS seq, status FROM simulation_jobs WHERE id IN ${sql.in(ids)}`
       for (const row of yield* Effect.orDie(decodeHeads(rows))) heads.set(row.id, { seq: row.seq, status: row.status })
       return heads
-    })
+    }, sqlErrorsAreDefects)
 
     const pods = Effect.fn("JobStore.pods")(function*(id: JobId) {
       const rows = yield* sql`SELECT pod_id, name, provider, gpu_type, cost_per_hour,
@@ -213,11 +215,11 @@ export const JobStoreLive = Layer.effect(
             * COALESCE(cost_per_hour, 0) END::float8 AS cost_usd
         FROM pods WHERE job_id = ${id} ORDER BY id`
       return yield* Effect.orDie(decodePods(rows))
-    })
+    }, sqlErrorsAreDefects)
 
     return JobStore.of({
-      ping: Effect.asVoid(sql`SELECT 1`),
-      withTransaction: sql.withTransaction,
+      ping: sql`SELECT 1`.pipe(Effect.as(true), Effect.catchTag("SqlError", () => Effect.succeed(false)), Effect.withSpan("JobStore.ping")),
+      withTransaction: (effect) => sqlErrorsAreDefects(sql.withTransaction(effect)),
       eventsAfter,
       eventHeads,
       pods,

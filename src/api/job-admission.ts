@@ -74,5 +74,5 @@ export const admitJob = Effect.fn("JobAdmission.admit")(function*(user: User, jo
       Effect.mapError(() => new LifecycleUnavailable({ detail: "Failed to queue simulation job" }))
     )
     return jobId
-  })).pipe(Effect.catchTag("SqlError", Effect.die))
+  }))
 })

@@ -10,7 +10,7 @@ export const AuthorizationLive = Layer.effect(
     const accounts = yield* Accounts
     return Authorization.of({
       bearer: Effect.fn("Authorization.bearer")(function*(httpEffect, { credential }) {
-        const user = yield* accounts.authenticate(credential).pipe(Effect.orDie)
+        const user = yield* accounts.authenticate(credential)
         if (Option.isNone(user)) return yield* new Unauthorized({})
         yield* Effect.annotateCurrentSpan("user.id", user.value.id)
         return yield* Effect.provideService(httpEffect, CurrentUser, user.value)

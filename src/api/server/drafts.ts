@@ -29,7 +29,7 @@ export const DraftsHandlers = HttpApiBuilder.group(
     const settings = yield* Settings
 
     const ownedDraft = Effect.fn("Drafts.owned")(function*(user: User, id: JobId) {
-      const job = yield* store.get(user.id, id).pipe(Effect.orDie)
+      const job = yield* store.get(user.id, id)
       if (Option.isNone(job)) return yield* new JobNotFound({ detail: `Draft ${id} not found` })
       if (job.value.status !== "DRAFT") {
         return yield* new StatusConflict({ job_status: job.value.status, detail: `Job ${id} is not a draft` })
@@ -38,7 +38,7 @@ export const DraftsHandlers = HttpApiBuilder.group(
     })
 
     const load = (user: User, id: JobId) =>
-      store.get(user.id, id).pipe(Effect.orDie, Effect.flatMap(Option.match({
+      store.get(user.id, id).pipe(Effect.flatMap(Option.match({
         onNone: () => Effect.die(`job ${id} vanished while being written`),
         onSome: Effect.succeed
       })))
@@ -55,14 +55,14 @@ export const DraftsHandlers = HttpApiBuilder.group(
       .handle("create", Effect.fn("Drafts.create")(function*({ payload }) {
         const user = yield* CurrentUser
         yield* checkWrite(payload.seed_text)
-        const id = yield* store.insertDraft(user.id, payload).pipe(Effect.orDie)
+        const id = yield* store.insertDraft(user.id, payload)
         return yield* load(user, id)
       }))
       .handle("update", Effect.fn("Drafts.update")(function*({ params, payload }) {
         const user = yield* CurrentUser
         yield* checkWrite(payload.seed_text)
         yield* ownedDraft(user, params.id)
-        const updated = yield* store.updateDraft(user.id, params.id, payload).pipe(Effect.orDie)
+        const updated = yield* store.updateDraft(user.id, params.id, payload)
         if (!updated) yield* ownedDraft(user, params.id)
         return yield* load(user, params.id)
       }))

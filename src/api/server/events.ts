@@ -57,9 +57,11 @@ const EventHeadsLive = Layer.effect(EventHeads, Effect.gen(function*() {
   const poll = Effect.gen(function*() {
     const ids = [...(yield* Ref.get(followed)).keys()]
     if (ids.length === 0) return
+    // A failed read (a database failure is a defect of the store) must not stop the one poller: it is logged and
+    // the next poll tries again.
     const read = yield* store.eventHeads(ids).pipe(
-      Effect.tapError((error) => Effect.logWarning("event stream poll failed", error.message)),
-      Effect.option
+      Effect.map(Option.some),
+      Effect.catchDefect((defect) => Effect.as(Effect.logWarning("event stream poll failed", defect), Option.none()))
     )
     if (Option.isSome(read)) yield* PubSub.publish(heads, read.value)
   })
@@ -133,7 +135,7 @@ export const EventRoutes = HttpRouter.use((router) => Effect.gen(function*() {
           // Gone (deleted), or terminal with nothing new: the story is over.
           if (Option.isNone(head) || head.value.seq <= state.after) return [[], Option.none()] as const
         }
-        const batch = yield* store.eventsAfter(id, state.after, eventBatchSize).pipe(Effect.orDie)
+        const batch = yield* store.eventsAfter(id, state.after, eventBatchSize)
         const done = batch.some(isTerminalEvent)
         const last = batch.at(-1)?.seq ?? state.after
         const more = done ? Option.none() : Option.some({ after: last, wait: batch.length < eventBatchSize })
@@ -145,12 +147,12 @@ export const EventRoutes = HttpRouter.use((router) => Effect.gen(function*() {
     Effect.gen(function*() {
       const token = bearer(request)
       if (Option.isNone(token)) return unauthorized
-      const user = yield* accounts.authenticate(Redacted.make(token.value)).pipe(Effect.orDie)
+      const user = yield* accounts.authenticate(Redacted.make(token.value))
       if (Option.isNone(user)) return unauthorized
       const rawId = (yield* HttpRouter.params)["id"] ?? ""
       const id = decodeJobId(rawId)
       if (Option.isNone(id)) return jobNotFound(rawId)
-      const job = yield* store.get(user.value.id, id.value).pipe(Effect.orDie)
+      const job = yield* store.get(user.value.id, id.value)
       if (Option.isNone(job)) return jobNotFound(rawId)
       const after = resumeAfter(request)
       if (Option.isNone(after)) return problem(400, "Last-Event-ID and ?after= must be an integer >= 0")
@@ -162,7 +164,6 @@ export const EventRoutes = HttpRouter.use((router) => Effect.gen(function*() {
         const stream = isTerminal(job.value.status)
           ? Stream.paginate(after.value, (cursor) =>
             store.eventsAfter(id.value, cursor, eventBatchSize).pipe(
-              Effect.orDie,
               Effect.map((batch) =>
                 [batch.map(sseBlock), batch.length < eventBatchSize ? Option.none() : Option.some(batch.at(-1)!.seq)] as const
               )

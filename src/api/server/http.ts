@@ -1,10 +1,11 @@
 /**
  * The HTTP server: the HttpApi routes, `/openapi.json`, `/docs`, the disk store's `/storage/*`, request body limits,
- * and problem+json bodies for the errors the router itself answers (unknown route, unreadable or oversized body).
+ * and problem+json bodies for the errors the router itself answers (unknown route, unreadable or oversized body) and
+ * for defects (a bare 500).
  */
 import { createServer } from "node:http"
 import { NodeHttpServer } from "@effect/platform-node"
-import { ByteSize, Effect, Layer } from "effect"
+import { ByteSize, Cause, Effect, Layer } from "effect"
 import { HttpIncomingMessage, HttpRouter, HttpServerError, HttpServerRequest, HttpServerResponse } from "effect/http"
 import { HttpApiBuilder, HttpApiMiddleware, HttpApiSwagger } from "effect/http-api"
 import { Settings } from "../../config.ts"
@@ -52,10 +53,19 @@ const plainDetail = (response: HttpServerResponse.HttpServerResponse, maxBodyByt
       : detailFor(response.status, maxBodyBytes)
   )
 
+/** A defect that no response was chosen for yet (Effect sends an `HttpServerResponse` found among the defects). */
+const isUnansweredDefect = (cause: Cause.Cause<unknown>) =>
+  Cause.hasDies(cause) &&
+  !cause.reasons.some((reason) => Cause.isDieReason(reason) && HttpServerResponse.isHttpServerResponse(reason.defect))
+
 /**
  * Caps request bodies (a declared Content-Length over the cap is refused before reading; a chunked body is cut
  * while reading) and turns every error response that is not already a problem (router errors, 415, ...) into a
  * problem+json body, so clients always get a machine-readable reason. Uploads to `/storage/` have their own cap.
+ *
+ * A defect (a database failure: the stores make those defects; or a bug) answers a 500 problem that says nothing
+ * more, so no SQL, message or secret of the defect reaches the client. The defect stays the request's failure, so
+ * the server still logs it and fails the request's span with it.
  */
 const RequestGuards = Layer.unwrap(Effect.gen(function*() {
   const settings = yield* Settings
@@ -75,7 +85,9 @@ const RequestGuards = Layer.unwrap(Effect.gen(function*() {
         Effect.catchDefect((defect) => {
           const status = HttpServerError.isHttpServerError(defect) ? routerErrorStatus(defect) : undefined
           return status === undefined ? Effect.die(defect) : Effect.succeed(problem(status, detailFor(status, maxBodyBytes)))
-        })
+        }),
+        Effect.catchCauseIf(isUnansweredDefect, (cause) =>
+          Effect.failCause(Cause.combine(cause, Cause.die(problem(500, detailFor(500, maxBodyBytes))))))
       )
       return response.status >= 400 && !isProblem(response)
         ? problem(response.status, yield* plainDetail(response, maxBodyBytes))

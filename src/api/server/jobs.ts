@@ -41,7 +41,6 @@ export const JobsHandlers = HttpApiBuilder.group(
 
     const ownedJob = (user: User, id: JobId) =>
       store.get(user.id, id).pipe(
-        Effect.orDie,
         Effect.flatMap(Option.match({
           onNone: () => Effect.fail(new JobNotFound({ detail: `Job ${id} not found` })),
           onSome: Effect.succeed
@@ -63,7 +62,7 @@ export const JobsHandlers = HttpApiBuilder.group(
         const key = headers["idempotency-key"]
         if (key === undefined) return yield* admitAndLoad(user, payload, Option.none())
 
-        const claim = yield* store.claimIdempotencyKey(user.id, key, requestFingerprint(payload)).pipe(Effect.orDie)
+        const claim = yield* store.claimIdempotencyKey(user.id, key, requestFingerprint(payload))
         switch (claim._tag) {
           case "Mismatch":
             return yield* new IdempotencyKeyReused({ detail: `Idempotency-Key "${key}" was used with another request body` })
@@ -74,14 +73,13 @@ export const JobsHandlers = HttpApiBuilder.group(
           case "Claimed":
             return yield* admitAndLoad(user, payload, Option.none()).pipe(
               Effect.tap((job) => store.completeIdempotencyKey(user.id, key, 201, job)),
-              Effect.onExit((exit) => exit._tag === "Success" ? Effect.void : store.releaseIdempotencyKey(user.id, key)),
-              Effect.catchTag("SqlError", Effect.die)
+              Effect.onExit((exit) => exit._tag === "Success" ? Effect.void : store.releaseIdempotencyKey(user.id, key))
             )
         }
       }))
       .handle("list", Effect.fn("Jobs.list")(function*({ query }) {
         const user = yield* CurrentUser
-        return yield* store.list(user.id, query.page ?? 1, query.per_page ?? defaultPerPage).pipe(Effect.orDie)
+        return yield* store.list(user.id, query.page ?? 1, query.per_page ?? defaultPerPage)
       }))
       .handle("get", Effect.fn("Jobs.get")(function*({ params }) {
         return yield* ownedJob(yield* CurrentUser, params.id)
@@ -90,7 +88,7 @@ export const JobsHandlers = HttpApiBuilder.group(
         const user = yield* CurrentUser
         const job = yield* ownedJob(user, params.id)
         if (isLive(job.status)) yield* cancelLive(job.id, "deleted by its owner")
-        yield* store.delete(user.id, job.id).pipe(Effect.orDie)
+        yield* store.delete(user.id, job.id)
       }))
       .handle("cancel", Effect.fn("Jobs.cancel")(function*({ params }) {
         const user = yield* CurrentUser
@@ -139,7 +137,7 @@ export const JobsHandlers = HttpApiBuilder.group(
       }))
       .handle("report", Effect.fn("Jobs.report")(function*({ params }) {
         const user = yield* CurrentUser
-        const report = yield* store.report(user.id, params.id).pipe(Effect.orDie)
+        const report = yield* store.report(user.id, params.id)
         if (Option.isSome(report)) return report.value
         const job = yield* ownedJob(user, params.id)
         return yield* new NotAvailable({ detail: `Job ${job.id} has no report yet (status ${job.status})` })

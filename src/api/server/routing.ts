@@ -12,11 +12,11 @@ export const RoutingHandlers = HttpApiBuilder.group(
   Effect.fn(function*(handlers) {
     const store = yield* JobStore
     return handlers
-      .handle("list", () => store.listRouting.pipe(Effect.orDie))
+      .handle("list", () => store.listRouting)
       .handle("set", Effect.fn("Routing.set")(function*({ params, payload }) {
         const user = yield* CurrentUser
         if (!user.is_admin) return yield* new AdminOnly({ detail: "Changing the model routing needs an administrator token" })
-        return yield* store.setRouting({ ...payload, sim_tier: params.tier }).pipe(Effect.orDie)
+        return yield* store.setRouting({ ...payload, sim_tier: params.tier })
       }))
   })
 )

@@ -15,11 +15,12 @@ export const SystemHandlers = HttpApiBuilder.group(
     return handlers
       .handle("health", () =>
         store.ping.pipe(
-          Effect.timeout(Duration.seconds(2)),
-          Effect.match({
-            onFailure: () => ({ status: "degraded", version, database: "disconnected" }) as const,
-            onSuccess: () => ({ status: "ok", version, database: "connected" }) as const
-          })
+          Effect.timeoutOrElse({ duration: Duration.seconds(2), orElse: () => Effect.succeed(false) }),
+          Effect.map((connected) =>
+            connected
+              ? { status: "ok", version, database: "connected" } as const
+              : { status: "degraded", version, database: "disconnected" } as const
+          )
         ))
       .handle("config", () =>
         Effect.succeed({ demo_mode: settings.demoMode, max_seed_chars: settings.maxSeedChars, version }))

@@ -29,4 +29,4 @@ export const timelineOf = Effect.fn("Jobs.timeline")(function*(job: Job) {
     gpu_cost_usd: pods.reduce((sum, pod) => sum + pod.cost_usd, 0)
   }
   return timeline
-}, Effect.orDie)
+})

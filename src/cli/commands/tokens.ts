@@ -1,6 +1,7 @@
 /** `tokens create --user NAME [--admin]`: issue an API token straight in the database (run where the service runs). */
 import { Console, Effect, Layer, Redacted } from "effect"
 import { Command, Flag } from "effect/cli"
+import { SqlError } from "effect/sql"
 import { AccountsLive } from "../../../layers/db/accounts.ts"
 import { DatabaseLive } from "../../../layers/db/database.ts"
 import { Accounts } from "../../../services/accounts.ts"
@@ -25,6 +26,8 @@ const create = Command.make(
       yield* Console.log(Redacted.value(issued.token))
     },
     Effect.provide(AccountsOnDatabase),
+    // The store makes a database failure a defect; this command talks to the database, so it is reported in one line.
+    Effect.catchDefect((defect) => SqlError.isSqlError(defect) ? Effect.fail(defect) : Effect.die(defect)),
     Effect.mapError((error) => new CliFailure({ message: describeError(error) }))
   )
 ).pipe(Command.withDescription("Issue a new API token for a user"))
