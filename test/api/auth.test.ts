@@ -1,11 +1,14 @@
 import { assert, layer } from "@effect/vitest"
 import { Effect } from "effect"
 import { TestService, testService } from "../support/service.ts"
-import { assertProblem, leavesNoRows, newJob } from "./fixtures.ts"
+import { assertProblem, createJob, jobBody, leavesNoRows } from "./fixtures.ts"
 
-/** Every authenticated route, with a body that would be valid, so only the missing credential can fail it. */
+/**
+ * Every authenticated route, with a body that would be valid, so only the missing credential can fail it. Sent raw:
+ * the shapes of the Authorization header are the point here, and the typed client always sends a well-formed one.
+ */
 const protectedRoutes: ReadonlyArray<readonly [method: string, path: string, json?: unknown]> = [
-  ["POST", "/api/jobs", newJob()],
+  ["POST", "/api/jobs", jobBody()],
   ["GET", "/api/jobs"],
   ["GET", "/api/jobs/1"],
   ["DELETE", "/api/jobs/1"],
@@ -47,6 +50,7 @@ layer(testService(), { excludeTestServices: true })("authentication", (it) => {
       }
     }))
 
+  // Raw HTTP: no Authorization header and a body the client would not send.
   it.effect("an unauthenticated create with a broken body is still a 401, and writes nothing", () =>
     Effect.gen(function*() {
       const service = yield* TestService
@@ -57,14 +61,13 @@ layer(testService(), { excludeTestServices: true })("authentication", (it) => {
   it.effect("a valid token is accepted, and the job belongs to its user", () =>
     Effect.gen(function*() {
       const service = yield* TestService
-      const token = yield* service.tokenFor("alice")
-      const created = yield* service.call("POST", "/api/jobs", { token, json: newJob() })
-      assert.strictEqual(created.status, 201)
-      const listed = yield* service.call("GET", "/api/jobs", { token })
-      assert.strictEqual(listed.status, 200)
-      assert.deepStrictEqual(listed.json.jobs.map((job: { id: number }) => job.id), [created.json.id])
+      const api = yield* service.client(yield* service.tokenFor("alice"))
+      const created = yield* createJob(api)
+      const listed = yield* api.jobs.list({ query: {} })
+      assert.deepStrictEqual(listed.jobs.map((job) => job.id), [created.id])
     }))
 
+  // Raw HTTP: the scheme's spelling is the point.
   it.effect("the bearer scheme is case-insensitive (RFC 9110)", () =>
     Effect.gen(function*() {
       const service = yield* TestService
@@ -73,6 +76,7 @@ layer(testService(), { excludeTestServices: true })("authentication", (it) => {
       assert.strictEqual(reply.status, 200)
     }))
 
+  // Raw HTTP: a request with no Authorization header at all; the OpenAPI document and the docs are not in the definition.
   it.effect("health, config, the OpenAPI document and the docs need no token", () =>
     Effect.gen(function*() {
       const service = yield* TestService

@@ -1,28 +1,30 @@
 import { assert, layer } from "@effect/vitest"
 import { Effect } from "effect"
 import { SqlClient } from "effect/sql"
+import type { ModelRouting } from "../../src/domain/job.ts"
+import type { Tier } from "../../src/domain/tier.ts"
 import { TestService, testService } from "../support/service.ts"
-import { assertBadRequest, assertProblem, newJob, unique } from "./fixtures.ts"
+import { assertBadRequest, assertProblem, createJob, failsWith, newJob, newUser, unique } from "./fixtures.ts"
 
 const vllmArgs = "--max-model-len 16384 --enable-auto-tool-choice --tool-call-parser hermes"
 
-const seeded = [
+const seeded: ReadonlyArray<ModelRouting> = [
   { sim_tier: "small", model_id: "Qwen/Qwen3-14B", gpu_type: "NVIDIA L40S", max_rounds: 15, target_agents: 10, vllm_args: vllmArgs },
   { sim_tier: "medium", model_id: "Qwen/Qwen3-14B", gpu_type: "NVIDIA L40S", max_rounds: 100, target_agents: 20, vllm_args: vllmArgs },
   { sim_tier: "large", model_id: "Qwen/Qwen3-14B", gpu_type: "NVIDIA L40S", max_rounds: 200, target_agents: 35, vllm_args: vllmArgs }
 ]
 
-const routingBody = (overrides: Record<string, unknown> = {}) => ({
+/** A valid `PUT /api/routing/:tier` payload. */
+const routingBody = (): Omit<ModelRouting, "sim_tier"> => ({
   model_id: "Qwen/Qwen3-32B",
   gpu_type: "NVIDIA H100",
   max_rounds: 30,
   target_agents: 12,
-  vllm_args: null,
-  ...overrides
+  vllm_args: null
 })
 
 /** Puts the seeded row of `tier` back, whatever a test did to it. */
-const restoreRouting = (tier: string) =>
+const restoreRouting = (tier: Tier) =>
   Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
     const row = seeded.find((r) => r.sim_tier === tier)!
@@ -33,48 +35,39 @@ const restoreRouting = (tier: string) =>
 layer(testService(), { excludeTestServices: true })("routing and system endpoints", (it) => {
   it.effect("GET /api/routing lists the three seeded tiers", () =>
     Effect.gen(function*() {
-      const service = yield* TestService
-      const token = yield* service.tokenFor(unique("reader"))
-      const reply = yield* service.call("GET", "/api/routing", { token })
-      assert.strictEqual(reply.status, 200)
-      assert.deepStrictEqual(reply.json, seeded)
+      const { api } = yield* newUser("reader")
+      assert.deepStrictEqual(yield* api.routing.list(), seeded)
     }))
 
   it.effect("PUT /api/routing/:tier by a non-administrator is a 403 and changes nothing", () =>
     Effect.gen(function*() {
-      const service = yield* TestService
-      const token = yield* service.tokenFor(unique("not-admin"))
-      const reply = yield* service.call("PUT", "/api/routing/small", { token, json: routingBody() })
-      assertProblem(reply, 403, "admin-only")
-      assert.deepStrictEqual((yield* service.call("GET", "/api/routing", { token })).json, seeded)
+      const { api } = yield* newUser("not-admin")
+      yield* failsWith(api.routing.set({ params: { tier: "small" }, payload: routingBody() }), "AdminOnly")
+      assert.deepStrictEqual(yield* api.routing.list(), seeded)
     }))
 
   it.effect("PUT /api/routing/:tier by an administrator changes what the tier, and new jobs, run on", () =>
     Effect.gen(function*() {
-      const service = yield* TestService
       const sql = yield* SqlClient.SqlClient
-      const admin = yield* service.tokenFor(unique("admin"), { admin: true })
+      const { api } = yield* newUser("admin", { admin: true })
       yield* Effect.gen(function*() {
-        const reply = yield* service.call("PUT", "/api/routing/medium", { token: admin, json: routingBody() })
-        assert.strictEqual(reply.status, 200, reply.text)
-        assert.deepStrictEqual(reply.json, { sim_tier: "medium", ...routingBody() })
-        const listed = yield* service.call("GET", "/api/routing", { token: admin })
-        assert.deepStrictEqual(listed.json.find((row: { sim_tier: string }) => row.sim_tier === "medium"), {
-          sim_tier: "medium",
-          ...routingBody()
-        })
+        const set = yield* api.routing.set({ params: { tier: "medium" }, payload: routingBody() })
+        assert.deepStrictEqual(set, { sim_tier: "medium", ...routingBody() })
+        const listed = yield* api.routing.list()
+        assert.deepStrictEqual(listed.find((row) => row.sim_tier === "medium"), { sim_tier: "medium", ...routingBody() })
         assert.deepStrictEqual(
-          listed.json.filter((row: { sim_tier: string }) => row.sim_tier !== "medium"),
+          listed.filter((row) => row.sim_tier !== "medium"),
           seeded.filter((row) => row.sim_tier !== "medium")
         )
-        const job = yield* service.call("POST", "/api/jobs", { token: admin, json: newJob({ tier: "medium" }) })
+        const job = yield* createJob(api, newJob({ tier: "medium" }))
         const rows = yield* sql<{ model_id: string; gpu_type: string }>`
-          SELECT routing->>'model_id' AS model_id, routing->>'gpu_type' AS gpu_type FROM simulation_jobs WHERE id = ${job.json.id}`
+          SELECT routing->>'model_id' AS model_id, routing->>'gpu_type' AS gpu_type FROM simulation_jobs WHERE id = ${job.id}`
           .pipe(Effect.orDie)
         assert.deepStrictEqual(rows[0], { model_id: "Qwen/Qwen3-32B", gpu_type: "NVIDIA H100" })
       }).pipe(Effect.ensuring(restoreRouting("medium")))
     }))
 
+  // Raw HTTP: the client checks the tier and the payload against the same schemas and would not send these.
   it.effect("PUT /api/routing/:tier validates the tier and the body, naming the field", () =>
     Effect.gen(function*() {
       const service = yield* TestService
@@ -91,7 +84,7 @@ layer(testService(), { excludeTestServices: true })("routing and system endpoint
         [{ vllm_args: 5 }, "vllm_args"]
       ]
       for (const [overrides, field] of cases) {
-        const reply = yield* service.call("PUT", "/api/routing/small", { token: admin, json: routingBody(overrides) })
+        const reply = yield* service.call("PUT", "/api/routing/small", { token: admin, json: { ...routingBody(), ...overrides } })
         assert.strictEqual(reply.status, 400, `${JSON.stringify(overrides)}: ${reply.text}`)
         assertBadRequest(reply, ["payload", field])
       }
@@ -99,28 +92,27 @@ layer(testService(), { excludeTestServices: true })("routing and system endpoint
         yield* service.call("PUT", "/api/routing/huge", { token: admin, json: routingBody() }),
         ["params", "tier"]
       )
-      assert.deepStrictEqual((yield* service.call("GET", "/api/routing", { token: admin })).json, seeded)
+      assert.deepStrictEqual(yield* (yield* service.client(admin)).routing.list(), seeded)
     }))
 
   it.effect("GET /api/health reports ok with the database connected", () =>
     Effect.gen(function*() {
       const service = yield* TestService
-      const reply = yield* service.call("GET", "/api/health")
-      assert.strictEqual(reply.status, 200)
-      assert.strictEqual(reply.json.status, "ok")
-      assert.strictEqual(reply.json.database, "connected")
-      assert.isString(reply.json.version)
+      const health = yield* (yield* service.client()).system.health()
+      assert.strictEqual(health.status, "ok")
+      assert.strictEqual(health.database, "connected")
+      assert.isString(health.version)
     }))
 
   it.effect("GET /api/config reports demo_mode false and the seed limit by default", () =>
     Effect.gen(function*() {
       const service = yield* TestService
-      const reply = yield* service.call("GET", "/api/config")
-      assert.strictEqual(reply.status, 200)
-      assert.strictEqual(reply.json.demo_mode, false)
-      assert.strictEqual(reply.json.max_seed_chars, 50_000)
+      const config = yield* (yield* service.client()).system.config()
+      assert.strictEqual(config.demo_mode, false)
+      assert.strictEqual(config.max_seed_chars, 50_000)
     }))
 
+  // Raw HTTP from here on: the OpenAPI document, the docs page and unknown routes are not part of the definition.
   it.effect("/openapi.json is an OpenAPI 3.1 document listing the job routes", () =>
     Effect.gen(function*() {
       const service = yield* TestService
