@@ -82,18 +82,16 @@ const makeReportWriterAnthropic = (options: ReportWriterAnthropicOptions = {}) =
     const recorder = yield* LlmUsageRecorder
     const { model, maxTokens } = anthropic
     const timeout = options.requestTimeoutMs ?? defaultRequestTimeoutMs
-    const connection = Option.map(anthropic.apiKey, (apiKey) => ({
-      apiKey,
-      client: new Anthropic({
-        apiKey: Redacted.value(apiKey),
-        // Only our key: an ANTHROPIC_AUTH_TOKEN in the environment must not be sent alongside it.
-        authToken: null,
-        baseURL: Option.getOrUndefined(anthropic.baseUrl),
-        maxRetries: 0,
-        timeout,
-        logLevel: "off"
-      })
-    }))
+    const apiKey = anthropic.apiKey
+    const client = new Anthropic({
+      apiKey: Redacted.value(apiKey),
+      // Only our key: an ANTHROPIC_AUTH_TOKEN in the environment must not be sent alongside it.
+      authToken: null,
+      baseURL: Option.getOrUndefined(anthropic.baseUrl),
+      maxRetries: 0,
+      timeout,
+      logLevel: "off"
+    })
 
     /** One Messages API call, as a GenAI client span. */
     const chat = (
@@ -138,10 +136,6 @@ const makeReportWriterAnthropic = (options: ReportWriterAnthropicOptions = {}) =
     const write = Effect.fn("ReportWriterAnthropic.write")(
       function*(input: { readonly jobId: JobId; readonly goal: string; readonly forecastDays: number }) {
         yield* Effect.annotateCurrentSpan({ "job.id": input.jobId, "gen_ai.request.model": model })
-        if (Option.isNone(connection)) {
-          return yield* new LlmError({ kind: "permanent", message: "anthropic: ANTHROPIC_API_KEY is not set" })
-        }
-        const { apiKey, client } = connection.value
         const artifacts = yield* loadReportArtifacts(input.jobId)
         const system = systemPrompt({ goal: input.goal, forecastDays: input.forecastDays, artifacts })
         const usage = { inputTokens: 0, outputTokens: 0, model: model as string }

@@ -1,5 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Fiber, Layer } from "effect"
+import { Cause, Effect, Fiber, Layer } from "effect"
 import { estimatedCostUsd } from "../../layers/llm/anthropic-pricing.ts"
 import { layerReportWriterAnthropic, maxTurns, type ReportWriterAnthropicOptions } from "../../layers/llm/anthropic-report-writer.ts"
 import { type LlmUsage, LlmUsageRecorder, ReportWriter } from "../../services/llm.ts"
@@ -311,16 +311,18 @@ describe("Anthropic report writer", () => {
       assert.include(error.message, "the model wrote no report")
     }))
 
-  it.effect("missing artifacts or no key fail permanently without calling the API", () =>
+  it.effect("missing artifacts fail permanently and no key stops the writer from starting, without calling the API", () =>
     Effect.gen(function*() {
       const fake = yield* fakeAnthropic({ apiKey })
       const files = Object.fromEntries(Object.entries(artifacts).filter(([file]) => file !== "posts.json"))
       const missing = yield* failureOf(fake, { files })
       assert.strictEqual(missing.error.kind, "permanent")
       assert.include(missing.error.message, "posts.json")
-      const noKey = yield* failureOf(fake, { key: null })
-      assert.strictEqual(noKey.error.kind, "permanent")
-      assert.include(noKey.error.message, "ANTHROPIC_API_KEY")
+      for (const key of [null, "", "   "]) {
+        const { exit } = yield* write(fake, { key })
+        assert.isTrue(exit._tag === "Failure" && Cause.hasDies(exit.cause), `the writer started without a key (${key})`)
+        assert.include(exit._tag === "Failure" ? Cause.pretty(exit.cause) : "", "ANTHROPIC_API_KEY")
+      }
       assert.strictEqual(fake.requests().length, 0)
     }))
 
