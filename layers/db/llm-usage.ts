@@ -2,7 +2,7 @@
 import { Effect, Layer } from "effect"
 import { SqlClient } from "effect/sql"
 import { countLlmTokens } from "../../src/metrics.ts"
-import { CurrentJob, LlmUsageRecorder } from "../../services/llm.ts"
+import { CurrentJob, LlmUsageRecorder } from "../../services/llm-usage-recorder.ts"
 
 export const LlmUsageRecorderLive = Layer.effect(
   LlmUsageRecorder,

@@ -7,7 +7,7 @@
  */
 import Anthropic from "@anthropic-ai/sdk"
 import { Redacted } from "effect"
-import { LlmError } from "../../services/llm.ts"
+import { LlmError } from "../../services/llm-error.ts"
 
 const brief = (message: string) => (message.length > 300 ? `${message.slice(0, 299)}…` : message)
 

@@ -10,7 +10,9 @@
  */
 import Anthropic from "@anthropic-ai/sdk"
 import { Effect, Layer, Option, Redacted, Schema } from "effect"
-import { LlmError, LlmUsageRecorder, ReportWriter, type WrittenReport } from "../../services/llm.ts"
+import { LlmError } from "../../services/llm-error.ts"
+import { LlmUsageRecorder } from "../../services/llm-usage-recorder.ts"
+import { ReportWriter, type WrittenReport } from "../../services/report-writer.ts"
 import { ObjectStore } from "../../services/object-store.ts"
 import type { JobId } from "../../src/domain/ids.ts"
 import { loadReportArtifacts } from "./report/report-artifacts.ts"

@@ -2,7 +2,7 @@
  * The `Enricher` without an API key: there is no web research offline, so the seed goes to the pod as written.
  */
 import { Effect, Layer } from "effect"
-import { Enricher } from "../../services/llm.ts"
+import { Enricher } from "../../services/enricher.ts"
 
 export const EnricherOffline = Layer.succeed(
   Enricher,

@@ -4,7 +4,7 @@
  * market from an open goal would give agents nothing meaningful to trade.
  */
 import { Effect, Layer } from "effect"
-import { MarketDeriver } from "../../services/llm.ts"
+import { MarketDeriver } from "../../services/market-deriver.ts"
 import type { Market } from "../../src/domain/market.ts"
 import { isYesNoQuestion, marketQuestionFromGoal } from "./markets/market-question.ts"
 

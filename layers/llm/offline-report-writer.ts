@@ -5,7 +5,7 @@
  */
 import { Effect, Layer } from "effect"
 import type { JobId } from "../../src/domain/ids.ts"
-import { ReportWriter } from "../../services/llm.ts"
+import { ReportWriter } from "../../services/report-writer.ts"
 import { ObjectStore } from "../../services/object-store.ts"
 import { loadReportArtifacts } from "./report/report-artifacts.ts"
 import { offlineReportMarkdown } from "./report/offline-markdown.ts"

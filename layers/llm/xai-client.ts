@@ -15,7 +15,9 @@
  */
 import { Duration, Effect, flow, Option, Redacted, Schema } from "effect"
 import { FetchHttpClient, Headers, HttpClient, type HttpClientError, HttpClientRequest } from "effect/http"
-import { type Enrichment, LlmError, LlmUsageRecorder } from "../../services/llm.ts"
+import { type Enrichment } from "../../services/enricher.ts"
+import { LlmError } from "../../services/llm-error.ts"
+import { LlmUsageRecorder } from "../../services/llm-usage-recorder.ts"
 import { rootCause } from "../net/root-cause.ts"
 
 /** `{ url, title }`, as stored on the job. */

@@ -7,7 +7,7 @@
  * on the client it shares with the market deriver.
  */
 import { Duration, Effect } from "effect"
-import { Enricher, type Enrichment } from "../../services/llm.ts"
+import { Enricher, type Enrichment } from "../../services/enricher.ts"
 import type { XaiClient } from "./xai-client.ts"
 
 const enrichmentSeedChars = 5000

@@ -9,7 +9,7 @@ import { Duration, Effect, Option, Schema } from "effect"
 import { marketCapByTier } from "../../src/domain/market.ts"
 import type { Tier } from "../../src/domain/tier.ts"
 import { normalizeMarkets } from "./markets/normalize-markets.ts"
-import { MarketDeriver } from "../../services/llm.ts"
+import { MarketDeriver } from "../../services/market-deriver.ts"
 import type { XaiClient } from "./xai-client.ts"
 
 const marketsSeedChars = 3000

@@ -5,7 +5,8 @@
  * The composition root picks it when XAI_API_KEY is set, the offline pair otherwise.
  */
 import { Context, Effect, Layer } from "effect"
-import { Enricher, MarketDeriver } from "../../services/llm.ts"
+import { Enricher } from "../../services/enricher.ts"
+import { MarketDeriver } from "../../services/market-deriver.ts"
 import { makeXaiClient, xaiHttpClientLayer } from "./xai-client.ts"
 import { XaiConfig } from "./xai-config.ts"
 import { makeXaiEnricher } from "./xai-enricher.ts"

@@ -5,7 +5,8 @@
  */
 import * as NodePath from "node:path"
 import { Context, type Duration, Effect, Layer, Stream } from "effect"
-import { DiskStorage, PresignedUrls, type SignedMethod } from "../../services/disk-storage.ts"
+import { DiskStorage } from "../../services/disk-storage.ts"
+import { PresignedUrls, type SignedMethod } from "../../services/presigned-urls.ts"
 import { ObjectStore, type ObjectStoreError } from "../../services/object-store.ts"
 import { Settings } from "../../src/config.ts"
 import { listObjects, openFolder, readObject, readObjectBytes, removeObject, statObject, writeObject } from "./disk-folder.ts"

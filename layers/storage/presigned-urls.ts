@@ -9,7 +9,8 @@
 import * as Crypto from "node:crypto"
 import { Clock, Deferred, Duration, Effect, Layer, Option, Redacted } from "effect"
 import type { NetAddress } from "effect/net"
-import { PresignedUrls, type SignedMethod, storagePath, UrlRefused } from "../../services/disk-storage.ts"
+import { storagePath } from "../../services/disk-storage.ts"
+import { PresignedUrls, type SignedMethod, UrlRefused } from "../../services/presigned-urls.ts"
 import { serviceUrl, Settings } from "../../src/config.ts"
 import { loadSigningKey } from "./signing-key.ts"
 

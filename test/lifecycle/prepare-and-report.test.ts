@@ -1,6 +1,8 @@
 import { assert, layer } from "@effect/vitest"
 import { Effect, Layer, Ref } from "effect"
-import { LlmError, MarketDeriver, ReportWriter } from "../../services/llm.ts"
+import { LlmError } from "../../services/llm-error.ts"
+import { MarketDeriver } from "../../services/market-deriver.ts"
+import { ReportWriter } from "../../services/report-writer.ts"
 import { TestDatabaseLive } from "../support/database.ts"
 import { assertPodInvariants, insertPendingJob, jobRow, lifecycleLayer, podRows, runJob, statusHistory } from "../support/lifecycle.ts"
 

@@ -1,7 +1,7 @@
 import { assert, it } from "@effect/vitest"
 import { Effect } from "effect"
 import { EnricherOffline } from "../../layers/llm/offline-enricher.ts"
-import { Enricher } from "../../services/llm.ts"
+import { Enricher } from "../../services/enricher.ts"
 
 it.effect("offline enrichment returns no research, so the seed is simulated as written", () =>
   Effect.gen(function*() {

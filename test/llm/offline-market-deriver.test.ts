@@ -1,7 +1,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Schema } from "effect"
 import { MarketDeriverOffline } from "../../layers/llm/offline-market-deriver.ts"
-import { MarketDeriver } from "../../services/llm.ts"
+import { MarketDeriver } from "../../services/market-deriver.ts"
 import { Market } from "../../src/domain/market.ts"
 import { isYesNoQuestion } from "../../layers/llm/markets/market-question.ts"
 

@@ -1,6 +1,6 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Schema } from "effect"
-import { StructuredReport } from "../../services/llm.ts"
+import { StructuredReport } from "../../services/report-writer.ts"
 import { keyInsight, parseReport, readReport } from "../../layers/llm/report/parse-report.ts"
 
 /** The shape of a real model-written report: headings, lists, emphasis, a trailing section after the findings. */

@@ -2,7 +2,7 @@ import * as Fs from "node:fs/promises"
 import * as NodePath from "node:path"
 import { assert, describe, it } from "@effect/vitest"
 import { Duration, Effect, Layer, Option, Redacted } from "effect"
-import { PresignedUrls } from "../../services/disk-storage.ts"
+import { PresignedUrls } from "../../services/presigned-urls.ts"
 import { ObjectStore } from "../../services/object-store.ts"
 import { diskStore, exists, scopedFolder } from "./support.ts"
 

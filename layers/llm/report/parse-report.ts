@@ -4,7 +4,7 @@
  * the key insight come from one code path. Model output varies, so the parser is lenient: missing sections give empty
  * values, CRLF and stray whitespace are accepted, heading names are matched ignoring case.
  */
-import type { Finding, StructuredReport, WrittenReport } from "../../../services/llm.ts"
+import type { Finding, StructuredReport, WrittenReport } from "../../../services/report-writer.ts"
 import { cutAtWord, oneLine } from "./report-text.ts"
 
 const maxFindings = 4

@@ -5,7 +5,7 @@
  * because a report that silently ignored a corrupt market curve would state a wrong verdict.
  */
 import { Effect, Option, Schema } from "effect"
-import { LlmError } from "../../../services/llm.ts"
+import { LlmError } from "../../../services/llm-error.ts"
 import { ObjectStore } from "../../../services/object-store.ts"
 import { artifactSchemas, type SimDataFile, simDataKey } from "../../../src/domain/artifacts.ts"
 import type { JobId } from "../../../src/domain/ids.ts"

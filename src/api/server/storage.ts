@@ -5,7 +5,8 @@
  */
 import { Effect, Option } from "effect"
 import { HttpRouter, HttpServer, type HttpServerRequest, HttpServerResponse } from "effect/http"
-import { type DiskError, DiskStorage, PresignedUrls, storagePath, type UploadTooLarge, type UrlRefused } from "../../../services/disk-storage.ts"
+import { type DiskError, DiskStorage, storagePath, type UploadTooLarge } from "../../../services/disk-storage.ts"
+import { PresignedUrls, type UrlRefused } from "../../../services/presigned-urls.ts"
 import { Settings } from "../../config.ts"
 import { problem } from "./problem.ts"
 
