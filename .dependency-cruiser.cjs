@@ -53,7 +53,7 @@ module.exports = {
       name: "sql-only-in-layers-db",
       comment: "All SQL lives in layers/db behind services (the cluster engine's storage and the roots excepted).",
       severity: "error",
-      from: { path: "^(src|services|layers)/", pathNot: `^layers/db/|^layers/lifecycle/engine[.]ts$|${roots}` },
+      from: { path: "^(src|services|layers)/", pathNot: `^layers/db/|^layers/lifecycle/workflow-engine[.]ts$|${roots}` },
       to: { path: "^node_modules/(effect/dist/sql|@effect/sql-pg)/", dependencyTypesNot: ["type-only"] }
     },
     {

@@ -73,7 +73,7 @@ export const ServiceConfig = Config.all({
   podProvider: Config.Literals(["local", "runpod", "fake"], "POD_PROVIDER").pipe(Config.withDefault("local" as "local" | "runpod" | "fake")),
   /** OpenAI-compatible endpoint for the agents of local pods; unset = their seeded offline policy. */
   localPodLlmUrl: Config.option(Config.String("LOCAL_POD_LLM_BASE_URL")),
-  /** Comma list of rehearsal faults for the fake provider (layers/pods/fake/faults.ts lists them). */
+  /** Comma list of rehearsal faults for the fake provider (layers/pods/fake/fake-faults.ts lists them). */
   fakePodFaults: Config.String("FAKE_POD_FAULTS").pipe(Config.withDefault("")),
   /** Multiplies every lifecycle duration (src/lifecycle/policies.ts): 0.001 rehearses an hour in seconds. */
   timeScale: Config.schema(Schema.Finite.check(Schema.isBetween({ minimum: 0.000001, maximum: 1000 })), "FISHCLOUD_TIME_SCALE").pipe(
@@ -84,7 +84,7 @@ export const ServiceConfig = Config.all({
   runnerPort: boundedInt("RUNNER_PORT", 0, 65_535, 0),
   /**
    * OBJECT_STORE: which object store holds artifacts and reports, `disk` (default, $FISHCLOUD_HOME/objects) or `s3`
-   * (S3, MinIO, R2...; its settings are read by the S3 store, `layers/storage/s3-config.ts`, only then).
+   * (S3, MinIO, R2...; its settings are read by the S3 store, `layers/storage/s3/s3-config.ts`, only then).
    */
   objectStore: Config.Literals(["disk", "s3"], "OBJECT_STORE").pipe(Config.withDefault("disk" as const))
 })
@@ -92,16 +92,19 @@ export type ServiceConfig = Config.Success<typeof ServiceConfig>
 
 /** The loaded service settings, as a service so tests can provide their own. */
 export class Settings extends Context.Service<Settings, ServiceConfig>()("fishcloud/config/Settings") {
-  static readonly layer = Layer.effect(Settings, Effect.gen(function*() {
-    return yield* ServiceConfig
-  }))
-  /** The settings from the environment with some values replaced (tests). */
-  static readonly layerWith = (overrides: Partial<ServiceConfig>) =>
-    Layer.effect(Settings, Effect.gen(function*() {
-      const loaded = yield* ServiceConfig
-      return { ...loaded, ...overrides }
-    }))
 }
+
+/** The service settings from the environment. */
+export const SettingsLive = Layer.effect(Settings, Effect.gen(function*() {
+  return yield* ServiceConfig
+}))
+
+/** The settings from the environment with some values replaced (tests). */
+export const SettingsWith = (overrides: Partial<ServiceConfig>) =>
+  Layer.effect(Settings, Effect.gen(function*() {
+    const loaded = yield* ServiceConfig
+    return { ...loaded, ...overrides }
+  }))
 
 /** Settings of the CLI: where the API is and which token to use (else `$FISHCLOUD_HOME/token`). */
 export const CliConfig = Config.all({

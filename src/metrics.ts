@@ -1,5 +1,5 @@
 /**
- * Every metric fishcloud records (Effect `Metric`), exported over OTLP by `layers/telemetry.ts` when
+ * Every metric fishcloud records (Effect `Metric`), exported over OTLP by `layers/telemetry/telemetry.ts` when
  * OTEL_EXPORTER_OTLP_ENDPOINT is set. Counts are per process: after a restart they start again from zero.
  */
 import { Effect, Metric } from "effect"

@@ -7,17 +7,17 @@ import { Effect, Layer, Option } from "effect"
 import { AccountsLive } from "../layers/db/accounts.ts"
 import { DatabaseLive } from "../layers/db/database.ts"
 import { JobStoreLive } from "../layers/db/job-store.ts"
-import type { Role } from "../layers/lifecycle/engine.ts"
-import { lifecycleFor } from "./roles/lifecycle.ts"
-import { DiskObjectStoreLive } from "../layers/storage/disk.ts"
-import { LoggerLive, TelemetryLive } from "../layers/telemetry.ts"
-import { S3ObjectStoreLive } from "../layers/storage/s3.ts"
+import type { Role } from "../layers/lifecycle/workflow-engine.ts"
+import { LifecycleLive } from "./roles/lifecycle-role.ts"
+import { DiskObjectStoreLive } from "../layers/storage/disk/disk-store.ts"
+import { LoggerLive, TelemetryLive } from "../layers/telemetry/telemetry.ts"
+import { S3ObjectStoreLive } from "../layers/storage/s3/s3-store.ts"
 import type { PgClient } from "@effect/sql-pg"
 import type { SqlClient } from "effect/sql"
 import { Accounts } from "../services/accounts.ts"
 import type { JobLifecycle } from "../services/job-lifecycle.ts"
-import { HttpServerLive } from "./api/server/http.ts"
-import { Settings } from "./config.ts"
+import { HttpServerLive } from "./api/server/http-server.ts"
+import { Settings, SettingsLive } from "./config.ts"
 
 /** Creates the local administrator's token on a service that has none, and says where it is. */
 const FirstStartToken = Layer.effectDiscard(Effect.gen(function*() {
@@ -38,7 +38,7 @@ const StorageLive = Layer.unwrap(Effect.map(Settings, (settings) =>
   settings.objectStore === "s3" ? Layer.mergeAll(DiskObjectStoreLive, S3ObjectStoreLive) : DiskObjectStoreLive))
 
 /** The whole service on the given database and lifecycle layers (tests pass their own). */
-export const makeService = <EDb, RDb, Extra, ELc, RLc>(
+export const ServiceLive = <EDb, RDb, Extra, ELc, RLc>(
   database: Layer.Layer<PgClient.PgClient | SqlClient.SqlClient, EDb, RDb>,
   lifecycle: Layer.Layer<JobLifecycle | Extra, ELc, RLc>
 ) =>
@@ -49,7 +49,7 @@ export const makeService = <EDb, RDb, Extra, ELc, RLc>(
   )
 
 /** A runner: the workflows and the engine, on the database and the object store; no HTTP. */
-const RunnerLive = lifecycleFor("runner").pipe(
+const RunnerLive = LifecycleLive("runner").pipe(
   Layer.provideMerge(StorageLive),
   Layer.provideMerge(DatabaseLive)
 )
@@ -66,8 +66,8 @@ const RehearsalNotice = Layer.effectDiscard(Effect.gen(function*() {
 }))
 
 const serviceFor = (role: Role) =>
-  Layer.mergeAll(role === "runner" ? RunnerLive : makeService(DatabaseLive, lifecycleFor(role)), RehearsalNotice)
+  Layer.mergeAll(role === "runner" ? RunnerLive : ServiceLive(DatabaseLive, LifecycleLive(role)), RehearsalNotice)
 
 /** Telemetry is built first and released last, so the spans and metrics of shutdown are flushed too. */
 export const serve = (role: Role = "all") =>
-  Layer.launch(serviceFor(role).pipe(Layer.provide(Layer.mergeAll(TelemetryLive(role), LoggerLive)), Layer.provide(Settings.layer)))
+  Layer.launch(serviceFor(role).pipe(Layer.provide(Layer.mergeAll(TelemetryLive(role), LoggerLive)), Layer.provide(SettingsLive)))

@@ -1,6 +1,6 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Config, ConfigProvider, Effect, Option, Redacted } from "effect"
-import { LogFormat, TelemetryConfig } from "../layers/telemetry-config.ts"
+import { LogFormat, TelemetryConfig } from "../layers/telemetry/telemetry-config.ts"
 import { CliConfig, cliBaseUrl, httpUrl, optionalSecret, secret, ServiceConfig } from "../src/config.ts"
 import { configFromEnv } from "./support/config-env.ts"
 

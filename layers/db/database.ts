@@ -10,7 +10,7 @@ import { Settings } from "../../src/config.ts"
 import { embeddedPostgres } from "./embedded-postgres.ts"
 
 /** A pooled client on `url`. Timestamps are rendered by SQL, so the session runs in UTC. */
-export const pgClient = (url: Redacted.Redacted<string>) =>
+export const PgClientLive = (url: Redacted.Redacted<string>) =>
   PgClient.layer({
     url,
     maxConnections: 20,
@@ -33,6 +33,6 @@ export const DatabaseUrl = Effect.gen(function*() {
 })
 
 /** SqlClient + PgClient on the configured database, migrated. */
-export const DatabaseLive = Layer.unwrap(Effect.map(DatabaseUrl, pgClient)).pipe(
+export const DatabaseLive = Layer.unwrap(Effect.map(DatabaseUrl, PgClientLive)).pipe(
   Layer.tap((context) => Effect.asVoid(migrate.pipe(Effect.provide(context))))
 )

@@ -21,7 +21,7 @@ import {
   NotAvailable,
   RoutingMissing,
   StatusConflict
-} from "./errors.ts"
+} from "./api-errors.ts"
 import { Authorization } from "./security.ts"
 
 const jobParams = { id: JobId }
@@ -130,7 +130,7 @@ class SystemGroup extends HttpApiGroup.make("system")
 {}
 
 /**
- * `GET /api/jobs/{id}/events` is served by a plain router route (`src/api/server/events.ts`): it is added to the
+ * `GET /api/jobs/{id}/events` is served by a plain router route (`src/api/server/event-stream.ts`): it is added to the
  * OpenAPI document here so the document still lists every route.
  */
 const withEventStream = (spec: Record<string, unknown>): Record<string, unknown> => ({

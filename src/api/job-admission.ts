@@ -8,7 +8,7 @@ import { JobLifecycle } from "../../services/job-lifecycle.ts"
 import { JobStore, type NewJob } from "../../services/job-store.ts"
 import { Settings } from "../config.ts"
 import type { JobId } from "../domain/ids.ts"
-import { BadRequestProblem, DemoMode, DuplicateJob, LifecycleUnavailable, RoutingMissing, StatusConflict } from "./errors.ts"
+import { BadRequestProblem, DemoMode, DuplicateJob, LifecycleUnavailable, RoutingMissing, StatusConflict } from "./api-errors.ts"
 import type { User } from "../domain/user.ts"
 
 /** Counted in code points, like Postgres' length(): an emoji is one character. */

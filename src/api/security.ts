@@ -2,7 +2,7 @@
 import { Context } from "effect"
 import { HttpApiMiddleware, HttpApiSecurity } from "effect/http-api"
 import type { User } from "../domain/user.ts"
-import { Unauthorized } from "./errors.ts"
+import { Unauthorized } from "./api-errors.ts"
 
 export class CurrentUser extends Context.Service<CurrentUser, User>()("fishcloud/api/CurrentUser") {}
 

@@ -5,7 +5,7 @@
 import { Context, type Duration, Effect, FileSystem, Layer, Option, Path, Redacted } from "effect"
 import { Flag, GlobalFlag } from "effect/cli"
 import { CliConfig, cliBaseUrl } from "../config.ts"
-import { CliFailure, oneLine, unreadableFile } from "./errors.ts"
+import { CliFailure, oneLine, unreadableFile } from "./cli-errors.ts"
 
 export const UrlFlag = GlobalFlag.Setting("url")({
   flag: Flag.String("url").pipe(

@@ -13,9 +13,9 @@ import type { JobId } from "../domain/ids.ts"
 import type { Job } from "../domain/job.ts"
 import { JobEvent } from "../domain/job-event.ts"
 import { isTerminal } from "../domain/status.ts"
-import { request } from "./client.ts"
+import { request } from "./api-client.ts"
 import { Connection, requireToken } from "./connection.ts"
-import { CliFailure, describeError } from "./errors.ts"
+import { CliFailure, describeError } from "./cli-errors.ts"
 import { progressLine } from "./format.ts"
 
 /** Failed attempts in a row (reconnects of a dropped stream, or polls) before giving up. */

@@ -4,7 +4,7 @@
  */
 import { Console, Effect, Layer } from "effect"
 import { CliOutput, TerminalCapabilities } from "effect/cli"
-import { oneLine } from "./errors.ts"
+import { oneLine } from "./cli-errors.ts"
 
 const line = (message: string) => `fishcloud: ${oneLine(message)}`
 

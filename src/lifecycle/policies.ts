@@ -1,7 +1,7 @@
 /**
  * Every number of the job lifecycle, in one place. Durations are multiplied by the time scale
  * (`FISHCLOUD_TIME_SCALE`, `src/domain/time-scale.ts`), so a rehearsal that takes an hour at scale 1 takes seconds
- * at 0.001. The RunPod API's own numbers live beside its client (`layers/pods/runpod/policy.ts`).
+ * at 0.001. The RunPod API's own numbers live beside its client (`layers/pods/runpod/runpod-policy.ts`).
  */
 import { Duration } from "effect"
 import type { Tier } from "../domain/tier.ts"

@@ -1,7 +1,7 @@
 /** The worker's data dir (`POD_WORKER_HOME`): `pipeline.log`, `last-job.json` and the last job's `results/`. */
 import * as NodePath from "node:path"
 import { Context, Effect, FileSystem, Layer } from "effect"
-import { PodWorkerSettings, resolveHome } from "./config.ts"
+import { PodWorkerSettings, resolveHome } from "./pod-worker-config.ts"
 
 export class PodWorkerHome extends Context.Service<PodWorkerHome, {
   readonly home: string

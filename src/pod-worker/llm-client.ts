@@ -7,7 +7,7 @@
  */
 import { Clock, Context, Data, Duration, Effect, Layer, Option, Redacted, Ref, Schedule, Schema } from "effect"
 import { FetchHttpClient, HttpClient, type HttpClientError, HttpClientRequest, HttpClientResponse } from "effect/http"
-import { PodWorkerSettings } from "./config.ts"
+import { PodWorkerSettings } from "./pod-worker-config.ts"
 import { PipelineLog } from "./logs.ts"
 
 const ToolCall = Schema.Struct({

@@ -8,7 +8,7 @@ import * as NodePath from "node:path"
 import { Context, Effect, FileSystem, Layer, Option, type PlatformError, Semaphore } from "effect"
 import type { LogSource } from "../domain/pod-protocol.ts"
 import { PodWorkerHome } from "./home.ts"
-import { PodWorkerSettings } from "./config.ts"
+import { PodWorkerSettings } from "./pod-worker-config.ts"
 
 const memoryLines = 5000
 /** The most of the vLLM log read per request: its tail is what matters. */

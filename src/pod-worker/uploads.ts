@@ -7,8 +7,8 @@
 import { Data, Duration, Effect, Ref, Schedule } from "effect"
 import { HttpClient, HttpClientRequest } from "effect/http"
 import type { SimDataFile } from "../domain/artifacts.ts"
-import type { EncodedArtifacts } from "./artifacts.ts"
-import { PodWorkerSettings } from "./config.ts"
+import type { EncodedArtifacts } from "./pod-artifacts.ts"
+import { PodWorkerSettings } from "./pod-worker-config.ts"
 import { PipelineLog } from "./logs.ts"
 
 class UploadFailed extends Data.TaggedError("UploadFailed")<{ readonly detail: string }> {}

@@ -1,7 +1,7 @@
 import { assert, layer } from "@effect/vitest"
 import { Effect } from "effect"
-import { TestService, testService } from "../support/service.ts"
-import { assertProblem, createJob, jobBody, leavesNoRows } from "./fixtures.ts"
+import { TestService, TestServiceLive } from "../support/service.ts"
+import { assertProblem, createJob, jobBody, leavesNoRows } from "../support/api-fixtures.ts"
 
 /**
  * Every authenticated route, with a body that would be valid, so only the missing credential can fail it. Sent raw:
@@ -37,7 +37,7 @@ const badCredentials: ReadonlyArray<readonly [label: string, headers: Record<str
   ["an unknown token", { authorization: "Bearer fc_not-a-real-token" }]
 ]
 
-layer(testService(), { excludeTestServices: true })("authentication", (it) => {
+layer(TestServiceLive(), { excludeTestServices: true })("authentication", (it) => {
   it.effect("every job, draft and routing route answers 401 problem without a valid bearer token", () =>
     Effect.gen(function*() {
       const service = yield* TestService

@@ -4,8 +4,8 @@ import { SqlClient } from "effect/sql"
 import { JobId } from "../../src/domain/ids.ts"
 import type { JobCreate } from "../../src/domain/job.ts"
 import { LifecycleControl } from "../support/recording-lifecycle.ts"
-import { testService } from "../support/service.ts"
-import { createJob, failsWith, firstIssue, jobEvents, leavesNoRows, newJob, newUser, setStatus, storedJob } from "./fixtures.ts"
+import { TestServiceLive } from "../support/service.ts"
+import { createJob, failsWith, firstIssue, jobEvents, leavesNoRows, newJob, newUser, setStatus, storedJob } from "../support/api-fixtures.ts"
 
 /** A fresh user, their client and one PENDING job of theirs. */
 const userWithJob = (overrides: Partial<JobCreate> = {}) =>
@@ -20,7 +20,7 @@ const cancelledIds = Effect.gen(function*() {
   return yield* Ref.get(control.cancelled)
 })
 
-layer(testService(), { excludeTestServices: true })("cancel, delete and retry", (it) => {
+layer(TestServiceLive(), { excludeTestServices: true })("cancel, delete and retry", (it) => {
   // ---- POST /api/jobs/:id/cancel
 
   it.effect("cancel answers 200 with the CANCELLED job, records the PENDING -> CANCELLED event and stops it", () =>

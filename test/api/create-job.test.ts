@@ -4,8 +4,8 @@ import { SqlClient } from "effect/sql"
 import type { JobCreate } from "../../src/domain/job.ts"
 import { LifecycleControl } from "../support/recording-lifecycle.ts"
 import { TestService } from "../support/service.ts"
-import { testService } from "../support/service.ts"
-import { createJob, failsWith } from "./fixtures.ts"
+import { TestServiceLive } from "../support/service.ts"
+import { createJob, failsWith } from "../support/api-fixtures.ts"
 
 const newJob = (goal: string): JobCreate => ({
   seed_text: "The city council meets on Tuesday to vote on the new tram line.",
@@ -21,7 +21,7 @@ const countJobs = Effect.gen(function*() {
   return rows[0]!.n
 }).pipe(Effect.orDie)
 
-layer(testService(), { excludeTestServices: true })("POST /api/jobs", (it) => {
+layer(TestServiceLive(), { excludeTestServices: true })("POST /api/jobs", (it) => {
   // Raw HTTP: the body leaves out enrich_web to see its default, which the typed client (whose payload requires it)
   // cannot send.
   it.effect("creates a PENDING job, starts its lifecycle and records its first event", () =>

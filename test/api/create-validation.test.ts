@@ -1,6 +1,6 @@
 import { assert, layer } from "@effect/vitest"
 import { Effect } from "effect"
-import { TestService, testService } from "../support/service.ts"
+import { TestService, TestServiceLive } from "../support/service.ts"
 import {
   assertBadRequest,
   assertProblem,
@@ -12,13 +12,13 @@ import {
   leavesNoRows,
   newJob,
   newUser
-} from "./fixtures.ts"
+} from "../support/api-fixtures.ts"
 
 /** Small on purpose, so the seed-length limit can be tested with short unicode strings. */
 const maxSeedChars = 20
 const oneMiB = 1024 * 1024
 
-layer(testService({ maxSeedChars }), { excludeTestServices: true })("POST /api/jobs validation", (it) => {
+layer(TestServiceLive({ maxSeedChars }), { excludeTestServices: true })("POST /api/jobs validation", (it) => {
   /** Raw HTTP: what the typed client would refuse to send (or would send differently). */
   const post = (json: unknown) =>
     Effect.gen(function*() {

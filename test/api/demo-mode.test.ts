@@ -3,8 +3,8 @@ import { Effect } from "effect"
 import { SqlClient } from "effect/sql"
 import { JobId } from "../../src/domain/ids.ts"
 import { LifecycleControl } from "../support/recording-lifecycle.ts"
-import { TestService, testService } from "../support/service.ts"
-import { createJob, failsWith, leavesNoRows, newJob, storedJob, unique } from "./fixtures.ts"
+import { TestService, TestServiceLive } from "../support/service.ts"
+import { createJob, failsWith, leavesNoRows, newJob, storedJob, unique } from "../support/api-fixtures.ts"
 
 /** A job row written behind the API's back (a demo instance cannot create any), owned by `user`. */
 const insertJob = (user: string, status: string, fields: { goal: string | null; tier: string | null; forecast_days: number | null }) =>
@@ -23,7 +23,7 @@ const visitor = Effect.gen(function*() {
   return { user, api: yield* service.client(yield* service.tokenFor(user)) }
 })
 
-layer(testService({ demoMode: true }), { excludeTestServices: true })("DEMO_MODE", (it) => {
+layer(TestServiceLive({ demoMode: true }), { excludeTestServices: true })("DEMO_MODE", (it) => {
   it.effect("/api/config says demo_mode", () =>
     Effect.gen(function*() {
       const service = yield* TestService

@@ -4,7 +4,7 @@ import { SqlClient } from "effect/sql"
 import { JobId } from "../../src/domain/ids.ts"
 import type { DraftCreate, JobCreate } from "../../src/domain/job.ts"
 import { LifecycleControl } from "../support/recording-lifecycle.ts"
-import { TestService, testService } from "../support/service.ts"
+import { TestService, TestServiceLive } from "../support/service.ts"
 import {
   assertBadRequest,
   createJob,
@@ -17,7 +17,7 @@ import {
   rowCounts,
   storedJob,
   unique
-} from "./fixtures.ts"
+} from "../support/api-fixtures.ts"
 
 const maxSeedChars = 100
 
@@ -56,7 +56,7 @@ const waitForLockWaiters = (count: number) =>
     return yield* Effect.die(new Error(`never saw ${count} sessions waiting for a lock`))
   })
 
-layer(testService({ maxSeedChars }), { excludeTestServices: true })("drafts", (it) => {
+layer(TestServiceLive({ maxSeedChars }), { excludeTestServices: true })("drafts", (it) => {
   // ---- POST /api/jobs/draft
 
   // Raw HTTP: the body is `{}`, to see enrich_web's default, which the typed client (whose payload requires it)

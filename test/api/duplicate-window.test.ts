@@ -1,9 +1,9 @@
 import { assert, layer } from "@effect/vitest"
 import { Effect } from "effect"
-import { testService } from "../support/service.ts"
-import { createJob, newJob, newUser } from "./fixtures.ts"
+import { TestServiceLive } from "../support/service.ts"
+import { createJob, newJob, newUser } from "../support/api-fixtures.ts"
 
-layer(testService({ duplicateWindowSeconds: 0 }), { excludeTestServices: true })("DUPLICATE_WINDOW_SECONDS=0", (it) => {
+layer(TestServiceLive({ duplicateWindowSeconds: 0 }), { excludeTestServices: true })("DUPLICATE_WINDOW_SECONDS=0", (it) => {
   it.effect("an identical request after the (empty) window makes a second job", () =>
     Effect.gen(function*() {
       const { api } = yield* newUser("windowless")

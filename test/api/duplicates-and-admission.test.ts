@@ -2,8 +2,8 @@ import { assert, layer } from "@effect/vitest"
 import { Effect, Ref } from "effect"
 import { SqlClient } from "effect/sql"
 import { LifecycleControl } from "../support/recording-lifecycle.ts"
-import { TestService, testService } from "../support/service.ts"
-import { createJob, failsWith, leavesNoRows, newJob, setStatus } from "./fixtures.ts"
+import { TestService, TestServiceLive } from "../support/service.ts"
+import { createJob, failsWith, leavesNoRows, newJob, setStatus } from "../support/api-fixtures.ts"
 
 /** The typed client of a (new or existing) user. */
 const clientOf = (user: string) =>
@@ -12,7 +12,7 @@ const clientOf = (user: string) =>
     return yield* service.client(yield* service.tokenFor(user))
   })
 
-layer(testService(), { excludeTestServices: true })("POST /api/jobs duplicates, routing and lifecycle", (it) => {
+layer(TestServiceLive(), { excludeTestServices: true })("POST /api/jobs duplicates, routing and lifecycle", (it) => {
   it.effect("the same user, seed, goal and tier within the window is a 409 naming the existing job", () =>
     Effect.gen(function*() {
       const api = yield* clientOf("dup-owner")

@@ -1,12 +1,12 @@
 /** The job event stream (`GET /api/jobs/:id/events`) over real sockets, with a short poll and keep-alive interval. */
 import { assert, layer } from "@effect/vitest"
 import { Effect, Fiber, Layer } from "effect"
-import { EventStreamTiming } from "../../src/api/server/events.ts"
+import { EventStreamTiming } from "../../src/api/server/event-stream.ts"
 import type { JobId } from "../../src/domain/ids.ts"
 import { appendEvent, progressAt, transition } from "../support/journal.ts"
 import { eventually } from "../support/eventually.ts"
-import { TestService, testService } from "../support/service.ts"
-import { createJob, newUser } from "./fixtures.ts"
+import { TestService, TestServiceLive } from "../support/service.ts"
+import { createJob, newUser } from "../support/api-fixtures.ts"
 
 /**
  * Reading `GET /api/jobs/:id/events`: raw text over fetch, parsed into events and comments. The stream is a plain
@@ -123,7 +123,7 @@ const runJob = (id: JobId) =>
 
 const expectedKinds = ["status", "status", "pod", "pod", "status", "stage", "progress", "status", "status"]
 
-layer(testService().pipe(Layer.provide(timing)), { excludeTestServices: true })("GET /api/jobs/:id/events", (it) => {
+layer(TestServiceLive().pipe(Layer.provide(timing)), { excludeTestServices: true })("GET /api/jobs/:id/events", (it) => {
   it.effect("sends every event in order with its seq as id, its kind as event, data plus at; ends after COMPLETED", () =>
     Effect.gen(function*() {
       const { token, id, url } = yield* newLiveJob

@@ -1,10 +1,10 @@
 import { assert, layer } from "@effect/vitest"
 import { Effect, Ref, Result } from "effect"
 import { SqlClient } from "effect/sql"
-import { requestFingerprint } from "../../src/api/server/jobs.ts"
+import { requestFingerprint } from "../../src/api/server/job-handlers.ts"
 import { LifecycleControl } from "../support/recording-lifecycle.ts"
-import { TestService, testService } from "../support/service.ts"
-import { assertBadRequest, createJob, failsWith, jobBody, leavesNoRows, newJob, rowCounts, unique } from "./fixtures.ts"
+import { TestService, TestServiceLive } from "../support/service.ts"
+import { assertBadRequest, createJob, failsWith, jobBody, leavesNoRows, newJob, rowCounts, unique } from "../support/api-fixtures.ts"
 
 /** How many jobs carry this goal (every test uses fresh goals). */
 const jobsWithGoal = (goal: string) =>
@@ -21,7 +21,7 @@ const clientOf = (user: string) =>
     return yield* service.client(yield* service.tokenFor(user))
   })
 
-layer(testService(), { excludeTestServices: true })("Idempotency-Key on POST /api/jobs", (it) => {
+layer(TestServiceLive(), { excludeTestServices: true })("Idempotency-Key on POST /api/jobs", (it) => {
   it.effect("the same key and body replays the first response: same job, 201, no second row or start", () =>
     Effect.gen(function*() {
       const control = yield* LifecycleControl

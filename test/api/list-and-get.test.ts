@@ -2,8 +2,8 @@ import { assert, layer } from "@effect/vitest"
 import { Effect } from "effect"
 import { SqlClient } from "effect/sql"
 import { JobId } from "../../src/domain/ids.ts"
-import { type ApiClient, TestService, testService } from "../support/service.ts"
-import { assertBadRequest, assertProblem, createJob, failsWith, newUser, unique } from "./fixtures.ts"
+import { type ApiClient, TestService, TestServiceLive } from "../support/service.ts"
+import { assertBadRequest, assertProblem, createJob, failsWith, newUser, unique } from "../support/api-fixtures.ts"
 
 /** A fresh user with `count` jobs created one after another; their ids, oldest first. */
 const userWithJobs = (count: number) =>
@@ -17,7 +17,7 @@ const userWithJobs = (count: number) =>
 /** `GET /api/jobs` with these paging parameters. */
 const list = (api: ApiClient, query: { readonly page?: number; readonly per_page?: number } = {}) => api.jobs.list({ query })
 
-layer(testService(), { excludeTestServices: true })("GET /api/jobs, /api/jobs/:id and its results", (it) => {
+layer(TestServiceLive(), { excludeTestServices: true })("GET /api/jobs, /api/jobs/:id and its results", (it) => {
   it.effect("the list holds only the caller's jobs, newest first, with defaults page 1 and per_page 10", () =>
     Effect.gen(function*() {
       const alice = yield* userWithJobs(3)

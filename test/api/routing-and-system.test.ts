@@ -3,8 +3,8 @@ import { Effect } from "effect"
 import { SqlClient } from "effect/sql"
 import type { ModelRouting } from "../../src/domain/job.ts"
 import type { Tier } from "../../src/domain/tier.ts"
-import { TestService, testService } from "../support/service.ts"
-import { assertBadRequest, assertProblem, createJob, failsWith, newJob, newUser, unique } from "./fixtures.ts"
+import { TestService, TestServiceLive } from "../support/service.ts"
+import { assertBadRequest, assertProblem, createJob, failsWith, newJob, newUser, unique } from "../support/api-fixtures.ts"
 
 const vllmArgs = "--max-model-len 16384 --enable-auto-tool-choice --tool-call-parser hermes"
 
@@ -32,7 +32,7 @@ const restoreRouting = (tier: Tier) =>
       target_agents = ${row.target_agents}, vllm_args = ${row.vllm_args} WHERE sim_tier = ${tier}`
   }).pipe(Effect.orDie)
 
-layer(testService(), { excludeTestServices: true })("routing and system endpoints", (it) => {
+layer(TestServiceLive(), { excludeTestServices: true })("routing and system endpoints", (it) => {
   it.effect("GET /api/routing lists the three seeded tiers", () =>
     Effect.gen(function*() {
       const { api } = yield* newUser("reader")

@@ -2,8 +2,8 @@ import { assert, layer } from "@effect/vitest"
 import { Effect } from "effect"
 import { ObjectStore } from "../../services/object-store.ts"
 import type { JobId } from "../../src/domain/ids.ts"
-import { type ApiClient, TestService, testService } from "../support/service.ts"
-import { assertProblem, createJob, failsWith, newUser } from "./fixtures.ts"
+import { type ApiClient, TestService, TestServiceLive } from "../support/service.ts"
+import { assertProblem, createJob, failsWith, newUser } from "../support/api-fixtures.ts"
 
 /** A fresh user with one job; its id and the user's client. */
 const userWithJob = Effect.gen(function*() {
@@ -23,7 +23,7 @@ const upload = (id: number, files: Record<string, string>) =>
 
 const simData = (api: ApiClient, id: JobId) => api.jobs.simData({ params: { id } })
 
-layer(testService(), { excludeTestServices: true })("GET /api/jobs/:id/sim-data", (it) => {
+layer(TestServiceLive(), { excludeTestServices: true })("GET /api/jobs/:id/sim-data", (it) => {
   it.effect("is 404 not-available while the store holds none of the job's files", () =>
     Effect.gen(function*() {
       const { api, id } = yield* userWithJob

@@ -5,8 +5,8 @@ import { SqlClient } from "effect/sql"
 import { JobId } from "../../src/domain/ids.ts"
 import { appendEvent, progressAt, transition } from "../support/journal.ts"
 import { JobJournal } from "../../services/job-journal.ts"
-import { TestService, testService } from "../support/service.ts"
-import { createJob, failsWith, newUser } from "./fixtures.ts"
+import { TestService, TestServiceLive } from "../support/service.ts"
+import { createJob, failsWith, newUser } from "../support/api-fixtures.ts"
 
 const newLiveJob = Effect.gen(function*() {
   const { api } = yield* newUser("timeline")
@@ -22,7 +22,7 @@ const ageRows = (id: JobId) =>
       WHERE job_id = ${id} AND terminated_at IS NOT NULL`
   }).pipe(Effect.orDie)
 
-layer(testService(), { excludeTestServices: true })("GET /api/jobs/:id/timeline", (it) => {
+layer(TestServiceLive(), { excludeTestServices: true })("GET /api/jobs/:id/timeline", (it) => {
   it.effect("a run with a pod swap: steps with outcomes and attempts, every pod with provider, GPU, times, reason, cost", () =>
     Effect.gen(function*() {
       const { api, id } = yield* newLiveJob

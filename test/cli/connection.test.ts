@@ -3,10 +3,10 @@ import * as Fs from "node:fs/promises"
 import * as NodePath from "node:path"
 import { assert, layer } from "@effect/vitest"
 import { Effect } from "effect"
-import { TestService, testService } from "../support/service.ts"
-import { assertOneLineError, closedPort, runCli, scopedHome } from "./cli-process.ts"
+import { TestService, TestServiceLive } from "../support/service.ts"
+import { assertOneLineError, closedPort, runCli, scopedHome } from "../support/cli-process.ts"
 
-layer(testService(), { excludeTestServices: true })("fishcloud CLI: connection and routing", (it) => {
+layer(TestServiceLive(), { excludeTestServices: true })("fishcloud CLI: connection and routing", (it) => {
   it.effect("without any token it explains where a token comes from", () =>
     Effect.gen(function*() {
       const service = yield* TestService

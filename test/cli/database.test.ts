@@ -2,11 +2,11 @@
 import { assert, it } from "@effect/vitest"
 import { Effect, Layer, Option, Redacted } from "effect"
 import { AccountsLive } from "../../layers/db/accounts.ts"
-import { pgClient } from "../../layers/db/database.ts"
+import { PgClientLive } from "../../layers/db/database.ts"
 import { Accounts } from "../../services/accounts.ts"
 import { version } from "../../src/version.ts"
-import { scopedTestDatabase } from "../support/database.ts"
-import { assertOneLineError, closedPort, runCli, scopedHome } from "./cli-process.ts"
+import { scopedTestDatabase } from "../support/test-database.ts"
+import { assertOneLineError, closedPort, runCli, scopedHome } from "../support/cli-process.ts"
 
 it.live("migrate applies the migrations to a fresh database, then finds nothing to do", () =>
   Effect.gen(function*() {
@@ -35,7 +35,7 @@ it.live("tokens create prints a token once that then authenticates against that 
     const user = yield* Effect.gen(function*() {
       const accounts = yield* Accounts
       return yield* accounts.authenticate(Redacted.make(lines[0]!))
-    }).pipe(Effect.provide(AccountsLive.pipe(Layer.provide(pgClient(Redacted.make(database.url))))), Effect.orDie)
+    }).pipe(Effect.provide(AccountsLive.pipe(Layer.provide(PgClientLive(Redacted.make(database.url))))), Effect.orDie)
     assert.isTrue(Option.isSome(user))
     assert.deepInclude(Option.getOrThrow(user), { name: "carol", is_admin: true })
   }))

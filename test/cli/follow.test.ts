@@ -3,12 +3,12 @@ import * as Fs from "node:fs/promises"
 import * as NodePath from "node:path"
 import { assert, layer } from "@effect/vitest"
 import { Effect, Layer } from "effect"
-import { EventStreamTiming } from "../../src/api/server/events.ts"
+import { EventStreamTiming } from "../../src/api/server/event-stream.ts"
 import type { JobId } from "../../src/domain/ids.ts"
 import { appendEvent, progressAt, transition } from "../support/journal.ts"
 import { JobJournal } from "../../services/job-journal.ts"
-import { TestService, testService } from "../support/service.ts"
-import { assertOneLineError, runCli, scopedHome, startCli } from "./cli-process.ts"
+import { TestService, TestServiceLive } from "../support/service.ts"
+import { assertOneLineError, runCli, scopedHome, startCli } from "../support/cli-process.ts"
 
 let counter = 0
 
@@ -31,7 +31,7 @@ const userWithJob = (name: string) =>
 
 const lines = (stdout: string) => stdout.trimEnd().split("\n")
 
-layer(testService().pipe(Layer.provide(timing)), { excludeTestServices: true })("fishcloud CLI: following a job", (it) => {
+layer(TestServiceLive().pipe(Layer.provide(timing)), { excludeTestServices: true })("fishcloud CLI: following a job", (it) => {
   it.effect("status --follow prints the history, then each status, stage, pod and round line, then the status and cost", () =>
     Effect.gen(function*() {
       const { env, id } = yield* userWithJob("follower")

@@ -6,8 +6,8 @@ import { Effect, Fiber } from "effect"
 import { SqlClient } from "effect/sql"
 import type { JobId } from "../../src/domain/ids.ts"
 import { appendEvent, transition } from "../support/journal.ts"
-import { TestService, testService } from "../support/service.ts"
-import { assertOneLineError, runCli, scopedHome, startCli } from "./cli-process.ts"
+import { TestService, TestServiceLive } from "../support/service.ts"
+import { assertOneLineError, runCli, scopedHome, startCli } from "../support/cli-process.ts"
 
 let counter = 0
 const uniqueGoal = (text: string) => `${text} #${++counter}`
@@ -42,7 +42,7 @@ const setStatus = (id: number, status: string, extra: { readonly stage?: number;
       result_report = ${extra.report ?? null}, updated_at = now() WHERE id = ${id}`
   }).pipe(Effect.orDie)
 
-layer(testService(), { excludeTestServices: true })("fishcloud CLI: jobs", (it) => {
+layer(TestServiceLive(), { excludeTestServices: true })("fishcloud CLI: jobs", (it) => {
   it.effect("submit prints the new job's id and status; the job exists with what was asked", () =>
     Effect.gen(function*() {
       const { service, token, seedFile, env } = yield* cliUser("submitter")

@@ -1,8 +1,8 @@
 /** `fishcloud serve` as a user starts it: a fresh home and database, then the other commands with no settings at all. */
 import { assert, it } from "@effect/vitest"
 import { Duration, Effect, Schedule } from "effect"
-import { scopedTestDatabase } from "../support/database.ts"
-import { closedPort, runCli, scopedHome, startCli } from "./cli-process.ts"
+import { scopedTestDatabase } from "../support/test-database.ts"
+import { closedPort, runCli, scopedHome, startCli } from "../support/cli-process.ts"
 
 const healthy = (url: string) =>
   Effect.tryPromise(() => fetch(`${url}/api/health`)).pipe(

@@ -5,18 +5,18 @@ import * as NodePath from "node:path"
 import { PgClient } from "@effect/sql-pg"
 import { assert, layer } from "@effect/vitest"
 import { Effect, Exit, Layer, Schedule, Scope } from "effect"
-import { pgClient } from "../../layers/db/database.ts"
+import { PgClientLive } from "../../layers/db/database.ts"
 import { embeddedPostgres, isAlive } from "../../layers/db/embedded-postgres.ts"
 
 const postmasterPid = (home: string) =>
   Effect.promise(() => Fs.readFile(NodePath.join(home, "pg", "postmaster.pid"), "utf8").then((text) => Number(text.split("\n")[0])))
 
-const selectOne = (url: Parameters<typeof pgClient>[0]) =>
+const selectOne = (url: Parameters<typeof PgClientLive>[0]) =>
   Effect.gen(function*() {
     const sql = yield* PgClient.PgClient
     const rows = yield* sql<{ one: number }>`SELECT 1 AS one`
     return rows[0]!.one
-  }).pipe(Effect.provide(pgClient(url)), Effect.scoped)
+  }).pipe(Effect.provide(PgClientLive(url)), Effect.scoped)
 
 const tempHome = Effect.acquireRelease(
   Effect.promise(async () => {

@@ -3,7 +3,7 @@ import { Effect, Layer } from "effect"
 import { SqlClient } from "effect/sql"
 import type { JobId } from "../../src/domain/ids.ts"
 import { JobJournalLive } from "../../layers/db/job-journal.ts"
-import { TestDatabaseLive } from "../support/database.ts"
+import { TestDatabaseLive } from "../support/test-database.ts"
 import { appendEvent, progressAt, transition } from "../support/journal.ts"
 
 const newJob = (status: string) =>

@@ -1,8 +1,8 @@
 import { PgClient } from "@effect/sql-pg"
 import { assert, layer } from "@effect/vitest"
 import { Effect, Layer, Redacted } from "effect"
-import { migrate, pgClient } from "../../layers/db/database.ts"
-import { scopedTestDatabase } from "../support/database.ts"
+import { migrate, PgClientLive } from "../../layers/db/database.ts"
+import { scopedTestDatabase } from "../support/test-database.ts"
 
 layer(Layer.empty, { excludeTestServices: true })("migrations", (it) => {
   it.effect("several processes migrating at once apply each migration exactly once", () =>
@@ -10,7 +10,7 @@ layer(Layer.empty, { excludeTestServices: true })("migrations", (it) => {
       const { url } = yield* scopedTestDatabase
       // Separate pools stand for separate processes starting together.
       const applied = yield* Effect.all(
-        Array.from({ length: 4 }, () => migrate.pipe(Effect.provide(pgClient(Redacted.make(url))), Effect.scoped)),
+        Array.from({ length: 4 }, () => migrate.pipe(Effect.provide(PgClientLive(Redacted.make(url))), Effect.scoped)),
         { concurrency: "unbounded" }
       )
       assert.strictEqual(applied.flat().length, 2, "one runner applied every migration, the others found nothing to do")
@@ -21,7 +21,7 @@ layer(Layer.empty, { excludeTestServices: true })("migrations", (it) => {
         const tiers = yield* sql<{ sim_tier: string; max_rounds: number; target_agents: number }>`
           SELECT sim_tier, max_rounds, target_agents FROM model_routing ORDER BY max_rounds`
         return { migrations: migrations.map((m) => m.name), tiers }
-      }).pipe(Effect.provide(pgClient(Redacted.make(url))), Effect.scoped)
+      }).pipe(Effect.provide(PgClientLive(Redacted.make(url))), Effect.scoped)
       const { migrations, tiers } = yield* check
       assert.deepStrictEqual(migrations, ["initial", "llm_usage"])
       assert.deepStrictEqual(tiers, [
@@ -29,6 +29,6 @@ layer(Layer.empty, { excludeTestServices: true })("migrations", (it) => {
         { sim_tier: "medium", max_rounds: 100, target_agents: 20 },
         { sim_tier: "large", max_rounds: 200, target_agents: 35 }
       ])
-      assert.lengthOf(yield* migrate.pipe(Effect.provide(pgClient(Redacted.make(url))), Effect.scoped), 0, "re-running is a no-op")
+      assert.lengthOf(yield* migrate.pipe(Effect.provide(PgClientLive(Redacted.make(url))), Effect.scoped), 0, "re-running is a no-op")
     }))
 })

@@ -6,8 +6,8 @@ import { ReportWriter } from "../../services/report-writer.ts"
 import { JobLifecycle } from "../../services/job-lifecycle.ts"
 import type { JobId } from "../../src/domain/ids.ts"
 import { SimulationWorkflow } from "../../src/lifecycle/workflows.ts"
-import { TestDatabaseLive } from "../support/database.ts"
-import { advanceBy, advanceUntil, assertPodInvariants, insertPendingJob, jobRow, lifecycleLayer, podRows, statusHistory } from "../support/lifecycle.ts"
+import { TestDatabaseLive } from "../support/test-database.ts"
+import { advanceBy, advanceUntil, assertPodInvariants, insertPendingJob, jobRow, ScenarioLive, podRows, statusHistory } from "../support/scenario.ts"
 
 /** What the API does on POST /cancel. */
 const cancel = (id: JobId) =>
@@ -60,7 +60,7 @@ layer(TestDatabaseLive)("lifecycle: cancel", (it) => {
       yield* cancel(id)
       yield* assertStoppedWithinOnePoll(id)
       assert.lengthOf(yield* podRows(id), 0)
-    }).pipe(Effect.provide(lifecycleLayer({ enricher: slowEnricher }))), 60_000)
+    }).pipe(Effect.provide(ScenarioLive({ enricher: slowEnricher }))), 60_000)
 
   it.effect("while the pod is starting: the pod is terminated", () =>
     Effect.gen(function*() {
@@ -70,7 +70,7 @@ layer(TestDatabaseLive)("lifecycle: cancel", (it) => {
       yield* cancel(id)
       yield* assertStoppedWithinOnePoll(id)
       assert.deepStrictEqual((yield* podRows(id)).map((pod) => pod.termination_reason), ["cancelled"])
-    }).pipe(Effect.provide(lifecycleLayer({ timings: { readyAfter: 300 } }))), 60_000)
+    }).pipe(Effect.provide(ScenarioLive({ timings: { readyAfter: 300 } }))), 60_000)
 
   it.effect("while waiting for the worker's health: the pod is terminated", () =>
     Effect.gen(function*() {
@@ -80,7 +80,7 @@ layer(TestDatabaseLive)("lifecycle: cancel", (it) => {
       yield* advanceBy(60)
       yield* cancel(id)
       yield* assertStoppedWithinOnePoll(id)
-    }).pipe(Effect.provide(lifecycleLayer({ timings: { vllmReadyAfter: 600 } }))), 60_000)
+    }).pipe(Effect.provide(ScenarioLive({ timings: { vllmReadyAfter: 600 } }))), 60_000)
 
   it.effect("while the simulation runs: stopped within one poll interval, the pod torn down", () =>
     Effect.gen(function*() {
@@ -90,7 +90,7 @@ layer(TestDatabaseLive)("lifecycle: cancel", (it) => {
       yield* cancel(id)
       yield* assertStoppedWithinOnePoll(id)
       assert.deepStrictEqual(yield* statusHistory(id), ["PENDING", "PROVISIONING", "RUNNING", "CANCELLED"])
-    }).pipe(Effect.provide(lifecycleLayer())), 60_000)
+    }).pipe(Effect.provide(ScenarioLive())), 60_000)
 
   it.effect("while the report waits out a back-off: the job ends CANCELLED, the pod long gone", () =>
     Effect.gen(function*() {
@@ -104,5 +104,5 @@ layer(TestDatabaseLive)("lifecycle: cancel", (it) => {
       assert.strictEqual(row.status, "CANCELLED")
       assert.isNull(row.error_message, "the report retries stopped: nothing overwrote the cancel")
       yield* assertPodInvariants
-    }).pipe(Effect.provide(lifecycleLayer({ reportWriter: flakyReports }))), 60_000)
+    }).pipe(Effect.provide(ScenarioLive({ reportWriter: flakyReports }))), 60_000)
 })

@@ -5,16 +5,16 @@
 import { assert, layer } from "@effect/vitest"
 import { Effect, Layer } from "effect"
 import { SqlClient } from "effect/sql"
-import { workflowEngine } from "../../layers/lifecycle/engine.ts"
+import { WorkflowEngineLive } from "../../layers/lifecycle/workflow-engine.ts"
 import { JobJournalLive } from "../../layers/db/job-journal.ts"
 import { JobLifecycleLive } from "../../src/lifecycle/job-lifecycle.ts"
 import { JobLifecycle } from "../../services/job-lifecycle.ts"
 import type { JobId } from "../../src/domain/ids.ts"
-import { TestDatabaseLive } from "../support/database.ts"
+import { TestDatabaseLive } from "../support/test-database.ts"
 
 /** The API's engine: starts and cancels executions, runs none (so the started ones stay visible as messages). */
 const ApiEngine = JobLifecycleLive.pipe(
-  Layer.provideMerge(Layer.merge(workflowEngine({ role: "api", runnerHost: "127.0.0.1", runnerPort: 0 }), JobJournalLive))
+  Layer.provideMerge(Layer.merge(WorkflowEngineLive({ role: "api", runnerHost: "127.0.0.1", runnerPort: 0 }), JobJournalLive))
 )
 
 const startMessages = (jobId: number) =>

@@ -1,8 +1,8 @@
 import { assert, layer } from "@effect/vitest"
 import { Effect, Metric } from "effect"
 import { SqlClient } from "effect/sql"
-import { TestDatabaseLive } from "../support/database.ts"
-import { insertPendingJob, jobRow, lifecycleLayer, podLedger, podRows, runJob, statusHistory } from "../support/lifecycle.ts"
+import { TestDatabaseLive } from "../support/test-database.ts"
+import { insertPendingJob, jobRow, ScenarioLive, podLedger, podRows, runJob, statusHistory } from "../support/scenario.ts"
 
 layer(TestDatabaseLive)("lifecycle: happy path", (it) => {
   it.effect("a small job goes PENDING -> PROVISIONING -> RUNNING -> REPORTING -> COMPLETED on one pod, torn down once", () =>
@@ -37,5 +37,5 @@ layer(TestDatabaseLive)("lifecycle: happy path", (it) => {
       for (const name of ["Lifecycle.provisionPod", "Lifecycle.waitHealthy", "Lifecycle.finalize", "Lifecycle.terminatePod", "Lifecycle.writeReport"]) {
         assert.isTrue(steps.some((metric) => metric.attributes?.["step"] === name), `no duration for ${name}`)
       }
-    }).pipe(Effect.provide(lifecycleLayer()), Effect.provideService(Metric.MetricRegistry, new Map())), 60_000)
+    }).pipe(Effect.provide(ScenarioLive()), Effect.provideService(Metric.MetricRegistry, new Map())), 60_000)
 })

@@ -1,8 +1,8 @@
 import { assert, layer } from "@effect/vitest"
 import { Effect } from "effect"
 import { FakePods } from "../../services/fake-pods.ts"
-import { TestDatabaseLive } from "../support/database.ts"
-import { assertPodInvariants, insertPendingJob, jobRow, lifecycleLayer, maxConcurrentPods, podRows, runJob, statusHistory } from "../support/lifecycle.ts"
+import { TestDatabaseLive } from "../support/test-database.ts"
+import { assertPodInvariants, insertPendingJob, jobRow, ScenarioLive, maxConcurrentPods, podRows, runJob, statusHistory } from "../support/scenario.ts"
 
 layer(TestDatabaseLive)("lifecycle: getting a pod", (it) => {
   it.effect("stock-out: the first GPU types have no capacity, a fallback type runs the job", () =>
@@ -15,7 +15,7 @@ layer(TestDatabaseLive)("lifecycle: getting a pod", (it) => {
       const pods = yield* podRows(id)
       assert.deepStrictEqual(pods.map((pod) => pod.gpu_type), ["NVIDIA H100 PCIe"])
       yield* assertPodInvariants
-    }).pipe(Effect.provide(lifecycleLayer({ faults: ["stockout"] }))), 60_000)
+    }).pipe(Effect.provide(ScenarioLive({ faults: ["stockout"] }))), 60_000)
 
   it.effect("readiness timeout: a pod that never runs is terminated after 10 minutes and the job fails", () =>
     Effect.gen(function*() {
@@ -26,7 +26,7 @@ layer(TestDatabaseLive)("lifecycle: getting a pod", (it) => {
       assert.match(row.error_message ?? "", /^provision_failed: pod \S+ did not become ready after 600s/)
       assert.deepStrictEqual((yield* podRows(id)).map((pod) => pod.termination_reason), ["readiness_timeout"])
       yield* assertPodInvariants
-    }).pipe(Effect.provide(lifecycleLayer({ timings: { readyAfter: 100_000 } }))), 60_000)
+    }).pipe(Effect.provide(ScenarioLive({ timings: { readyAfter: 100_000 } }))), 60_000)
 
   it.effect("bad host once: the unhealthy pod is swapped for a fresh one and the job completes", () =>
     Effect.gen(function*() {
@@ -37,7 +37,7 @@ layer(TestDatabaseLive)("lifecycle: getting a pod", (it) => {
       assert.deepStrictEqual(pods.map((pod) => [pod.name.replace(/^fishcloud-sim-j\d+-/, ""), pod.termination_reason]), [["a1", "bad_host"], ["a2", "completed"]])
       assert.strictEqual(yield* maxConcurrentPods, 1, "the bad pod is gone before the next one is requested")
       yield* assertPodInvariants
-    }).pipe(Effect.provide(lifecycleLayer({ faults: ["bad-host"] }))), 60_000)
+    }).pipe(Effect.provide(ScenarioLive({ faults: ["bad-host"] }))), 60_000)
 
   it.effect("bad host twice: the second unhealthy pod fails the job after 15 minutes of waiting", () =>
     Effect.gen(function*() {
@@ -48,7 +48,7 @@ layer(TestDatabaseLive)("lifecycle: getting a pod", (it) => {
       assert.match(row.error_message ?? "", /^bad_host: pod \S+ not healthy after 900s/)
       assert.lengthOf(yield* podRows(id), 2)
       yield* assertPodInvariants
-    }).pipe(Effect.provide(lifecycleLayer({ faults: ["bad-host"], faultyPods: 2 }))), 60_000)
+    }).pipe(Effect.provide(ScenarioLive({ faults: ["bad-host"], faultyPods: 2 }))), 60_000)
 
   it.effect("a fatal vLLM marker fails the health wait fast and swaps the pod", () =>
     Effect.gen(function*() {
@@ -62,5 +62,5 @@ layer(TestDatabaseLive)("lifecycle: getting a pod", (it) => {
       assert.isBelow(first[1]!.at - first[0]!.at, 120_000, "found by the log scan within a minute or two, not after 15")
       yield* assertPodInvariants
       assert.deepStrictEqual(yield* statusHistory(id), ["PENDING", "PROVISIONING", "RUNNING", "REPORTING", "COMPLETED"])
-    }).pipe(Effect.provide(lifecycleLayer({ faults: ["vllm-fatal"] }))), 60_000)
+    }).pipe(Effect.provide(ScenarioLive({ faults: ["vllm-fatal"] }))), 60_000)
 })

@@ -1,8 +1,8 @@
 import { assert, layer } from "@effect/vitest"
 import { Effect } from "effect"
 import { FakePods } from "../../services/fake-pods.ts"
-import { TestDatabaseLive } from "../support/database.ts"
-import { assertPodInvariants, insertPendingJob, jobRow, lifecycleLayer, maxConcurrentPods, podRows, runJob, statusHistory } from "../support/lifecycle.ts"
+import { TestDatabaseLive } from "../support/test-database.ts"
+import { assertPodInvariants, insertPendingJob, jobRow, ScenarioLive, maxConcurrentPods, podRows, runJob, statusHistory } from "../support/scenario.ts"
 
 const reasons = (id: Parameters<typeof podRows>[0]) => Effect.map(podRows(id), (pods) => pods.map((pod) => pod.termination_reason))
 
@@ -14,7 +14,7 @@ layer(TestDatabaseLive)("lifecycle: running the simulation", (it) => {
       assert.strictEqual((yield* jobRow(id)).status, "COMPLETED")
       assert.deepStrictEqual(yield* reasons(id), ["completed"], "no second pod")
       yield* assertPodInvariants
-    }).pipe(Effect.provide(lifecycleLayer({ faults: ["unreachable"] }))), 60_000)
+    }).pipe(Effect.provide(ScenarioLive({ faults: ["unreachable"] }))), 60_000)
 
   it.effect("unreachable for good: two same-pod retries, then the job fails with pod_unreachable", () =>
     Effect.gen(function*() {
@@ -25,7 +25,7 @@ layer(TestDatabaseLive)("lifecycle: running the simulation", (it) => {
       assert.match(row.error_message ?? "", /^pod_unreachable: 30 consecutive \/status poll failures/)
       assert.deepStrictEqual(yield* reasons(id), ["job_failed"])
       yield* assertPodInvariants
-    }).pipe(Effect.provide(lifecycleLayer({ faults: ["unreachable"], timings: { unreachableFor: 100_000 } }))), 60_000)
+    }).pipe(Effect.provide(ScenarioLive({ faults: ["unreachable"], timings: { unreachableFor: 100_000 } }))), 60_000)
 
   it.effect("circuit breaker: failing LLM calls swap the pod once, the fresh pod completes", () =>
     Effect.gen(function*() {
@@ -36,7 +36,7 @@ layer(TestDatabaseLive)("lifecycle: running the simulation", (it) => {
       assert.strictEqual(yield* maxConcurrentPods, 1)
       yield* assertPodInvariants
       assert.deepStrictEqual(yield* statusHistory(id), ["PENDING", "PROVISIONING", "RUNNING", "REPORTING", "COMPLETED"])
-    }).pipe(Effect.provide(lifecycleLayer({ faults: ["circuit-breaker"] }))), 60_000)
+    }).pipe(Effect.provide(ScenarioLive({ faults: ["circuit-breaker"] }))), 60_000)
 
   it.effect("a second degraded pod fails the job (the swap budget is one)", () =>
     Effect.gen(function*() {
@@ -47,7 +47,7 @@ layer(TestDatabaseLive)("lifecycle: running the simulation", (it) => {
       assert.match(row.error_message ?? "", /^llm_circuit_broken: /)
       assert.deepStrictEqual(yield* reasons(id), ["llm_circuit_broken", "job_failed"])
       yield* assertPodInvariants
-    }).pipe(Effect.provide(lifecycleLayer({ faults: ["circuit-breaker"], faultyPods: 2 }))), 60_000)
+    }).pipe(Effect.provide(ScenarioLive({ faults: ["circuit-breaker"], faultyPods: 2 }))), 60_000)
 
   it.effect("slow pod: rounds below the tier's minimum rate swap the pod once", () =>
     Effect.gen(function*() {
@@ -56,7 +56,7 @@ layer(TestDatabaseLive)("lifecycle: running the simulation", (it) => {
       assert.strictEqual((yield* jobRow(id)).status, "COMPLETED")
       assert.deepStrictEqual(yield* reasons(id), ["slow_pod", "completed"])
       yield* assertPodInvariants
-    }).pipe(Effect.provide(lifecycleLayer({ faults: ["slow-pod"] }))), 60_000)
+    }).pipe(Effect.provide(ScenarioLive({ faults: ["slow-pod"] }))), 60_000)
 
   it.effect("stuck: no new round for 300 s fails a small job", () =>
     Effect.gen(function*() {
@@ -66,7 +66,7 @@ layer(TestDatabaseLive)("lifecycle: running the simulation", (it) => {
       assert.strictEqual(row.status, "FAILED")
       assert.match(row.error_message ?? "", /^Sim stuck: no round progress for \d+s at round 3 \(tier=small, threshold=300s\)/)
       yield* assertPodInvariants
-    }).pipe(Effect.provide(lifecycleLayer({ faults: ["stuck"] }))), 60_000)
+    }).pipe(Effect.provide(ScenarioLive({ faults: ["stuck"] }))), 60_000)
 
   it.effect("tier timeout: a small run that needs more than 2700 s fails", () =>
     Effect.gen(function*() {
@@ -76,7 +76,7 @@ layer(TestDatabaseLive)("lifecycle: running the simulation", (it) => {
       assert.strictEqual(row.status, "FAILED")
       assert.strictEqual(row.error_message, "Pipeline did not complete within 2700s")
       yield* assertPodInvariants
-    }).pipe(Effect.provide(lifecycleLayer({ timings: { round: 195 } }))), 60_000)
+    }).pipe(Effect.provide(ScenarioLive({ timings: { round: 195 } }))), 60_000)
 
   it.effect("a worker failure fails the job with the worker's first error line", () =>
     Effect.gen(function*() {
@@ -86,7 +86,7 @@ layer(TestDatabaseLive)("lifecycle: running the simulation", (it) => {
       assert.strictEqual(row.status, "FAILED")
       assert.strictEqual(row.error_message, "Worker pipeline failed: RuntimeError: simulated worker failure in round 2")
       yield* assertPodInvariants
-    }).pipe(Effect.provide(lifecycleLayer({ faults: ["worker-fail"] }))), 60_000)
+    }).pipe(Effect.provide(ScenarioLive({ faults: ["worker-fail"] }))), 60_000)
 
   it.effect("missing artifacts: the worker says done but the store has nothing, so the job fails", () =>
     Effect.gen(function*() {
@@ -98,5 +98,5 @@ layer(TestDatabaseLive)("lifecycle: running the simulation", (it) => {
       assert.isFalse(row.sim_data_available)
       yield* assertPodInvariants
       assert.isAbove((yield* (yield* FakePods).ledger).length, 0)
-    }).pipe(Effect.provide(lifecycleLayer({ faults: ["no-artifacts"] }))), 60_000)
+    }).pipe(Effect.provide(ScenarioLive({ faults: ["no-artifacts"] }))), 60_000)
 })

@@ -3,8 +3,8 @@ import { Effect, Layer, Ref } from "effect"
 import { LlmError } from "../../services/llm-error.ts"
 import { MarketDeriver } from "../../services/market-deriver.ts"
 import { ReportWriter } from "../../services/report-writer.ts"
-import { TestDatabaseLive } from "../support/database.ts"
-import { assertPodInvariants, insertPendingJob, jobRow, lifecycleLayer, podRows, runJob, statusHistory } from "../support/lifecycle.ts"
+import { TestDatabaseLive } from "../support/test-database.ts"
+import { assertPodInvariants, insertPendingJob, jobRow, ScenarioLive, podRows, runJob, statusHistory } from "../support/scenario.ts"
 
 const brokenDeriver = Layer.succeed(MarketDeriver, MarketDeriver.of({
   derive: () => Effect.die(new Error("markets table is corrupt"))
@@ -36,7 +36,7 @@ layer(TestDatabaseLive)("lifecycle: pre-GPU steps and the report", (it) => {
       const row = yield* jobRow(id)
       assert.strictEqual(row.status, "COMPLETED")
       assert.deepStrictEqual((row.markets_config as ReadonlyArray<{ question: string }>).map((m) => m.question), ["Will the tram line be approved?"])
-    }).pipe(Effect.provide(lifecycleLayer())), 60_000)
+    }).pipe(Effect.provide(ScenarioLive())), 60_000)
 
   it.effect("an unexpected pre-GPU failure fails the job with pre_gpu_failed and no pod is ever requested", () =>
     Effect.gen(function*() {
@@ -48,7 +48,7 @@ layer(TestDatabaseLive)("lifecycle: pre-GPU steps and the report", (it) => {
       assert.include(row.error_message ?? "", "markets table is corrupt")
       assert.lengthOf(yield* podRows(id), 0)
       assert.deepStrictEqual(yield* statusHistory(id), ["PENDING", "FAILED"])
-    }).pipe(Effect.provide(lifecycleLayer({ marketDeriver: brokenDeriver }))), 60_000)
+    }).pipe(Effect.provide(ScenarioLive({ marketDeriver: brokenDeriver }))), 60_000)
 
   it.effect("transient report errors back off (30 s, 120 s) and the third attempt completes the job", () =>
     Effect.gen(function*() {
@@ -58,7 +58,7 @@ layer(TestDatabaseLive)("lifecycle: pre-GPU steps and the report", (it) => {
       assert.strictEqual(row.status, "COMPLETED")
       assert.strictEqual(row.key_insight, "The crowd leans yes.")
       yield* assertPodInvariants
-    }).pipe(Effect.provide(lifecycleLayer({ reportWriter: reportWriterFailing(2, "transient") }))), 60_000)
+    }).pipe(Effect.provide(ScenarioLive({ reportWriter: reportWriterFailing(2, "transient") }))), 60_000)
 
   it.effect("transient report errors past the last back-off fail the job with report_transient_exhausted", () =>
     Effect.gen(function*() {
@@ -69,7 +69,7 @@ layer(TestDatabaseLive)("lifecycle: pre-GPU steps and the report", (it) => {
       assert.strictEqual(row.error_message, "report_transient_exhausted: 529 overloaded")
       assert.isAtLeast(took, 30 + 120 + 300 + 900 + 1800, "every back-off was waited out")
       assert.deepStrictEqual(yield* statusHistory(id), ["PENDING", "PROVISIONING", "RUNNING", "REPORTING", "FAILED"])
-    }).pipe(Effect.provide(lifecycleLayer({ reportWriter: reportWriterFailing(99, "transient") }))), 60_000)
+    }).pipe(Effect.provide(ScenarioLive({ reportWriter: reportWriterFailing(99, "transient") }))), 60_000)
 
   it.effect("a permanent report error fails the job at once with report_generation_failed", () =>
     Effect.gen(function*() {
@@ -79,5 +79,5 @@ layer(TestDatabaseLive)("lifecycle: pre-GPU steps and the report", (it) => {
       assert.strictEqual(row.status, "FAILED")
       assert.strictEqual(row.error_message, "report_generation_failed: 400 prompt too long")
       assert.isTrue(row.sim_data_available, "the artifacts stay available")
-    }).pipe(Effect.provide(lifecycleLayer({ reportWriter: reportWriterFailing(99, "permanent") }))), 60_000)
+    }).pipe(Effect.provide(ScenarioLive({ reportWriter: reportWriterFailing(99, "permanent") }))), 60_000)
 })

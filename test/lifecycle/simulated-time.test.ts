@@ -10,8 +10,8 @@ import * as NodePath from "node:path"
 import { assert, layer } from "@effect/vitest"
 import { Cause, Deferred, Effect, Exit, Fiber } from "effect"
 import { SqlClient } from "effect/sql"
-import { TestDatabaseLive } from "../support/database.ts"
-import * as SimulatedTimeLayer from "../support/simulated-time.ts"
+import { TestDatabaseLive } from "../support/test-database.ts"
+import { SimulatedTimeLive } from "../support/simulated-time.ts"
 import { SimulatedTime } from "../support/simulated-time.ts"
 
 /** A fiber that wakes every 10 s forever, so there is always a next sleep the clock could jump to. */
@@ -29,7 +29,7 @@ layer(TestDatabaseLive)("simulated time", (it) => {
       const took = yield* time.advanceUntil(finished(query), "1 hour")
       assert.isTrue(Exit.isSuccess(yield* Fiber.await(query)), "the query answered; no simulated time passed meanwhile")
       assert.strictEqual(took, 0)
-    }).pipe(Effect.provide(SimulatedTimeLayer.layer)))
+    }).pipe(Effect.provide(SimulatedTimeLive)))
 
   it.effect("does not move while a file-system request is pending", () =>
     Effect.gen(function*() {
@@ -47,7 +47,7 @@ layer(TestDatabaseLive)("simulated time", (it) => {
       clearTimeout(writer)
       assert.isTrue(Exit.isSuccess(yield* Fiber.await(opening)), "the open completed before its timeout")
       yield* Effect.promise(() => Fs.rm(folder, { recursive: true, force: true }))
-    }).pipe(Effect.provide(SimulatedTimeLayer.layer)))
+    }).pipe(Effect.provide(SimulatedTimeLive)))
 
   it.effect("jumps straight to the next pending sleep, and wakes sleeps in order", () =>
     Effect.gen(function*() {
@@ -58,7 +58,7 @@ layer(TestDatabaseLive)("simulated time", (it) => {
       const took = yield* time.advanceUntil(Effect.sync(() => woken.length === 2), "2 hours")
       assert.strictEqual(took, 90 * 60)
       assert.deepStrictEqual(woken, ["1 min", "90 min"])
-    }).pipe(Effect.provide(SimulatedTimeLayer.layer)))
+    }).pipe(Effect.provide(SimulatedTimeLive)))
 
   it.effect("advanceBy wakes what is due and leaves the rest asleep", () =>
     Effect.gen(function*() {
@@ -70,7 +70,7 @@ layer(TestDatabaseLive)("simulated time", (it) => {
       assert.strictEqual((yield* time.now) - start, 30_000)
       assert.isDefined(early.pollUnsafe())
       assert.isUndefined(late.pollUnsafe())
-    }).pipe(Effect.provide(SimulatedTimeLayer.layer)))
+    }).pipe(Effect.provide(SimulatedTimeLive)))
 
   it.effect("a program that waits for nothing that can happen is reported at once as a stall", () =>
     Effect.gen(function*() {
@@ -80,5 +80,5 @@ layer(TestDatabaseLive)("simulated time", (it) => {
       const exit = yield* Effect.exit(time.advanceUntil(Effect.succeed(false), "1 hour", Effect.succeed("waiting on a deferred")))
       assert.isTrue(Exit.isFailure(exit))
       assert.match(Exit.isFailure(exit) ? Cause.pretty(exit.cause) : "", /scenario stalled at 0s of simulated time: nothing runs, no I\/O is in flight and nothing sleeps; waiting on a deferred/)
-    }).pipe(Effect.provide(SimulatedTimeLayer.layer)))
+    }).pipe(Effect.provide(SimulatedTimeLive)))
 })

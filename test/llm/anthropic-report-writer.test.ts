@@ -1,7 +1,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Cause, Effect, Fiber, Layer } from "effect"
-import { estimatedCostUsd } from "../../layers/llm/anthropic-pricing.ts"
-import { layerReportWriterAnthropic, maxTurns, type ReportWriterAnthropicOptions } from "../../layers/llm/anthropic-report-writer.ts"
+import { estimatedCostUsd } from "../../layers/llm/anthropic/anthropic-pricing.ts"
+import { makeAnthropicReportWriter, maxTurns, type AnthropicReportWriterOptions } from "../../layers/llm/anthropic/anthropic-report-writer.ts"
 import { type LlmUsage, LlmUsageRecorder } from "../../services/llm-usage-recorder.ts"
 import { ReportWriter } from "../../services/report-writer.ts"
 import { type SimDataFile, simDataKey } from "../../src/domain/artifacts.ts"
@@ -11,7 +11,7 @@ import { configFromEnv } from "../support/config-env.ts"
 import { eventually } from "../support/eventually.ts"
 import { telemetryRecorder } from "../support/telemetry-recorder.ts"
 import { type FakeAnthropic, fakeAnthropic, type FakeAnthropicReply, refusedUrl } from "../support/fake-anthropic.ts"
-import { layerMemoryObjectStore } from "../support/memory-object-store.ts"
+import { MemoryObjectStoreLive } from "../support/memory-object-store.ts"
 import { artifactBytes, sampleArtifacts } from "../support/sample-artifacts.ts"
 
 const apiKey = "sk-ant-test-SECRET-0123456789abcdef"
@@ -46,7 +46,7 @@ const finalReport = [
   ""
 ].join("\n")
 
-interface WriteOptions extends ReportWriterAnthropicOptions {
+interface WriteOptions extends AnthropicReportWriterOptions {
   readonly baseUrl?: string
   /** ANTHROPIC_API_KEY; null leaves it unset. */
   readonly key?: string | null
@@ -63,7 +63,7 @@ const write = (fake: Pick<FakeAnthropic, "url">, options: WriteOptions = {}) =>
       return yield* writer.write({ jobId, goal, forecastDays: 30 })
     }).pipe(
       Effect.provide(
-        layerReportWriterAnthropic(options).pipe(
+        Layer.effect(ReportWriter, makeAnthropicReportWriter(options)).pipe(
           Layer.provide(Layer.mergeAll(
             Layer.succeed(LlmUsageRecorder, recorder),
             configFromEnv({
@@ -72,7 +72,7 @@ const write = (fake: Pick<FakeAnthropic, "url">, options: WriteOptions = {}) =>
               ANTHROPIC_MODEL: model,
               ANTHROPIC_MAX_TOKENS: "4096"
             }),
-            layerMemoryObjectStore({ objects: storedFiles(options.files ?? artifacts) })
+            MemoryObjectStoreLive({ objects: storedFiles(options.files ?? artifacts) })
           )),
           Layer.orDie
         )

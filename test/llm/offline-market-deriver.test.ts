@@ -1,6 +1,6 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Schema } from "effect"
-import { MarketDeriverOffline } from "../../layers/llm/offline-market-deriver.ts"
+import { OfflineMarketDeriverLive } from "../../layers/llm/offline/offline-market-deriver.ts"
 import { MarketDeriver } from "../../services/market-deriver.ts"
 import { Market } from "../../src/domain/market.ts"
 import { isYesNoQuestion } from "../../layers/llm/markets/market-question.ts"
@@ -9,7 +9,7 @@ const derive = (goal: string) =>
   Effect.gen(function*() {
     const deriver = yield* MarketDeriver
     return yield* deriver.derive({ goal, seedText: "a seed document", tier: "small" })
-  }).pipe(Effect.provide(MarketDeriverOffline))
+  }).pipe(Effect.provide(OfflineMarketDeriverLive))
 
 describe("offline market deriver", () => {
   it.effect("a yes/no goal becomes the one market, at even odds", () =>

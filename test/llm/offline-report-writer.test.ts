@@ -1,12 +1,12 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Layer, Schema } from "effect"
-import { ReportWriterOffline } from "../../layers/llm/offline-report-writer.ts"
+import { OfflineReportWriterLive } from "../../layers/llm/offline/offline-report-writer.ts"
 import { LlmError } from "../../services/llm-error.ts"
 import { ReportWriter, StructuredReport } from "../../services/report-writer.ts"
 import { type SimDataFile, simDataKey } from "../../src/domain/artifacts.ts"
 import { JobId } from "../../src/domain/ids.ts"
 import { parseReport } from "../../layers/llm/report/parse-report.ts"
-import { layerMemoryObjectStore, type MemoryObjectStoreOptions } from "../support/memory-object-store.ts"
+import { MemoryObjectStoreLive, type MemoryObjectStoreOptions } from "../support/memory-object-store.ts"
 import { artifactBytes, type SampleArtifacts, sampleArtifacts } from "../support/sample-artifacts.ts"
 
 const jobId = JobId.make(41)
@@ -25,7 +25,7 @@ const write = (
     const writer = yield* ReportWriter
     return yield* writer.write({ jobId, goal: options.goal ?? goal, forecastDays: options.forecastDays ?? 30 })
   }).pipe(
-    Effect.provide(ReportWriterOffline.pipe(Layer.provide(layerMemoryObjectStore({ objects: storedFiles(files), ...options.store }))))
+    Effect.provide(OfflineReportWriterLive.pipe(Layer.provide(MemoryObjectStoreLive({ objects: storedFiles(files), ...options.store }))))
   )
 
 const without = (artifacts: SampleArtifacts, file: SimDataFile) =>

@@ -7,9 +7,9 @@ import { assert, describe, it } from "@effect/vitest"
 import { Cause, Duration, Effect, Fiber, Layer, Option, Redacted } from "effect"
 import { FetchHttpClient } from "effect/http"
 import { TestClock } from "effect/testing"
-import { XaiLive } from "../../layers/llm/xai.ts"
-import { makeXaiClient } from "../../layers/llm/xai-client.ts"
-import { XaiConfig, xaiApiKey } from "../../layers/llm/xai-config.ts"
+import { XaiLive } from "../../layers/llm/xai/xai-live.ts"
+import { makeXaiClient } from "../../layers/llm/xai/xai-client.ts"
+import { XaiConfig, xaiApiKey } from "../../layers/llm/xai/xai-config.ts"
 import type { JobId } from "../../src/domain/ids.ts"
 import type { Tier } from "../../src/domain/tier.ts"
 import { Enricher } from "../../services/enricher.ts"
@@ -79,7 +79,7 @@ const assertNoKey = (telemetry: ReturnType<typeof harness>, extra: ReadonlyArray
   }
 }
 
-describe("EnricherXai", () => {
+describe("XaiEnricher", () => {
   it.effect("returns the summary and citations deduplicated by URL; the request has both tools and a 5000-char seed", () =>
     Effect.gen(function*() {
       const { fake, enricher, telemetry } = yield* setup({
@@ -216,7 +216,7 @@ const proposed = [
   { question: "Will a recount be requested?", initial_price_yes: 0.3, rationale: "Close races." }
 ]
 
-describe("MarketDeriverXai", () => {
+describe("XaiMarketDeriver", () => {
   const derive = (tier: Tier, ...replies: ReadonlyArray<FakeXaiReply>) =>
     Effect.gen(function*() {
       const context = yield* setup(...replies)

@@ -4,7 +4,7 @@ import { assert, describe, it } from "@effect/vitest"
 import { Effect, Schema } from "effect"
 import { artifactSchemas, type SimDataFile, simDataFiles } from "../../src/domain/artifacts.ts"
 import type { JobRequest } from "../../src/domain/pod-protocol.ts"
-import { get, jobRequest, post, type Put, startWorker, uploadReceiver, waitUntilDone, type Worker } from "./support.ts"
+import { get, jobRequest, post, type Put, startWorker, uploadReceiver, waitUntilDone, type Worker } from "../support/pod-worker.ts"
 
 type Decoded<F extends SimDataFile> = (typeof artifactSchemas)[F]["Type"]
 

@@ -2,7 +2,7 @@ import { assert, describe, it } from "@effect/vitest"
 import { Effect, Option, Redacted, Schema } from "effect"
 import { ChatEntry } from "../../src/domain/artifacts.ts"
 import { inferStage, roundsIn } from "../../src/lifecycle/poll-signals.ts"
-import { fakeLlm, get, jobRequest, post, startWorker, waitUntilDone } from "./support.ts"
+import { fakeLlm, get, jobRequest, post, startWorker, waitUntilDone } from "../support/pod-worker.ts"
 
 /** The enum of a tool parameter in the request the worker sent, if that tool was offered. */
 const offered = (body: any, tool: string, parameter: string): ReadonlyArray<string> | undefined => {

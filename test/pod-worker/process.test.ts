@@ -5,7 +5,7 @@ import { Effect } from "effect"
 import * as Fs from "node:fs/promises"
 import { fatalVllmMarker } from "../../src/lifecycle/poll-signals.ts"
 import { eventuallyEffect } from "../support/eventually.ts"
-import { get, jobRequest, post, tempDir } from "./support.ts"
+import { get, jobRequest, post, tempDir } from "../support/pod-worker.ts"
 
 const root = NodePath.resolve(import.meta.dirname, "../..")
 

@@ -5,7 +5,7 @@ import { Effect, Option, Schema } from "effect"
 import { ChatEntry } from "../../src/domain/artifacts.ts"
 import { HealthReply, LogsReply, StatusReply } from "../../src/domain/pod-protocol.ts"
 import { inferStage, roundsIn } from "../../src/lifecycle/poll-signals.ts"
-import { get, jobRequest, post, startWorker, tempDir, waitUntilDone } from "./support.ts"
+import { get, jobRequest, post, startWorker, tempDir, waitUntilDone } from "../support/pod-worker.ts"
 
 const decode = <S extends Schema.Codec<unknown, unknown>>(schema: S, value: unknown) =>
   Schema.decodeUnknownSync(schema)(value) as S["Type"]

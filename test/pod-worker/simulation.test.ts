@@ -4,7 +4,7 @@ import { buildEntityGraph } from "../../src/pod-worker/simulation/entities.ts"
 import { buy, openMarket, priceYes, sharesToReach } from "../../src/pod-worker/simulation/market-maker.ts"
 import { messagesFor, toolsFor } from "../../src/pod-worker/simulation/policy-llm.ts"
 import { streamFor } from "../../src/pod-worker/simulation/prng.ts"
-import { market, seedText } from "./support.ts"
+import { market, seedText } from "../support/pod-worker.ts"
 
 describe("seed entities", () => {
   it("finds the named entities, most mentioned first, folds short forms into full names, skips capitalised sentence starts", () => {

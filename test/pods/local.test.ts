@@ -5,7 +5,7 @@ import * as NodePath from "node:path"
 import { assert, layer } from "@effect/vitest"
 import { Duration, Effect, Layer, Option, Schedule } from "effect"
 import { isAlive } from "../../layers/db/embedded-postgres.ts"
-import { defaultWorkerEntry, makeLocalProvider } from "../../layers/pods/local/provider.ts"
+import { defaultWorkerEntry, makeLocalProvider } from "../../layers/pods/local/local-provider.ts"
 
 const LocalPodsFile = (home: string) => Effect.promise(() => Fs.readFile(NodePath.join(home, "local-pods.json"), "utf8").then((text) => JSON.parse(text) as { pods: Array<{ id: string; pid: number }> }))
 

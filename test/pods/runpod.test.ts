@@ -4,9 +4,9 @@ import { freeLoopbackPort } from "../../layers/net/free-port.ts"
 import { gpuCandidates } from "../../src/domain/pods.ts"
 import { type FakePod, fakeRunPod } from "../support/fake-runpod.ts"
 import { telemetryRecorder } from "../support/telemetry-recorder.ts"
-import * as SimulatedTimeLayer from "../support/simulated-time.ts"
+import { SimulatedTimeLiveAt } from "../support/simulated-time.ts"
 import { SimulatedTime } from "../support/simulated-time.ts"
-import { driveClock, request, runpodProvider, testImage } from "./runpod-support.ts"
+import { driveClock, request, runpodProvider, testImage } from "../support/runpod-provider.ts"
 
 const L40S = "NVIDIA L40S"
 const H100 = "NVIDIA H100 80GB HBM3"
@@ -177,7 +177,7 @@ describe("RunPod provider: create", () => {
     }).pipe(
       // Starting on a whole second, as HTTP dates are. The recorder's tracer sits below the simulated time's, so the
       // HTTP spans are both recorded and counted.
-      Effect.provide(SimulatedTimeLayer.layerAt(Math.ceil(Date.now() / 1000) * 1000)),
+      Effect.provide(SimulatedTimeLiveAt(Math.ceil(Date.now() / 1000) * 1000)),
       telemetry.record
     )
   })

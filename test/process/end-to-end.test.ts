@@ -9,7 +9,7 @@ import { assert, layer } from "@effect/vitest"
 import { Duration, Effect, Layer, Schedule, Schema } from "effect"
 import { isAlive } from "../../layers/db/embedded-postgres.ts"
 import { artifactSchemas, simDataFiles } from "../../src/domain/artifacts.ts"
-import { closedPort, firstStartToken, scopedHome, startCli } from "../cli/cli-process.ts"
+import { closedPort, firstStartToken, scopedHome, startCli } from "../support/cli-process.ts"
 
 const LocalPods = Schema.Struct({ pods: Schema.Array(Schema.Struct({ id: Schema.String, pid: Schema.Int })) })
 

@@ -5,9 +5,9 @@
 import { PgClient } from "@effect/sql-pg"
 import { assert, layer } from "@effect/vitest"
 import { Duration, Effect, Layer, Redacted, Schedule } from "effect"
-import { pgClient } from "../../layers/db/database.ts"
-import { closedPort, firstStartToken, scopedHome, startCli } from "../cli/cli-process.ts"
-import { scopedTestDatabase } from "../support/database.ts"
+import { PgClientLive } from "../../layers/db/database.ts"
+import { closedPort, firstStartToken, scopedHome, startCli } from "../support/cli-process.ts"
+import { scopedTestDatabase } from "../support/test-database.ts"
 
 const jobState = (url: string) =>
   Effect.gen(function*() {
@@ -16,7 +16,7 @@ const jobState = (url: string) =>
       SELECT status, error_message, (live_status->>'round')::int AS live_round FROM simulation_jobs ORDER BY id LIMIT 1`
     const pods = yield* sql<{ pod_id: string }>`SELECT pod_id FROM pods WHERE pod_id IS NOT NULL`
     return { job: jobs[0], pods }
-  }).pipe(Effect.provide(pgClient(Redacted.make(url))), Effect.scoped, Effect.orDie)
+  }).pipe(Effect.provide(PgClientLive(Redacted.make(url))), Effect.scoped, Effect.orDie)
 
 layer(Layer.empty, { excludeTestServices: true })("runner failover", (it) => {
   it.effect("kill -9 of the runner that owns a job: a second runner completes it on the same pod", () =>

@@ -6,9 +6,9 @@
 import { PgClient } from "@effect/sql-pg"
 import { assert, layer } from "@effect/vitest"
 import { Duration, Effect, Layer, Redacted, Schedule } from "effect"
-import { pgClient } from "../../layers/db/database.ts"
-import { closedPort, firstStartToken, scopedHome, startCli } from "../cli/cli-process.ts"
-import { scopedTestDatabase } from "../support/database.ts"
+import { PgClientLive } from "../../layers/db/database.ts"
+import { closedPort, firstStartToken, scopedHome, startCli } from "../support/cli-process.ts"
+import { scopedTestDatabase } from "../support/test-database.ts"
 import { fakeAnthropic } from "../support/fake-anthropic.ts"
 import { startFakeXai } from "../support/fake-xai.ts"
 
@@ -84,7 +84,7 @@ layer(Layer.empty, { excludeTestServices: true })("a job with the LLM steps", (i
           FROM simulation_jobs WHERE id = ${created.id}`
         return rows[0]!
       }).pipe(
-        Effect.provide(pgClient(Redacted.make(database.url))),
+        Effect.provide(PgClientLive(Redacted.make(database.url))),
         Effect.scoped,
         Effect.orDie,
         Effect.repeat({ schedule: Schedule.spaced("300 millis"), until: (row) => ["COMPLETED", "FAILED", "CANCELLED"].includes(row.status) }),

@@ -8,9 +8,9 @@ import * as NodePath from "node:path"
 import { PgClient } from "@effect/sql-pg"
 import { assert, layer } from "@effect/vitest"
 import { Duration, Effect, Layer, Redacted, Schedule } from "effect"
-import { pgClient } from "../../layers/db/database.ts"
-import { closedPort, firstStartToken, scopedHome, startCli } from "../cli/cli-process.ts"
-import { scopedTestDatabase } from "../support/database.ts"
+import { PgClientLive } from "../../layers/db/database.ts"
+import { closedPort, firstStartToken, scopedHome, startCli } from "../support/cli-process.ts"
+import { scopedTestDatabase } from "../support/test-database.ts"
 
 interface FakeState {
   readonly pods: ReadonlyArray<{ readonly id: string; readonly terminated_at: number | null }>
@@ -51,7 +51,7 @@ const podsOf = (url: string, jobId: number) =>
     return yield* sql<{ pod_id: string; ready: boolean; terminated: boolean; termination_reason: string | null }>`
       SELECT pod_id, ready_at IS NOT NULL AS ready, terminated_at IS NOT NULL AS terminated, termination_reason
       FROM pods WHERE job_id = ${jobId} AND pod_id IS NOT NULL ORDER BY id`
-  }).pipe(Effect.provide(pgClient(Redacted.make(url))), Effect.scoped, Effect.orDie)
+  }).pipe(Effect.provide(PgClientLive(Redacted.make(url))), Effect.scoped, Effect.orDie)
 
 /** When to crash: a condition on the job as the API shows it and on its pods. */
 interface CrashPoint {

@@ -1,8 +1,8 @@
 /** `serve --role api` and `serve --role runner` as two processes on one database: the API admits, the runner runs. */
 import { assert, layer } from "@effect/vitest"
 import { Effect, Layer } from "effect"
-import { apiCaller, closedPort, firstStartToken, scopedHome, startCli, untilJobFinished } from "../cli/cli-process.ts"
-import { scopedTestDatabase } from "../support/database.ts"
+import { apiCaller, closedPort, firstStartToken, scopedHome, startCli, untilJobFinished } from "../support/cli-process.ts"
+import { scopedTestDatabase } from "../support/test-database.ts"
 
 layer(Layer.empty, { excludeTestServices: true })("process roles", (it) => {
   it.effect("an api process and a runner process sharing one Postgres complete a job together", () =>

@@ -10,10 +10,10 @@ import { PgClient } from "@effect/sql-pg"
 import { assert, layer } from "@effect/vitest"
 import { Duration, Effect, Layer, Redacted, Schedule, Schema } from "effect"
 import { Migrator } from "effect/sql"
-import { migrationsTable, pgClient } from "../../layers/db/database.ts"
+import { migrationsTable, PgClientLive } from "../../layers/db/database.ts"
 import { migrationSteps } from "../../migrations/index.ts"
-import { closedPort, scopedHome, startCli } from "../cli/cli-process.ts"
-import { scopedTestDatabase } from "../support/database.ts"
+import { closedPort, scopedHome, startCli } from "../support/cli-process.ts"
+import { scopedTestDatabase } from "../support/test-database.ts"
 
 const fixturesDir = NodePath.resolve(import.meta.dirname, "../fixtures")
 
@@ -64,7 +64,7 @@ const restore = (url: string, fixture: typeof Fixture.Type) =>
       yield* sql.unsafe(`SELECT setval(pg_get_serial_sequence('${table_name}', '${column_name}'),
         GREATEST((SELECT max(${column_name}) FROM ${table_name}), 1))`)
     }
-  }).pipe(Effect.provide(pgClient(Redacted.make(url))), Effect.scoped, Effect.orDie)
+  }).pipe(Effect.provide(PgClientLive(Redacted.make(url))), Effect.scoped, Effect.orDie)
 
 const jobState = (url: string, jobId: number) =>
   Effect.gen(function*() {
@@ -73,7 +73,7 @@ const jobState = (url: string, jobId: number) =>
     const pods = yield* sql<{ pod_id: string; terminated: boolean }>`SELECT pod_id, terminated_at IS NOT NULL AS terminated
       FROM pods WHERE job_id = ${jobId} AND pod_id IS NOT NULL ORDER BY id`
     return { job: jobs[0]!, pods }
-  }).pipe(Effect.provide(pgClient(Redacted.make(url))), Effect.scoped, Effect.orDie)
+  }).pipe(Effect.provide(PgClientLive(Redacted.make(url))), Effect.scoped, Effect.orDie)
 
 const fixtures = (await Fs.readdir(fixturesDir)).filter((file) => /^journal-v.*\.json$/.test(file)).sort()
 

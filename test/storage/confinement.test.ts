@@ -3,7 +3,7 @@ import * as NodePath from "node:path"
 import { assert, describe, it } from "@effect/vitest"
 import { Duration, Effect, Option } from "effect"
 import { ObjectStore, ObjectStoreError } from "../../services/object-store.ts"
-import { bytes, diskStore, exists, filesUnder, scopedFolder, text } from "./support.ts"
+import { bytes, diskStore, exists, filesUnder, scopedFolder, text } from "../support/disk-store.ts"
 
 const secret = "top secret, outside the store"
 

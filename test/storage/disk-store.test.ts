@@ -3,7 +3,7 @@ import * as NodePath from "node:path"
 import { assert, describe, it } from "@effect/vitest"
 import { Clock, Duration, Effect, Option } from "effect"
 import { ObjectStore } from "../../services/object-store.ts"
-import { bytes, diskStore, filesUnder, scopedFolder, text } from "./support.ts"
+import { bytes, diskStore, filesUnder, scopedFolder, text } from "../support/disk-store.ts"
 
 /** Runs `body` with the disk store on a fresh home. */
 const withStore = <A, E>(body: (home: string) => Effect.Effect<A, E, ObjectStore>) =>

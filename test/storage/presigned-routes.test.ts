@@ -3,13 +3,13 @@ import * as Fs from "node:fs/promises"
 import * as NodePath from "node:path"
 import { assert, layer } from "@effect/vitest"
 import { Duration, Effect, Option, Redacted } from "effect"
-import { presignedUrl } from "../../layers/storage/presigned-urls.ts"
+import { presignedUrl } from "../../layers/storage/disk/presigned-urls-live.ts"
 import type { SignedMethod } from "../../services/presigned-urls.ts"
 import { ObjectStore } from "../../services/object-store.ts"
-import { assertProblem } from "../api/fixtures.ts"
-import { TestService, testService } from "../support/service.ts"
-import { download, putChunked, send, sendRaw } from "./http.ts"
-import { bytes, exists, filesUnder } from "./support.ts"
+import { assertProblem } from "../support/api-fixtures.ts"
+import { TestService, TestServiceLive } from "../support/service.ts"
+import { download, putChunked, send, sendRaw } from "../support/storage-http.ts"
+import { bytes, exists, filesUnder } from "../support/disk-store.ts"
 
 const secret = Redacted.make("test-storage-signing-key-0123456789abcdef")
 
@@ -35,7 +35,7 @@ const assertRefused = (reply: { status: number; text: string }, url: string) => 
   return body
 }
 
-layer(testService({ storageSigningKey: Option.some(secret) }), { excludeTestServices: true })("presigned /storage/* URLs", (it) => {
+layer(TestServiceLive({ storageSigningKey: Option.some(secret) }), { excludeTestServices: true })("presigned /storage/* URLs", (it) => {
   it.effect("a presigned PUT stores the body (200, no bearer token) and a presigned GET serves it back", () =>
     Effect.gen(function*() {
       const service = yield* TestService
@@ -166,7 +166,7 @@ layer(testService({ storageSigningKey: Option.some(secret) }), { excludeTestServ
     }))
 })
 
-layer(testService({ maxUploadBytes: 2048 }), { excludeTestServices: true })("the upload size limit", (it) => {
+layer(TestServiceLive({ maxUploadBytes: 2048 }), { excludeTestServices: true })("the upload size limit", (it) => {
   it.effect("an upload over MAX_UPLOAD_BYTES is a 413 problem, declared or streamed, and nothing is stored", () =>
     Effect.gen(function*() {
       const store = yield* ObjectStore

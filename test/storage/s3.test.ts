@@ -8,29 +8,32 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import { Duration, Effect, Layer, Option, Redacted } from "effect"
-import { layerS3ObjectStore, maxPresignSeconds, S3ObjectStoreLive, type S3ObjectStoreOptions } from "../../layers/storage/s3.ts"
-import { S3Config } from "../../layers/storage/s3-config.ts"
-import { classify, requestError } from "../../layers/storage/s3-errors.ts"
+import { makeS3ObjectStore, maxPresignSeconds, S3ObjectStoreLive, type S3ObjectStoreOptions } from "../../layers/storage/s3/s3-store.ts"
+import { S3Config } from "../../layers/storage/s3/s3-config.ts"
+import { classify, requestError } from "../../layers/storage/s3/s3-errors.ts"
 import { ObjectStore, type ObjectStoreError } from "../../services/object-store.ts"
 import { ServiceConfig } from "../../src/config.ts"
 import { configFromEnv } from "../support/config-env.ts"
 import { type FakeS3, fakeS3, s3Options, testSecret, uniqueBucket } from "../support/fake-s3.ts"
-import { invalidKeys, invalidPrefixes, objectStoreContract } from "./contract.ts"
+import { invalidKeys, invalidPrefixes, objectStoreContract } from "../support/object-store-contract.ts"
+
+/** The S3 store on `options` (the service reads them from S3_*; these tests pass their own). */
+const s3StoreOn = (options: S3ObjectStoreOptions) => Layer.effect(ObjectStore, makeS3ObjectStore(options))
 
 const bytes = (value: string) => new TextEncoder().encode(value)
 
 /** The S3 store on a fresh bucket of a fresh fauxqs, for one test. */
-const s3Store = (overrides: Partial<S3ObjectStoreOptions> = {}) =>
+const freshS3Store = (overrides: Partial<S3ObjectStoreOptions> = {}) =>
   Layer.unwrap(Effect.gen(function*() {
     const server = yield* fakeS3
     const bucket = uniqueBucket()
     yield* server.createBucket(bucket)
-    return layerS3ObjectStore(s3Options(server, bucket, overrides))
+    return s3StoreOn(s3Options(server, bucket, overrides))
   }))
 
-objectStoreContract("S3 store", s3Store())
+objectStoreContract("S3 store", freshS3Store())
 // The same behaviours when every listing takes one request per key.
-objectStoreContract("S3 store, one key per list page", s3Store({ listPageSize: 1 }))
+objectStoreContract("S3 store, one key per list page", freshS3Store({ listPageSize: 1 }))
 
 /** Runs `body` with a fresh fauxqs, a bucket on it and the S3 store on that bucket. */
 const withS3 = <A, E>(
@@ -41,7 +44,7 @@ const withS3 = <A, E>(
     const server = yield* fakeS3
     const bucket = uniqueBucket()
     yield* server.createBucket(bucket)
-    return yield* body(server, bucket).pipe(Effect.provide(layerS3ObjectStore(s3Options(server, bucket, overrides))))
+    return yield* body(server, bucket).pipe(Effect.provide(s3StoreOn(s3Options(server, bucket, overrides))))
   })
 
 /** The message of an error must not give away the secret key or a URL's signature. */
@@ -144,7 +147,7 @@ describe("S3 object store against fauxqs", () => {
     Effect.gen(function*() {
       const server = yield* fakeS3
       const bucket = uniqueBucket("not-created")
-      const error = yield* Effect.flip(Effect.provide(startStore, layerS3ObjectStore(s3Options(server, bucket))))
+      const error = yield* Effect.flip(Effect.provide(startStore, s3StoreOn(s3Options(server, bucket))))
       assert.strictEqual(error._tag, "ObjectStoreError")
       assert.include(error.message, `bucket ${bucket} does not exist`)
       assert.include(error.message, "S3_CREATE_BUCKET")
@@ -155,7 +158,7 @@ describe("S3 object store against fauxqs", () => {
     Effect.gen(function*() {
       const server = yield* fakeS3
       for (const listPageSize of [0, 1001, 2.5]) {
-        const error = yield* Effect.flip(Effect.provide(startStore, layerS3ObjectStore(s3Options(server, uniqueBucket(), { listPageSize }))))
+        const error = yield* Effect.flip(Effect.provide(startStore, s3StoreOn(s3Options(server, uniqueBucket(), { listPageSize }))))
         assert.include(error.message, "listPageSize must be an integer from 1 to 1000")
       }
       assert.strictEqual(yield* server.requests, 0)
@@ -167,10 +170,10 @@ describe("S3 object store against fauxqs", () => {
       const options = s3Options(server, uniqueBucket("created"), { createBucket: true })
       yield* Effect.gen(function*() {
         yield* (yield* ObjectStore).put("reports/1.md", bytes("kept"), "text/markdown")
-      }).pipe(Effect.provide(layerS3ObjectStore(options)))
+      }).pipe(Effect.provide(s3StoreOn(options)))
       const again = yield* Effect.gen(function*() {
         return yield* (yield* ObjectStore).get("reports/1.md")
-      }).pipe(Effect.provide(layerS3ObjectStore(options)))
+      }).pipe(Effect.provide(s3StoreOn(options)))
       assert.deepStrictEqual(again, Option.some(bytes("kept")))
     }))
 

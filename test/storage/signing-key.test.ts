@@ -4,7 +4,7 @@ import { assert, describe, it } from "@effect/vitest"
 import { Duration, Effect, Layer, Option, Redacted } from "effect"
 import { PresignedUrls } from "../../services/presigned-urls.ts"
 import { ObjectStore } from "../../services/object-store.ts"
-import { diskStore, exists, scopedFolder } from "./support.ts"
+import { diskStore, exists, scopedFolder } from "../support/disk-store.ts"
 
 /** Checks `url` the way the `/storage/*` routes do, with the store built by `layer`. */
 const verifyWith = (layer: ReturnType<typeof diskStore>, method: string, url: string) =>

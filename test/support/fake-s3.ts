@@ -8,7 +8,7 @@
  */
 import { buildApp } from "fauxqs"
 import { Effect, Option, Redacted, Ref, type Scope } from "effect"
-import type { S3ObjectStoreOptions } from "../../layers/storage/s3.ts"
+import type { S3ObjectStoreOptions } from "../../layers/storage/s3/s3-store.ts"
 
 export interface FakeS3 {
   /** `http://127.0.0.1:{port}` */

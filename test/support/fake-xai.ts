@@ -1,7 +1,7 @@
 /**
  * A fake xAI Responses API on 127.0.0.1 (a real HTTP server, started as a scoped resource) for the xAI client's
  * tests. `POST {url}/responses` wants `Authorization: Bearer <key>` (401 otherwise) and answers the next scripted
- * reply, else a default text answer, in the shape `layers/llm/xai-client.ts` reads: `output[].content[]` parts of
+ * reply, else a default text answer, in the shape `layers/llm/xai/xai-client.ts` reads: `output[].content[]` parts of
  * type `output_text` with `url_citation` annotations, top-level `citations`, and `usage`. Every request is recorded.
  */
 import * as Http from "node:http"

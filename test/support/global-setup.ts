@@ -1,7 +1,7 @@
 /**
  * One Postgres server for the whole run: TEST_DATABASE_URL or DATABASE_URL when set (CI uses the machine's
  * server), else an embedded server in a temporary folder, stopped at the end. Each test file then creates and drops
- * its own database on it (`test/support/database.ts`).
+ * its own database on it (`test/support/test-database.ts`).
  */
 import * as Fs from "node:fs/promises"
 import * as Os from "node:os"

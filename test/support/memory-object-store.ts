@@ -60,7 +60,5 @@ const makeMemoryObjectStore = (options: MemoryObjectStoreOptions = {}) => {
 }
 
 /** A fresh, empty (or pre-filled) store per layer build. */
-export const layerMemoryObjectStore = (options: MemoryObjectStoreOptions = {}) =>
+export const MemoryObjectStoreLive = (options: MemoryObjectStoreOptions = {}) =>
   Layer.effect(ObjectStore, Effect.sync(() => makeMemoryObjectStore(options).store))
-
-export const MemoryObjectStore = layerMemoryObjectStore()

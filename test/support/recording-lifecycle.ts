@@ -17,7 +17,7 @@ export class LifecycleControl extends Context.Service<LifecycleControl, {
   readonly started: Effect.Effect<ReadonlyArray<number>>
 }>()("test/LifecycleControl") {}
 
-export const RecordingLifecycle = Layer.effectContext(Effect.gen(function*() {
+export const RecordingLifecycleLive = Layer.effectContext(Effect.gen(function*() {
   const sql = yield* SqlClient.SqlClient
   const journal = yield* JobJournal
   yield* sql`CREATE TABLE IF NOT EXISTS test_lifecycle_starts (job_id integer PRIMARY KEY)`.pipe(Effect.orDie)

@@ -14,10 +14,10 @@ import { HttpApiClient, HttpApiMiddleware } from "effect/http-api"
 import { Accounts } from "../../services/accounts.ts"
 import { Api } from "../../src/api/definition.ts"
 import { Authorization } from "../../src/api/security.ts"
-import { type ServiceConfig, Settings } from "../../src/config.ts"
-import { makeService } from "../../src/server.ts"
-import { TestDatabaseLive } from "./database.ts"
-import { RecordingLifecycle } from "./recording-lifecycle.ts"
+import { type ServiceConfig, SettingsWith } from "../../src/config.ts"
+import { ServiceLive } from "../../src/server.ts"
+import { TestDatabaseLive } from "./test-database.ts"
+import { RecordingLifecycleLive } from "./recording-lifecycle.ts"
 
 /** The client derived from `Api`, as the CLI uses it. */
 export type ApiClient = HttpApiClient.ForApi<typeof Api>
@@ -63,7 +63,7 @@ const call = (baseUrl: string) => (method: string, path: string, options: CallOp
   })
 
 /**
- * What `assertProblem` (test/api/fixtures.ts) checks of a raw reply, for every error the typed client receives: the
+ * What `assertProblem` (test/support/api-fixtures.ts) checks of a raw reply, for every error the typed client receives: the
  * client decodes an error by its status and `type` only, so the content type and the body's `status` and `title` are
  * checked here. The body is cached by the response, so the client decodes it afterwards as usual.
  */
@@ -111,12 +111,12 @@ const scopedHome = Effect.acquireRelease(
 )
 
 /** The service with `overrides` applied to the settings (port 0 and a temporary home are always used). */
-export const testService = (overrides: Partial<ServiceConfig> = {}) =>
+export const TestServiceLive = (overrides: Partial<ServiceConfig> = {}) =>
   Layer.unwrap(Effect.gen(function*() {
     const home = yield* scopedHome
-    const settings = Settings.layerWith({ port: 0, host: "127.0.0.1", home, ...overrides })
-    const service = makeService(TestDatabaseLive, RecordingLifecycle).pipe(Layer.provideMerge(settings))
-    const TestServiceLive = Layer.effect(TestService, Effect.gen(function*() {
+    const settings = SettingsWith({ port: 0, host: "127.0.0.1", home, ...overrides })
+    const service = ServiceLive(TestDatabaseLive, RecordingLifecycleLive).pipe(Layer.provideMerge(settings))
+    const handle = Layer.effect(TestService, Effect.gen(function*() {
       const server = yield* HttpServer.HttpServer
       const accounts = yield* Accounts
       const address = server.address
@@ -130,5 +130,5 @@ export const testService = (overrides: Partial<ServiceConfig> = {}) =>
         call: call(baseUrl)
       })
     }))
-    return TestServiceLive.pipe(Layer.provideMerge(service))
+    return handle.pipe(Layer.provideMerge(service))
   })).pipe(Layer.provide(QuietLogs), Layer.orDie)

@@ -27,7 +27,7 @@
  * spot.
  *
  * `layer` provides the Clock, Scheduler, Tracer and WebCrypto that every fiber built on top of it inherits, so it
- * must sit below everything the scenario runs (see `lifecycleLayer` in `lifecycle.ts`).
+ * must sit below everything the scenario runs (see `ScenarioLive` in `scenario.ts`).
  */
 import * as AsyncHooks from "node:async_hooks"
 import * as NodeCrypto from "node:crypto"
@@ -246,7 +246,7 @@ const activityText = (activity: Activity) =>
  * tracer that count what is running, and the `SimulatedTime` driver. Provides `Clock`, `Scheduler`, `Tracer` and
  * `WebCrypto`. The clock starts at `startMillis`.
  */
-export const layerAt = (startMillis: number) => Layer.effectContext(Effect.gen(function*() {
+export const SimulatedTimeLiveAt = (startMillis: number) => Layer.effectContext(Effect.gen(function*() {
   const testClock = yield* TestClock.testClockWith(Effect.succeed)
   yield* testClock.setTime(startMillis)
   const activity: Activity = { queuedTasks: 0, openIo: 0, openIoNames: new Map(), onDrop: undefined }
@@ -343,4 +343,4 @@ export const layerAt = (startMillis: number) => Layer.effectContext(Effect.gen(f
  * Simulated time starting now (real time, to the millisecond), not at the epoch: scenarios that share a database
  * never collide on time-derived names (the fake provider's pod ids), and timestamps look like real ones.
  */
-export const layer = Layer.unwrap(Effect.sync(() => layerAt(Date.now())))
+export const SimulatedTimeLive = Layer.unwrap(Effect.sync(() => SimulatedTimeLiveAt(Date.now())))

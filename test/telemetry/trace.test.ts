@@ -8,8 +8,8 @@ import * as Fs from "node:fs/promises"
 import * as NodePath from "node:path"
 import { assert, layer } from "@effect/vitest"
 import { Effect, Layer } from "effect"
-import { apiCaller, closedPort, firstStartToken, scopedHome, startCli, untilJobFinished } from "../cli/cli-process.ts"
-import { scopedTestDatabase } from "../support/database.ts"
+import { apiCaller, closedPort, firstStartToken, scopedHome, startCli, untilJobFinished } from "../support/cli-process.ts"
+import { scopedTestDatabase } from "../support/test-database.ts"
 import { type ReceivedSpan, scopedOtlpReceiver } from "../support/otlp-receiver.ts"
 
 layer(Layer.empty, { excludeTestServices: true })("telemetry", (it) => {

@@ -1,7 +1,7 @@
 /** The bearer-token check on every job route: an unknown or missing token is a 401 problem. */
 import { Effect, Layer, Option } from "effect"
 import { Accounts } from "../../../services/accounts.ts"
-import { Unauthorized } from "../errors.ts"
+import { Unauthorized } from "../api-errors.ts"
 import { Authorization, CurrentUser } from "../security.ts"
 
 export const AuthorizationLive = Layer.effect(

@@ -2,7 +2,7 @@
 import { Effect } from "effect"
 import { Command, Flag } from "effect/cli"
 import { serve as runService } from "../../server.ts"
-import { CliFailure, describeError } from "../errors.ts"
+import { CliFailure, describeError } from "../cli-errors.ts"
 
 export const serve = Command.make(
   "serve",

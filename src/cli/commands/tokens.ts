@@ -5,10 +5,10 @@ import { SqlError } from "effect/sql"
 import { AccountsLive } from "../../../layers/db/accounts.ts"
 import { DatabaseLive } from "../../../layers/db/database.ts"
 import { Accounts } from "../../../services/accounts.ts"
-import { Settings } from "../../config.ts"
-import { CliFailure, describeError } from "../errors.ts"
+import { SettingsLive } from "../../config.ts"
+import { CliFailure, describeError } from "../cli-errors.ts"
 
-const AccountsOnDatabase = AccountsLive.pipe(Layer.provide(DatabaseLive), Layer.provide(Settings.layer))
+const AccountsOnDatabase = AccountsLive.pipe(Layer.provide(DatabaseLive), Layer.provide(SettingsLive))
 
 const create = Command.make(
   "create",

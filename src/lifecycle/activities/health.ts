@@ -6,7 +6,7 @@
 import { Duration, Effect, Schema } from "effect"
 import { Activity } from "effect/workflow"
 import { step } from "../step.ts"
-import { PodWorkerClient } from "../../../services/pod-worker.ts"
+import { PodWorkerClient } from "../../../services/pod-worker-client.ts"
 import type { JobId } from "../../domain/ids.ts"
 import { scaled } from "../../domain/time-scale.ts"
 import { policies } from "../policies.ts"

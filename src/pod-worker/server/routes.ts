@@ -2,7 +2,7 @@
 import { Effect, type Schema } from "effect"
 import { HttpRouter, HttpServerRequest, HttpServerResponse } from "effect/http"
 import { HealthReply, LogsReply, PartialChatReply, StatusReply } from "../../domain/pod-protocol.ts"
-import { JobRunner } from "../job.ts"
+import { JobRunner } from "../job-runner.ts"
 import { LlmClient } from "../llm-client.ts"
 import { combinedTail } from "../logs.ts"
 import { WorkerState } from "../state.ts"

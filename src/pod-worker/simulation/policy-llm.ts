@@ -8,8 +8,8 @@
  */
 import { Effect, Option, Schema } from "effect"
 import type { ChatCompletion, ChatReply, LlmCallError } from "../llm-client.ts"
-import { maxTradeShares } from "./engine.ts"
-import { type Policy, PolicyError } from "./policy.ts"
+import { maxTradeShares } from "./simulation-engine.ts"
+import { type Policy, PolicyError } from "./agent-policy.ts"
 import { type Decision, idle, type Observation } from "./world.ts"
 
 export interface LlmPolicyOptions {

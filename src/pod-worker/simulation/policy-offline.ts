@@ -5,7 +5,7 @@
  */
 import { Effect } from "effect"
 import type { Stance } from "./agents.ts"
-import type { Policy } from "./policy.ts"
+import type { Policy } from "./agent-policy.ts"
 import type { Prng } from "./prng.ts"
 import { type Decision, type FeedPost, idle, type Observation } from "./world.ts"
 

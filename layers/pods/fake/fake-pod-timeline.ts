@@ -1,0 +1,100 @@
+/**
+ * The fake pod's life as a pure function of time: when it runs, when its LLM backend answers, which stage and
+ * round its simulation is at, and what its logs say. Deriving everything from the clock (instead of timers) means
+ * the fake survives a restarted runner and follows the TestClock in tests.
+ */
+import type { FakePodRecord } from "../../../services/fake-pods.ts"
+import type { FakeFault } from "./fake-faults.ts"
+
+/** Seconds at time scale 1; every value is multiplied by the scale. */
+export const fakeTimings = {
+  readyAfter: 20,
+  vllmReadyAfter: 30,
+  stage: 10,
+  round: 30,
+  /** A round on a slow pod: 0.22 rounds per minute, under every tier's minimum. */
+  slowRound: 270,
+  /** The unreachable stretch starts this long after submit and lasts long enough for 30 failed polls. */
+  unreachableFrom: 60,
+  unreachableFor: 310,
+  failAfterRounds: 2,
+  stuckAtRound: 3
+} as const
+
+export interface FakeWorld {
+  readonly faults: ReadonlySet<FakeFault>
+  readonly scale: number
+  /** Tests stretch or shrink single timings (a pod that never starts, a run that is too long). */
+  readonly timings?: Partial<Record<keyof typeof fakeTimings, number>> | undefined
+  /** How many of the first pods the first-pod faults hit (1 unless a test wants a second bad pod). */
+  readonly faultyPods?: number | undefined
+}
+
+const seconds = (world: FakeWorld, key: keyof typeof fakeTimings) =>
+  (world.timings?.[key] ?? fakeTimings[key]) * world.scale * 1000
+
+/** Faults that the issue scripts for "the first pod" only. */
+const firstPodOnly = (fault: FakeFault, pod: FakePodRecord, world: FakeWorld) =>
+  world.faults.has(fault) && pod.index <= (world.faultyPods ?? 1)
+
+export const podState = (pod: FakePodRecord, now: number, world: FakeWorld) => {
+  if (pod.terminated_at !== null) return "stopped" as const
+  return now < pod.created_at + seconds(world, "readyAfter") ? "provisioning" as const : "running" as const
+}
+
+export const vllmReady = (pod: FakePodRecord, now: number, world: FakeWorld) =>
+  podState(pod, now, world) === "running" &&
+  now >= pod.created_at + seconds(world, "readyAfter") + seconds(world, "vllmReadyAfter") &&
+  !firstPodOnly("bad-host", pod, world) && !firstPodOnly("vllm-fatal", pod, world)
+
+/** Where the simulation is: the number of rounds done, and whether it finished or failed. */
+export const progress = (pod: FakePodRecord, now: number, world: FakeWorld) => {
+  if (pod.submitted_at === null) return { status: "idle" as const, stage: 0, round: 0 }
+  const elapsed = now - pod.submitted_at
+  const stage = seconds(world, "stage")
+  const roundLength = firstPodOnly("slow-pod", pod, world) ? seconds(world, "slowRound") : seconds(world, "round")
+  const simulationStart = 2 * stage
+  let round = elapsed < simulationStart ? 0 : Math.min(pod.max_rounds, Math.floor((elapsed - simulationStart) / roundLength))
+  if (world.faults.has("stuck")) round = Math.min(round, world.timings?.stuckAtRound ?? fakeTimings.stuckAtRound)
+  const stageNumber = elapsed < stage ? 1 : elapsed < simulationStart ? 2 : round < pod.max_rounds ? 3 : 4
+  const failAfterRounds = world.timings?.failAfterRounds ?? fakeTimings.failAfterRounds
+  if (world.faults.has("worker-fail") && round >= failAfterRounds) {
+    return { status: "failed" as const, stage: stageNumber, round: failAfterRounds }
+  }
+  const finished = round >= pod.max_rounds && elapsed >= simulationStart + pod.max_rounds * roundLength + stage
+  return { status: finished ? "completed" as const : "running" as const, stage: stageNumber, round }
+}
+
+/** During its unreachable stretch the pod answers nothing. */
+export const unreachable = (pod: FakePodRecord, now: number, world: FakeWorld) => {
+  if (!firstPodOnly("unreachable", pod, world) || pod.submitted_at === null) return false
+  const from = pod.submitted_at + seconds(world, "unreachableFrom")
+  return now >= from && now < from + seconds(world, "unreachableFor")
+}
+
+export const vllmLines = (pod: FakePodRecord, now: number, world: FakeWorld): ReadonlyArray<string> => {
+  if (podState(pod, now, world) !== "running") return []
+  if (firstPodOnly("vllm-fatal", pod, world)) {
+    return ["INFO starting vLLM engine", "ERROR RuntimeError: CUDA driver initialization failed, you might not have a CUDA gpu."]
+  }
+  return vllmReady(pod, now, world) ? ["INFO starting vLLM engine", "INFO Uvicorn running on http://0.0.0.0:8000"] : ["INFO starting vLLM engine"]
+}
+
+export const pipelineLines = (pod: FakePodRecord, now: number, world: FakeWorld): ReadonlyArray<string> => {
+  const state = progress(pod, now, world)
+  if (state.status === "idle") return []
+  const lines = ["[stage] Generating ontology"]
+  if (state.stage >= 2) lines.push("[stage] Building entity graph")
+  if (state.stage >= 3) lines.push("[stage] Running simulation")
+  const llmFailing = firstPodOnly("circuit-breaker", pod, world)
+  for (let round = 1; round <= state.round; round++) {
+    for (let call = 1; call <= (llmFailing ? 6 : 1); call++) {
+      lines.push(llmFailing ? `llm.chat transient error attempt=${call} status=500` : `llm.chat ok agent=a${call} tokens=412`)
+    }
+    lines.push(`round=${round}/${pod.max_rounds} posts=${round * 3} trades=${round}`)
+  }
+  if (state.stage >= 4) lines.push("[stage] preparing sim data artifacts")
+  if (state.status === "completed") lines.push('{"status": "done", "report_pending": true}')
+  if (state.status === "failed") lines.push("Traceback (most recent call last):", "RuntimeError: simulated worker failure in round 2")
+  return lines
+}

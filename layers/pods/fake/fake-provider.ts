@@ -1,0 +1,90 @@
+/**
+ * The fake GPU provider (tests and `POD_PROVIDER=fake` rehearsals). It behaves like a real one where the lifecycle
+ * can tell: pods take time to start, GPU types can be out of stock, terminate is idempotent, and every call lands in
+ * a ledger so a test can prove each pod was terminated exactly once.
+ */
+import { Clock, Effect, Option } from "effect"
+import { type Pod, PodProvider } from "../../../services/pod-provider.ts"
+import { gpuCandidates } from "../../../src/domain/pods.ts"
+import type { FakePodRecord } from "../../../services/fake-pods.ts"
+import type { FakePodStore } from "./fake-store.ts"
+import { type FakeWorld, podState } from "./fake-pod-timeline.ts"
+
+/** With the `stockout` fault, this many of the first GPU candidates have no capacity. */
+const outOfStockCandidates = 2
+
+const hourlyPrice = (gpuType: string) => (gpuType.includes("H100") ? 2.69 : gpuType.includes("A100") ? 1.64 : 0.86)
+
+export const fakeWorkerUrl = (podId: string) => `fake://${podId}`
+
+const toPod = (record: FakePodRecord, now: number, world: FakeWorld): Pod => {
+  const state = podState(record, now, world)
+  return {
+    id: record.id,
+    name: record.name,
+    gpu_type: record.gpu_type,
+    cost_per_hour: record.cost_per_hour,
+    state,
+    worker_url: state === "running" ? fakeWorkerUrl(record.id) : null
+  }
+}
+
+export const makeFakeProvider = (store: FakePodStore, world: FakeWorld) =>
+  PodProvider.of({
+    name: "fake",
+    create: (request) =>
+      Effect.gen(function*() {
+        const now = yield* Clock.currentTimeMillis
+        const candidates = gpuCandidates(request.gpuType)
+        return yield* store.update((state) => {
+          const refused = world.faults.has("stockout") ? candidates.slice(0, outOfStockCandidates) : []
+          const gpuType = candidates.find((candidate) => !refused.includes(candidate))!
+          const index = state.pods.length + 1
+          const record: FakePodRecord = {
+            id: `fake-${index}-${now.toString(36)}`,
+            name: request.name,
+            index,
+            gpu_type: gpuType,
+            cost_per_hour: hourlyPrice(gpuType),
+            created_at: now,
+            terminated_at: null,
+            submitted_at: null,
+            max_rounds: Number(request.env["MAX_ROUNDS"] ?? "15"),
+            job_key: null,
+            artifacts_uploaded: false
+          }
+          const refusals = refused.map((gpu) => ({ op: "create-refused" as const, pod_id: null, name: request.name, gpu_type: gpu, at: now }))
+          const ledger = [...state.ledger, ...refusals, { op: "create" as const, pod_id: record.id, name: request.name, gpu_type: gpuType, at: now }]
+          return [toPod(record, now, world), { pods: [...state.pods, record], ledger }] as const
+        })
+      }),
+    get: (podId) =>
+      Effect.gen(function*() {
+        const now = yield* Clock.currentTimeMillis
+        const state = yield* store.read
+        return Option.map(Option.fromNullishOr(state.pods.find((pod) => pod.id === podId)), (record) => toPod(record, now, world))
+      }),
+    listByPrefix: (prefix) =>
+      Effect.gen(function*() {
+        const now = yield* Clock.currentTimeMillis
+        const state = yield* store.read
+        return state.pods.filter((pod) => pod.name.startsWith(prefix) && pod.terminated_at === null).map((pod) => toPod(pod, now, world))
+      }),
+    terminate: (podId) =>
+      Effect.gen(function*() {
+        const now = yield* Clock.currentTimeMillis
+        yield* store.update((state) => {
+          const record = state.pods.find((pod) => pod.id === podId)
+          const live = record !== undefined && record.terminated_at === null
+          const entry = {
+            op: live ? "terminate" as const : "terminate-missing" as const,
+            pod_id: podId,
+            name: record?.name ?? "",
+            gpu_type: record?.gpu_type ?? null,
+            at: now
+          }
+          const pods = state.pods.map((pod) => (pod.id === podId && live ? { ...pod, terminated_at: now } : pod))
+          return [undefined, { pods, ledger: [...state.ledger, entry] }] as const
+        })
+      })
+  })

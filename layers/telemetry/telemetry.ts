@@ -1,0 +1,52 @@
+/**
+ * Telemetry for every role of `fishcloud serve`, from the OTEL_* and LOG_FORMAT settings (`telemetry-config.ts`):
+ *
+ * - traces and metrics over OTLP/HTTP (JSON encoding) with `@effect/opentelemetry` NodeSdk when
+ *   OTEL_EXPORTER_OTLP_ENDPOINT is set; nothing at all (Effect's native no-op tracer) when it is not. The resource
+ *   carries `service.name` (OTEL_SERVICE_NAME, default `fishcloud`), `service.version` and `fishcloud.role`.
+ *   Spans are batched and flushed, and metrics exported one last time, when the service shuts down.
+ * - logs: LOG_FORMAT=json writes one JSON object a line with `trace_id`, `span_id` and `job_id` (from the
+ *   `job_id` log annotation the workflows set); `pretty` keeps Effect's human output.
+ */
+import * as NodeSdk from "@effect/opentelemetry/NodeSdk"
+import { OTLPMetricExporter } from "@opentelemetry/exporter-metrics-otlp-http"
+import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-http"
+import { PeriodicExportingMetricReader } from "@opentelemetry/sdk-metrics"
+import { BatchSpanProcessor } from "@opentelemetry/sdk-trace-base"
+import { Context, Effect, Formatter, Layer, Logger, Option, Tracer } from "effect"
+import { version } from "../../src/version.ts"
+import { LogFormat, TelemetryConfig } from "./telemetry-config.ts"
+
+/** Traces and metrics to `OTEL_EXPORTER_OTLP_ENDPOINT` for a process of the given role; empty when it is unset. */
+export const TelemetryLive = (role: string) =>
+  Layer.unwrap(Effect.gen(function*() {
+    const telemetry = yield* TelemetryConfig
+    if (Option.isNone(telemetry.endpoint)) return Layer.empty
+    const endpoint = telemetry.endpoint.value
+    return NodeSdk.layer(() => ({
+      resource: { serviceName: telemetry.serviceName, serviceVersion: version, attributes: { "fishcloud.role": role } },
+      spanProcessor: [new BatchSpanProcessor(new OTLPTraceExporter({ url: `${endpoint}/v1/traces` }))],
+      metricReader: new PeriodicExportingMetricReader({
+        exporter: new OTLPMetricExporter({ url: `${endpoint}/v1/metrics` }),
+        exportIntervalMillis: telemetry.metricIntervalMs,
+        exportTimeoutMillis: Math.min(30_000, telemetry.metricIntervalMs)
+      }),
+      shutdownTimeout: "5 seconds"
+    }))
+  }))
+
+/** One JSON object a line: Effect's structured fields plus `trace_id`, `span_id` and `job_id` when known. */
+const jsonLogger = Logger.withConsoleLog(Logger.make((options) => {
+  const structured = Logger.formatStructured.log(options)
+  const span = Context.getOrUndefined(options.fiber.context, Tracer.ParentSpan)
+  const jobId = structured.annotations["job_id"]
+  return Formatter.formatJson({
+    ...structured,
+    ...(jobId === undefined ? {} : { job_id: jobId }),
+    ...(span === undefined ? {} : { trace_id: span.traceId, span_id: span.spanId })
+  })
+}))
+
+/** The logger LOG_FORMAT selects: JSON lines, or Effect's default human output. */
+export const LoggerLive = Layer.unwrap(Effect.map(LogFormat, (logFormat) =>
+  logFormat === "json" ? Logger.layer([jsonLogger]) : Layer.empty))

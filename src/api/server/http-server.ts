@@ -1,0 +1,114 @@
+/**
+ * The HTTP server: the HttpApi routes, `/openapi.json`, `/docs`, the disk store's `/storage/*`, request body limits,
+ * and problem+json bodies for the errors the router itself answers (unknown route, unreadable or oversized body) and
+ * for defects (a bare 500).
+ */
+import { createServer } from "node:http"
+import { NodeHttpServer } from "@effect/platform-node"
+import { ByteSize, Cause, Effect, Layer } from "effect"
+import { HttpIncomingMessage, HttpRouter, HttpServerError, HttpServerRequest, HttpServerResponse } from "effect/http"
+import { HttpApiBuilder, HttpApiMiddleware, HttpApiSwagger } from "effect/http-api"
+import { Settings } from "../../config.ts"
+import { Api } from "../definition.ts"
+import { AuthorizationLive } from "./authorization.ts"
+import { DraftsHandlers } from "./draft-handlers.ts"
+import { EventRoutes, eventsPath } from "./event-stream.ts"
+import { JobsHandlers } from "./job-handlers.ts"
+import { problem, problemContentType, statusTitles } from "./problem.ts"
+import { RoutingHandlers } from "./routing-handlers.ts"
+import { httpSpanNames } from "./span-names.ts"
+import { isUpload, StorageRoutes } from "./storage-routes.ts"
+import { SystemHandlers } from "./system-handlers.ts"
+
+const detailFor = (status: number, maxBodyBytes: number) => {
+  switch (status) {
+    case 400:
+      return "The request body is not valid JSON"
+    case 404:
+      return "No such route"
+    case 413:
+      return `The request body exceeds ${maxBodyBytes} bytes`
+    default:
+      return statusTitles[status] ?? "Request failed"
+  }
+}
+
+/** The status of the router's own errors that clients should see as problems. */
+const routerErrorStatus = (error: HttpServerError.HttpServerError): number | undefined => {
+  const reason = error.reason
+  if (reason._tag === "RouteNotFound") return 404
+  if (reason._tag === "RequestParseError") return reason.reason === "BodyTooLarge" ? 413 : 400
+  return undefined
+}
+
+const isProblem = (response: HttpServerResponse.HttpServerResponse) =>
+  (response.headers["content-type"] ?? ("contentType" in response.body ? response.body.contentType : undefined) ?? "")
+    .startsWith(problemContentType)
+
+/** The detail for an error answered without a problem body: its short text, else a generic line. */
+const plainDetail = (response: HttpServerResponse.HttpServerResponse, maxBodyBytes: number) =>
+  Effect.succeed(
+    response.body._tag === "Uint8Array" && response.body.body.length > 0 && response.body.body.length <= 500
+      ? new TextDecoder().decode(response.body.body)
+      : detailFor(response.status, maxBodyBytes)
+  )
+
+/** A defect that no response was chosen for yet (Effect sends an `HttpServerResponse` found among the defects). */
+const isUnansweredDefect = (cause: Cause.Cause<unknown>) =>
+  Cause.hasDies(cause) &&
+  !cause.reasons.some((reason) => Cause.isDieReason(reason) && HttpServerResponse.isHttpServerResponse(reason.defect))
+
+/**
+ * Caps request bodies (a declared Content-Length over the cap is refused before reading; a chunked body is cut
+ * while reading) and turns every error response that is not already a problem (router errors, 415, ...) into a
+ * problem+json body, so clients always get a machine-readable reason. Uploads to `/storage/` have their own cap.
+ *
+ * A defect (a database failure: the stores make those defects; or a bug) answers a 500 problem that says nothing
+ * more, so no SQL, message or secret of the defect reaches the client. The defect stays the request's failure, so
+ * the server still logs it and fails the request's span with it.
+ */
+const RequestGuards = Layer.unwrap(Effect.gen(function*() {
+  const settings = yield* Settings
+  return HttpRouter.middleware<{ handles: HttpServerError.HttpServerError }>()((httpEffect) =>
+    Effect.gen(function*() {
+      const request = yield* HttpServerRequest.HttpServerRequest
+      const maxBodyBytes = isUpload(request) ? settings.maxUploadBytes : settings.maxBodyBytes
+      const declared = Number(request.headers["content-length"] ?? "0")
+      if (declared > maxBodyBytes) return problem(413, detailFor(413, maxBodyBytes))
+      const response = yield* httpEffect.pipe(
+        Effect.provideService(HttpIncomingMessage.MaxBodySize, ByteSize.bytes(maxBodyBytes)),
+        Effect.catchTag("HttpServerError", (error) => {
+          const status = routerErrorStatus(error)
+          return status === undefined ? Effect.fail(error) : Effect.succeed(problem(status, detailFor(status, maxBodyBytes)))
+        }),
+        // HttpApi reads JSON bodies with `orDie`, so an oversized body arrives here as a defect.
+        Effect.catchDefect((defect) => {
+          const status = HttpServerError.isHttpServerError(defect) ? routerErrorStatus(defect) : undefined
+          return status === undefined ? Effect.die(defect) : Effect.succeed(problem(status, detailFor(status, maxBodyBytes)))
+        }),
+        Effect.catchCauseIf(isUnansweredDefect, (cause) =>
+          Effect.failCause(Cause.combine(cause, Cause.die(problem(500, detailFor(500, maxBodyBytes))))))
+      )
+      return response.status >= 400 && !isProblem(response)
+        ? problem(response.status, yield* plainDetail(response, maxBodyBytes))
+        : response
+    }), { global: true })
+}))
+
+const ApiRoutes = HttpApiBuilder.layer(Api, { openapiPath: "/openapi.json" }).pipe(
+  Layer.provide([JobsHandlers, DraftsHandlers, RoutingHandlers, SystemHandlers]),
+  Layer.provide([AuthorizationLive, HttpApiMiddleware.layerProblemDetails({ includeDetails: true })])
+)
+
+const AllRoutes = Layer.mergeAll(ApiRoutes, HttpApiSwagger.layer(Api, { path: "/docs" }), StorageRoutes, EventRoutes, RequestGuards)
+
+/** Serves every route on HOST:PORT (PORT 0 picks a free port; `HttpServer.address` tells which). */
+export const HttpServerLive = Layer.unwrap(Effect.gen(function*() {
+  const { host, port } = yield* Settings
+  return HttpRouter.serve(AllRoutes).pipe(
+    // Server spans named after the route template; query strings are redacted by Effect's defaults
+    // (`UrlParams.CurrentRedactedNames`: `signature`, `X-Amz-Signature`, ... case-insensitive).
+    Layer.provide(httpSpanNames(Api, [["GET", "/openapi.json"], ["GET", "/docs"], ["GET", eventsPath], ["PUT", "/storage/*"], ["GET", "/storage/*"]])),
+    Layer.provideMerge(NodeHttpServer.layer(createServer, { host, port }))
+  )
+}))

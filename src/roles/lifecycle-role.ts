@@ -1,0 +1,86 @@
+/**
+ * The lifecycle as the service runs it: the workflow engine for the process role, the two workflows with the pod
+ * provider, the LLM steps and the time scale, and `JobLifecycle` for the API. Part of the composition root: it picks
+ * implementations from the settings; `src/server.ts` picks what a role needs.
+ */
+import * as NodePath from "node:path"
+import { Effect, Layer, Option } from "effect"
+import { Settings } from "../config.ts"
+import { TimeScale } from "../domain/time-scale.ts"
+import { ReportWorkflowLive } from "../lifecycle/report-workflow.ts"
+import { SimulationWorkflowLive } from "../lifecycle/simulation-workflow.ts"
+import { JobJournalLive } from "../../layers/db/job-journal.ts"
+import { LlmUsageRecorderLive } from "../../layers/db/llm-usage.ts"
+import { OfflineEnricherLive } from "../../layers/llm/offline/offline-enricher.ts"
+import { anthropicApiKey } from "../../layers/llm/anthropic/anthropic-config.ts"
+import { AnthropicReportWriterLive } from "../../layers/llm/anthropic/anthropic-report-writer.ts"
+import { XaiLive } from "../../layers/llm/xai/xai-live.ts"
+import { xaiApiKey } from "../../layers/llm/xai/xai-config.ts"
+import { OfflineMarketDeriverLive } from "../../layers/llm/offline/offline-market-deriver.ts"
+import { OfflineReportWriterLive } from "../../layers/llm/offline/offline-report-writer.ts"
+import { freeLoopbackPort } from "../../layers/net/free-port.ts"
+import { parseFaults } from "../../layers/pods/fake/fake-faults.ts"
+import { FakePodsLive } from "../../layers/pods/fake/fake-pods.ts"
+import { defaultWorkerEntry, makeLocalProvider } from "../../layers/pods/local/local-provider.ts"
+import { RunPodProviderLive } from "../../layers/pods/runpod/runpod-provider-live.ts"
+import { HttpPodWorkerClientLive } from "../../layers/pods/http-pod-worker-client.ts"
+import type { ObjectStore } from "../../services/object-store.ts"
+import { PodProvider, type PodProviderError } from "../../services/pod-provider.ts"
+import type { PodWorkerClient } from "../../services/pod-worker-client.ts"
+import { type Role, WorkflowEngineLive } from "../../layers/lifecycle/workflow-engine.ts"
+import { JobLifecycleLive } from "../lifecycle/job-lifecycle.ts"
+
+/** The pod provider and worker client chosen by POD_PROVIDER. */
+type PodsLayer = Layer.Layer<PodProvider | PodWorkerClient, PodProviderError | Error, Settings | ObjectStore>
+
+const PodsLive = Layer.unwrap(Effect.gen(function*(): Effect.fn.Return<PodsLayer, Error, Settings> {
+  const settings = yield* Settings
+  switch (settings.podProvider) {
+    case "local":
+      return Layer.merge(
+        Layer.effect(PodProvider, makeLocalProvider({ home: settings.home, workerEntry: defaultWorkerEntry, llmBaseUrl: settings.localPodLlmUrl })),
+        HttpPodWorkerClientLive
+      )
+    case "runpod":
+      return Layer.merge(RunPodProviderLive, HttpPodWorkerClientLive)
+    case "fake": {
+      const faults = yield* parseFaults(settings.fakePodFaults).pipe(
+        Effect.mapError((error) => new Error(`FAKE_POD_FAULTS: ${error.message}`))
+      )
+      return FakePodsLive({ faults, scale: settings.timeScale, stateFile: NodePath.join(settings.home, "fake-pods.json") })
+    }
+  }
+}))
+
+/**
+ * xAI for enrichment and markets when XAI_API_KEY is set, Anthropic for the report when ANTHROPIC_API_KEY is set,
+ * the offline steps otherwise; usage is recorded per job.
+ */
+const LlmLive = Layer.unwrap(Effect.gen(function*() {
+  const xai = yield* xaiApiKey
+  const anthropic = yield* anthropicApiKey
+  return Layer.mergeAll(
+    Option.isSome(xai) ? XaiLive : Layer.merge(OfflineEnricherLive, OfflineMarketDeriverLive),
+    Option.isSome(anthropic) ? AnthropicReportWriterLive : OfflineReportWriterLive
+  ).pipe(Layer.provide(LlmUsageRecorderLive))
+}))
+
+const TimeScaleLive = Layer.effect(TimeScale, Effect.map(Settings, (settings) => settings.timeScale))
+
+const EngineLive = (role: Role) =>
+  Layer.unwrap(Effect.gen(function*() {
+    const settings = yield* Settings
+    const runnerPort = settings.runnerPort === 0 ? yield* freeLoopbackPort : settings.runnerPort
+    return WorkflowEngineLive({ role, runnerHost: settings.runnerHost, runnerPort })
+  }))
+
+/** The workflows this process runs (roles `all` and `runner`). */
+const WorkflowsLive = Layer.mergeAll(SimulationWorkflowLive, ReportWorkflowLive).pipe(
+  Layer.provide(Layer.mergeAll(PodsLive, LlmLive, TimeScaleLive))
+)
+
+/** `JobLifecycle` and `JobJournal` (and, for roles that run workflows, the workflows) on the engine for `role`. */
+export const LifecycleLive = (role: Role) =>
+  (role === "api" ? JobLifecycleLive : Layer.mergeAll(JobLifecycleLive, WorkflowsLive)).pipe(
+    Layer.provideMerge(Layer.merge(EngineLive(role), JobJournalLive))
+  )
