@@ -23,7 +23,7 @@ export const FakePodRecord = Schema.Struct({
 export type FakePodRecord = typeof FakePodRecord.Type
 
 export const LedgerEntry = Schema.Struct({
-  op: Schema.Literals(["create", "create-refused", "terminate", "terminate-missing"]),
+  op: Schema.Literals(["create", "create-refused", "terminate", "terminate-missing", "terminate-refused"]),
   pod_id: Schema.NullOr(Schema.String),
   name: Schema.String,
   gpu_type: Schema.NullOr(Schema.String),

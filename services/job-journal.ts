@@ -74,6 +74,11 @@ export class JobJournal extends Context.Service<JobJournal, {
   readonly recordPodReady: (jobId: JobId, podId: string) => Effect.Effect<void>
   /** Marks a pod terminated once; returns whether this call did it. */
   readonly recordPodTerminated: (jobId: JobId, podId: string, reason: string) => Effect.Effect<boolean>
+  /**
+   * The provider still refused to terminate the pod after every retry: the row stays live (the pod may still bill)
+   * with `termination_reason` `terminate_failed: <reason>`, and a `terminate_failed` event; the reaper finishes it.
+   */
+  readonly recordPodTerminateFailed: (jobId: JobId, podId: string, reason: string, error: string) => Effect.Effect<void>
   /** A requested pod whose create never returned an id (the provider refused): closed without a pod. */
   readonly recordPodAbandoned: (jobId: JobId, name: string, reason: string) => Effect.Effect<void>
   /** Pods of the job that are not terminated yet (those the workflow's finalizer tears down). */

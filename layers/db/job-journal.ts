@@ -187,6 +187,15 @@ export const JobJournalLive = Layer.effect(JobJournal, Effect.gen(function*() {
     return rows.length > 0
   }, Effect.orDie)
 
+  const recordPodTerminateFailed = Effect.fn("JobJournal.recordPodTerminateFailed")(
+    function*(jobId: JobId, podId: string, reason: string, error: string) {
+      const rows = yield* sql`UPDATE pods SET termination_reason = ${`terminate_failed: ${reason}`}
+        WHERE job_id = ${jobId} AND pod_id = ${podId} AND terminated_at IS NULL RETURNING id`
+      if (rows.length > 0) yield* appendEvent(jobId, { kind: "pod", data: { event: "terminate_failed", pod_id: podId, reason, error } })
+    },
+    Effect.orDie
+  )
+
   const recordPodAbandoned = Effect.fn("JobJournal.recordPodAbandoned")(function*(jobId: JobId, name: string, reason: string) {
     yield* sql`UPDATE pods SET terminated_at = now(), termination_reason = ${reason}
       WHERE job_id = ${jobId} AND name = ${name} AND pod_id IS NULL AND terminated_at IS NULL`
@@ -245,6 +254,7 @@ export const JobJournalLive = Layer.effect(JobJournal, Effect.gen(function*() {
     recordPodCreated,
     recordPodReady,
     recordPodTerminated,
+    recordPodTerminateFailed,
     recordPodAbandoned,
     livePods,
     recordTimings,

@@ -44,6 +44,8 @@ const renderEvent = (id: JobId, event: JobEvent): { readonly line: string; reado
       const pod = event.data
       const details = pod.event === "terminated"
         ? [pod.reason]
+        : pod.event === "terminate_failed"
+        ? [pod.reason, pod.error]
         : pod.event === "created" ? [pod.gpu_type, `${money(pod.cost_per_hour)}/h`] : []
       return { line: `${prefix}pod ${pod.pod_id} ${pod.event}${details.length === 0 ? "" : ` (${details.join(", ")})`}`, progress: false }
     }

@@ -40,7 +40,9 @@ const PodChanged = Schema.Union([
     cost_per_hour: Schema.Number
   }),
   Schema.Struct({ event: Schema.Literal("ready"), pod_id: Schema.String }),
-  Schema.Struct({ event: Schema.Literal("terminated"), pod_id: Schema.String, reason: Schema.String })
+  Schema.Struct({ event: Schema.Literal("terminated"), pod_id: Schema.String, reason: Schema.String }),
+  /** The provider kept refusing to terminate it: the pod may still be up (and billing) until the reaper ends it. */
+  Schema.Struct({ event: Schema.Literal("terminate_failed"), pod_id: Schema.String, reason: Schema.String, error: Schema.String })
 ])
 
 /** The job's GPU cost once every pod is gone. */

@@ -13,6 +13,11 @@ export const policies = {
   preGpu: { timeout: s(180), attempts: 2 },
   /** Pod readiness after create: poll the provider this often, give up (and terminate the pod) after this long. */
   readiness: { every: s(5), timeout: s(600) },
+  /**
+   * A total stock-out (no GPU candidate had capacity) or a pod that never became ready: a new pod (a new name) is
+   * provisioned this many more times, this far apart; then the job fails `no_gpu_capacity` / `pod_not_ready`.
+   */
+  provisionRetry: { retries: 3, after: s(30) },
   /** Transient provider errors while creating: retried with capped back-off. */
   providerRetry: { base: s(2), cap: s(30), attempts: 5 },
   /** Terminating a pod: retried like this; "not found" counts as done. */
@@ -35,6 +40,11 @@ export const policies = {
   tierTimeout: { small: s(2700), medium: s(18000), large: s(43200) } as Record<Tier, Duration.Duration>,
   /** Presigned upload URLs outlive the longest run of the tier by this much. */
   uploadUrlGrace: s(3600),
+  /**
+   * Database and object-store writes that end a step (saving the report, checking the artifacts, marking a job
+   * FAILED): retried like this; past it the step fails (and the stale-job detector is the backstop).
+   */
+  persistRetry: { base: s(1), cap: s(15), attempts: 8 },
   /** Transient report failures are retried after these delays, then the job fails. */
   reportBackoff: [s(30), s(120), s(300), s(900), s(1800)]
 } as const

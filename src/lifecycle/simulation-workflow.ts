@@ -4,16 +4,21 @@
  *
  *   1. pre-GPU: enrichment (when asked) and market derivation, fail-soft; anything unexpected fails the job
  *      before a pod exists;
- *   2. GPU phase: provision -> health -> submit and poll, with one bad-host swap, one swap for a degraded pod
+ *   2. GPU phase: provision (a total stock-out or a pod that never gets ready is provisioned anew, a few times,
+ *      apart) -> health -> submit and poll, with one bad-host swap, one swap for a degraded pod
  *      (circuit breaker / slow pod), and up to two same-pod retries when the pod is unreachable. The release half
  *      of the acquire/release pair is `release-pods`, bound to the workflow's own scope: it runs exactly once when
  *      the workflow ends (success, failure, cancel) and not when a runner shuts down;
  *   3. finalize (artifacts checked in the object store), tear the pod down, start the report workflow.
+ *
+ * Anything unexpected (a defect, a database that stays away) fails the job `internal_error` instead of leaving it
+ * live with no execution (`failJobOnUnexpected`).
  */
 import { Cause, Effect, Exit, Option } from "effect"
 import { DurableClock, Workflow } from "effect/workflow"
 import { isLive } from "../domain/status.ts"
-import { markFailed } from "./activities/fail.ts"
+import type { JobId } from "../domain/ids.ts"
+import { failJobOnUnexpected, firstLine, markFailed } from "./activities/fail.ts"
 import { finalize } from "./activities/finalize.ts"
 import { waitHealthy } from "./activities/health.ts"
 import { loadJob } from "./activities/load.ts"
@@ -25,11 +30,11 @@ import { scaled } from "../domain/time-scale.ts"
 import { policies } from "./policies.ts"
 import { ReportWorkflow, SimulationWorkflow } from "./workflows.ts"
 
-/** Failures that end the workflow with a reason; an interruption (cancel) is not one of them. */
-const failureMessage = (cause: Cause.Cause<unknown>) => Cause.pretty(cause).split("\n")[0] ?? "unknown failure"
-
 export const SimulationWorkflowLive = SimulationWorkflow.toLayer(Effect.fn("SimulationWorkflow")(function*({ job_id }) {
-  const jobId = job_id
+  return yield* simulate(job_id).pipe(failJobOnUnexpected(job_id))
+}, (effect, { job_id }) => Effect.annotateLogs(effect, "job_id", job_id)))
+
+const simulate = Effect.fnUntraced(function*(jobId: JobId) {
   const loaded = yield* loadJob(jobId)
   if (loaded._tag === "None" || !isLive(loaded.value.status)) return "skipped" as const
   const job = loaded.value
@@ -43,7 +48,7 @@ export const SimulationWorkflowLive = SimulationWorkflow.toLayer(Effect.fn("Simu
   if (Exit.isFailure(prepared)) {
     if (Cause.hasInterrupts(prepared.cause)) return yield* Effect.interrupt
     if (Cause.findErrorOption(prepared.cause).pipe(Option.isSome)) return "cancelled" as const
-    return yield* fail(`pre_gpu_failed: ${failureMessage(prepared.cause)}`)
+    return yield* fail(`pre_gpu_failed: ${firstLine(prepared.cause)}`)
   }
 
   // 2. GPU phase.
@@ -51,10 +56,16 @@ export const SimulationWorkflowLive = SimulationWorkflow.toLayer(Effect.fn("Simu
   const runJob = { id: jobId, tier: job.tier, goal: job.goal, forecast_days: job.forecast_days, routing: job.routing }
   let badHosts = 0
   let degradedSwaps = 0
+  let provisionRetries = 0
   for (let attempt = 1; ; attempt++) {
     const pod = yield* provisionPod(runJob, attempt).pipe(Effect.result)
     if (pod._tag === "Failure") {
-      return pod.failure._tag === "JobStopped" ? "cancelled" as const : yield* fail(pod.failure.message)
+      if (pod.failure._tag === "JobStopped") return "cancelled" as const
+      const passing = pod.failure.kind === "no_capacity" || pod.failure.kind === "not_ready"
+      if (!passing || provisionRetries >= policies.provisionRetry.retries) return yield* fail(pod.failure.message)
+      provisionRetries++
+      yield* DurableClock.sleep({ name: `provision-retry-a${attempt}`, duration: yield* scaled(policies.provisionRetry.after) })
+      continue
     }
     const health = yield* waitHealthy(jobId, pod.success, attempt).pipe(Effect.result)
     if (health._tag === "Failure") return "cancelled" as const
@@ -85,7 +96,7 @@ export const SimulationWorkflowLive = SimulationWorkflow.toLayer(Effect.fn("Simu
       return finalized.failure._tag === "JobStopped" ? "cancelled" as const : yield* fail(finalized.failure.message)
     }
     yield* terminatePodStep(jobId, pod.success.pod_id, attempt, "completed")
-    yield* ReportWorkflow.execute({ job_id }, { discard: true, detached: true })
+    yield* ReportWorkflow.execute({ job_id: jobId }, { discard: true, detached: true })
     return "reporting" as const
   }
-}, (effect, { job_id }) => Effect.annotateLogs(effect, "job_id", job_id)))
+})

@@ -16,7 +16,7 @@ export interface MemoryObjectStoreOptions {
   /** Objects present from the start, by key. */
   readonly objects?: Iterable<readonly [string, MemoryObject]>
   /** Make an operation on a key fail with `ObjectStoreError`, e.g. to test an unreachable store. */
-  readonly failWhen?: (operation: string, key: string) => boolean
+  readonly failWhen?: ((operation: string, key: string) => boolean) | undefined
 }
 
 /** The service and the Map behind it, so a test can look at (or tamper with) what was stored. */

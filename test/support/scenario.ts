@@ -26,7 +26,8 @@ import { JobLifecycleLive } from "../../src/lifecycle/job-lifecycle.ts"
 import { ReportWorkflowLive } from "../../src/lifecycle/report-workflow.ts"
 import { SimulationWorkflowLive } from "../../src/lifecycle/simulation-workflow.ts"
 import { SimulationWorkflow } from "../../src/lifecycle/workflows.ts"
-import { MemoryObjectStoreLive } from "./memory-object-store.ts"
+import { MemoryObjectStoreLive, type MemoryObjectStoreOptions } from "./memory-object-store.ts"
+import { JobJournal } from "../../services/job-journal.ts"
 import { SimulatedTimeLive } from "./simulated-time.ts"
 import { SimulatedTime } from "./simulated-time.ts"
 
@@ -37,7 +38,16 @@ export interface ScenarioOptions {
   readonly enricher?: Layer.Layer<Enricher>
   readonly marketDeriver?: Layer.Layer<MarketDeriver>
   readonly reportWriter?: Layer.Layer<ReportWriter, never, ObjectStore>
+  /** Faults in the database as the lifecycle sees it: the real journal, wrapped (e.g. one method dies). */
+  readonly journal?: (journal: JobJournal["Service"]) => JobJournal["Service"]
+  /** Faults in the object store: which operations on which keys fail. */
+  readonly storeFailWhen?: MemoryObjectStoreOptions["failWhen"]
 }
+
+const journalLayer = (wrap: ScenarioOptions["journal"]) =>
+  wrap === undefined ? JobJournalLive : Layer.effect(JobJournal, Effect.gen(function*() {
+    return wrap(yield* JobJournal)
+  })).pipe(Layer.provide(JobJournalLive))
 
 export const ScenarioLive = (options: ScenarioOptions = {}) =>
   Layer.mergeAll(SimulationWorkflowLive, ReportWorkflowLive, JobLifecycleLive).pipe(
@@ -52,8 +62,8 @@ export const ScenarioLive = (options: ScenarioOptions = {}) =>
       options.marketDeriver ?? OfflineMarketDeriverLive,
       options.reportWriter ?? OfflineReportWriterLive
     )),
-    Layer.provideMerge(MemoryObjectStoreLive()),
-    Layer.provideMerge(JobJournalLive),
+    Layer.provideMerge(MemoryObjectStoreLive({ failWhen: options.storeFailWhen })),
+    Layer.provideMerge(journalLayer(options.journal)),
     Layer.provideMerge(WorkflowEngine.layerMemory),
     // Below everything: every fiber of the scenario runs on the simulated clock, scheduler and tracer.
     Layer.provideMerge(SimulatedTimeLive)

@@ -4,6 +4,12 @@ import { Effect, Schema } from "effect"
 export const FakeFault = Schema.Literals([
   /** The configured GPU type and the first fallback are out of stock; a later fallback has capacity. */
   "stockout",
+  /** Every GPU candidate is out of stock for the first create (the first `faultyPods` creates). */
+  "total-stockout",
+  /** The first pod never leaves provisioning (a readiness timeout). */
+  "never-ready",
+  /** The provider refuses every terminate (a transient error each time). */
+  "terminate-fails",
   /** The first pod never becomes healthy. */
   "bad-host",
   /** The first pod logs a fatal vLLM marker. */

@@ -39,6 +39,7 @@ const firstPodOnly = (fault: FakeFault, pod: FakePodRecord, world: FakeWorld) =>
 
 export const podState = (pod: FakePodRecord, now: number, world: FakeWorld) => {
   if (pod.terminated_at !== null) return "stopped" as const
+  if (firstPodOnly("never-ready", pod, world)) return "provisioning" as const
   return now < pod.created_at + seconds(world, "readyAfter") ? "provisioning" as const : "running" as const
 }
 

@@ -4,7 +4,7 @@
  * a ledger so a test can prove each pod was terminated exactly once.
  */
 import { Clock, Effect, Option } from "effect"
-import { type Pod, PodProvider } from "../../../services/pod-provider.ts"
+import { type Pod, PodProvider, PodProviderError } from "../../../services/pod-provider.ts"
 import { gpuCandidates } from "../../../src/domain/pods.ts"
 import type { FakePodRecord } from "../../../services/fake-pods.ts"
 import type { FakePodStore } from "./fake-store.ts"
@@ -36,7 +36,16 @@ export const makeFakeProvider = (store: FakePodStore, world: FakeWorld) =>
       Effect.gen(function*() {
         const now = yield* Clock.currentTimeMillis
         const candidates = gpuCandidates(request.gpuType)
-        return yield* store.update((state) => {
+        const created = yield* store.update((state) => {
+          // Names whose create was refused outright (every candidate), so far.
+          const createdNames = new Set(state.ledger.filter((entry) => entry.op === "create").map((entry) => entry.name))
+          const refusedNames = new Set(
+            state.ledger.filter((entry) => entry.op === "create-refused" && !createdNames.has(entry.name)).map((entry) => entry.name)
+          )
+          if (world.faults.has("total-stockout") && refusedNames.size < (world.faultyPods ?? 1)) {
+            const refusals = candidates.map((gpu) => ({ op: "create-refused" as const, pod_id: null, name: request.name, gpu_type: gpu, at: now }))
+            return [undefined, { pods: state.pods, ledger: [...state.ledger, ...refusals] }] as const
+          }
           const refused = world.faults.has("stockout") ? candidates.slice(0, outOfStockCandidates) : []
           const gpuType = candidates.find((candidate) => !refused.includes(candidate))!
           const index = state.pods.length + 1
@@ -57,6 +66,10 @@ export const makeFakeProvider = (store: FakePodStore, world: FakeWorld) =>
           const ledger = [...state.ledger, ...refusals, { op: "create" as const, pod_id: record.id, name: request.name, gpu_type: gpuType, at: now }]
           return [toPod(record, now, world), { pods: [...state.pods, record], ledger }] as const
         })
+        if (created === undefined) {
+          return yield* new PodProviderError({ reason: "no_capacity", message: `no capacity for any of ${candidates.join(", ")}` })
+        }
+        return created
       }),
     get: (podId) =>
       Effect.gen(function*() {
@@ -73,6 +86,12 @@ export const makeFakeProvider = (store: FakePodStore, world: FakeWorld) =>
     terminate: (podId) =>
       Effect.gen(function*() {
         const now = yield* Clock.currentTimeMillis
+        if (world.faults.has("terminate-fails")) {
+          yield* store.update((state) =>
+            [undefined, { pods: state.pods, ledger: [...state.ledger, { op: "terminate-refused" as const, pod_id: podId, name: "", gpu_type: null, at: now }] }] as const
+          )
+          return yield* new PodProviderError({ reason: "transient", message: `fake: terminate of ${podId} refused (terminate-fails)` })
+        }
         yield* store.update((state) => {
           const record = state.pods.find((pod) => pod.id === podId)
           const live = record !== undefined && record.terminated_at === null

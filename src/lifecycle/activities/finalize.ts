@@ -1,6 +1,7 @@
 /**
  * Finalize: the artifacts must be in the object store (the store is asked; the pod's own flag is not trusted),
- * timings and cost are recorded, and the job moves to REPORTING.
+ * timings and cost are recorded, and the job moves to REPORTING. An object store that keeps failing fails the job
+ * `finalize_failed` (after `policies.persistRetry`).
  */
 import { Effect, Option, Schema } from "effect"
 import { Activity } from "effect/workflow"
@@ -8,6 +9,8 @@ import { step } from "../step.ts"
 import { ObjectStore } from "../../../services/object-store.ts"
 import { simDataFiles, simDataKey } from "../../domain/artifacts.ts"
 import type { JobId } from "../../domain/ids.ts"
+import { backoff } from "../../domain/time-scale.ts"
+import { policies } from "../policies.ts"
 import { ensureLive, JobStopped } from "./stop.ts"
 import { JobJournal } from "../../../services/job-journal.ts"
 
@@ -21,7 +24,11 @@ export const finalize = (jobId: JobId) =>
       const store = yield* ObjectStore
       const journal = yield* JobJournal
       yield* ensureLive(jobId)
-      const present = yield* Effect.forEach(simDataFiles, (file) => store.head(simDataKey(jobId, file)), { concurrency: 4 })
+      const schedule = yield* backoff(policies.persistRetry)
+      const present = yield* Effect.forEach(simDataFiles, (file) => store.head(simDataKey(jobId, file)), { concurrency: 4 }).pipe(
+        Effect.retry({ schedule }),
+        Effect.mapError((error) => new FinalizeFailed({ message: `finalize_failed: ${error.message}` }))
+      )
       const missing = simDataFiles.filter((_, index) => Option.isNone(present[index]!))
       if (missing.length > 0) {
         return yield* new FinalizeFailed({
@@ -32,8 +39,5 @@ export const finalize = (jobId: JobId) =>
       yield* journal.markSimDataAvailable(jobId)
       yield* journal.transition(jobId, "RUNNING")
       yield* journal.transition(jobId, "REPORTING")
-    }).pipe(
-      Effect.catchTag("ObjectStoreError", Effect.die),
-      step("finalize", { "job.id": jobId })
-    )
+    }).pipe(step("finalize", { "job.id": jobId }))
   })

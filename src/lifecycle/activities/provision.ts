@@ -21,8 +21,17 @@ import { JobJournal } from "../../../services/job-journal.ts"
 const ProvisionedPod = Schema.Struct({ pod_id: Schema.String, worker_url: Schema.String })
 type ProvisionedPod = typeof ProvisionedPod.Type
 
+/**
+ * Why no pod came up: `no_capacity` (no GPU candidate had capacity) and `not_ready` (the pod never became ready) may
+ * pass with a new pod, later; `refused` (payment, permissions, a bad request) will not. Optional because executions
+ * journaled before it existed carry none (they count as `refused`).
+ */
+const ProvisionFailure = Schema.Literals(["no_capacity", "not_ready", "refused"])
+export type ProvisionFailure = typeof ProvisionFailure.Type
+
 class ProvisionFailed extends Schema.TaggedError<ProvisionFailed>()("ProvisionFailed", {
-  message: Schema.String
+  message: Schema.String,
+  kind: Schema.optionalKey(ProvisionFailure)
 }) {}
 
 const usable = (pod: Pod) => pod.state === "provisioning" || pod.state === "running"
@@ -71,7 +80,12 @@ export const provisionPod = (
       })
       const pod = yield* existingPod(job.id, request.name).pipe(
         Effect.flatMap(Option.match({ onNone: () => create, onSome: Effect.succeed })),
-        Effect.catchTag("PodProviderError", (error) => Effect.fail(new ProvisionFailed({ message: `provision_failed: ${error.message}` })))
+        Effect.catchTag("PodProviderError", (error) =>
+          Effect.fail(
+            error.reason === "no_capacity"
+              ? new ProvisionFailed({ kind: "no_capacity", message: `no_gpu_capacity: ${error.message}` })
+              : new ProvisionFailed({ kind: "refused", message: `provision_failed: ${error.message}` })
+          ))
       )
       yield* journal.recordPodCreated(job.id, request.name, pod)
       return yield* waitUntilRunning(job.id, pod)
@@ -101,7 +115,7 @@ const waitUntilRunning = Effect.fn("Provision.waitUntilRunning")(function*(jobId
   if (Option.isNone(running)) {
     yield* terminatePod(jobId, pod.id, "readiness_timeout")
     const seconds = Math.round(Duration.toSeconds(timeout))
-    return yield* new ProvisionFailed({ message: `provision_failed: pod ${pod.id} did not become ready after ${seconds}s` })
+    return yield* new ProvisionFailed({ kind: "not_ready", message: `pod_not_ready: pod ${pod.id} did not become ready after ${seconds}s` })
   }
   yield* JobJournal.use((journal) => journal.recordPodReady(jobId, pod.id))
   return { pod_id: pod.id, worker_url: running.value.worker_url! }

@@ -1,7 +1,9 @@
 /**
- * One attempt at the analyst report. Success stores the report, its structured result and key insight, puts the
- * markdown in the object store (best effort: the row is the record) and completes the job. Failures come back as
- * values, so the report workflow decides between a durable back-off and failing the job.
+ * One attempt at the analyst report. Success puts the markdown in the object store (best effort: the row is the
+ * record), stores the report, its structured result and key insight, and completes the job. Failures come back as
+ * values, so the report workflow decides between a durable back-off and failing the job; a report that was written
+ * but could not be saved (the database kept failing, `policies.persistRetry`) is `PersistFailed`, and whatever
+ * reached the object store stays there.
  */
 import { Effect, Option, Schema } from "effect"
 import { Activity } from "effect/workflow"
@@ -12,12 +14,15 @@ import { ObjectStore } from "../../../services/object-store.ts"
 import { reportKey } from "../../domain/artifacts.ts"
 import type { JobId } from "../../domain/ids.ts"
 import { JobJournal } from "../../../services/job-journal.ts"
+import { backoff } from "../../domain/time-scale.ts"
+import { policies } from "../policies.ts"
 
 export const ReportAttempt = Schema.Union([
   Schema.TaggedStruct("Completed", {}),
   Schema.TaggedStruct("Skipped", { status: Schema.String }),
   Schema.TaggedStruct("Transient", { message: Schema.String }),
-  Schema.TaggedStruct("Permanent", { message: Schema.String })
+  Schema.TaggedStruct("Permanent", { message: Schema.String }),
+  Schema.TaggedStruct("PersistFailed", { message: Schema.String })
 ])
 export type ReportAttempt = typeof ReportAttempt.Type
 
@@ -43,12 +48,26 @@ export const writeReport = (jobId: JobId, attempt: number) =>
         return error.kind === "transient" ? { _tag: "Transient", message: error.message } : { _tag: "Permanent", message: error.message }
       }
       const report = written.success
-      yield* journal.saveReport(jobId, report)
       const store = yield* ObjectStore
-      yield* store.put(reportKey(jobId), new TextEncoder().encode(report.markdown), "text/markdown").pipe(
-        Effect.catch((error) => Effect.logWarning("could not store report.md; the job row keeps the report", error))
+      const stored = yield* store.put(reportKey(jobId), new TextEncoder().encode(report.markdown), "text/markdown").pipe(
+        Effect.as(true),
+        Effect.catch((error) => Effect.as(Effect.logWarning("could not store report.md; the job row keeps the report", error), false))
       )
-      yield* journal.transition(jobId, "COMPLETED")
+      const schedule = yield* backoff(policies.persistRetry)
+      const saved = yield* Effect.gen(function*() {
+        yield* journal.saveReport(jobId, report)
+        yield* journal.transition(jobId, "COMPLETED")
+      }).pipe(
+        // The journal's database errors are defects: retried as failures, then reported as a value.
+        Effect.catchDefect(Effect.fail),
+        Effect.retry({ schedule }),
+        Effect.result
+      )
+      if (saved._tag === "Failure") {
+        yield* Effect.logError("the report was written but could not be saved", saved.failure)
+        const kept = stored ? ` (the report is kept in the object store at ${reportKey(jobId)})` : ""
+        return { _tag: "PersistFailed", message: `the report could not be saved${kept}` }
+      }
       return { _tag: "Completed" }
     }).pipe(step("writeReport", { "job.id": jobId, attempt }))
   })

@@ -1,8 +1,10 @@
 /**
  * Terminating pods: exactly once per pod (the `pods` row records it), retried on transient provider errors;
- * a pod the provider no longer knows counts as terminated.
+ * a pod the provider no longer knows counts as terminated. A pod the provider still refuses to terminate after
+ * every retry is recorded `terminate_failed` (its row stays live for the orphan-pod reaper) and the job goes on:
+ * a stuck teardown must not keep the job from ending.
  */
-import { Effect, Exit } from "effect"
+import { Cause, Effect, Exit } from "effect"
 import { Activity } from "effect/workflow"
 import { step } from "../step.ts"
 import { PodProvider } from "../../../services/pod-provider.ts"
@@ -16,9 +18,18 @@ export const terminatePod = (jobId: JobId, podId: string, reason: string) =>
   Effect.gen(function*() {
     const provider = yield* PodProvider
     const schedule = yield* backoff(policies.terminateRetry)
-    yield* provider.terminate(podId).pipe(Effect.retry({ schedule, while: (error) => error.reason !== "invalid" }))
-    yield* JobJournal.use((journal) => journal.recordPodTerminated(jobId, podId, reason))
-  }).pipe(Effect.orDie, step("terminatePod", { "job.id": jobId, "pod.id": podId, reason }))
+    const journal = yield* JobJournal
+    const terminated = yield* provider.terminate(podId).pipe(
+      Effect.retry({ schedule, while: (error) => error.reason !== "invalid" }),
+      Effect.result
+    )
+    if (terminated._tag === "Failure") {
+      yield* Effect.logError(`pod ${podId} could not be terminated; left for the orphan-pod reaper`, terminated.failure)
+      yield* journal.recordPodTerminateFailed(jobId, podId, reason, terminated.failure.message)
+      return
+    }
+    yield* journal.recordPodTerminated(jobId, podId, reason)
+  }).pipe( step("terminatePod", { "job.id": jobId, "pod.id": podId, reason }))
 
 /** Tears down one pod as a step of the workflow (a swap, or the end of the GPU phase). */
 export const terminatePodStep = (jobId: JobId, podId: string, attempt: number, reason: string) =>
@@ -49,4 +60,12 @@ export const releasePods = (jobId: JobId, reason: string) =>
       else yield* terminatePod(jobId, pod.pod_id, reason)
     }
     yield* journal.recordFinalCost(jobId)
-  }).pipe(step("releasePods", { "job.id": jobId, reason }))
+  }).pipe(
+    step("releasePods", { "job.id": jobId, reason }),
+    // A finalizer that fails cannot fail the job any more (its outcome is decided); the pods it could not reach are
+    // the orphan-pod reaper's.
+    Effect.catchCause((cause) =>
+      Cause.hasInterrupts(cause)
+        ? Effect.failCause(cause)
+        : Effect.logError("releasing the job's pods failed; left for the orphan-pod reaper", cause))
+  )
