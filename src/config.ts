@@ -83,6 +83,11 @@ export const ServiceConfig = Config.all({
   runnerHost: Config.String("RUNNER_HOST").pipe(Config.withDefault("127.0.0.1")),
   runnerPort: boundedInt("RUNNER_PORT", 0, 65_535, 0),
   /**
+   * MAINTENANCE_EVERY_MINUTES: how often the orphan-pod reaper and the stale-job detector run (a cluster cron: once
+   * cluster-wide per tick), 1 to 30.
+   */
+  maintenanceEveryMinutes: boundedInt("MAINTENANCE_EVERY_MINUTES", 1, 30, 5),
+  /**
    * OBJECT_STORE: which object store holds artifacts and reports, `disk` (default, $FISHCLOUD_HOME/objects) or `s3`
    * (S3, MinIO, R2...; its settings are read by the S3 store, `layers/storage/s3/s3-config.ts`, only then).
    */

@@ -33,6 +33,17 @@ const llmTokens = Metric.counter("fishcloud.llm.tokens", {
   incremental: true
 })
 
+/** Alerts sent (`layers/alerts/webhook-alerts.ts`), by `kind` and `outcome`. */
+const alertsSent = Metric.counter("fishcloud.alerts.sent", {
+  description: "Alerts, by kind and outcome (delivered to the webhook, failed after every attempt, logged without a webhook)",
+  incremental: true
+})
+
+export type AlertOutcome = "delivered" | "failed" | "logged"
+
+export const countAlert = (kind: string, outcome: AlertOutcome) =>
+  Metric.update(Metric.withAttributes(alertsSent, { kind, outcome }), 1)
+
 export const countTransition = (to: string) => Metric.update(Metric.withAttributes(jobTransitions, { to }), 1)
 
 export const countPodCreated = (pod: { readonly gpu_type: string }) =>
@@ -60,3 +71,28 @@ export const countLlmTokens = (usage: {
     Metric.update(Metric.withAttributes(llmTokens, { provider: usage.provider, model: usage.model, direction: "input" }), usage.inputTokens),
     Metric.update(Metric.withAttributes(llmTokens, { provider: usage.provider, model: usage.model, direction: "output" }), usage.outputTokens)
   )
+
+/** Pods the orphan-pod reaper terminated, by reason. */
+const podsReaped = Metric.counter("fishcloud.maintenance.pods_reaped", {
+  description: "Pods the orphan-pod reaper terminated, by reason",
+  incremental: true
+})
+
+/** Jobs the stale-job detector failed, by the status they were stuck in. */
+const jobsStale = Metric.counter("fishcloud.maintenance.jobs_failed_stale", {
+  description: "Jobs failed by the stale-job detector, by status",
+  incremental: true
+})
+
+/** Maintenance passes, by outcome (`ok`, `error`). */
+const maintenanceRuns = Metric.counter("fishcloud.maintenance.runs", {
+  description: "Maintenance passes, by outcome",
+  incremental: true
+})
+
+export const countPodReaped = (reason: string) => Metric.update(Metric.withAttributes(podsReaped, { reason }), 1)
+
+export const countJobStale = (status: string) => Metric.update(Metric.withAttributes(jobsStale, { status }), 1)
+
+export const countMaintenanceRun = (outcome: "ok" | "error") =>
+  Metric.update(Metric.withAttributes(maintenanceRuns, { outcome }), 1)

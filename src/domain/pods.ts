@@ -1,13 +1,19 @@
 /** Pod names and the GPU types a job may run on: rules every pod provider shares. */
-import type { JobId } from "./ids.ts"
+import { Option, Schema } from "effect"
+import { JobId } from "./ids.ts"
+
+/** Every pod fishcloud creates is named with this prefix; the orphan-pod reaper lists pods by it. */
+export const podNamePrefix = "fishcloud-sim-"
 
 /** Deterministic per job and attempt, so a re-run provision finds the pod it created before a crash. */
-export const podName = (jobId: JobId, attempt: number) => `fishcloud-sim-j${jobId}-a${attempt}`
+export const podName = (jobId: JobId, attempt: number) => `${podNamePrefix}j${jobId}-a${attempt}`
 
-/** The job id a pod name belongs to (reapers recover it from provider metadata alone). */
-export const jobIdOfPodName = (name: string): number | undefined => {
+const decodeJobId = Schema.decodeUnknownOption(JobId)
+
+/** The job id a pod name belongs to (the reaper recovers it from provider metadata alone). */
+export const jobIdOfPodName = (name: string): JobId | undefined => {
   const match = /^fishcloud-sim-j(\d+)-a\d+$/.exec(name)
-  return match === null ? undefined : Number(match[1])
+  return match === null ? undefined : Option.getOrUndefined(decodeJobId(Number(match[1])))
 }
 
 /** GPU types to try, in order: the configured one, then fallbacks with enough memory for the model. */

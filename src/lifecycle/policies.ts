@@ -46,5 +46,17 @@ export const policies = {
    */
   persistRetry: { base: s(1), cap: s(15), attempts: 8 },
   /** Transient report failures are retried after these delays, then the job fails. */
-  reportBackoff: [s(30), s(120), s(300), s(900), s(1800)]
+  reportBackoff: [s(30), s(120), s(300), s(900), s(1800)],
+  /**
+   * Maintenance (`src/lifecycle/maintenance/`): the orphan-pod reaper leaves a pod alone until it is this old (its
+   * row's request time): 10 minutes when its job is live (a superseded pod may still be on its way down), 2 when
+   * its job is terminal or gone. The stale-job detector gives each live status this long (RUNNING: the tier's
+   * timeout plus `runningGrace`) before it fails a job no execution runs for.
+   */
+  maintenance: {
+    reaperGrace: s(600),
+    reaperGraceTerminal: s(120),
+    staleAfter: { PENDING: s(900), PROVISIONING: s(2700), REPORTING: s(10800) },
+    runningGrace: s(1800)
+  }
 } as const

@@ -8,7 +8,11 @@ export const FakeFault = Schema.Literals([
   "total-stockout",
   /** The first pod never leaves provisioning (a readiness timeout). */
   "never-ready",
-  /** The provider refuses every terminate (a transient error each time). */
+  /**
+   * The provider refuses the first twelve terminate calls (a transient error each time: the teardown step and the
+   * workflow's finalizer, each one attempt and five retries), then terminates again: a teardown that exhausts its
+   * retries, finished later by the reaper.
+   */
   "terminate-fails",
   /** The first pod never becomes healthy. */
   "bad-host",

@@ -10,6 +10,9 @@ import type { FakePodRecord } from "../../../services/fake-pods.ts"
 import type { FakePodStore } from "./fake-store.ts"
 import { type FakeWorld, podState } from "./fake-pod-timeline.ts"
 
+/** With the `terminate-fails` fault, this many terminate calls are refused. */
+const refusedTerminates = 12
+
 /** With the `stockout` fault, this many of the first GPU candidates have no capacity. */
 const outOfStockCandidates = 2
 
@@ -86,7 +89,8 @@ export const makeFakeProvider = (store: FakePodStore, world: FakeWorld) =>
     terminate: (podId) =>
       Effect.gen(function*() {
         const now = yield* Clock.currentTimeMillis
-        if (world.faults.has("terminate-fails")) {
+        const refusedSoFar = (yield* store.read).ledger.filter((entry) => entry.op === "terminate-refused").length
+        if (world.faults.has("terminate-fails") && refusedSoFar < refusedTerminates) {
           yield* store.update((state) =>
             [undefined, { pods: state.pods, ledger: [...state.ledger, { op: "terminate-refused" as const, pod_id: podId, name: "", gpu_type: null, at: now }] }] as const
           )
