@@ -34,7 +34,7 @@ const FirstStartToken = Layer.effectDiscard(Effect.gen(function*() {
  * presigned URLs; with `s3`, the S3 store (merged last, reading its S3_* settings only then) is the one everything
  * else uses.
  */
-const StorageLive = Layer.unwrap(Effect.map(Settings, (settings) =>
+export const StorageLive = Layer.unwrap(Effect.map(Settings, (settings) =>
   settings.objectStore === "s3" ? Layer.mergeAll(DiskObjectStoreLive, S3ObjectStoreLive) : DiskObjectStoreLive))
 
 /** The whole service on the given database and lifecycle layers (tests pass their own). */

@@ -3,6 +3,7 @@ import { Effect } from "effect"
 import { Command } from "effect/cli"
 import { version } from "../version.ts"
 import { cancel, list, report, status } from "./commands/job-commands.ts"
+import { maintenance } from "./commands/maintenance.ts"
 import { migrate } from "./commands/migrate.ts"
 import { routing } from "./commands/routing-commands.ts"
 import { serve } from "./commands/serve.ts"
@@ -13,7 +14,7 @@ import { OutputLive } from "./output.ts"
 
 const fishcloud = Command.make("fishcloud").pipe(
   Command.withDescription("Run multi-agent simulation jobs on ephemeral GPU pods"),
-  Command.withSubcommands([serve, migrate, tokens, submit, status, list, cancel, report, routing]),
+  Command.withSubcommands([serve, migrate, maintenance, tokens, submit, status, list, cancel, report, routing]),
   Command.withGlobalFlags([UrlFlag, TokenFlag])
 )
 

@@ -29,6 +29,9 @@ import { PodProvider, type PodProviderError } from "../../services/pod-provider.
 import type { PodWorkerClient } from "../../services/pod-worker-client.ts"
 import { type Role, WorkflowEngineLive } from "../../layers/lifecycle/workflow-engine.ts"
 import { JobLifecycleLive } from "../lifecycle/job-lifecycle.ts"
+import { MaintenanceCronLive } from "../lifecycle/maintenance/maintenance-cron.ts"
+import { AlertsLive } from "../../layers/alerts/webhook-alerts.ts"
+import { MaintenanceStoreLive } from "../../layers/db/maintenance-store.ts"
 
 /** The pod provider and worker client chosen by POD_PROVIDER. */
 type PodsLayer = Layer.Layer<PodProvider | PodWorkerClient, PodProviderError | Error, Settings | ObjectStore>
@@ -76,11 +79,27 @@ const EngineLive = (role: Role) =>
 
 /** The workflows this process runs (roles `all` and `runner`). */
 const WorkflowsLive = Layer.mergeAll(SimulationWorkflowLive, ReportWorkflowLive).pipe(
-  Layer.provide(Layer.mergeAll(PodsLive, LlmLive, TimeScaleLive))
+  Layer.provide(Layer.mergeAll(PodsLive, LlmLive, TimeScaleLive, AlertsLive))
 )
 
-/** `JobLifecycle` and `JobJournal` (and, for roles that run workflows, the workflows) on the engine for `role`. */
+/** What a maintenance pass asks for: the provider, its store, alerts and the time scale. */
+const MaintenanceDependenciesLive = Layer.mergeAll(PodsLive, TimeScaleLive, AlertsLive, MaintenanceStoreLive)
+
+/** The orphan-pod reaper and the stale-job detector as a cluster cron (roles `all` and `runner`). */
+const MaintenanceLive = Layer.unwrap(Effect.map(Settings, (settings) => MaintenanceCronLive(settings.maintenanceEveryMinutes))).pipe(
+  Layer.provide(MaintenanceDependenciesLive)
+)
+
+/** `JobLifecycle` and `JobJournal` (and, for roles that run workflows, the workflows and maintenance) on the engine for `role`. */
 export const LifecycleLive = (role: Role) =>
-  (role === "api" ? JobLifecycleLive : Layer.mergeAll(JobLifecycleLive, WorkflowsLive)).pipe(
+  (role === "api" ? JobLifecycleLive : Layer.mergeAll(JobLifecycleLive, WorkflowsLive, MaintenanceLive)).pipe(
     Layer.provideMerge(Layer.merge(EngineLive(role), JobJournalLive))
   )
+
+/**
+ * What `fishcloud maintenance run` needs to run one pass from the command line: the engine as a client (to ask about
+ * executions), the journal, and the maintenance dependencies.
+ */
+export const MaintenanceCommandLive = MaintenanceDependenciesLive.pipe(
+  Layer.provideMerge(Layer.merge(EngineLive("api"), JobJournalLive))
+)

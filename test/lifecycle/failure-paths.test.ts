@@ -11,6 +11,7 @@ import { FakePods } from "../../services/fake-pods.ts"
 import { TestDatabaseLive } from "../support/test-database.ts"
 import { assertPodInvariants, insertPendingJob, jobRow, podLedger, podRows, runJob, ScenarioLive, statusHistory } from "../support/scenario.ts"
 import { SqlClient } from "effect/sql"
+import { sentAlerts } from "../support/recording-alerts.ts"
 import { reportKey } from "../../src/domain/artifacts.ts"
 import type { JobId } from "../../src/domain/ids.ts"
 
@@ -35,6 +36,7 @@ layer(TestDatabaseLive)("lifecycle: every failure ends the job", (it) => {
       const row = yield* jobRow(id)
       assert.strictEqual(row.status, "FAILED")
       assert.match(row.error_message ?? "", /^internal_error: .*injected: database error in saveLiveStatus/)
+      assert.deepStrictEqual((yield* sentAlerts).map((alert) => alert._tag), ["internal_error"], "an operator is told")
       assert.deepStrictEqual((yield* podRows(id)).map((pod) => [pod.terminated, pod.termination_reason]), [[true, "job_failed"]])
       yield* assertPodInvariants
     }).pipe(Effect.provide(ScenarioLive({ journal: failing("saveLiveStatus") }))), 60_000)

@@ -14,12 +14,12 @@ import type { JobId } from "../../src/domain/ids.ts"
 import { podName } from "../../src/domain/pods.ts"
 import { reapOrphanPods } from "../../src/lifecycle/maintenance/orphan-pod-reaper.ts"
 import { detectStaleJobs } from "../../src/lifecycle/maintenance/stale-job-detector.ts"
-import { RecordingAlertsLive, sentAlerts } from "../support/recording-alerts.ts"
+import { sentAlerts } from "../support/recording-alerts.ts"
 import { advanceBy, insertPendingJob, jobRow, podLedger, podRows, runJob, ScenarioLive, type ScenarioOptions } from "../support/scenario.ts"
 import { TestDatabaseLive } from "../support/test-database.ts"
 
 const maintenanceScenario = (options: ScenarioOptions = {}) =>
-  Layer.mergeAll(MaintenanceStoreLive, RecordingAlertsLive).pipe(Layer.provideMerge(ScenarioLive(options)))
+  MaintenanceStoreLive.pipe(Layer.provideMerge(ScenarioLive(options)))
 
 const every = Duration.minutes(5)
 
@@ -53,7 +53,7 @@ layer(TestDatabaseLive)("maintenance: orphan-pod reaper", (it) => {
       assert.lengthOf((yield* podLedger).live, 0, "the reaper terminated it")
       assert.deepStrictEqual((yield* podRows(id)).map((pod) => [pod.terminated, pod.termination_reason]), [[true, "reaped: terminate_failed"]])
       const alerts = yield* sentAlerts
-      assert.deepStrictEqual(alerts.map((alert) => alert._tag), ["pod_reaped"])
+      assert.deepStrictEqual(alerts.map((alert) => alert._tag), ["terminate_failed", "terminate_failed", "pod_reaped"], "the teardown step and the finalizer each gave up, then the reaper")
       assert.strictEqual((yield* reapOrphanPods()).reaped.length, 0, "a second pass finds nothing")
     }).pipe(Effect.provide(maintenanceScenario({ faults: ["terminate-fails"] }))), 60_000)
 

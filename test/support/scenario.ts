@@ -27,6 +27,7 @@ import { ReportWorkflowLive } from "../../src/lifecycle/report-workflow.ts"
 import { SimulationWorkflowLive } from "../../src/lifecycle/simulation-workflow.ts"
 import { SimulationWorkflow } from "../../src/lifecycle/workflows.ts"
 import { MemoryObjectStoreLive, type MemoryObjectStoreOptions } from "./memory-object-store.ts"
+import { RecordingAlertsLive } from "./recording-alerts.ts"
 import { JobJournal } from "../../services/job-journal.ts"
 import { SimulatedTimeLive } from "./simulated-time.ts"
 import { SimulatedTime } from "./simulated-time.ts"
@@ -63,6 +64,7 @@ export const ScenarioLive = (options: ScenarioOptions = {}) =>
       options.reportWriter ?? OfflineReportWriterLive
     )),
     Layer.provideMerge(MemoryObjectStoreLive({ failWhen: options.storeFailWhen })),
+    Layer.provideMerge(RecordingAlertsLive),
     Layer.provideMerge(journalLayer(options.journal)),
     Layer.provideMerge(WorkflowEngine.layerMemory),
     // Below everything: every fiber of the scenario runs on the simulated clock, scheduler and tracer.

@@ -7,6 +7,7 @@ import { Cause, Effect } from "effect"
 import { Activity } from "effect/workflow"
 import type { JobId } from "../../domain/ids.ts"
 import { backoff } from "../../domain/time-scale.ts"
+import { Alerts } from "../../../services/alerts.ts"
 import { JobJournal } from "../../../services/job-journal.ts"
 import { policies } from "../policies.ts"
 
@@ -14,17 +15,25 @@ import { policies } from "../policies.ts"
 export const firstLine = (cause: Cause.Cause<unknown>) => Cause.pretty(cause).split("\n")[0] ?? "unknown failure"
 
 /** Moves the job to FAILED with `message`; a database error is retried per `policies.persistRetry`. */
-export const markFailed = (jobId: JobId, message: string, name = "mark-failed") =>
+export const markFailed = (jobId: JobId, message: string) =>
+  Activity.make({ name: "mark-failed", execute: failJob(jobId, message) })
+
+const failJob = Effect.fnUntraced(function*(jobId: JobId, message: string) {
+  const schedule = yield* backoff(policies.persistRetry)
+  return yield* JobJournal.use((journal) => journal.transition(jobId, "FAILED", { errorMessage: message })).pipe(
+    // The journal's database errors are defects: retry them as failures, then give up as a defect again.
+    Effect.catchDefect(Effect.fail),
+    Effect.retry({ schedule }),
+    Effect.orDie
+  )
+})
+
+/** FAILED `internal_error`, and an alert (once: the activity's result is journaled) when this call failed it. */
+const markInternalError = (jobId: JobId, message: string) =>
   Activity.make({
-    name,
+    name: "mark-failed-internal",
     execute: Effect.gen(function*() {
-      const schedule = yield* backoff(policies.persistRetry)
-      yield* JobJournal.use((journal) => journal.transition(jobId, "FAILED", { errorMessage: message })).pipe(
-        // The journal's database errors are defects: retry them as failures, then give up as a defect again.
-        Effect.catchDefect(Effect.fail),
-        Effect.retry({ schedule }),
-        Effect.orDie
-      )
+      if (yield* failJob(jobId, message)) yield* Alerts.use((alerts) => alerts.send({ _tag: "internal_error", job_id: jobId, message }))
     })
   })
 
@@ -38,6 +47,6 @@ export const failJobOnUnexpected = (jobId: JobId) =>
     Cause.hasInterrupts(cause)
       ? Effect.failCause(cause)
       : Effect.logError("the workflow failed unexpectedly; the job is marked FAILED", cause).pipe(
-        Effect.andThen(markFailed(jobId, `internal_error: ${firstLine(cause)}`, "mark-failed-internal")),
+        Effect.andThen(markInternalError(jobId, `internal_error: ${firstLine(cause)}`)),
         Effect.as("failed" as const)
       ))

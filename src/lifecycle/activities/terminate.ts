@@ -7,6 +7,7 @@
 import { Cause, Effect, Exit } from "effect"
 import { Activity } from "effect/workflow"
 import { step } from "../step.ts"
+import { Alerts } from "../../../services/alerts.ts"
 import { PodProvider } from "../../../services/pod-provider.ts"
 import type { JobId } from "../../domain/ids.ts"
 import { backoff } from "../../domain/time-scale.ts"
@@ -26,6 +27,7 @@ export const terminatePod = (jobId: JobId, podId: string, reason: string) =>
     if (terminated._tag === "Failure") {
       yield* Effect.logError(`pod ${podId} could not be terminated; left for the orphan-pod reaper`, terminated.failure)
       yield* journal.recordPodTerminateFailed(jobId, podId, reason, terminated.failure.message)
+      yield* Alerts.use((alerts) => alerts.send({ _tag: "terminate_failed", pod_id: podId, job_id: jobId, error: terminated.failure.message }))
       return
     }
     yield* journal.recordPodTerminated(jobId, podId, reason)

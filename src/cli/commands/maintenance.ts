@@ -1,0 +1,50 @@
+/**
+ * `maintenance run`: one maintenance pass now (the stale-job detector, then the orphan-pod reaper), with the
+ * service's settings, database and pod provider; prints what it did. The service runs the same pass every
+ * MAINTENANCE_EVERY_MINUTES on its own; this is for operators and tests.
+ */
+import { Console, Duration, Effect, Layer } from "effect"
+import { Command } from "effect/cli"
+import { DatabaseLive } from "../../../layers/db/database.ts"
+import { Settings, SettingsLive } from "../../config.ts"
+import { runMaintenance } from "../../lifecycle/maintenance/maintenance-run.ts"
+import { MaintenanceCommandLive } from "../../roles/lifecycle-role.ts"
+import { StorageLive } from "../../server.ts"
+import { CliFailure, describeError } from "../cli-errors.ts"
+
+const MaintenanceRunLive = MaintenanceCommandLive.pipe(
+  Layer.provideMerge(StorageLive),
+  Layer.provideMerge(DatabaseLive),
+  Layer.provideMerge(SettingsLive)
+)
+
+const run = Command.make(
+  "run",
+  {},
+  Effect.fn("cli.maintenance.run")(
+    function*() {
+      const { maintenanceEveryMinutes } = yield* Settings
+      const report = yield* runMaintenance({ every: Duration.minutes(maintenanceEveryMinutes) })
+      for (const job of report.staleJobs) {
+        yield* Console.log(`job ${job.job_id}: ${job.status} for ${job.minutes_in_status} min: ${job.failed ? "failed (no execution)" : "its execution still runs (alerted)"}`)
+      }
+      for (const pod of report.reaper.reaped) {
+        yield* Console.log(`pod ${pod.pod_id} (${pod.name}${pod.job_id === null ? "" : `, job ${pod.job_id}`}): terminated, ${pod.reason}`)
+      }
+      for (const pod of report.reaper.failed) yield* Console.log(`pod ${pod.pod_id}: could not be terminated: ${pod.error}`)
+      const failedJobs = report.staleJobs.filter((job) => job.failed).length
+      yield* Console.log(
+        `maintenance: ${failedJobs} stale job(s) failed, ${report.reaper.reaped.length} of ${report.reaper.examined} pod(s) reaped` +
+          (report.reaper.failed.length === 0 ? "" : `, ${report.reaper.failed.length} could not be terminated`)
+      )
+    },
+    Effect.scoped,
+    Effect.provide(MaintenanceRunLive),
+    Effect.mapError((error) => new CliFailure({ message: `maintenance failed: ${describeError(error)}` }))
+  )
+).pipe(Command.withDescription("Run the orphan-pod reaper and the stale-job detector once, now"))
+
+export const maintenance = Command.make("maintenance").pipe(
+  Command.withDescription("Maintenance passes (talks to the database and the pod provider directly)"),
+  Command.withSubcommands([run])
+)

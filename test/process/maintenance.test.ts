@@ -1,0 +1,67 @@
+/**
+ * The reaper as an operator meets it: a service killed with kill -9 mid-job leaves its pod up; the job's row is
+ * deleted behind its back; `fishcloud maintenance run` (after the restart) terminates the pod and says so.
+ * Rehearsal pods (the fake provider keeps its state in the service's home, so the CLI sees the same pods).
+ */
+import { PgClient } from "@effect/sql-pg"
+import { assert, layer } from "@effect/vitest"
+import * as Fs from "node:fs/promises"
+import * as NodePath from "node:path"
+import { Duration, Effect, Layer, Redacted, Schedule } from "effect"
+import { PgClientLive } from "../../layers/db/database.ts"
+import { closedPort, firstStartToken, runCli, scopedHome, startCli } from "../support/cli-process.ts"
+import { scopedTestDatabase } from "../support/test-database.ts"
+
+const onDatabase = <A>(url: string, run: (sql: PgClient.PgClient) => Effect.Effect<A, unknown>) =>
+  Effect.gen(function*() {
+    return yield* run(yield* PgClient.PgClient)
+  }).pipe(Effect.provide(PgClientLive(Redacted.make(url))), Effect.scoped, Effect.orDie)
+
+/** Pods the fake provider still runs, from its state file. */
+const livePods = (home: string) =>
+  Effect.promise(async () => {
+    const state = JSON.parse(await Fs.readFile(NodePath.join(home, "fake-pods.json"), "utf8")) as { pods: Array<{ id: string; terminated_at: number | null }> }
+    return state.pods.filter((pod) => pod.terminated_at === null).map((pod) => pod.id)
+  })
+
+layer(Layer.empty, { excludeTestServices: true })("maintenance from the command line", (it) => {
+  it.effect("kill -9 mid-job, the job deleted: `maintenance run` terminates the pod it left up", () =>
+    Effect.gen(function*() {
+      const database = yield* scopedTestDatabase
+      const home = yield* scopedHome
+      const port = String(yield* closedPort)
+      // Time scaled 1/100: the reaper's 2-minute grace for a deleted job's pod is 1.2 s.
+      const env = { DATABASE_URL: database.url, FISHCLOUD_HOME: home, PORT: port, POD_PROVIDER: "fake", FISHCLOUD_TIME_SCALE: "0.01" }
+      const service = yield* startCli(["serve"], env)
+      yield* service.waitForStdout(/Listening on http/)
+      const token = yield* firstStartToken(home)
+      const created = yield* Effect.promise(() =>
+        fetch(`http://127.0.0.1:${port}/api/jobs`, {
+          method: "POST",
+          headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+          body: JSON.stringify({ seed_text: "Harbour expansion hearing.", goal: "Will the harbour expand?", tier: "large", forecast_days: 5 })
+        }).then((response) => response.status)
+      )
+      assert.strictEqual(created, 201)
+      yield* onDatabase(database.url, (sql) => sql<{ status: string }>`SELECT status FROM simulation_jobs`).pipe(
+        Effect.repeat({ schedule: Schedule.spaced("100 millis"), until: (rows) => rows[0]?.status === "RUNNING" }),
+        Effect.timeout(Duration.seconds(60)),
+        Effect.orDie
+      )
+      yield* service.kill("SIGKILL")
+      yield* service.result
+      const left = yield* livePods(home)
+      assert.lengthOf(left, 1, "the killed service left its pod up")
+
+      yield* onDatabase(database.url, (sql) => sql`DELETE FROM simulation_jobs`)
+      // The pod row was written well over 1.2 s before the CLI below asks (the job got to RUNNING, then a kill, a
+      // delete and a CLI start), so its grace is over.
+      const result = yield* runCli(["maintenance", "run"], env)
+      assert.strictEqual(result.code, 0, result.stderr)
+      assert.include(result.stdout, `pod ${left[0]} (fishcloud-sim-j1-a1, job 1): terminated, job_deleted`)
+      assert.include(result.stdout, "1 of 1 pod(s) reaped")
+      assert.deepStrictEqual(yield* livePods(home), [], "no pod is left up")
+      const rows = yield* onDatabase(database.url, (sql) => sql<{ termination_reason: string }>`SELECT termination_reason FROM pods`)
+      assert.deepStrictEqual(rows.map((row) => row.termination_reason), ["reaped: job_deleted"])
+    }), 150_000)
+})
