@@ -3,7 +3,7 @@ import { Context, Effect, Layer, Ref } from "effect"
 import { Alerts } from "../../services/alerts.ts"
 import type { Alert } from "../../src/domain/alert.ts"
 
-export class SentAlerts extends Context.Service<SentAlerts, Ref.Ref<ReadonlyArray<Alert>>>()("test/SentAlerts") {}
+class SentAlerts extends Context.Service<SentAlerts, Ref.Ref<ReadonlyArray<Alert>>>()("test/SentAlerts") {}
 
 /** `Alerts` recording into `SentAlerts`. */
 export const RecordingAlertsLive = Layer.effectContext(Effect.gen(function*() {

@@ -8,7 +8,7 @@ import { countMaintenanceRun } from "../../metrics.ts"
 import { reapOrphanPods, type ReaperReport } from "./orphan-pod-reaper.ts"
 import { detectStaleJobs, type StaleJob } from "./stale-job-detector.ts"
 
-export interface MaintenanceReport {
+interface MaintenanceReport {
   readonly staleJobs: ReadonlyArray<StaleJob>
   readonly reaper: ReaperReport
 }

@@ -47,7 +47,7 @@ export const reapReason = (
   return old(reason === "superseded" ? grace.live : grace.terminal) ? Option.some(reason) : Option.none()
 }
 
-export interface ReapedPod {
+interface ReapedPod {
   readonly pod_id: string
   readonly name: string
   readonly job_id: JobId | null
