@@ -64,4 +64,48 @@ layer(Layer.empty, { excludeTestServices: true })("maintenance from the command 
       const rows = yield* onDatabase(database.url, (sql) => sql<{ termination_reason: string }>`SELECT termination_reason FROM pods`)
       assert.deepStrictEqual(rows.map((row) => row.termination_reason), ["reaped: job_deleted"])
     }), 150_000)
+
+  it.effect("the stale-job detector fails a job with no execution and leaves one whose execution still runs", () =>
+    Effect.gen(function*() {
+      const database = yield* scopedTestDatabase
+      const home = yield* scopedHome
+      const port = String(yield* closedPort)
+      const env = { DATABASE_URL: database.url, FISHCLOUD_HOME: home, PORT: port, POD_PROVIDER: "fake", FISHCLOUD_TIME_SCALE: "0.01" }
+      const service = yield* startCli(["serve"], env)
+      yield* service.waitForStdout(/Listening on http/)
+      const token = yield* firstStartToken(home)
+      const created = yield* Effect.promise(() =>
+        fetch(`http://127.0.0.1:${port}/api/jobs`, {
+          method: "POST",
+          headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+          body: JSON.stringify({ seed_text: "Harbour expansion hearing.", goal: "Will the harbour expand?", tier: "large", forecast_days: 5 })
+        }).then((response) => response.json() as Promise<{ id: number }>)
+      )
+      yield* onDatabase(database.url, (sql) => sql<{ status: string }>`SELECT status FROM simulation_jobs WHERE id = ${created.id}`).pipe(
+        Effect.repeat({ schedule: Schedule.spaced("100 millis"), until: (rows) => rows[0]?.status === "RUNNING" }),
+        Effect.timeout(Duration.seconds(60)),
+        Effect.orDie
+      )
+      yield* service.kill("SIGKILL")
+      yield* service.result
+      // Its execution is not finished (a restart would resume it): make it look RUNNING for 500 s, just past the
+      // large tier's scaled budget of 450 s. And a PENDING job that was never started, an hour old.
+      const orphan = yield* onDatabase(database.url, (sql) =>
+        Effect.gen(function*() {
+          yield* sql`UPDATE job_events SET at = now() - interval '500 seconds' WHERE job_id = ${created.id} AND kind = 'status'`
+          const rows = yield* sql<{ id: number }>`INSERT INTO simulation_jobs (user_id, seed_text, goal, tier, enrich_web, forecast_days, status, routing, last_event_seq)
+            SELECT user_id, seed_text, goal, tier, false, 5, 'PENDING', routing, 1 FROM simulation_jobs WHERE id = ${created.id} RETURNING id`
+          yield* sql`INSERT INTO job_events (job_id, seq, kind, data, at) VALUES (${rows[0]!.id}, 1, 'status', '{"to":"PENDING"}'::jsonb, now() - interval '1 hour')`
+          return rows[0]!.id
+        }))
+
+      const result = yield* runCli(["maintenance", "run"], env)
+      assert.strictEqual(result.code, 0, result.stderr)
+      assert.include(result.stdout, `job ${orphan}: PENDING for 60 min: failed (no execution)`)
+      assert.include(result.stdout, `job ${created.id}: RUNNING for 8 min: its execution still runs (alerted)`)
+      const rows = yield* onDatabase(database.url, (sql) => sql<{ id: number; status: string; error_message: string | null }>`
+        SELECT id, status, error_message FROM simulation_jobs ORDER BY id`)
+      assert.deepStrictEqual(rows.map((row) => [row.id, row.status]), [[created.id, "RUNNING"], [orphan, "FAILED"]])
+      assert.match(rows[1]!.error_message ?? "", /^stale_pending: /)
+    }), 150_000)
 })
