@@ -18,7 +18,13 @@ export const FakePodRecord = Schema.Struct({
   submitted_at: Schema.NullOr(Schema.Number),
   max_rounds: Schema.Int,
   job_key: Schema.NullOr(Schema.String),
-  artifacts_uploaded: Schema.Boolean
+  artifacts_uploaded: Schema.Boolean,
+  /**
+   * The environment the pod was created with, each secret (`POD_WORKER_SECRET`) as `sha256:<hex>` of its value so the
+   * rehearsal file holds none. The fake worker asks for that secret, as a real one does. Absent in records written
+   * before pods had an environment here (their workers ask for no secret).
+   */
+  env: Schema.optionalKey(Schema.Record(Schema.String, Schema.String))
 })
 export type FakePodRecord = typeof FakePodRecord.Type
 

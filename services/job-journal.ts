@@ -4,7 +4,7 @@
  * alone; the allowed transitions themselves are a domain rule (`src/domain/status.ts`). Database failures are
  * defects here: no caller can do better than fail the step.
  */
-import { Context, type Effect, type Option } from "effect"
+import { Context, type Effect, type Option, type Redacted } from "effect"
 import type { JobId } from "../src/domain/ids.ts"
 import type { Citation, JobFacts } from "../src/domain/job.ts"
 import type { JobEvent, Progress } from "../src/domain/job-event.ts"
@@ -70,6 +70,18 @@ export class JobJournal extends Context.Service<JobJournal, {
   readonly podRow: (jobId: JobId, name: string) => Effect.Effect<Option.Option<PodRow>>
   /** One row per pod ever requested, written before the provider is asked (the pod id follows). */
   readonly recordPodRequested: (jobId: JobId, provider: string, name: string, gpuType: string) => Effect.Effect<void>
+  /**
+   * Gives the job's live pod row `name` (just requested) the worker secret its pod is to be created with, unless the
+   * row has one already: then the pod may exist with it (a create cut short by a crash), so that one is kept. Returns
+   * the secret the row holds, which is the one to create the pod with.
+   */
+  readonly recordPodWorkerSecret: (jobId: JobId, name: string, workerSecret: Redacted.Redacted<string>) => Effect.Effect<Redacted.Redacted<string>>
+  /**
+   * The worker secret of the job's pod `podId` (the bearer token its worker asks for); none for a pod created before
+   * pods had secrets. Read by each step that talks to the worker, so the secret never passes through the workflow
+   * journal (activity results are stored there in plain JSON).
+   */
+  readonly podWorkerSecret: (jobId: JobId, podId: string) => Effect.Effect<Option.Option<Redacted.Redacted<string>>>
   readonly recordPodCreated: (jobId: JobId, name: string, pod: CreatedPod) => Effect.Effect<void>
   readonly recordPodReady: (jobId: JobId, podId: string) => Effect.Effect<void>
   /** Marks a pod terminated once; returns whether this call did it. */

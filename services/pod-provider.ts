@@ -3,7 +3,7 @@
  * rehearsals. Every call is idempotent: creating is made so by looking the deterministic name up first (the
  * lifecycle does), terminating a pod that is already gone succeeds.
  */
-import { Context, type Effect, type Option, Schema } from "effect"
+import { Context, type Effect, type Option, type Redacted, Schema } from "effect"
 
 export const PodState = Schema.Literals(["provisioning", "running", "stopped", "error"])
 export type PodState = typeof PodState.Type
@@ -24,7 +24,8 @@ export interface PodRequest {
   readonly name: string
   readonly gpuType: string
   readonly cloudType: "ALL" | "SECURE" | "COMMUNITY"
-  readonly env: Readonly<Record<string, string>>
+  /** The pod's environment; secrets (`POD_WORKER_SECRET`) stay `Redacted` until the provider writes them into the pod. */
+  readonly env: Readonly<Record<string, string | Redacted.Redacted<string>>>
 }
 
 export class PodProviderError extends Schema.TaggedError<PodProviderError>()("PodProviderError", {

@@ -4,7 +4,7 @@
  * transaction. Event seqs come from `simulation_jobs.last_event_seq`, so appends are serialised per job by the row
  * lock. Database errors become defects here, once.
  */
-import { Effect, Layer, Option, Schema } from "effect"
+import { Effect, Layer, Option, Redacted, Schema } from "effect"
 import { SqlClient } from "effect/sql"
 import { type CreatedPod, JobJournal, maxErrorMessageChars, type PodRow, type TransitionOptions } from "../../services/job-journal.ts"
 import type { JobId } from "../../src/domain/ids.ts"
@@ -157,6 +157,28 @@ export const JobJournalLive = Layer.effect(JobJournal, Effect.gen(function*() {
     yield* sql`INSERT INTO pods (job_id, provider, name, gpu_type) VALUES (${jobId}, ${provider}, ${name}, ${gpuType})`
   }, Effect.orDie)
 
+  const recordPodWorkerSecret = Effect.fn("JobJournal.recordPodWorkerSecret")(function*(
+    jobId: JobId,
+    name: string,
+    workerSecret: Redacted.Redacted<string>
+  ) {
+    // The newest row of that name, the one recordPodRequested left live. A secret it already holds may be in a pod the
+    // provider made before a crash, so it wins.
+    const rows = yield* sql<{ worker_secret: string }>`UPDATE pods SET worker_secret = COALESCE(worker_secret, ${Redacted.value(workerSecret)})
+      WHERE id = (SELECT id FROM pods WHERE job_id = ${jobId} AND name = ${name} ORDER BY id DESC LIMIT 1) AND terminated_at IS NULL
+      RETURNING worker_secret`
+    const row = rows[0]
+    // Without a row the secret would be known to no one who could send it: the pod would answer only 401s.
+    if (row === undefined) return yield* Effect.die(new Error(`job ${jobId}: no live pod row ${name} to record the worker secret on`))
+    return Redacted.make(row.worker_secret)
+  }, Effect.orDie)
+
+  const podWorkerSecret = Effect.fn("JobJournal.podWorkerSecret")(function*(jobId: JobId, podId: string) {
+    const rows = yield* sql<{ worker_secret: string | null }>`SELECT worker_secret FROM pods
+      WHERE job_id = ${jobId} AND pod_id = ${podId} ORDER BY id DESC LIMIT 1`
+    return Option.map(Option.fromNullishOr(rows[0]?.worker_secret), Redacted.make)
+  }, Effect.orDie)
+
   const recordPodCreated = Effect.fn("JobJournal.recordPodCreated")(function*(jobId: JobId, name: string, pod: CreatedPod) {
     const rows = yield* sql`UPDATE pods SET pod_id = ${pod.id}, gpu_type = ${pod.gpu_type}, cost_per_hour = ${pod.cost_per_hour}
       WHERE job_id = ${jobId} AND name = ${name} AND terminated_at IS NULL AND (pod_id IS NULL OR pod_id = ${pod.id})
@@ -251,6 +273,8 @@ export const JobJournalLive = Layer.effect(JobJournal, Effect.gen(function*() {
     markSimDataAvailable,
     podRow,
     recordPodRequested,
+    recordPodWorkerSecret,
+    podWorkerSecret,
     recordPodCreated,
     recordPodReady,
     recordPodTerminated,

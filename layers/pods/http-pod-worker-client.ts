@@ -1,11 +1,13 @@
 /**
  * `PodWorkerClient` over HTTP: the protocol in `docs/lifecycle.md` ("The pod worker protocol") spoken to a real pod
- * worker (a local process or a RunPod pod behind its proxy). Every answer is decoded with the protocol schemas;
- * anything else is an error whose message says what came back, never a crash.
+ * worker (a local process or a RunPod pod behind its proxy). Every request carries the pod's secret as a bearer token;
+ * Effect's HTTP client spans record no request header unless asked to (and Authorization as `<redacted>` even then),
+ * and no message here quotes a header. Every answer is decoded with the protocol schemas; anything else is an error
+ * whose message says what came back, never a crash.
  */
 import { Duration, Effect, Layer, Schema } from "effect"
 import { FetchHttpClient, HttpClient, HttpClientRequest, type HttpClientResponse } from "effect/http"
-import { PodWorkerClient, PodWorkerError } from "../../services/pod-worker-client.ts"
+import { PodWorkerClient, PodWorkerError, type WorkerEndpoint } from "../../services/pod-worker-client.ts"
 import { HealthReply, type JobRequest, LogsReply, PartialChatReply, StatusReply } from "../../src/domain/pod-protocol.ts"
 
 /** Per-call timeouts: status is polled, so it must not hang the poll loop. */
@@ -33,8 +35,8 @@ export const HttpPodWorkerClientLive = Layer.effect(
   Effect.gen(function*() {
     const client = yield* HttpClient.HttpClient
 
-    const call = (request: HttpClientRequest.HttpClientRequest, timeout: Duration.Duration) =>
-      client.execute(request).pipe(
+    const call = (worker: WorkerEndpoint, request: HttpClientRequest.HttpClientRequest, timeout: Duration.Duration) =>
+      client.execute(worker.secret === undefined ? request : HttpClientRequest.bearerToken(request, worker.secret)).pipe(
         Effect.timeout(timeout),
         Effect.mapError(unreachable(request.url))
       )
@@ -45,17 +47,18 @@ export const HttpPodWorkerClientLive = Layer.effect(
         : Effect.fail(new PodWorkerError({ reason: "status", status: response.status, message: `${url} answered ${response.status}` }))
 
     return PodWorkerClient.of({
-      health: Effect.fn("PodWorker.health")(function*(workerUrl: string) {
-        const url = `${workerUrl}/health`
-        const response = yield* call(HttpClientRequest.get(url), timeouts.health)
+      health: Effect.fn("PodWorker.health")(function*(worker: WorkerEndpoint) {
+        const url = `${worker.url}/health`
+        // /health answers without the secret too; sending it tells the worker the service still cares (its idle timer).
+        const response = yield* call(worker, HttpClientRequest.get(url), timeouts.health)
         // 503 is part of the protocol (waiting for vLLM): it carries the same body.
         if (response.status !== 200 && response.status !== 503) yield* expectOk(response, url)
         const reply = yield* decode(HealthReply, url)(response)
         return { ...reply, ready: response.status === 200 }
       }),
-      submit: Effect.fn("PodWorker.submit")(function*(workerUrl: string, job: JobRequest) {
-        const url = `${workerUrl}/job`
-        const response = yield* call(HttpClientRequest.post(url).pipe(HttpClientRequest.bodyJsonUnsafe(job)), timeouts.submit)
+      submit: Effect.fn("PodWorker.submit")(function*(worker: WorkerEndpoint, job: JobRequest) {
+        const url = `${worker.url}/job`
+        const response = yield* call(worker, HttpClientRequest.post(url).pipe(HttpClientRequest.bodyJsonUnsafe(job)), timeouts.submit)
         if (response.status === 200 || response.status === 409) return { _tag: "Accepted" as const }
         const body = yield* response.text.pipe(Effect.orElseSucceed(() => ""))
         const error = yield* Schema.decodeUnknownEffect(Schema.fromJsonString(SubmitError))(body).pipe(
@@ -66,20 +69,20 @@ export const HttpPodWorkerClientLive = Layer.effect(
         if (error.trim() === "" || /already running/i.test(error)) return { _tag: "Accepted" as const }
         return { _tag: "Rejected" as const, reason: `${response.status}: ${error}` }
       }),
-      status: Effect.fn("PodWorker.status")(function*(workerUrl: string) {
-        const url = `${workerUrl}/status`
-        const response = yield* call(HttpClientRequest.get(url), timeouts.status)
+      status: Effect.fn("PodWorker.status")(function*(worker: WorkerEndpoint) {
+        const url = `${worker.url}/status`
+        const response = yield* call(worker, HttpClientRequest.get(url), timeouts.status)
         return yield* expectOk(response, url).pipe(Effect.flatMap(decode(StatusReply, url)))
       }),
-      logs: Effect.fn("PodWorker.logs")(function*(workerUrl: string, options: { readonly tail: number; readonly source: "all" | "pipeline" | "vllm" }) {
-        const url = `${workerUrl}/logs`
+      logs: Effect.fn("PodWorker.logs")(function*(worker: WorkerEndpoint, options: { readonly tail: number; readonly source: "all" | "pipeline" | "vllm" }) {
+        const url = `${worker.url}/logs`
         const request = HttpClientRequest.get(url).pipe(HttpClientRequest.setUrlParams({ tail: String(options.tail), source: options.source }))
-        const response = yield* call(request, timeouts.logs)
+        const response = yield* call(worker, request, timeouts.logs)
         return yield* expectOk(response, url).pipe(Effect.flatMap(decode(LogsReply, url)))
       }),
-      partialChat: Effect.fn("PodWorker.partialChat")(function*(workerUrl: string, tail: number) {
-        const url = `${workerUrl}/partial_chat`
-        const response = yield* call(HttpClientRequest.get(url).pipe(HttpClientRequest.setUrlParams({ tail: String(tail) })), timeouts.logs)
+      partialChat: Effect.fn("PodWorker.partialChat")(function*(worker: WorkerEndpoint, tail: number) {
+        const url = `${worker.url}/partial_chat`
+        const response = yield* call(worker, HttpClientRequest.get(url).pipe(HttpClientRequest.setUrlParams({ tail: String(tail) })), timeouts.logs)
         const reply = yield* expectOk(response, url).pipe(Effect.flatMap(decode(PartialChatReply, url)))
         return reply.messages
       })

@@ -1,5 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Exit, Fiber, Option } from "effect"
+import { Effect, Exit, Fiber, Option, Redacted } from "effect"
 import { freeLoopbackPort } from "../../layers/net/free-port.ts"
 import { gpuCandidates } from "../../src/domain/pods.ts"
 import { type FakePod, fakeRunPod } from "../support/fake-runpod.ts"
@@ -41,6 +41,26 @@ describe("RunPod provider: create", () => {
         worker_url: null
       })
     }))
+
+  it.effect("the pod's worker secret goes into the create body's env, and nowhere else: no log, span or error", () => {
+    const telemetry = telemetryRecorder()
+    return Effect.gen(function*() {
+      const secret = "pod-worker-secret-c0ffee-41e7"
+      const fake = yield* fakeRunPod()
+      const provider = yield* runpodProvider(fake)
+      const env = { ...request().env, POD_WORKER_SECRET: Redacted.make(secret) }
+      yield* telemetry.record(provider.create(request({ env })))
+      assert.strictEqual((fake.createBodies()[0]!["env"] as Record<string, string>)["POD_WORKER_SECRET"], secret, "sent in plain, as the pod needs it")
+      // A refused create: the answer's words are in the error, the body's are not.
+      fake.script({ unprocessable: "bad env" })
+      const refused = yield* telemetry.record(provider.create(request({ name: "fishcloud-sim-j42-a2", env }))).pipe(Effect.flip)
+      assert.include(refused.message, "bad env")
+      assert.include(telemetry.spanNames(), "RunPod.create")
+      for (const text of [String(refused), JSON.stringify(refused), ...telemetry.lines, ...telemetry.spanText()]) {
+        assert.notInclude(text, secret)
+      }
+    })
+  })
 
   it.effect("records the hourly cost from the pod GET when the create answer has none", () =>
     Effect.gen(function*() {

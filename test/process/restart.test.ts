@@ -53,6 +53,27 @@ const podsOf = (url: string, jobId: number) =>
       FROM pods WHERE job_id = ${jobId} AND pod_id IS NOT NULL ORDER BY id`
   }).pipe(Effect.provide(PgClientLive(Redacted.make(url))), Effect.scoped, Effect.orDie)
 
+/**
+ * The pod's worker secret, and where else it appears: every other table (the workflow engine's journal of activity
+ * results among them), and the text the service printed. It must be nowhere but its pod's row.
+ */
+const secretLeaks = (url: string, jobId: number, printed: ReadonlyArray<string>) =>
+  Effect.gen(function*() {
+    const sql = yield* PgClient.PgClient
+    const rows = yield* sql<{ worker_secret: string | null }>`SELECT worker_secret FROM pods WHERE job_id = ${jobId} AND pod_id IS NOT NULL`
+    const secret = rows[0]?.worker_secret ?? null
+    if (secret === null) return { secret, leaks: [] }
+    const tables = yield* sql<{ name: string }>`SELECT table_name AS name FROM information_schema.tables
+      WHERE table_schema = 'public' AND table_type = 'BASE TABLE' AND table_name <> 'pods'`
+    const leaks: Array<string> = []
+    for (const { name } of tables) {
+      const hits = yield* sql.unsafe<{ n: number }>(`SELECT count(*)::int AS n FROM "${name}" AS t WHERE position($1 in t::text) > 0`, [secret])
+      if ((hits[0]?.n ?? 0) > 0) leaks.push(`table ${name}`)
+    }
+    if (printed.some((text) => text.includes(secret))) leaks.push("the service's output")
+    return { secret, leaks }
+  }).pipe(Effect.provide(PgClientLive(Redacted.make(url))), Effect.scoped, Effect.orDie)
+
 /** When to crash: a condition on the job as the API shows it and on its pods. */
 interface CrashPoint {
   readonly phase: string
@@ -121,7 +142,12 @@ const crashAndResume = (signal: "SIGKILL" | "SIGTERM", crashPoint: CrashPoint = 
     const after = yield* fakeState(home)
     assert.deepStrictEqual(after.ledger.map((entry) => entry.op), ["create", "terminate"])
     yield* second.kill("SIGTERM")
-    yield* second.result
+    const printed = [yield* first.result, yield* second.result].flatMap((result) => [result.stdout, result.stderr])
+    // The resumed job talked to its pod with the secret kept in the pod's row (the fake worker asks for it), and the
+    // secret went nowhere else: not into the journal of activity results, not into the logs.
+    const { secret, leaks } = yield* secretLeaks(database.url, jobId, printed)
+    assert.isNotNull(secret, "the pod has a worker secret")
+    assert.deepStrictEqual(leaks, [])
   })
 
 layer(Layer.empty, { excludeTestServices: true })("the service restarted mid-job", (it) => {

@@ -1,10 +1,12 @@
 /**
  * The fake GPU provider (tests and `POD_PROVIDER=fake` rehearsals). It behaves like a real one where the lifecycle
- * can tell: pods take time to start, GPU types can be out of stock, terminate is idempotent, and every call lands in
+ * can tell: pods take time to start, GPU types can be out of stock, terminate is idempotent, every pod keeps the
+ * environment it was created with (so its fake worker asks for the pod's POD_WORKER_SECRET), and every call lands in
  * a ledger so a test can prove each pod was terminated exactly once.
  */
-import { Clock, Effect, Option } from "effect"
-import { type Pod, PodProvider, PodProviderError } from "../../../services/pod-provider.ts"
+import * as Crypto from "node:crypto"
+import { Clock, Effect, Option, Redacted } from "effect"
+import { type Pod, PodProvider, PodProviderError, type PodRequest } from "../../../services/pod-provider.ts"
 import { gpuCandidates } from "../../../src/domain/pods.ts"
 import type { FakePodRecord } from "../../../services/fake-pods.ts"
 import type { FakePodStore } from "./fake-store.ts"
@@ -19,6 +21,13 @@ const outOfStockCandidates = 2
 const hourlyPrice = (gpuType: string) => (gpuType.includes("H100") ? 2.69 : gpuType.includes("A100") ? 1.64 : 0.86)
 
 export const fakeWorkerUrl = (podId: string) => `fake://${podId}`
+
+/** How the fake keeps a secret: a digest that can be compared with what a caller sends, never the secret itself. */
+export const fakeSecretDigest = (secret: string) => `sha256:${Crypto.createHash("sha256").update(secret, "utf8").digest("hex")}`
+
+/** The request's environment as the fake records it: plain values as they are, secrets as their digest. */
+const recordedEnv = (env: PodRequest["env"]): Record<string, string> =>
+  Object.fromEntries(Object.entries(env).map(([name, value]) => [name, Redacted.isRedacted(value) ? fakeSecretDigest(Redacted.value(value)) : value]))
 
 const toPod = (record: FakePodRecord, now: number, world: FakeWorld): Pod => {
   const state = podState(record, now, world)
@@ -52,6 +61,7 @@ export const makeFakeProvider = (store: FakePodStore, world: FakeWorld) =>
           const refused = world.faults.has("stockout") ? candidates.slice(0, outOfStockCandidates) : []
           const gpuType = candidates.find((candidate) => !refused.includes(candidate))!
           const index = state.pods.length + 1
+          const env = recordedEnv(request.env)
           const record: FakePodRecord = {
             id: `fake-${index}-${now.toString(36)}`,
             name: request.name,
@@ -61,9 +71,10 @@ export const makeFakeProvider = (store: FakePodStore, world: FakeWorld) =>
             created_at: now,
             terminated_at: null,
             submitted_at: null,
-            max_rounds: Number(request.env["MAX_ROUNDS"] ?? "15"),
+            max_rounds: Number(env["MAX_ROUNDS"] ?? "15"),
             job_key: null,
-            artifacts_uploaded: false
+            artifacts_uploaded: false,
+            env
           }
           const refusals = refused.map((gpu) => ({ op: "create-refused" as const, pod_id: null, name: request.name, gpu_type: gpu, at: now }))
           const ledger = [...state.ledger, ...refusals, { op: "create" as const, pod_id: record.id, name: request.name, gpu_type: gpuType, at: now }]

@@ -1,17 +1,20 @@
 /**
- * The embedded default provider: every "pod" is a pod-worker process on a free loopback port. Processes start
+ * The embedded default provider: every "pod" is a pod-worker process on a free loopback port, with the request's
+ * environment (its POD_WORKER_SECRET included; the secret is not written to the provider's record). Processes start
  * detached (their own process group), so they outlive a runner restart, and are recorded in
  * `$FISHCLOUD_HOME/local-pods.json`, so a restarted runner finds, reuses and terminates them. Terminating ends the
- * whole process group and is a no-op when it is already gone. A local pod has no GPU and costs nothing.
+ * whole process group and is a no-op when it is already gone; so is a worker that stopped itself (its dead-man's
+ * switch). A local pod has no GPU and costs nothing.
  */
 import * as ChildProcess from "node:child_process"
 import * as Crypto from "node:crypto"
 import * as Fs from "node:fs/promises"
 import * as NodePath from "node:path"
 import { Clock, Duration, Effect, Option, Schedule, Schema } from "effect"
-import { type Pod, PodProvider, PodProviderError } from "../../../services/pod-provider.ts"
+import { type Pod, PodProvider, PodProviderError, type PodRequest } from "../../../services/pod-provider.ts"
 import { isAlive } from "../../db/embedded-postgres.ts"
 import { freeLoopbackPort } from "../../net/free-port.ts"
+import { revealEnv } from "../pod-env.ts"
 import { stateFile } from "../state-file.ts"
 
 const LocalPod = Schema.Struct({
@@ -78,7 +81,7 @@ export const makeLocalProvider = (options: LocalProviderOptions) =>
   Effect.gen(function*() {
     const store = yield* stateFile(NodePath.join(options.home, "local-pods.json"), LocalPods, { pods: [] })
 
-    const spawnWorker = Effect.fn("LocalPods.spawn")(function*(id: string, port: number, env: Readonly<Record<string, string>>) {
+    const spawnWorker = Effect.fn("LocalPods.spawn")(function*(id: string, port: number, env: PodRequest["env"]) {
       const podHome = NodePath.join(options.home, "pods", id)
       yield* Effect.tryPromise({ try: () => Fs.mkdir(podHome, { recursive: true }), catch: failed(`cannot create ${podHome}`) })
       const log = yield* Effect.tryPromise({ try: () => Fs.open(NodePath.join(podHome, "worker.log"), "a"), catch: failed("cannot open the pod log") })
@@ -91,7 +94,7 @@ export const makeLocalProvider = (options: LocalProviderOptions) =>
             stdio: ["ignore", log.fd, log.fd],
             env: {
               ...process.env,
-              ...podEnv,
+              ...revealEnv(podEnv),
               ...options.workerEnv,
               ...Option.match(options.llmBaseUrl, { onNone: () => ({}), onSome: (url) => ({ LLM_BASE_URL: url }) }),
               POD_WORKER_HOST: "127.0.0.1",

@@ -21,6 +21,7 @@ import {
   toProviderError
 } from "./runpod-classify.ts"
 import type { CreatePodBody, PodRuntime, RunPodClient, RunPodPod } from "./runpod-client.ts"
+import { revealEnv } from "../pod-env.ts"
 
 /**
  * The pod worker's port (`docs/lifecycle.md`, "The pod worker protocol") and vLLM's, both behind RunPod's HTTPS proxy.
@@ -111,7 +112,8 @@ export const makeRunPodProvider = (client: RunPodClient, options: RunPodProvider
       cloud: candidate.cloud,
       disk: runpodPolicy.pod.containerDiskGb,
       ports,
-      env: { ...request.env }
+      // POD_WORKER_SECRET among them: the API key is the only other credential that goes in this body's request.
+      env: revealEnv(request.env)
     }
     const adopt = (why: string) =>
       findByName(request.name).pipe(

@@ -12,6 +12,7 @@ import { scaled } from "../../domain/time-scale.ts"
 import { policies } from "../policies.ts"
 import { fatalVllmMarker } from "../poll-signals.ts"
 import { ensureLive, JobStopped } from "./stop.ts"
+import { workerEndpoint } from "../worker-endpoint.ts"
 
 const HealthOutcome = Schema.Union([
   Schema.TaggedStruct("Healthy", {}),
@@ -26,18 +27,19 @@ export const waitHealthy = (jobId: JobId, pod: { readonly pod_id: string; readon
     error: JobStopped,
     execute: Effect.gen(function*() {
       const worker = yield* PodWorkerClient
+      const endpoint = yield* workerEndpoint(jobId, pod)
       const every = yield* scaled(policies.health.every)
       const timeout = yield* scaled(policies.health.timeout)
       const deadline = (yield* Effect.clockWith((clock) => clock.currentTimeMillis)) + Duration.toMillis(timeout)
       for (let poll = 1; ; poll++) {
         yield* ensureLive(jobId)
-        const healthy = yield* worker.health(pod.worker_url).pipe(
+        const healthy = yield* worker.health(endpoint).pipe(
           Effect.map((reply) => reply.ready),
           Effect.orElseSucceed(() => false)
         )
         if (healthy) return { _tag: "Healthy" as const }
         if (poll % policies.health.logScanEveryPolls === 0) {
-          const lines = yield* worker.logs(pod.worker_url, { tail: 100, source: "all" }).pipe(
+          const lines = yield* worker.logs(endpoint, { tail: 100, source: "all" }).pipe(
             Effect.map((reply) => reply.lines),
             Effect.orElseSucceed((): ReadonlyArray<string> => [])
           )

@@ -1,8 +1,10 @@
 /**
  * Provisioning a pod, idempotently: the pod name is deterministic per job and attempt and is looked up before
- * creating (the provider's create is not idempotent); the `pods` row is written before the create call and gets the
- * pod id as soon as the provider returns one. Then wait for the pod to run; a pod that never becomes ready, or
- * whose wait is interrupted, is terminated here.
+ * creating (the provider's create is not idempotent); the `pods` row is written before the create call, with the
+ * worker secret the pod is created with, and gets the pod id as soon as the provider returns one. A pod adopted after
+ * a crash keeps its row's secret. Then wait for the pod to run; a pod that never becomes ready, or whose wait is
+ * interrupted, is terminated here. The result names the pod and its URL, never its secret: it is journaled in plain
+ * JSON, and the steps that talk to the worker read the secret from the row (`worker-endpoint.ts`).
  */
 import { Duration, Effect, Option, Schedule, Schema } from "effect"
 import { Activity } from "effect/workflow"
@@ -11,7 +13,8 @@ import { type Pod, PodProvider } from "../../../services/pod-provider.ts"
 import type { JobId } from "../../domain/ids.ts"
 import type { ModelRouting } from "../../domain/job.ts"
 import type { Tier } from "../../domain/tier.ts"
-import { podRequest } from "../pod-request.ts"
+import { newWorkerSecret, podRequest } from "../pod-request.ts"
+import { podName } from "../../domain/pods.ts"
 import { backoff, scaled } from "../../domain/time-scale.ts"
 import { policies } from "../policies.ts"
 import { ensureLive, JobStopped } from "./stop.ts"
@@ -27,7 +30,7 @@ type ProvisionedPod = typeof ProvisionedPod.Type
  * journaled before it existed carry none (they count as `refused`).
  */
 const ProvisionFailure = Schema.Literals(["no_capacity", "not_ready", "refused"])
-export type ProvisionFailure = typeof ProvisionFailure.Type
+type ProvisionFailure = typeof ProvisionFailure.Type
 
 class ProvisionFailed extends Schema.TaggedError<ProvisionFailed>()("ProvisionFailed", {
   message: Schema.String,
@@ -68,17 +71,18 @@ export const provisionPod = (
       yield* ensureLive(job.id)
       yield* journal.transition(job.id, "PROVISIONING")
       yield* journal.setPipelineStage(job.id, 0)
-      const request = podRequest(job.id, attempt, job.tier, job.routing)
+      const name = podName(job.id, attempt)
 
       const schedule = yield* backoff(policies.providerRetry)
       const create = Effect.gen(function*() {
-        yield* journal.recordPodRequested(job.id, provider.name, request.name, request.gpuType)
-        return yield* provider.create(request).pipe(
+        yield* journal.recordPodRequested(job.id, provider.name, name, job.routing.gpu_type)
+        const secret = yield* journal.recordPodWorkerSecret(job.id, name, yield* newWorkerSecret)
+        return yield* provider.create(podRequest(job.id, attempt, job.tier, job.routing, secret)).pipe(
           Effect.retry({ schedule, while: retryable }),
-          Effect.tapError((error) => journal.recordPodAbandoned(job.id, request.name, `provision_failed: ${error.reason}`))
+          Effect.tapError((error) => journal.recordPodAbandoned(job.id, name, `provision_failed: ${error.reason}`))
         )
       })
-      const pod = yield* existingPod(job.id, request.name).pipe(
+      const pod = yield* existingPod(job.id, name).pipe(
         Effect.flatMap(Option.match({ onNone: () => create, onSome: Effect.succeed })),
         Effect.catchTag("PodProviderError", (error) =>
           Effect.fail(
@@ -87,7 +91,7 @@ export const provisionPod = (
               : new ProvisionFailed({ kind: "refused", message: `provision_failed: ${error.message}` })
           ))
       )
-      yield* journal.recordPodCreated(job.id, request.name, pod)
+      yield* journal.recordPodCreated(job.id, name, pod)
       return yield* waitUntilRunning(job.id, pod)
     }).pipe(
       step("provisionPod", { "job.id": job.id, "job.tier": job.tier, attempt, "pod.gpu_type": job.routing.gpu_type })

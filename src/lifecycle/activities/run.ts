@@ -9,7 +9,7 @@ import { Clock, Duration, Effect, Option, Schema } from "effect"
 import { Activity } from "effect/workflow"
 import { step } from "../step.ts"
 import { ObjectStore } from "../../../services/object-store.ts"
-import { PodWorkerClient } from "../../../services/pod-worker-client.ts"
+import { PodWorkerClient, type WorkerEndpoint } from "../../../services/pod-worker-client.ts"
 import { simDataFiles, simDataKey } from "../../domain/artifacts.ts"
 import type { JobId } from "../../domain/ids.ts"
 import type { ModelRouting } from "../../domain/job.ts"
@@ -19,6 +19,7 @@ import { scaled, TimeScale } from "../../domain/time-scale.ts"
 import { policies } from "../policies.ts"
 import { initialPollState, markers, observeLogs, observeStatus, observeStatusFailure, recoveryOf, type Verdict, wantsPartialChat } from "../poll-signals.ts"
 import { ensureLive, JobStopped } from "./stop.ts"
+import { workerEndpoint } from "../worker-endpoint.ts"
 import { JobJournal } from "../../../services/job-journal.ts"
 
 export const RunOutcome = Schema.Union([
@@ -80,15 +81,22 @@ const jobRequest = Effect.fn("Run.jobRequest")(function*(job: RunJob) {
   return request
 })
 
-/** Submits unless the pod already runs (or ran) this job; a 409 / "already running" counts as accepted. */
-const enter = Effect.fn("Run.enter")(function*(job: RunJob, workerUrl: string) {
+/**
+ * Submits unless the pod already runs (or ran) this job; a 409 / "already running" counts as accepted. A worker that
+ * refuses the pod's secret (401) will refuse it on every poll too: that fails the job at once rather than after the
+ * unreachable budget.
+ */
+const enter = Effect.fn("Run.enter")(function*(job: RunJob, endpoint: WorkerEndpoint) {
   const worker = yield* PodWorkerClient
-  const current = yield* worker.status(workerUrl).pipe(
-    Effect.map((reply) => reply.status as StatusReply["status"] | "unknown"),
-    Effect.orElseSucceed(() => "unknown" as const)
+  const current = yield* worker.status(endpoint).pipe(
+    Effect.map((reply) => reply.status as StatusReply["status"] | "unknown" | "unauthorized"),
+    Effect.catchTag("PodWorkerError", (error) => Effect.succeed(error.status === 401 ? "unauthorized" as const : "unknown" as const))
   )
+  if (current === "unauthorized") {
+    return Option.some<RunOutcome>({ _tag: "Failed", message: "worker_unauthorized: the pod's worker refused the secret it was created with (401)" })
+  }
   if (current === "running" || current === "completed" || current === "unknown") return Option.none<RunOutcome>()
-  const outcome = yield* worker.submit(workerUrl, yield* jobRequest(job)).pipe(Effect.result)
+  const outcome = yield* worker.submit(endpoint, yield* jobRequest(job)).pipe(Effect.result)
   if (outcome._tag === "Failure") {
     return Option.some<RunOutcome>({ _tag: "RetrySamePod", message: `pod_unreachable: submit failed: ${outcome.failure.message}` })
   }
@@ -107,7 +115,7 @@ const saveCompleted = Effect.fn("Run.saveCompleted")(function*(jobId: JobId, rep
   yield* journal.transition(jobId, "RUNNING")
 })
 
-const poll = Effect.fn("Run.poll")(function*(job: RunJob, workerUrl: string) {
+const poll = Effect.fn("Run.poll")(function*(job: RunJob, endpoint: WorkerEndpoint) {
   const worker = yield* PodWorkerClient
   const journal = yield* JobJournal
   const every = yield* scaled(policies.poll.every)
@@ -117,7 +125,7 @@ const poll = Effect.fn("Run.poll")(function*(job: RunJob, workerUrl: string) {
     yield* Effect.sleep(every)
     yield* ensureLive(job.id)
     const now = yield* Clock.currentTimeMillis
-    const reply = yield* worker.status(workerUrl).pipe(Effect.timeoutOption(Duration.times(every, 1.5)), Effect.option, Effect.map(Option.flatten))
+    const reply = yield* worker.status(endpoint).pipe(Effect.timeoutOption(Duration.times(every, 1.5)), Effect.option, Effect.map(Option.flatten))
     const step = Option.isNone(reply) ? observeStatusFailure(state, now) : observeStatus(state, now, reply.value)
     state = step.state
     if (step.firstRunning) yield* journal.transition(job.id, "RUNNING")
@@ -128,10 +136,10 @@ const poll = Effect.fn("Run.poll")(function*(job: RunJob, workerUrl: string) {
     if (step.verdict) return outcomeOf(step.verdict)
     if (!step.readLogs) continue
 
-    const lines = yield* worker.logs(workerUrl, { tail: policies.poll.logTail, source: "pipeline" }).pipe(Effect.option)
+    const lines = yield* worker.logs(endpoint, { tail: policies.poll.logTail, source: "pipeline" }).pipe(Effect.option)
     if (Option.isNone(lines)) continue
     const posts = wantsPartialChat(state, lines.value.lines)
-      ? yield* worker.partialChat(workerUrl, policies.poll.partialChatTail).pipe(Effect.orElseSucceed((): ReadonlyArray<unknown> => []))
+      ? yield* worker.partialChat(endpoint, policies.poll.partialChatTail).pipe(Effect.orElseSucceed((): ReadonlyArray<unknown> => []))
       : undefined
     const logStep = observeLogs(state, now, lines.value.lines, posts)
     state = logStep.state
@@ -148,9 +156,10 @@ export const runSimulation = (job: RunJob, pod: { readonly pod_id: string; reado
     error: JobStopped,
     execute: Effect.gen(function*() {
       yield* ensureLive(job.id)
-      const early = yield* enter(job, pod.worker_url)
+      const endpoint = yield* workerEndpoint(job.id, pod)
+      const early = yield* enter(job, endpoint)
       if (Option.isSome(early)) return early.value
-      return yield* poll(job, pod.worker_url)
+      return yield* poll(job, endpoint)
     }).pipe(
       Effect.catchTag("ObjectStoreError", Effect.die),
       step("runSimulation", { "job.id": job.id, "job.tier": job.tier, "pod.id": pod.pod_id, "pod.gpu_type": job.routing.gpu_type, attempt, retry })
