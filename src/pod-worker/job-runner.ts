@@ -21,6 +21,7 @@ import { type Policy, PolicyError } from "./simulation/agent-policy.ts"
 import { llmPolicy } from "./simulation/policy-llm.ts"
 import { offlinePolicy } from "./simulation/policy-offline.ts"
 import { hashString, streamFor } from "./simulation/prng.ts"
+import { IdleWatch } from "./idle-watch.ts"
 import { WorkerState } from "./state.ts"
 import { uploadArtifacts } from "./uploads.ts"
 
@@ -152,6 +153,7 @@ export class JobRunner extends Context.Service<JobRunner, {
 export const JobRunnerLive = Layer.effect(JobRunner, Effect.gen(function*() {
   const state = yield* WorkerState
   const log = yield* PipelineLog
+  const idle = yield* IdleWatch
   const handle = yield* FiberHandle.make<void, never>()
   const services = yield* Effect.context<JobServices>()
   return JobRunner.of({
@@ -159,7 +161,8 @@ export const JobRunnerLive = Layer.effect(JobRunner, Effect.gen(function*() {
       Effect.gen(function*() {
         if (!(yield* state.tryStart)) return "busy" as const
         yield* log.reset
-        yield* FiberHandle.run(handle, runJob(request).pipe(Effect.provideContext(services)))
+        // The job's end starts the dead-man's switch's idle window (idle-rule.ts).
+        yield* FiberHandle.run(handle, runJob(request).pipe(Effect.ensuring(idle.jobEnded), Effect.provideContext(services)))
         return "accepted" as const
       })
   })

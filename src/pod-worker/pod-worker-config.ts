@@ -1,10 +1,10 @@
 /**
  * Every setting of the pod worker, its own program (it runs on a GPU pod, or as a child process of the local
- * provider). A bad value fails start-up with an error naming the variable.
+ * provider). A bad value fails start-up with an error naming the variable; so does a missing POD_WORKER_SECRET.
  */
 import * as Os from "node:os"
 import * as NodePath from "node:path"
-import { Config, Context, Effect, Layer, Option, Schema } from "effect"
+import { Config, Context, Data, Duration, Effect, Layer, Option, type Redacted, Schema } from "effect"
 
 const boundedInt = (name: string, minimum: number, maximum: number, fallback: number) =>
   Config.schema(Schema.Int.check(Schema.isBetween({ minimum, maximum })), name).pipe(Config.withDefault(fallback))
@@ -18,7 +18,19 @@ const baseUrl = (name: string) =>
     name
   ).pipe(Config.map((url) => url.replace(/\/+$/, "")), Config.option)
 
-export const PodWorkerConfig = Config.all({
+/** A duration longer than zero, written `30 minutes`, `2 hours` or `500 millis`. */
+const positiveDuration = (name: string, fallback: Duration.Duration) =>
+  Config.schema(
+    Schema.DurationFromString.check(
+      Schema.makeFilter((duration: Duration.Duration) =>
+        Duration.isGreaterThan(duration, Duration.zero) ? undefined : "must be longer than zero, e.g. 30 minutes"
+      )
+    ),
+    name
+  ).pipe(Config.withDefault(fallback))
+
+/** Every setting that has a default (all but the secret). */
+const PodWorkerTunables = Config.all({
   /** 0.0.0.0 on a pod (the proxy reaches it from outside); the local provider passes 127.0.0.1. */
   host: Config.String("POD_WORKER_HOST").pipe(Config.withDefault("0.0.0.0")),
   /** 0 picks a free port (the log line and `HttpServer.address` tell which). */
@@ -48,9 +60,36 @@ export const PodWorkerConfig = Config.all({
   /** One upload attempt's time limit. */
   uploadTimeoutMs: boundedInt("POD_WORKER_UPLOAD_TIMEOUT_MS", 100, 3_600_000, 60_000),
   /** The vLLM server's log file, served by `/logs?source=vllm`; unset = no vLLM lines. */
-  vllmLogFile: Config.String("VLLM_LOG_FILE").pipe(Config.option)
+  vllmLogFile: Config.String("VLLM_LOG_FILE").pipe(Config.option),
+  /**
+   * The dead-man's switch once a job has ended (`idle-rule.ts`): no authenticated request for this long and the
+   * worker stops. The service polls every few seconds while it cares, so half an hour of silence means it lost the pod.
+   */
+  idleTimeout: positiveDuration("POD_IDLE_TIMEOUT", Duration.minutes(30)),
+  /**
+   * The same before any job ended: longer, because a model may take long to load and the service may be restarting
+   * while the pod starts.
+   */
+  idleTimeoutBeforeJob: positiveDuration("POD_IDLE_TIMEOUT_BEFORE_JOB", Duration.hours(2))
 })
-export type PodWorkerConfig = Config.Success<typeof PodWorkerConfig>
+
+/**
+ * POD_WORKER_SECRET: the bearer secret every request but `GET /health` must carry. Unset or empty is refused by
+ * `PodWorkerSettingsLive` with a message of its own; shorter than 16 characters is refused here (a guessable secret
+ * protects nothing). The error never echoes the value.
+ */
+const workerSecret = Config.schema(
+  Schema.Redacted(Schema.String.check(Schema.isMinLength(16, { message: "must be at least 16 characters" }))),
+  "POD_WORKER_SECRET"
+).pipe(Config.option)
+
+export type PodWorkerConfig = Config.Success<typeof PodWorkerTunables> & {
+  /** Never logged, never echoed: compared in constant time with each request's bearer token. */
+  readonly secret: Redacted.Redacted<string>
+}
+
+/** The worker refuses to start without its secret: an open worker on a public proxy URL is anyone's. */
+class WorkerSecretMissing extends Data.TaggedError("WorkerSecretMissing")<{ readonly message: string }> {}
 
 /** The default data dir: stable per port, so a restarted worker on the same port finds its logs. */
 const defaultHome = (port: number) => NodePath.join(Os.tmpdir(), `fishcloud-pod-worker-${port}`)
@@ -64,14 +103,23 @@ export class PodWorkerSettings extends Context.Service<PodWorkerSettings, PodWor
 ) {
 }
 
-/** The worker's settings from the environment. */
+/** The worker's settings from the environment; a missing POD_WORKER_SECRET stops start-up, saying why. */
 export const PodWorkerSettingsLive = Layer.effect(PodWorkerSettings, Effect.gen(function*() {
-  return yield* PodWorkerConfig
+  const tunables = yield* PodWorkerTunables
+  const secret = yield* workerSecret
+  if (Option.isNone(secret)) {
+    return yield* new WorkerSecretMissing({
+      message: "POD_WORKER_SECRET is not set. The worker answers only requests that carry " +
+        "`Authorization: Bearer <POD_WORKER_SECRET>` (GET /health excepted), and every pod provider sets it; " +
+        "to run the worker by hand, set it to a random string of at least 16 characters"
+    })
+  }
+  return { ...tunables, secret: secret.value }
 }))
 
-/** The settings from the environment with some values replaced (tests). */
-export const PodWorkerSettingsWith = (overrides: Partial<PodWorkerConfig>) =>
+/** The settings from the environment with some values replaced, the secret always among them (tests). */
+export const PodWorkerSettingsWith = (overrides: Partial<PodWorkerConfig> & Pick<PodWorkerConfig, "secret">) =>
   Layer.effect(PodWorkerSettings, Effect.gen(function*() {
-    const loaded = yield* PodWorkerConfig
+    const loaded = yield* PodWorkerTunables
     return { ...loaded, ...overrides }
   }))

@@ -1,57 +1,12 @@
-import * as ChildProcess from "node:child_process"
 import * as NodePath from "node:path"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
 import * as Fs from "node:fs/promises"
 import { fatalVllmMarker } from "../../src/lifecycle/poll-signals.ts"
 import { eventuallyEffect } from "../support/eventually.ts"
-import { get, jobRequest, post, tempDir } from "../support/pod-worker.ts"
+import { exited, get, jobRequest, post, spawnWorker, tempDir } from "../support/pod-worker.ts"
 
 const root = NodePath.resolve(import.meta.dirname, "../..")
-
-interface Spawned {
-  readonly url: string
-  readonly child: ChildProcess.ChildProcess
-  readonly output: () => string
-}
-
-/** Runs `command` until it logs where the worker listens (`node --import tsx src/pod-worker/main.ts` by default). */
-const spawnWorker = (
-  home: string,
-  command: ReadonlyArray<string> = [process.execPath, "--import", "tsx", "src/pod-worker/main.ts"],
-  env: Record<string, string> = {}
-) =>
-  Effect.acquireRelease(
-    Effect.callback<Spawned>((resume) => {
-      const child = ChildProcess.spawn(command[0]!, command.slice(1), {
-        cwd: root,
-        env: {
-          ...process.env,
-          POD_WORKER_HOST: "127.0.0.1",
-          POD_WORKER_PORT: "0",
-          POD_WORKER_HOME: home,
-          POD_WORKER_ROUND_DELAY_MS: "100",
-          ...env
-        },
-        stdio: ["ignore", "pipe", "pipe"]
-      })
-      let output = ""
-      const onData = (chunk: Buffer) => {
-        output += chunk.toString("utf8")
-        const found = /pod worker listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(output)
-        if (found !== null) resume(Effect.succeed({ url: `http://127.0.0.1:${found[1]}`, child, output: () => output }))
-      }
-      child.stdout.on("data", onData)
-      child.stderr.on("data", onData)
-    }),
-    ({ child }) => Effect.sync(() => child.exitCode === null && child.kill("SIGKILL"))
-  )
-
-const exited = (child: ChildProcess.ChildProcess) =>
-  Effect.callback<number | null>((resume) => {
-    if (child.exitCode !== null) return resume(Effect.succeed(child.exitCode))
-    child.once("exit", (code) => resume(Effect.succeed(code)))
-  })
 
 describe("pod worker process", () => {
   it.live("starts from its entry point, stops on SIGTERM mid-job, and a restart serves the logs but not the lost job", () =>

@@ -1,17 +1,22 @@
 /**
- * The pod worker in-process on a free loopback port with a temporary data dir, driven over real HTTP with `fetch`;
- * plus the small servers a pod talks to: an upload receiver (records presigned PUTs) and a fake OpenAI-compatible
- * LLM backend (answers `/v1/models` and chat completions with tool calls).
+ * The pod worker in-process on a free loopback port with a temporary data dir, or as a process from its entry point,
+ * driven over real HTTP with `fetch` (with the test worker secret as bearer unless a test says otherwise); plus the
+ * small servers a pod talks to: an upload receiver (records presigned PUTs) and a fake OpenAI-compatible LLM backend
+ * (answers `/v1/models` and chat completions with tool calls).
  */
+import * as ChildProcess from "node:child_process"
 import * as Fs from "node:fs/promises"
 import * as Http from "node:http"
 import * as Os from "node:os"
 import * as NodePath from "node:path"
-import { Context, Effect, Layer, Option, References } from "effect"
+import { Context, Effect, Layer, Option, Redacted, References } from "effect"
 import { HttpServer } from "effect/http"
 import type { JobRequest, StatusReply } from "../../src/domain/pod-protocol.ts"
+import { idleShutdown } from "../../src/pod-worker/idle-watch.ts"
 import { type PodWorkerConfig, PodWorkerSettingsWith } from "../../src/pod-worker/pod-worker-config.ts"
 import { listeningUrl, PodWorkerLive } from "../../src/pod-worker/server/pod-worker-server.ts"
+
+const root = NodePath.resolve(import.meta.dirname, "../..")
 
 export interface Reply {
   readonly status: number
@@ -29,14 +34,23 @@ const toReply = async (response: Response): Promise<Reply> => {
   return { status: response.status, json }
 }
 
-export const get = (url: string) => Effect.promise(async () => toReply(await fetch(url)))
+/** The secret every test worker is started with (`POD_WORKER_SECRET`). */
+export const testWorkerSecret = Redacted.make("test-pod-worker-secret-7f3a9c")
 
-export const post = (url: string, body: unknown) =>
+/** `Authorization: Bearer <secret>` for `secret`; none for `null`. */
+const authorization = (secret: Redacted.Redacted<string> | null): Record<string, string> =>
+  secret === null ? {} : { authorization: `Bearer ${Redacted.value(secret)}` }
+
+/** GET with the test worker secret, another secret, or none (`null`). */
+export const get = (url: string, secret: Redacted.Redacted<string> | null = testWorkerSecret) =>
+  Effect.promise(async () => toReply(await fetch(url, { headers: authorization(secret) })))
+
+export const post = (url: string, body: unknown, secret: Redacted.Redacted<string> | null = testWorkerSecret) =>
   Effect.promise(async () =>
     toReply(
       await fetch(url, {
         method: "POST",
-        headers: { "content-type": "application/json" },
+        headers: { "content-type": "application/json", ...authorization(secret) },
         body: typeof body === "string" ? body : JSON.stringify(body)
       })
     )
@@ -51,11 +65,13 @@ export const tempDir = (prefix: string) =>
 export interface Worker {
   readonly url: string
   readonly home: string
+  /** The worker's dead-man's switch (`idleShutdown`): ends, with the reason, when the worker would stop. */
+  readonly idle: Effect.Effect<string>
 }
 
 /**
- * Starts a worker for the rest of the test's scope. Defaults suit tests: loopback, port 0, a fresh home, 10 ms
- * rounds, 20 ms between upload attempts, 10 ms LLM back-off; logs at Warn and above only.
+ * Starts a worker for the rest of the test's scope. Defaults suit tests: loopback, port 0, a fresh home, the test
+ * worker secret, 10 ms rounds, 20 ms between upload attempts, 10 ms LLM back-off; logs at Warn and above only.
  */
 export const startWorker = (overrides: Partial<PodWorkerConfig> = {}) =>
   Effect.gen(function*() {
@@ -71,14 +87,99 @@ export const startWorker = (overrides: Partial<PodWorkerConfig> = {}) =>
       llmBaseUrl: Option.none(),
       llmApiKey: Option.none(),
       vllmLogFile: Option.none(),
+      secret: testWorkerSecret,
       ...overrides,
       home: Option.some(home)
     })
     const context = yield* Layer.build(
-      PodWorkerLive.pipe(Layer.provide(settings), Layer.provide(Layer.succeed(References.MinimumLogLevel, "Warn")))
+      PodWorkerLive.pipe(Layer.provideMerge(settings), Layer.provide(Layer.succeed(References.MinimumLogLevel, "Warn")))
     )
-    return { url: listeningUrl(Context.get(context, HttpServer.HttpServer)), home } satisfies Worker
+    return {
+      url: listeningUrl(Context.get(context, HttpServer.HttpServer)),
+      home,
+      idle: idleShutdown.pipe(Effect.provideContext(context))
+    } satisfies Worker
   }).pipe(Effect.orDie)
+
+export interface WorkerProcess {
+  readonly url: string
+  readonly child: ChildProcess.ChildProcess
+  /** Everything it wrote to stdout and stderr so far. */
+  readonly output: () => string
+}
+
+/** The worker's environment for a process test: loopback, a free port, the test secret, 100 ms rounds. */
+const processEnv = (home: string, env: Record<string, string | undefined>) => {
+  const merged: Record<string, string | undefined> = {
+    ...process.env,
+    POD_WORKER_HOST: "127.0.0.1",
+    POD_WORKER_PORT: "0",
+    POD_WORKER_HOME: home,
+    POD_WORKER_ROUND_DELAY_MS: "100",
+    POD_WORKER_SECRET: Redacted.value(testWorkerSecret),
+    ...env
+  }
+  return Object.fromEntries(Object.entries(merged).filter((entry): entry is [string, string] => entry[1] !== undefined))
+}
+
+const spawnProcess = (home: string, command: ReadonlyArray<string>, env: Record<string, string | undefined>) => {
+  const child = ChildProcess.spawn(command[0]!, command.slice(1), { cwd: root, env: processEnv(home, env), stdio: ["ignore", "pipe", "pipe"] })
+  let output = ""
+  const listeners: Array<() => void> = []
+  const onData = (chunk: Buffer) => {
+    output += chunk.toString("utf8")
+    for (const listener of listeners) listener()
+  }
+  child.stdout.on("data", onData)
+  child.stderr.on("data", onData)
+  return { child, output: () => output, onOutput: (listener: () => void) => listeners.push(listener) }
+}
+
+const workerEntry = [process.execPath, "--import", "tsx", "src/pod-worker/main.ts"]
+
+/**
+ * Runs `command` (`node --import tsx src/pod-worker/main.ts` by default) until it logs where the worker listens;
+ * killed with the test's scope. `env` adds to (or, with `undefined`, removes from) the test defaults.
+ */
+export const spawnWorker = (
+  home: string,
+  command: ReadonlyArray<string> = workerEntry,
+  env: Record<string, string | undefined> = {}
+) =>
+  Effect.acquireRelease(
+    Effect.callback<WorkerProcess>((resume) => {
+      const spawned = spawnProcess(home, command, env)
+      spawned.onOutput(() => {
+        const found = /pod worker listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(spawned.output())
+        if (found !== null) resume(Effect.succeed({ url: `http://127.0.0.1:${found[1]}`, child: spawned.child, output: spawned.output }))
+      })
+      spawned.child.once("exit", (code) =>
+        resume(Effect.die(new Error(`the worker exited (${code}) before listening:\n${spawned.output()}`))))
+    }),
+    ({ child }) => Effect.sync(() => child.exitCode === null && child.signalCode === null && child.kill("SIGKILL"))
+  )
+
+/** The process's exit code, once it has exited. */
+export const exited = (child: ChildProcess.ChildProcess) =>
+  Effect.callback<number | null>((resume) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resume(Effect.succeed(child.exitCode))
+    child.once("exit", (code) => resume(Effect.succeed(code)))
+  })
+
+/** Runs the worker's entry point with `env` until it exits (within `withinMs`): its exit code and output. */
+export const runWorkerToExit = (home: string, env: Record<string, string | undefined>, withinMs = 30_000) =>
+  Effect.acquireUseRelease(
+    Effect.sync(() => spawnProcess(home, workerEntry, env)),
+    (spawned) =>
+      exited(spawned.child).pipe(
+        Effect.timeoutOrElse({
+          duration: withinMs,
+          orElse: () => Effect.die(new Error(`the worker did not exit within ${withinMs} ms:\n${spawned.output()}`))
+        }),
+        Effect.map((code) => ({ code, output: spawned.output() }))
+      ),
+    ({ child }) => Effect.sync(() => child.exitCode === null && child.signalCode === null && child.kill("SIGKILL"))
+  )
 
 export const market = (id: string, question: string, initial_price_yes: number) => ({
   id,

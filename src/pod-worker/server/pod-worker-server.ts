@@ -1,7 +1,7 @@
 /**
- * The pod worker as one Layer: its services (settings come from outside), the routes, and the Node HTTP server
- * on POD_WORKER_HOST:POD_WORKER_PORT. Closing the layer's scope (SIGTERM under `NodeRuntime.runMain`) stops the
- * server and interrupts a running job.
+ * The pod worker as one Layer: its services (settings come from outside), the bearer check, the routes, and the Node
+ * HTTP server on POD_WORKER_HOST:POD_WORKER_PORT. Closing the layer's scope (SIGTERM under `NodeRuntime.runMain`, or
+ * the dead-man's switch firing) stops the server and interrupts a running job.
  */
 import { createServer } from "node:http"
 import { NodeHttpServer, NodeServices } from "@effect/platform-node"
@@ -9,14 +9,17 @@ import { Effect, Layer } from "effect"
 import { FetchHttpClient, HttpRouter, HttpServer } from "effect/http"
 import { PodWorkerSettings } from "../pod-worker-config.ts"
 import { PodWorkerHomeLive } from "../home.ts"
+import { IdleWatchLive } from "../idle-watch.ts"
 import { JobRunnerLive } from "../job-runner.ts"
 import { LlmClientLive } from "../llm-client.ts"
 import { PipelineLogLive } from "../logs.ts"
 import { WorkerStateLive } from "../state.ts"
 import { WorkerRoutes } from "./routes.ts"
+import { WorkerAuthLive } from "./worker-auth.ts"
 
 const WorkerServicesLive = JobRunnerLive.pipe(
   Layer.provideMerge(LlmClientLive),
+  Layer.provideMerge(IdleWatchLive),
   Layer.provideMerge(Layer.mergeAll(WorkerStateLive, PipelineLogLive)),
   Layer.provideMerge(PodWorkerHomeLive),
   Layer.provideMerge(FetchHttpClient.layer),
@@ -41,7 +44,7 @@ const ListeningLog = Layer.effectDiscard(Effect.gen(function*() {
 export const PodWorkerLive = Layer.unwrap(Effect.gen(function*() {
   const { host, port } = yield* PodWorkerSettings
   return ListeningLog.pipe(
-    Layer.provideMerge(HttpRouter.serve(WorkerRoutes, { disableLogger: true, disableListenLog: true })),
+    Layer.provideMerge(HttpRouter.serve(Layer.merge(WorkerRoutes, WorkerAuthLive), { disableLogger: true, disableListenLog: true })),
     Layer.provideMerge(NodeHttpServer.layer(createServer, { host, port })),
     Layer.provideMerge(WorkerServicesLive)
   )
