@@ -46,8 +46,9 @@ if [ -n "$SNAPSHOT" ] && [ -f "$SNAPSHOT/config.json" ]; then
 fi
 
 log "starting vLLM: --model $MODEL_ARG --served-model-name $MODEL_ID $VLLM_ARGS"
+# Without the worker's secret: vLLM has no use for it, and its port is public on RunPod's proxy too.
 # shellcheck disable=SC2086 # VLLM_ARGS is a list of flags
-python3 -m vllm.entrypoints.openai.api_server \
+env -u POD_WORKER_SECRET python3 -m vllm.entrypoints.openai.api_server \
   --model "$MODEL_ARG" --served-model-name "$MODEL_ID" \
   --host 0.0.0.0 --port 8000 --download-dir "$HF_HOME" $VLLM_ARGS \
   >> "$VLLM_LOG_FILE" 2>&1 &
@@ -55,5 +56,6 @@ python3 -m vllm.entrypoints.openai.api_server \
 export LLM_BASE_URL="${LLM_BASE_URL:-http://127.0.0.1:8000/v1}"
 export LLM_MODEL_NAME="${LLM_MODEL_NAME:-$MODEL_ID}"
 cd "${FISHCLOUD_DIR:-/app/fishcloud}" || exit 1
-# exec: the worker receives the container's SIGTERM and stops cleanly.
+# exec: the worker receives the container's SIGTERM and stops cleanly, and when it stops by itself (its dead-man's
+# switch, POD_IDLE_TIMEOUT) the container's main process ends with it.
 exec node --import tsx src/pod-worker/main.ts

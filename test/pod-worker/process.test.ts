@@ -35,7 +35,7 @@ describe("pod worker process", () => {
       assert.strictEqual((yield* post(`${second.url}/job`, jobRequest({ max_rounds: 1 }))).status, 200)
     }), 30_000)
 
-  it.live("pod/start.sh: when vLLM dies at start the worker still serves, answers 503 and shows vLLM's fatal marker", () =>
+  it.live("pod/start.sh: when vLLM dies at start the worker still serves, answers 503 and shows vLLM's fatal marker; vLLM never sees the secret", () =>
     Effect.gen(function*() {
       const dir = yield* tempDir("pod-start-")
       // A stand-in for vLLM on a machine without a GPU: it logs its arguments and the CUDA failure, then exits.
@@ -43,7 +43,7 @@ describe("pod worker process", () => {
         await Fs.mkdir(NodePath.join(dir, "bin"))
         await Fs.writeFile(
           NodePath.join(dir, "bin", "python3"),
-          "#!/usr/bin/env bash\necho \"INFO vllm args: $*\"\n" +
+          "#!/usr/bin/env bash\necho \"INFO vllm args: $*\"\necho \"INFO vllm sees POD_WORKER_SECRET=${POD_WORKER_SECRET:-unset}\"\n" +
             "echo \"RuntimeError: CUDA driver initialization failed, you might not have a CUDA gpu.\"\nexit 1\n",
           { mode: 0o755 }
         )
@@ -66,6 +66,8 @@ describe("pod worker process", () => {
         lines.join("\n")
       )
       assert.strictEqual(fatalVllmMarker(lines), "CUDA driver initialization failed")
+      assert.include(lines, "[vllm] INFO vllm sees POD_WORKER_SECRET=unset", "vLLM is not given the worker's secret")
+      assert.strictEqual((yield* get(`${worker.url}/status`)).status, 200, "the worker under start.sh has its secret")
       worker.child.kill("SIGTERM")
       yield* exited(worker.child)
     }), 30_000)
