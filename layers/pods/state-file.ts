@@ -1,10 +1,14 @@
 /**
  * A provider's own record of its pods, kept in a JSON file under $FISHCLOUD_HOME so that a restarted runner (or a
- * second process) finds the pods this machine started. Read-modify-write under a lock; written atomically.
+ * second process) finds the pods this machine started. Written atomically (a rename), so a read never sees half a
+ * file. Read-modify-write holds two locks: a semaphore for the fibers of this process, then a lock shared by every
+ * process on the machine (`layers/fs/cross-process-lock.ts`), because several processes share one home (an API and
+ * runners, `fishcloud maintenance run`) and an update made between another process's read and write would be lost.
  */
 import * as Fs from "node:fs/promises"
 import * as NodePath from "node:path"
 import { Effect, Schema, Semaphore } from "effect"
+import { crossProcessLock, type LockMechanism } from "../fs/cross-process-lock.ts"
 
 interface StateFile<A> {
   readonly read: Effect.Effect<A>
@@ -15,10 +19,12 @@ interface StateFile<A> {
 export const stateFile = <S extends Schema.Top & { readonly DecodingServices: never; readonly EncodingServices: never }>(
   file: string,
   schema: S,
-  empty: S["Type"]
+  empty: S["Type"],
+  options: { readonly lock?: LockMechanism } = {}
 ) =>
   Effect.gen(function*() {
     const lock = yield* Semaphore.make(1)
+    const shared = yield* crossProcessLock(file, options.lock)
     const codec = Schema.fromJsonString(schema)
     const read = Effect.promise(() => Fs.readFile(file, "utf8").catch(() => "")).pipe(
       Effect.flatMap((text) => (text === "" ? Effect.succeed(empty) : Schema.decodeUnknownEffect(codec)(text))),
@@ -34,10 +40,10 @@ export const stateFile = <S extends Schema.Top & { readonly DecodingServices: ne
         })
       })
     const update = <B>(f: (state: S["Type"]) => readonly [B, S["Type"]]) =>
-      lock.withPermits(1)(Effect.gen(function*() {
+      lock.withPermits(1)(shared.withLock(Effect.gen(function*() {
         const [result, next] = f(yield* read)
         yield* write(next)
         return result
-      }))
+      })))
     return { read, update } satisfies StateFile<S["Type"]>
   })
