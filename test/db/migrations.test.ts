@@ -2,7 +2,11 @@ import { PgClient } from "@effect/sql-pg"
 import { assert, layer } from "@effect/vitest"
 import { Effect, Layer, Redacted } from "effect"
 import { migrate, PgClientLive } from "../../layers/db/database.ts"
+import { migrationSteps } from "../../migrations/index.ts"
 import { scopedTestDatabase } from "../support/test-database.ts"
+
+/** Every migration's name, in order (`0003_pod_worker_secret` -> `pod_worker_secret`). */
+const names = Object.keys(migrationSteps).map((key) => key.replace(/^\d+_/, ""))
 
 layer(Layer.empty, { excludeTestServices: true })("migrations", (it) => {
   it.effect("several processes migrating at once apply each migration exactly once", () =>
@@ -13,7 +17,7 @@ layer(Layer.empty, { excludeTestServices: true })("migrations", (it) => {
         Array.from({ length: 4 }, () => migrate.pipe(Effect.provide(PgClientLive(Redacted.make(url))), Effect.scoped)),
         { concurrency: "unbounded" }
       )
-      assert.strictEqual(applied.flat().length, 2, "one runner applied every migration, the others found nothing to do")
+      assert.strictEqual(applied.flat().length, names.length, "one runner applied every migration, the others found nothing to do")
 
       const check = Effect.gen(function*() {
         const sql = yield* PgClient.PgClient
@@ -23,7 +27,8 @@ layer(Layer.empty, { excludeTestServices: true })("migrations", (it) => {
         return { migrations: migrations.map((m) => m.name), tiers }
       }).pipe(Effect.provide(PgClientLive(Redacted.make(url))), Effect.scoped)
       const { migrations, tiers } = yield* check
-      assert.deepStrictEqual(migrations, ["initial", "llm_usage"])
+      assert.deepStrictEqual(migrations, names)
+      assert.deepStrictEqual(names.slice(0, 3), ["initial", "llm_usage", "pod_worker_secret"])
       assert.deepStrictEqual(tiers, [
         { sim_tier: "small", max_rounds: 15, target_agents: 10 },
         { sim_tier: "medium", max_rounds: 100, target_agents: 20 },
