@@ -67,7 +67,7 @@ const fileAttempt = (path: string): Attempt =>
 /** Between two attempts: short and jittered, since a holder keeps the lock for one small file write. */
 const pause = Effect.suspend(() => Effect.sleep(Duration.millis(1 + Math.random() * 4)))
 
-export interface CrossProcessLock {
+interface CrossProcessLock {
   /** Runs `effect` while this process holds the lock; waits (interruptibly) for it first. */
   readonly withLock: <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
 }
