@@ -207,8 +207,11 @@ const stop = (pid: number) =>
     if (gone._tag === "None") yield* Effect.sync(() => process.kill(pid, "SIGKILL")).pipe(Effect.ignore)
   })
 
-/** Starts (or reuses) the embedded server for `home`; stops it when the scope closes, if this process started it. */
-export const embeddedPostgres = (home: string) =>
+/**
+ * Starts (or reuses) the embedded server for `home`; stops it when the scope closes, if this process started it.
+ * `port` pins the port (a free one otherwise), so a caller that restarts the server keeps its clients' URL valid.
+ */
+export const embeddedPostgres = (home: string, options: { readonly port?: number } = {}) =>
   Effect.acquireRelease(
     Effect.gen(function*() {
       yield* Effect.tryPromise({ try: () => Fs.mkdir(home, { recursive: true }), catch: fail(`cannot create ${home}`) })
@@ -235,7 +238,7 @@ export const embeddedPostgres = (home: string) =>
         yield* initialise(binaries.initdb, dataDir, password, owner)
       }
 
-      const port = yield* freeLoopbackPort.pipe(Effect.mapError(fail("no free loopback port")))
+      const port = options.port ?? (yield* freeLoopbackPort.pipe(Effect.mapError(fail("no free loopback port"))))
       const logFile = NodePath.join(home, "pg.log")
       const logFd = yield* Effect.tryPromise({ try: () => Fs.open(logFile, "a"), catch: fail(`cannot open ${logFile}`) })
       const child = yield* Effect.try({
