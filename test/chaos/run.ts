@@ -76,6 +76,8 @@ const program = Effect.gen(function*() {
     killEvery: [5, 20],
     maxKills: Number.POSITIVE_INFINITY,
     sigtermOnce: true,
+    // The reaper and the stale-job detector run every minute, during the chaos too.
+    maintenanceEveryMinutes: 1,
     restartPostgres: args.postgresDowntime > 0 ? Duration.seconds(args.postgresDowntime) : undefined,
     deadline: Duration.minutes(args.deadlineMinutes),
     say: Console.log

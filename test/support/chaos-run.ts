@@ -40,6 +40,11 @@ export interface ChaosOptions {
   readonly sigtermOnce: boolean
   /** Restart Postgres once mid-run, down this long (none when undefined). */
   readonly restartPostgres: Duration.Duration | undefined
+  /**
+   * MAINTENANCE_EVERY_MINUTES of the runners (1 to 30): 1 lets the reaper and the stale-job detector run during the
+   * run; 30 keeps them out of a short one.
+   */
+  readonly maintenanceEveryMinutes: number
   /** Give up waiting for the jobs to end after this long. */
   readonly deadline: Duration.Duration
   /** Where progress lines go. */
@@ -129,7 +134,7 @@ export const runChaos = (options: ChaosOptions) =>
       PORT: port,
       POD_PROVIDER: "fake",
       FISHCLOUD_TIME_SCALE: String(options.scale),
-      MAINTENANCE_EVERY_MINUTES: "1"
+      MAINTENANCE_EVERY_MINUTES: String(options.maintenanceEveryMinutes)
     }
     yield* options.say(`chaos run in ${options.folder}: Postgres ${postgres.url.replace(/:[^:@/]*@/, ":***@")}, API port ${port}`)
 
