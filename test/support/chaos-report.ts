@@ -48,8 +48,11 @@ const percentile = (values: ReadonlyArray<number>, p: number) => {
   return Math.round(sorted[rank - 1]! * 10) / 10
 }
 
-/** The reason code of a failed job: the error message up to its first colon. */
-const reasonCode = (message: string | null) => (message ?? "(no message)").split(":")[0]!.trim().slice(0, 40)
+/** The reason code of a failed job or a terminated pod: the message up to its first colon ("reaped: why" whole). */
+const reasonCode = (message: string | null) => {
+  const text = message ?? "(no message)"
+  return (text.startsWith("reaped:") ? text : text.split(":")[0]!).trim().slice(0, 40)
+}
 
 /** Pods whose lifetimes, as the provider saw them, overlap within one job. */
 const overlappingPods = (facts: ChaosFacts) => {
