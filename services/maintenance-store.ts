@@ -16,6 +16,12 @@ export interface PodRecord {
   readonly job_status: Option.Option<JobStatus>
   /** When the row was written (before the provider was asked), epoch ms. */
   readonly requested_at: number
+  /**
+   * Since when the pod has not been needed, epoch ms: the latest of its request, its row's termination and (when
+   * the job is over) the job's last change. The grace of a finished job's pod counts from here, so a teardown in
+   * progress is not raced.
+   */
+  readonly settled_at: number
   readonly terminated: boolean
   readonly termination_reason: string | null
   /** The newest not-terminated row of its job: the pod the job is using (or about to). */

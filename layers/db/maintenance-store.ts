@@ -8,7 +8,7 @@ import { SqlClient } from "effect/sql"
 import { type LiveJob, MaintenanceStore, type PodRecord } from "../../services/maintenance-store.ts"
 import type { JobId } from "../../src/domain/ids.ts"
 import { jobIdOfPodName } from "../../src/domain/pods.ts"
-import { type JobStatus, liveStatuses } from "../../src/domain/status.ts"
+import { type JobStatus, liveStatuses, terminalStatuses } from "../../src/domain/status.ts"
 import type { Tier } from "../../src/domain/tier.ts"
 
 export const MaintenanceStoreLive = Layer.effect(MaintenanceStore, Effect.gen(function*() {
@@ -19,11 +19,14 @@ export const MaintenanceStoreLive = Layer.effect(MaintenanceStore, Effect.gen(fu
       job_id: JobId
       job_status: JobStatus | null
       requested_at: number
+      settled_at: number
       terminated: boolean
       termination_reason: string | null
       current: boolean
     }>`SELECT p.job_id, j.status AS job_status,
         (EXTRACT(EPOCH FROM p.requested_at) * 1000)::float8 AS requested_at,
+        (EXTRACT(EPOCH FROM GREATEST(p.requested_at, p.terminated_at,
+          CASE WHEN j.status IN ${sql.in(terminalStatuses)} THEN j.updated_at END)) * 1000)::float8 AS settled_at,
         p.terminated_at IS NOT NULL AS terminated, p.termination_reason,
         (p.terminated_at IS NULL AND NOT EXISTS (
           SELECT 1 FROM pods newer WHERE newer.job_id = p.job_id AND newer.id > p.id AND newer.terminated_at IS NULL

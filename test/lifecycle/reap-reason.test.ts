@@ -14,6 +14,7 @@ const record = (overrides: Partial<Omit<PodRecord, "job_status">> & { readonly s
     job_id: 7 as JobId,
     job_status: overrides.status === null ? Option.none() : Option.some(overrides.status ?? "RUNNING"),
     requested_at: overrides.requested_at ?? now - 3600_000,
+    settled_at: overrides.settled_at ?? overrides.requested_at ?? now - 3600_000,
     terminated: overrides.terminated ?? false,
     termination_reason: overrides.termination_reason ?? null,
     current: overrides.current ?? true
@@ -42,7 +43,12 @@ describe("reapReason", () => {
   it("waits 10 minutes for a superseded pod and 2 for the others", () => {
     assert.isUndefined(reason(record({ current: false, requested_at: now - 599_000 })))
     assert.strictEqual(reason(record({ current: false, requested_at: now - 600_000 })), "superseded")
-    assert.isUndefined(reason(record({ status: "FAILED", requested_at: now - 119_000 })))
-    assert.strictEqual(reason(record({ status: "FAILED", requested_at: now - 120_000 })), "job_terminal")
+    assert.isUndefined(reason(record({ status: "FAILED", settled_at: now - 119_000 })))
+    assert.strictEqual(reason(record({ status: "FAILED", settled_at: now - 120_000 })), "job_terminal")
+  })
+
+  it("counts a finished job's grace from when it finished, not from when its pod was requested", () => {
+    assert.isUndefined(reason(record({ status: "COMPLETED", requested_at: now - 3600_000, settled_at: now - 1000 })))
+    assert.isUndefined(reason(record({ terminated: true, requested_at: now - 3600_000, settled_at: now - 1000 })))
   })
 })

@@ -20,6 +20,9 @@ export const terminatePod = (jobId: JobId, podId: string, reason: string) =>
     const provider = yield* PodProvider
     const schedule = yield* backoff(policies.terminateRetry)
     const journal = yield* JobJournal
+    // A step re-run after a crash finds the row already closed: the provider is not asked a second time.
+    const live = yield* journal.livePods(jobId)
+    if (!live.some((pod) => pod.pod_id === podId)) return
     const terminated = yield* provider.terminate(podId).pipe(
       Effect.retry({ schedule, while: (error) => error.reason !== "invalid" }),
       Effect.result

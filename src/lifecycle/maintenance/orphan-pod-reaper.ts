@@ -31,7 +31,7 @@ export const reapReason = (
   // The row is written before the provider is asked, so a pod without one was never this database's.
   if (Option.isNone(record)) return Option.some("no_record")
   const pod = record.value
-  const old = (seconds: number) => now - pod.requested_at >= seconds * 1000
+  const old = (seconds: number, since: number) => now - since >= seconds * 1000
   const reason: ReapReason | undefined = pod.terminated
     ? "still_running_after_terminate"
     : pod.termination_reason?.startsWith("terminate_failed") === true
@@ -44,7 +44,8 @@ export const reapReason = (
     ? undefined
     : "superseded"
   if (reason === undefined) return Option.none()
-  return old(reason === "superseded" ? grace.live : grace.terminal) ? Option.some(reason) : Option.none()
+  const ready = reason === "superseded" ? old(grace.live, pod.requested_at) : old(grace.terminal, pod.settled_at)
+  return ready ? Option.some(reason) : Option.none()
 }
 
 interface ReapedPod {
@@ -78,6 +79,9 @@ export const reapOrphanPods = Effect.fn("Maintenance.reapOrphanPods")(function*(
     const record = yield* store.podRecord(provider.name, pod)
     const reason = reapReason(record, yield* Clock.currentTimeMillis, grace)
     if (Option.isNone(reason)) continue
+    // The list may be stale by now: a pod a job's teardown has just ended is not terminated a second time.
+    const still = yield* provider.get(pod.id).pipe(Effect.orElseSucceed(() => Option.some(pod)))
+    if (Option.isNone(still) || still.value.state === "stopped") continue
     const jobId = Option.match(record, { onNone: () => jobIdOfPodName(pod.name), onSome: (row) => row.job_id }) ?? null
     const terminated = yield* provider.terminate(pod.id).pipe(
       Effect.retry({ schedule, while: (error) => error.reason !== "invalid" }),
