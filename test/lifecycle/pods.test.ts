@@ -1,8 +1,23 @@
 import { assert, layer } from "@effect/vitest"
-import { Effect } from "effect"
+import { Effect, Fiber, Option, Ref } from "effect"
+import { WorkflowInstance } from "effect/workflow/WorkflowEngine"
 import { FakePods } from "../../services/fake-pods.ts"
+import { JobJournal } from "../../services/job-journal.ts"
+import { provisionPod } from "../../src/lifecycle/activities/provision.ts"
+import { SimulationWorkflow } from "../../src/lifecycle/workflows.ts"
 import { TestDatabaseLive } from "../support/test-database.ts"
-import { assertPodInvariants, insertPendingJob, jobRow, ScenarioLive, maxConcurrentPods, podRows, runJob, statusHistory } from "../support/scenario.ts"
+import {
+  advanceUntil,
+  assertPodInvariants,
+  insertPendingJob,
+  jobRow,
+  maxConcurrentPods,
+  podLedger,
+  podRows,
+  runJob,
+  ScenarioLive,
+  statusHistory
+} from "../support/scenario.ts"
 
 layer(TestDatabaseLive)("lifecycle: getting a pod", (it) => {
   it.effect("stock-out: the first GPU types have no capacity, a fallback type runs the job", () =>
@@ -63,4 +78,28 @@ layer(TestDatabaseLive)("lifecycle: getting a pod", (it) => {
       yield* assertPodInvariants
       assert.deepStrictEqual(yield* statusHistory(id), ["PENDING", "PROVISIONING", "RUNNING", "REPORTING", "COMPLETED"])
     }).pipe(Effect.provide(ScenarioLive({ faults: ["vllm-fatal"] }))), 60_000)
+
+  it.effect("a provision step interrupted while its pod starts (a runner shutting down or handing the job over) leaves the pod up; the re-run adopts it", () =>
+    Effect.gen(function*() {
+      const id = yield* insertPendingJob()
+      const facts = Option.getOrThrow(yield* JobJournal.use((journal) => journal.loadFacts(id)))
+      const provision = provisionPod({ id, tier: facts.tier, routing: facts.routing }, 1).execute.pipe(
+        Effect.provideService(WorkflowInstance, WorkflowInstance.initial(SimulationWorkflow, `provision-${id}`)),
+        Effect.scoped
+      )
+      const requested = Effect.map(podRows(id), (pods) => pods.some((pod) => pod.pod_id !== null))
+      const first = yield* Effect.forkChild(provision)
+      yield* advanceUntil(requested)
+      yield* Fiber.interrupt(first)
+      assert.deepStrictEqual((yield* podLedger).terminated, [], "an interruption is not a cancel: the starting pod is not terminated")
+
+      const provisioned = yield* Ref.make(Option.none<{ readonly pod_id: string }>())
+      yield* Effect.forkChild(Effect.flatMap(provision, (pod) => Ref.set(provisioned, Option.some(pod))))
+      yield* advanceUntil(Effect.map(Ref.get(provisioned), Option.isSome))
+      const { created, live } = yield* podLedger
+      assert.lengthOf(created, 1, "no second pod")
+      assert.strictEqual(Option.getOrThrow(yield* Ref.get(provisioned)).pod_id, created[0])
+      assert.deepStrictEqual(live.map((pod) => pod.id), created)
+      assert.deepStrictEqual((yield* podRows(id)).map((pod) => pod.terminated), [false])
+    }).pipe(Effect.provide(ScenarioLive())), 60_000)
 })

@@ -2,8 +2,9 @@
  * Provisioning a pod, idempotently: the pod name is deterministic per job and attempt and is looked up before
  * creating (the provider's create is not idempotent); the `pods` row is written before the create call, with the
  * worker secret the pod is created with, and gets the pod id as soon as the provider returns one. A pod adopted after
- * a crash keeps its row's secret. Then wait for the pod to run; a pod that never becomes ready, or whose wait is
- * interrupted, is terminated here. The result names the pod and its URL, never its secret: it is journaled in plain
+ * a crash keeps its row's secret. Then wait for the pod to run; a pod that never becomes ready is terminated here.
+ * An interrupted wait leaves the pod alone: a runner shutting down or handing the job over is not a cancel (the
+ * step re-runs elsewhere and adopts the pod by its name), and a cancel's teardown is the workflow's `release-pods`. The result names the pod and its URL, never its secret: it is journaled in plain
  * JSON, and the steps that talk to the worker read the secret from the row (`worker-endpoint.ts`).
  */
 import { Duration, Effect, Option, Schedule, Schema } from "effect"
@@ -98,7 +99,7 @@ export const provisionPod = (
     )
   })
 
-/** Polls the provider until the pod runs; on timeout or interruption the pod is terminated, never leaked. */
+/** Polls the provider until the pod runs; on timeout the pod is terminated, never leaked. */
 const waitUntilRunning = Effect.fn("Provision.waitUntilRunning")(function*(jobId: JobId, pod: Pod) {
   const provider = yield* PodProvider
   const every = yield* scaled(policies.readiness.every)
@@ -112,8 +113,7 @@ const waitUntilRunning = Effect.fn("Provision.waitUntilRunning")(function*(jobId
       until: (current) => Option.isSome(current) && current.value.state !== "provisioning",
       schedule: Schedule.spaced(every)
     }),
-    Effect.timeoutOption(timeout),
-    Effect.onInterrupt(() => terminatePod(jobId, pod.id, "provision_interrupted"))
+    Effect.timeoutOption(timeout)
   )
   const running = Option.flatten(ready).pipe(Option.filter((current) => current.state === "running" && current.worker_url !== null))
   if (Option.isNone(running)) {
