@@ -10,11 +10,16 @@ export const podName = (jobId: JobId, attempt: number) => `${podNamePrefix}j${jo
 
 const decodeJobId = Schema.decodeUnknownOption(JobId)
 
-/** The job id a pod name belongs to (the reaper recovers it from provider metadata alone). */
-export const jobIdOfPodName = (name: string): JobId | undefined => {
-  const match = /^fishcloud-sim-j(\d+)-a\d+$/.exec(name)
-  return match === null ? undefined : Option.getOrUndefined(decodeJobId(Number(match[1])))
+/** The job and attempt a pod name stands for (`podName` read backwards), if it is one of fishcloud's. */
+export const parsePodName = (name: string): { readonly jobId: JobId; readonly attempt: number } | undefined => {
+  const match = /^fishcloud-sim-j(\d+)-a(\d+)$/.exec(name)
+  if (match === null) return undefined
+  const jobId = Option.getOrUndefined(decodeJobId(Number(match[1])))
+  return jobId === undefined ? undefined : { jobId, attempt: Number(match[2]) }
 }
+
+/** The job id a pod name belongs to (the reaper recovers it from provider metadata alone). */
+export const jobIdOfPodName = (name: string): JobId | undefined => parsePodName(name)?.jobId
 
 /** GPU types to try, in order: the configured one, then fallbacks with enough memory for the model. */
 export const gpuCandidates = (configured: string): ReadonlyArray<string> => [

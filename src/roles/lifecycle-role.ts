@@ -50,7 +50,12 @@ const PodsLive = Layer.unwrap(Effect.gen(function*(): Effect.fn.Return<PodsLayer
       const faults = yield* parseFaults(settings.fakePodFaults).pipe(
         Effect.mapError((error) => new Error(`FAKE_POD_FAULTS: ${error.message}`))
       )
-      return FakePodsLive({ faults, scale: settings.timeScale, stateFile: NodePath.join(settings.home, "fake-pods.json") })
+      return FakePodsLive({
+        faults,
+        faultSeed: Option.getOrUndefined(settings.fakePodFaultSeed),
+        scale: settings.timeScale,
+        stateFile: NodePath.join(settings.home, "fake-pods.json")
+      })
     }
   }
 }))

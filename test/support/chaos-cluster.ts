@@ -1,6 +1,6 @@
 /**
  * The chaos run's services: one `serve --role api` and N `serve --role runner`, each in a slot that starts its
- * process again whenever it exits (a runner with a freshly drawn FAKE_POD_FAULTS), until the run stops them. An exit
+ * process again whenever it exits, until the run stops them. An exit
  * the run did not cause (a runner that could not reach Postgres while it restarted, a crash) is recorded.
  */
 import * as NodePath from "node:path"
@@ -21,8 +21,6 @@ export interface ClusterOptions {
   readonly env: Record<string, string>
   /** One log file per process start goes here. */
   readonly logs: string
-  /** FAKE_POD_FAULTS for a runner's next start. */
-  readonly nextFaults: () => string
   readonly record: (kind: ChaosEvent["kind"], detail: string) => Effect.Effect<void>
 }
 
@@ -40,12 +38,11 @@ export const startCluster = (options: ClusterOptions) =>
       Effect.gen(function*() {
         while (!(yield* Ref.get(stopping))) {
           const n = yield* Ref.updateAndGet(starts, (count) => count + 1)
-          const faults = slot.role === "runner" ? options.nextFaults() : ""
           const logFile = NodePath.join(options.logs, `${String(n).padStart(3, "0")}-${slot.name}.log`)
-          const process = yield* spawnFishcloud(["serve", "--role", slot.role], { ...options.env, FAKE_POD_FAULTS: faults }, logFile)
+          const process = yield* spawnFishcloud(["serve", "--role", slot.role], options.env, logFile)
           yield* Ref.set(slot.signalled, false)
           yield* Ref.set(slot.current, process)
-          const what = `${slot.name} pid ${process.pid} faults: ${faults || "none"} (${NodePath.basename(logFile)})`
+          const what = `${slot.name} pid ${process.pid} (${NodePath.basename(logFile)})`
           yield* options.record(slot.role === "runner" ? "runner-start" : "note", what)
           const how = yield* process.exited
           if (!(yield* Ref.get(slot.signalled)) && !(yield* Ref.get(stopping))) {

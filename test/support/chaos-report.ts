@@ -2,6 +2,8 @@
  * The chaos run's verdict, a pure function of what it saw (`chaos-audit.ts`) and what it did: counts, the
  * invariants with the evidence for each one broken, the table printed at the end and the JSON written beside it.
  */
+import { drawnFault } from "../../layers/pods/fake/fake-faults.ts"
+import type { JobId } from "../../src/domain/ids.ts"
 import { jobIdOfPodName } from "../../src/domain/pods.ts"
 import { terminalStatuses } from "../../src/domain/status.ts"
 import type { ChaosFacts } from "./chaos-audit.ts"
@@ -99,6 +101,18 @@ const repeatedTerminates = (facts: ChaosFacts) => {
     })
 }
 
+const byDrawnFault = (facts: ChaosFacts, seed: number) => {
+  const ends: Record<string, Record<string, number>> = {}
+  for (const job of facts.jobs) {
+    const fault = drawnFault(seed, job.id as JobId) ?? "none"
+    const end = job.status === "FAILED" ? `FAILED ${reasonCode(job.error_message)}` : job.status
+    const counts = ends[fault] ?? {}
+    counts[end] = (counts[end] ?? 0) + 1
+    ends[fault] = counts
+  }
+  return ends
+}
+
 export const chaosReport = (facts: ChaosFacts, run: RunRecord) => {
   const rows = new Map(facts.jobs.map((job) => [job.id, job]))
   const submittedIds = new Set(run.submissions.flatMap((submission) => submission.id === null ? [] : [submission.id]))
@@ -133,7 +147,9 @@ export const chaosReport = (facts: ChaosFacts, run: RunRecord) => {
       rows_not_submitted_by_the_run: facts.jobs.filter((job) => !submittedIds.has(job.id)).map((job) => job.id),
       answered_as_duplicate: run.submissions.filter((submission) => submission.via === "duplicate").length,
       by_status: countBy(facts.jobs, (job) => job.status),
-      failure_reasons: countBy(facts.jobs.filter((job) => job.status === "FAILED"), (job) => reasonCode(job.error_message))
+      failure_reasons: countBy(facts.jobs.filter((job) => job.status === "FAILED"), (job) => reasonCode(job.error_message)),
+      /** Each job's fault (FAKE_POD_FAULT_SEED = the run's seed) and how the jobs that drew it ended. */
+      by_drawn_fault: byDrawnFault(facts, run.settings.seed)
     },
     time_to_terminal_seconds: { p50: percentile(seconds, 50), max: percentile(seconds, 100) },
     pods: {
@@ -184,6 +200,7 @@ export const renderChaosTable = (report: ChaosReport) => {
     line("jobs submitted / rows", `${jobs.submitted} / ${jobs.rows}`),
     line("jobs by terminal status", entries(terminalStatuses)),
     line("  failure reasons", entries(jobs.failure_reasons)),
+    ...Object.entries(jobs.by_drawn_fault).sort(([a], [b]) => a.localeCompare(b)).map(([fault, ends]) => line(`  drew ${fault}`, entries(ends))),
     line("time to terminal p50 / max", `${report.time_to_terminal_seconds.p50 ?? "-"} s / ${report.time_to_terminal_seconds.max ?? "-"} s`),
     line("pods created (ledger / table)", `${pods.ledger.created} / ${pods.table.with_pod_id}`),
     line("pods terminated (ledger / table)", `${pods.ledger.terminated} / ${pods.table.terminated}`),

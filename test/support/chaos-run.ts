@@ -3,9 +3,9 @@
  * Postgres, one `serve --role api` and N `serve --role runner` processes in rehearsal mode sharing one
  * FISHCLOUD_HOME, jobs submitted through the API, runners killed and restarted while they work, then the audit.
  *
- * Faults: the fake provider reads FAKE_POD_FAULTS per process, so each runner start draws one fault (or none) and
- * every job that runner drives meets it; a job moved to another runner by a kill meets that runner's. Per-job faults
- * would need the fake provider itself to change.
+ * Faults: every process runs with FAKE_POD_FAULT_SEED = the run's seed, so each job draws one fault of its own (or
+ * none) from `layers/pods/fake/fake-faults.ts`, the same in every process whichever runner drives it; the report
+ * counts the jobs' ends per drawn fault.
  */
 import * as Fs from "node:fs/promises"
 import * as NodePath from "node:path"
@@ -13,7 +13,6 @@ import type { PgClient } from "@effect/sql-pg"
 import { Deferred, Duration, Effect, Fiber, Redacted } from "effect"
 import { PgClientLive } from "../../layers/db/database.ts"
 import { freeLoopbackPort } from "../../layers/net/free-port.ts"
-import type { FakeFault } from "../../layers/pods/fake/fake-faults.ts"
 import { liveStatuses } from "../../src/domain/status.ts"
 import { collectFacts, jobStatuses } from "./chaos-audit.ts"
 import { submitJobs } from "./chaos-jobs.ts"
@@ -62,15 +61,6 @@ const seededRandom = (seed: number) => {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296
   }
 }
-
-/**
- * What a runner start can draw: none (twice as likely), or a fault that acts on every pod or on the shared ledger.
- * The fake's first-pod faults (never-ready, bad-host, vllm-fatal, unreachable, circuit-breaker, slow-pod) hit the
- * first pod the provider ever created, and the pods' numbering is shared by every process through the state file:
- * they would hit one pod in the whole run.
- */
-const faultChoices: ReadonlyArray<FakeFault> = ["stockout", "total-stockout", "terminate-fails", "stuck", "worker-fail", "no-artifacts"]
-const drawChoices: ReadonlyArray<string> = ["", "", ...faultChoices]
 
 /**
  * Reads the jobs every 2 s until none is live and every created one has its row, or until `deadline` (epoch
@@ -134,11 +124,12 @@ export const runChaos = (options: ChaosOptions) =>
       PORT: port,
       POD_PROVIDER: "fake",
       FISHCLOUD_TIME_SCALE: String(options.scale),
-      MAINTENANCE_EVERY_MINUTES: String(options.maintenanceEveryMinutes)
+      MAINTENANCE_EVERY_MINUTES: String(options.maintenanceEveryMinutes),
+      FAKE_POD_FAULT_SEED: String(options.seed)
     }
     yield* options.say(`chaos run in ${options.folder}: Postgres ${postgres.url.replace(/:[^:@/]*@/, ":***@")}, API port ${port}`)
 
-    const cluster = yield* startCluster({ runners: options.runners, env, logs, nextFaults: () => pick(drawChoices), record })
+    const cluster = yield* startCluster({ runners: options.runners, env, logs, record })
     const token = (yield* Effect.promise(() => Fs.readFile(NodePath.join(home, "token"), "utf8"))).trim()
 
     const chaosSignal = (slot: Slot, signal: "SIGKILL" | "SIGTERM") =>

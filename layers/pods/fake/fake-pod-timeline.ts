@@ -4,7 +4,8 @@
  * the fake survives a restarted runner and follows the TestClock in tests.
  */
 import type { FakePodRecord } from "../../../services/fake-pods.ts"
-import type { FakeFault } from "./fake-faults.ts"
+import { parsePodName } from "../../../src/domain/pods.ts"
+import { drawnFault, type FakeFault, firstPodFaults } from "./fake-faults.ts"
 
 /** Seconds at time scale 1; every value is multiplied by the scale. */
 export const fakeTimings = {
@@ -26,40 +27,54 @@ export interface FakeWorld {
   readonly scale: number
   /** Tests stretch or shrink single timings (a pod that never starts, a run that is too long). */
   readonly timings?: Partial<Record<keyof typeof fakeTimings, number>> | undefined
-  /** How many of the first pods the first-pod faults hit (1 unless a test wants a second bad pod). */
+  /** How many of the first pods the first-pod faults of `faults` hit (1 unless a test wants a second bad pod). */
   readonly faultyPods?: number | undefined
+  /** FAKE_POD_FAULT_SEED: each job draws a fault of its own (`drawnFault`). */
+  readonly faultSeed?: number | undefined
 }
 
 const seconds = (world: FakeWorld, key: keyof typeof fakeTimings) =>
   (world.timings?.[key] ?? fakeTimings[key]) * world.scale * 1000
 
-/** Faults that the issue scripts for "the first pod" only. */
-const firstPodOnly = (fault: FakeFault, pod: FakePodRecord, world: FakeWorld) =>
-  world.faults.has(fault) && pod.index <= (world.faultyPods ?? 1)
+/** The fault the job of the pod named `name` drew (FAKE_POD_FAULT_SEED), if it applies to this pod of the job. */
+export const jobFault = (name: string, world: FakeWorld): FakeFault | undefined => {
+  const pod = world.faultSeed === undefined ? undefined : parsePodName(name)
+  if (pod === undefined) return undefined
+  const fault = drawnFault(world.faultSeed!, pod.jobId)
+  return fault !== undefined && (!firstPodFaults.has(fault) || pod.attempt === 1) ? fault : undefined
+}
+
+/**
+ * Whether `pod` meets `fault`: one of the process's faults (a first-pod fault only on the first `faultyPods` pods
+ * the provider created) or its job's drawn fault.
+ */
+export const meets = (pod: Pick<FakePodRecord, "name" | "index">, fault: FakeFault, world: FakeWorld) =>
+  (world.faults.has(fault) && (!firstPodFaults.has(fault) || pod.index <= (world.faultyPods ?? 1))) ||
+  jobFault(pod.name, world) === fault
 
 export const podState = (pod: FakePodRecord, now: number, world: FakeWorld) => {
   if (pod.terminated_at !== null) return "stopped" as const
-  if (firstPodOnly("never-ready", pod, world)) return "provisioning" as const
+  if (meets(pod, "never-ready", world)) return "provisioning" as const
   return now < pod.created_at + seconds(world, "readyAfter") ? "provisioning" as const : "running" as const
 }
 
 export const vllmReady = (pod: FakePodRecord, now: number, world: FakeWorld) =>
   podState(pod, now, world) === "running" &&
   now >= pod.created_at + seconds(world, "readyAfter") + seconds(world, "vllmReadyAfter") &&
-  !firstPodOnly("bad-host", pod, world) && !firstPodOnly("vllm-fatal", pod, world)
+  !meets(pod, "bad-host", world) && !meets(pod, "vllm-fatal", world)
 
 /** Where the simulation is: the number of rounds done, and whether it finished or failed. */
 export const progress = (pod: FakePodRecord, now: number, world: FakeWorld) => {
   if (pod.submitted_at === null) return { status: "idle" as const, stage: 0, round: 0 }
   const elapsed = now - pod.submitted_at
   const stage = seconds(world, "stage")
-  const roundLength = firstPodOnly("slow-pod", pod, world) ? seconds(world, "slowRound") : seconds(world, "round")
+  const roundLength = meets(pod, "slow-pod", world) ? seconds(world, "slowRound") : seconds(world, "round")
   const simulationStart = 2 * stage
   let round = elapsed < simulationStart ? 0 : Math.min(pod.max_rounds, Math.floor((elapsed - simulationStart) / roundLength))
-  if (world.faults.has("stuck")) round = Math.min(round, world.timings?.stuckAtRound ?? fakeTimings.stuckAtRound)
+  if (meets(pod, "stuck", world)) round = Math.min(round, world.timings?.stuckAtRound ?? fakeTimings.stuckAtRound)
   const stageNumber = elapsed < stage ? 1 : elapsed < simulationStart ? 2 : round < pod.max_rounds ? 3 : 4
   const failAfterRounds = world.timings?.failAfterRounds ?? fakeTimings.failAfterRounds
-  if (world.faults.has("worker-fail") && round >= failAfterRounds) {
+  if (meets(pod, "worker-fail", world) && round >= failAfterRounds) {
     return { status: "failed" as const, stage: stageNumber, round: failAfterRounds }
   }
   const finished = round >= pod.max_rounds && elapsed >= simulationStart + pod.max_rounds * roundLength + stage
@@ -68,14 +83,14 @@ export const progress = (pod: FakePodRecord, now: number, world: FakeWorld) => {
 
 /** During its unreachable stretch the pod answers nothing. */
 export const unreachable = (pod: FakePodRecord, now: number, world: FakeWorld) => {
-  if (!firstPodOnly("unreachable", pod, world) || pod.submitted_at === null) return false
+  if (!meets(pod, "unreachable", world) || pod.submitted_at === null) return false
   const from = pod.submitted_at + seconds(world, "unreachableFrom")
   return now >= from && now < from + seconds(world, "unreachableFor")
 }
 
 export const vllmLines = (pod: FakePodRecord, now: number, world: FakeWorld): ReadonlyArray<string> => {
   if (podState(pod, now, world) !== "running") return []
-  if (firstPodOnly("vllm-fatal", pod, world)) {
+  if (meets(pod, "vllm-fatal", world)) {
     return ["INFO starting vLLM engine", "ERROR RuntimeError: CUDA driver initialization failed, you might not have a CUDA gpu."]
   }
   return vllmReady(pod, now, world) ? ["INFO starting vLLM engine", "INFO Uvicorn running on http://0.0.0.0:8000"] : ["INFO starting vLLM engine"]
@@ -87,7 +102,7 @@ export const pipelineLines = (pod: FakePodRecord, now: number, world: FakeWorld)
   const lines = ["[stage] Generating ontology"]
   if (state.stage >= 2) lines.push("[stage] Building entity graph")
   if (state.stage >= 3) lines.push("[stage] Running simulation")
-  const llmFailing = firstPodOnly("circuit-breaker", pod, world)
+  const llmFailing = meets(pod, "circuit-breaker", world)
   for (let round = 1; round <= state.round; round++) {
     for (let call = 1; call <= (llmFailing ? 6 : 1); call++) {
       lines.push(llmFailing ? `llm.chat transient error attempt=${call} status=500` : `llm.chat ok agent=a${call} tokens=412`)

@@ -21,15 +21,23 @@ export interface FakePodsOptions {
   readonly stateFile?: string | undefined
   readonly timings?: FakeWorld["timings"]
   readonly faultyPods?: number | undefined
+  readonly faultSeed?: number | undefined
 }
 
 export const FakePodsLive = (options: FakePodsOptions) =>
   Layer.effectContext(Effect.gen(function*() {
     const store: FakePodStore = options.stateFile === undefined ? yield* memoryStore : yield* fileStore(options.stateFile)
-    const world: FakeWorld = { faults: options.faults, scale: options.scale, timings: options.timings, faultyPods: options.faultyPods }
+    const world: FakeWorld = {
+      faults: options.faults,
+      scale: options.scale,
+      timings: options.timings,
+      faultyPods: options.faultyPods,
+      faultSeed: options.faultSeed
+    }
     const objects = yield* ObjectStore
     yield* Effect.logWarning(
-      `rehearsal mode: pods are fakes${options.faults.size > 0 ? ` with faults ${[...options.faults].join(", ")}` : ""}`
+      `rehearsal mode: pods are fakes${options.faults.size > 0 ? ` with faults ${[...options.faults].join(", ")}` : ""}` +
+        (options.faultSeed === undefined ? "" : `; each job draws a fault of its own (seed ${options.faultSeed})`)
     ).pipe(Effect.when(Effect.succeed(options.stateFile !== undefined)))
     const fakePods = FakePods.of({
       ledger: Effect.map(store.read, (state) => state.ledger),

@@ -10,7 +10,8 @@ import { type Pod, PodProvider, PodProviderError, type PodRequest } from "../../
 import { gpuCandidates } from "../../../src/domain/pods.ts"
 import type { FakePodRecord } from "../../../services/fake-pods.ts"
 import type { FakePodStore } from "./fake-store.ts"
-import { type FakeWorld, podState } from "./fake-pod-timeline.ts"
+import { type FakeWorld, jobFault, meets, podState } from "./fake-pod-timeline.ts"
+import { jobIdOfPodName } from "../../../src/domain/pods.ts"
 
 /** With the `terminate-fails` fault, this many terminate calls are refused. */
 const refusedTerminates = 12
@@ -54,13 +55,15 @@ export const makeFakeProvider = (store: FakePodStore, world: FakeWorld) =>
           const refusedNames = new Set(
             state.ledger.filter((entry) => entry.op === "create-refused" && !createdNames.has(entry.name)).map((entry) => entry.name)
           )
-          if (world.faults.has("total-stockout") && refusedNames.size < (world.faultyPods ?? 1)) {
+          const totalStockout = (world.faults.has("total-stockout") && refusedNames.size < (world.faultyPods ?? 1)) ||
+            jobFault(request.name, world) === "total-stockout"
+          if (totalStockout) {
             const refusals = candidates.map((gpu) => ({ op: "create-refused" as const, pod_id: null, name: request.name, gpu_type: gpu, at: now }))
             return [undefined, { pods: state.pods, ledger: [...state.ledger, ...refusals] }] as const
           }
-          const refused = world.faults.has("stockout") ? candidates.slice(0, outOfStockCandidates) : []
-          const gpuType = candidates.find((candidate) => !refused.includes(candidate))!
           const index = state.pods.length + 1
+          const refused = meets({ name: request.name, index }, "stockout", world) ? candidates.slice(0, outOfStockCandidates) : []
+          const gpuType = candidates.find((candidate) => !refused.includes(candidate))!
           const env = recordedEnv(request.env)
           const record: FakePodRecord = {
             id: `fake-${index}-${now.toString(36)}`,
@@ -100,10 +103,17 @@ export const makeFakeProvider = (store: FakePodStore, world: FakeWorld) =>
     terminate: (podId) =>
       Effect.gen(function*() {
         const now = yield* Clock.currentTimeMillis
-        const refusedSoFar = (yield* store.read).ledger.filter((entry) => entry.op === "terminate-refused").length
-        if (world.faults.has("terminate-fails") && refusedSoFar < refusedTerminates) {
+        const before = yield* store.read
+        const name = before.pods.find((pod) => pod.id === podId)?.name ?? ""
+        const refusals = before.ledger.filter((entry) => entry.op === "terminate-refused")
+        // The process's fault refuses the first calls of the whole rehearsal, a job's drawn fault the first for its pods.
+        const jobId = jobIdOfPodName(name)
+        const refuse = (world.faults.has("terminate-fails") && refusals.length < refusedTerminates) ||
+          (jobFault(name, world) === "terminate-fails" &&
+            refusals.filter((entry) => jobIdOfPodName(entry.name) === jobId).length < refusedTerminates)
+        if (refuse) {
           yield* store.update((state) =>
-            [undefined, { pods: state.pods, ledger: [...state.ledger, { op: "terminate-refused" as const, pod_id: podId, name: "", gpu_type: null, at: now }] }] as const
+            [undefined, { pods: state.pods, ledger: [...state.ledger, { op: "terminate-refused" as const, pod_id: podId, name, gpu_type: null, at: now }] }] as const
           )
           return yield* new PodProviderError({ reason: "transient", message: `fake: terminate of ${podId} refused (terminate-fails)` })
         }

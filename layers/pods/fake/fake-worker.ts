@@ -15,7 +15,7 @@ import { fakeArtifacts } from "./fake-artifacts.ts"
 import { fakeSecretDigest, fakeWorkerUrl } from "./fake-provider.ts"
 import type { FakePodRecord } from "../../../services/fake-pods.ts"
 import type { FakePodStore } from "./fake-store.ts"
-import { type FakeWorld, pipelineLines, podState, progress, unreachable, vllmLines, vllmReady } from "./fake-pod-timeline.ts"
+import { type FakeWorld, meets, pipelineLines, podState, progress, unreachable, vllmLines, vllmReady } from "./fake-pod-timeline.ts"
 
 const unreachableError = (url: string) => new PodWorkerError({ reason: "unreachable", message: `no answer from ${url}` })
 
@@ -56,7 +56,7 @@ export const makeFakeWorker = (store: FakePodStore, world: FakeWorld, objects: O
   const uploadArtifacts = (pod: FakePodRecord) =>
     Effect.gen(function*() {
       const jobId = jobIdOfPodName(pod.name)
-      if (jobId === undefined || pod.artifacts_uploaded || world.faults.has("no-artifacts")) return
+      if (jobId === undefined || pod.artifacts_uploaded || meets(pod, "no-artifacts", world)) return
       const files = fakeArtifacts(pod.max_rounds)
       for (const [file, content] of Object.entries(files)) {
         yield* objects.put(simDataKey(jobId as JobId, file), new TextEncoder().encode(JSON.stringify(content)), "application/json")
@@ -90,7 +90,7 @@ export const makeFakeWorker = (store: FakePodStore, world: FakeWorld, objects: O
         const chatLog = fakeArtifacts(pod.max_rounds)["chat_log.json"]
         return {
           status: "completed" as const,
-          sim_data_uploaded: !world.faults.has("no-artifacts"),
+          sim_data_uploaded: !meets(pod, "no-artifacts", world),
           chat_log: JSON.stringify(chatLog),
           graph_data: JSON.stringify({ nodes: [], edges: [] }),
           structured: "{}"
