@@ -6,6 +6,7 @@
  */
 import { Effect, Layer, Option, Redacted, Schema } from "effect"
 import { SqlClient } from "effect/sql"
+import { errorsAreDefects } from "./sql-defect.ts"
 import { type CreatedPod, JobJournal, maxErrorMessageChars, type PodRow, type TransitionOptions } from "../../services/job-journal.ts"
 import type { JobId } from "../../src/domain/ids.ts"
 import { type Citation, JobFacts } from "../../src/domain/job.ts"
@@ -52,7 +53,7 @@ export const JobJournalLive = Layer.effect(JobJournal, Effect.gen(function*() {
     }))
     if (done) yield* countTransition(to)
     return done
-  }, Effect.orDie)
+  }, errorsAreDefects)
 
   const appendEvent = Effect.fn("JobJournal.appendEvent")(function*(jobId: JobId, event: JobEvent) {
     const rows = yield* sql<{ seq: number }>`
@@ -63,19 +64,19 @@ export const JobJournalLive = Layer.effect(JobJournal, Effect.gen(function*() {
       SELECT ${jobId}, seq, ${event.kind}, ${JSON.stringify(event.data)}::jsonb FROM next
       RETURNING seq`
     return rows[0]?.seq
-  }, Effect.orDie)
+  }, errorsAreDefects)
 
   const loadFacts = Effect.fn("JobJournal.loadFacts")(function*(jobId: JobId) {
     const rows = yield* sql`SELECT id, status, tier, goal, enrich_web, forecast_days, routing
       FROM simulation_jobs WHERE id = ${jobId} AND tier IS NOT NULL AND goal IS NOT NULL AND routing IS NOT NULL`
     const facts = yield* decodeFacts(rows)
     return Option.fromNullishOr(facts[0])
-  }, Effect.orDie)
+  }, errorsAreDefects)
 
   const currentStatus = Effect.fn("JobJournal.currentStatus")(function*(jobId: JobId) {
     const rows = yield* sql<{ status: JobStatus }>`SELECT status FROM simulation_jobs WHERE id = ${jobId}`
     return Option.fromNullishOr(rows[0]?.status)
-  }, Effect.orDie)
+  }, errorsAreDefects)
 
   const simulationSeed = Effect.fn("JobJournal.simulationSeed")(function*(jobId: JobId) {
     const rows = yield* sql<{ seed_text: string; enriched_seed: string | null }>`
@@ -85,7 +86,7 @@ export const JobJournalLive = Layer.effect(JobJournal, Effect.gen(function*() {
     return row.enriched_seed === null || row.enriched_seed.trim() === ""
       ? row.seed_text
       : `${row.seed_text}\n\n--- Background Research ---\n${row.enriched_seed}`
-  }, Effect.orDie)
+  }, errorsAreDefects)
 
   const saveEnrichment = Effect.fn("JobJournal.saveEnrichment")(function*(
     jobId: JobId,
@@ -94,29 +95,29 @@ export const JobJournalLive = Layer.effect(JobJournal, Effect.gen(function*() {
   ) {
     yield* sql`UPDATE simulation_jobs SET enriched_seed = ${summary}, enrichment_citations = ${JSON.stringify(citations)}::jsonb,
       updated_at = now() WHERE id = ${jobId} AND ${notTerminal}`
-  }, Effect.orDie)
+  }, errorsAreDefects)
 
   const saveMarkets = Effect.fn("JobJournal.saveMarkets")(function*(jobId: JobId, markets: ReadonlyArray<Market>) {
     yield* sql`UPDATE simulation_jobs SET markets_config = ${JSON.stringify(markets)}::jsonb, updated_at = now()
       WHERE id = ${jobId} AND ${notTerminal}`
-  }, Effect.orDie)
+  }, errorsAreDefects)
 
   const loadMarkets = Effect.fn("JobJournal.loadMarkets")(function*(jobId: JobId) {
     const rows = yield* sql<{ markets_config: unknown }>`SELECT markets_config FROM simulation_jobs WHERE id = ${jobId}`
     return (yield* decodeMarkets(rows[0]?.markets_config ?? null)) ?? []
-  }, Effect.orDie)
+  }, errorsAreDefects)
 
   const setPipelineStage = Effect.fn("JobJournal.setPipelineStage")(function*(jobId: JobId, stage: number) {
     const rows = yield* sql`UPDATE simulation_jobs SET pipeline_stage = ${stage}, updated_at = now()
       WHERE id = ${jobId} AND ${notTerminal} AND pipeline_stage IS DISTINCT FROM ${stage} RETURNING id`
     if (rows.length > 0) yield* appendEvent(jobId, { kind: "stage", data: { stage } })
-  }, Effect.orDie)
+  }, errorsAreDefects)
 
   const saveLiveStatus = Effect.fn("JobJournal.saveLiveStatus")(function*(jobId: JobId, live: Progress) {
     const rows = yield* sql`UPDATE simulation_jobs SET live_status = ${JSON.stringify(live)}::jsonb, updated_at = now()
       WHERE id = ${jobId} AND ${notTerminal} RETURNING id`
     if (rows.length > 0) yield* appendEvent(jobId, { kind: "progress", data: live })
-  }, Effect.orDie)
+  }, errorsAreDefects)
 
   const saveResults = Effect.fn("JobJournal.saveResults")(function*(
     jobId: JobId,
@@ -125,7 +126,7 @@ export const JobJournalLive = Layer.effect(JobJournal, Effect.gen(function*() {
     yield* sql`UPDATE simulation_jobs SET result_chat_log = ${JSON.stringify(results.chatLog)}::jsonb,
       result_graph = ${JSON.stringify(results.graph)}::jsonb, result_structured = ${JSON.stringify(results.structured)}::jsonb,
       updated_at = now() WHERE id = ${jobId} AND ${notTerminal}`
-  }, Effect.orDie)
+  }, errorsAreDefects)
 
   const saveReport = Effect.fn("JobJournal.saveReport")(function*(
     jobId: JobId,
@@ -134,17 +135,17 @@ export const JobJournalLive = Layer.effect(JobJournal, Effect.gen(function*() {
     yield* sql`UPDATE simulation_jobs SET result_report = ${report.markdown},
       result_structured = ${JSON.stringify(report.structured)}::jsonb, key_insight = ${report.keyInsight?.slice(0, 200) ?? null},
       pipeline_stage = 5, updated_at = now() WHERE id = ${jobId} AND status = 'REPORTING'`
-  }, Effect.orDie)
+  }, errorsAreDefects)
 
   const markSimDataAvailable = Effect.fn("JobJournal.markSimDataAvailable")(function*(jobId: JobId) {
     yield* sql`UPDATE simulation_jobs SET sim_data_available = true, updated_at = now() WHERE id = ${jobId}`
-  }, Effect.orDie)
+  }, errorsAreDefects)
 
   const podRow = Effect.fn("JobJournal.podRow")(function*(jobId: JobId, name: string) {
     const rows = yield* sql<PodRow>`SELECT name, pod_id, provider, terminated_at IS NOT NULL AS terminated
       FROM pods WHERE job_id = ${jobId} AND name = ${name} ORDER BY id DESC LIMIT 1`
     return Option.fromNullishOr(rows[0])
-  }, Effect.orDie)
+  }, errorsAreDefects)
 
   const recordPodRequested = Effect.fn("JobJournal.recordPodRequested")(function*(
     jobId: JobId,
@@ -155,7 +156,7 @@ export const JobJournalLive = Layer.effect(JobJournal, Effect.gen(function*() {
     const existing = yield* podRow(jobId, name)
     if (Option.isSome(existing) && !existing.value.terminated) return
     yield* sql`INSERT INTO pods (job_id, provider, name, gpu_type) VALUES (${jobId}, ${provider}, ${name}, ${gpuType})`
-  }, Effect.orDie)
+  }, errorsAreDefects)
 
   const recordPodWorkerSecret = Effect.fn("JobJournal.recordPodWorkerSecret")(function*(
     jobId: JobId,
@@ -171,13 +172,13 @@ export const JobJournalLive = Layer.effect(JobJournal, Effect.gen(function*() {
     // Without a row the secret would be known to no one who could send it: the pod would answer only 401s.
     if (row === undefined) return yield* Effect.die(new Error(`job ${jobId}: no live pod row ${name} to record the worker secret on`))
     return Redacted.make(row.worker_secret)
-  }, Effect.orDie)
+  }, errorsAreDefects)
 
   const podWorkerSecret = Effect.fn("JobJournal.podWorkerSecret")(function*(jobId: JobId, podId: string) {
     const rows = yield* sql<{ worker_secret: string | null }>`SELECT worker_secret FROM pods
       WHERE job_id = ${jobId} AND pod_id = ${podId} ORDER BY id DESC LIMIT 1`
     return Option.map(Option.fromNullishOr(rows[0]?.worker_secret), Redacted.make)
-  }, Effect.orDie)
+  }, errorsAreDefects)
 
   const recordPodCreated = Effect.fn("JobJournal.recordPodCreated")(function*(jobId: JobId, name: string, pod: CreatedPod) {
     const rows = yield* sql`UPDATE pods SET pod_id = ${pod.id}, gpu_type = ${pod.gpu_type}, cost_per_hour = ${pod.cost_per_hour}
@@ -192,13 +193,13 @@ export const JobJournalLive = Layer.effect(JobJournal, Effect.gen(function*() {
       })
       yield* countPodCreated(pod)
     }
-  }, Effect.orDie)
+  }, errorsAreDefects)
 
   const recordPodReady = Effect.fn("JobJournal.recordPodReady")(function*(jobId: JobId, podId: string) {
     const rows = yield* sql`UPDATE pods SET ready_at = now() WHERE job_id = ${jobId} AND pod_id = ${podId} AND ready_at IS NULL
       RETURNING id`
     if (rows.length > 0) yield* appendEvent(jobId, { kind: "pod", data: { event: "ready", pod_id: podId } })
-  }, Effect.orDie)
+  }, errorsAreDefects)
 
   const recordPodTerminated = Effect.fn("JobJournal.recordPodTerminated")(function*(jobId: JobId, podId: string, reason: string) {
     const rows = yield* sql<{ gpu_type: string | null; seconds: number | null }>`UPDATE pods SET terminated_at = now(), termination_reason = ${reason}
@@ -207,7 +208,7 @@ export const JobJournalLive = Layer.effect(JobJournal, Effect.gen(function*() {
     if (rows.length > 0) yield* appendEvent(jobId, { kind: "pod", data: { event: "terminated", pod_id: podId, reason } })
     if (rows[0] !== undefined) yield* countPodTerminated(rows[0])
     return rows.length > 0
-  }, Effect.orDie)
+  }, errorsAreDefects)
 
   const recordPodTerminateFailed = Effect.fn("JobJournal.recordPodTerminateFailed")(
     function*(jobId: JobId, podId: string, reason: string, error: string) {
@@ -215,18 +216,18 @@ export const JobJournalLive = Layer.effect(JobJournal, Effect.gen(function*() {
         WHERE job_id = ${jobId} AND pod_id = ${podId} AND terminated_at IS NULL RETURNING id`
       if (rows.length > 0) yield* appendEvent(jobId, { kind: "pod", data: { event: "terminate_failed", pod_id: podId, reason, error } })
     },
-    Effect.orDie
+    errorsAreDefects
   )
 
   const recordPodAbandoned = Effect.fn("JobJournal.recordPodAbandoned")(function*(jobId: JobId, name: string, reason: string) {
     yield* sql`UPDATE pods SET terminated_at = now(), termination_reason = ${reason}
       WHERE job_id = ${jobId} AND name = ${name} AND pod_id IS NULL AND terminated_at IS NULL`
-  }, Effect.orDie)
+  }, errorsAreDefects)
 
   const livePods = Effect.fn("JobJournal.livePods")(function*(jobId: JobId) {
     return yield* sql<{ pod_id: string | null; name: string }>`SELECT pod_id, name FROM pods
       WHERE job_id = ${jobId} AND terminated_at IS NULL ORDER BY id`
-  }, Effect.orDie)
+  }, errorsAreDefects)
 
   const recordTimings = Effect.fn("JobJournal.recordTimings")(function*(jobId: JobId) {
     yield* sql`UPDATE simulation_jobs AS job SET
@@ -243,7 +244,7 @@ export const JobJournalLive = Layer.effect(JobJournal, Effect.gen(function*() {
         FROM pods WHERE job_id = ${jobId}
       ) AS timing
       WHERE job.id = ${jobId}`
-  }, Effect.orDie)
+  }, errorsAreDefects)
 
   const recordFinalCost = Effect.fn("JobJournal.recordFinalCost")(function*(jobId: JobId) {
     // Written (and announced) only when it changes, so a release repeated after a replay adds no second event.
@@ -255,7 +256,7 @@ export const JobJournalLive = Layer.effect(JobJournal, Effect.gen(function*() {
       WHERE id = ${jobId} AND gpu_cost_usd IS DISTINCT FROM total.cost RETURNING total.cost`
     const changed = rows[0]
     if (changed !== undefined) yield* appendEvent(jobId, { kind: "cost", data: { gpu_cost_usd: changed.cost } })
-  }, Effect.orDie)
+  }, errorsAreDefects)
 
   return JobJournal.of({
     transition,

@@ -6,6 +6,7 @@
 import { Effect, Layer, Option } from "effect"
 import { SqlClient } from "effect/sql"
 import { type LiveJob, MaintenanceStore, type PodRecord } from "../../services/maintenance-store.ts"
+import { errorsAreDefects } from "./sql-defect.ts"
 import type { JobId } from "../../src/domain/ids.ts"
 import { jobIdOfPodName } from "../../src/domain/pods.ts"
 import { type JobStatus, liveStatuses, terminalStatuses } from "../../src/domain/status.ts"
@@ -35,7 +36,7 @@ export const MaintenanceStoreLive = Layer.effect(MaintenanceStore, Effect.gen(fu
       WHERE p.provider = ${provider} AND (p.pod_id = ${pod.id} OR (p.pod_id IS NULL AND p.name = ${pod.name} AND p.terminated_at IS NULL))
       ORDER BY p.id DESC LIMIT 1`
     return Option.map(Option.fromNullishOr(rows[0]), (row): PodRecord => ({ ...row, job_status: Option.fromNullishOr(row.job_status) }))
-  }, Effect.orDie)
+  }, errorsAreDefects)
 
   const recordReaped = Effect.fn("MaintenanceStore.recordReaped")(function*(
     provider: string,
@@ -51,14 +52,14 @@ export const MaintenanceStoreLive = Layer.effect(MaintenanceStore, Effect.gen(fu
     if (known.length > 0) return
     yield* sql`INSERT INTO pods (job_id, provider, pod_id, name, gpu_type, terminated_at, termination_reason)
       VALUES (${jobId ?? jobIdOfPodName(pod.name) ?? 0}, ${provider}, ${pod.id}, ${pod.name}, ${pod.gpu_type}, now(), ${`reaped: ${reason}`})`
-  }, Effect.orDie)
+  }, errorsAreDefects)
 
   const liveJobs = sql<{ id: JobId; status: JobStatus; tier: Tier; status_since: number }>`
     SELECT j.id, j.status, j.tier, (EXTRACT(EPOCH FROM COALESCE(
         (SELECT max(e.at) FROM job_events e WHERE e.job_id = j.id AND e.kind = 'status'), j.created_at)) * 1000)::float8 AS status_since
     FROM simulation_jobs j WHERE j.status IN ${sql.in(liveStatuses)} ORDER BY j.id`.pipe(
     Effect.map((rows): ReadonlyArray<LiveJob> => rows),
-    Effect.orDie,
+    errorsAreDefects,
     Effect.withSpan("MaintenanceStore.liveJobs")
   )
 
@@ -69,7 +70,7 @@ export const MaintenanceStoreLive = Layer.effect(MaintenanceStore, Effect.gen(fu
     const rows = yield* sql`SELECT 1 FROM cluster_messages
       WHERE entity_type = ${`Workflow/${workflowName}`} AND entity_id = ${executionId} AND tag = 'run' LIMIT 1`
     return rows.length > 0
-  }, Effect.orDie)
+  }, errorsAreDefects)
 
   return MaintenanceStore.of({ podRecord, recordReaped, liveJobs, executionExists })
 }))

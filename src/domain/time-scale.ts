@@ -12,12 +12,18 @@ export const scaled = Effect.fnUntraced(function*(duration: Duration.Duration) {
   return Duration.times(duration, scale)
 })
 
-/** Capped exponential back-off, scaled, for at most `attempts` retries. */
-export const backoff = Effect.fnUntraced(function*(
-  options: { readonly base: Duration.Duration; readonly cap: Duration.Duration; readonly attempts: number }
-) {
-  const base = yield* scaled(options.base)
-  const cap = yield* scaled(options.cap)
+export interface Backoff {
+  readonly base: Duration.Duration
+  readonly cap: Duration.Duration
+  readonly attempts: number
+}
+
+/** Capped exponential back-off for at most `attempts` retries, in wall-clock time (not scaled). */
+export const exponentialBackoff = ({ attempts, base, cap }: Backoff) =>
   // max = both must continue (the attempt limit ends it), with the longer delay (the capped exponential).
-  return Schedule.max([Schedule.min([Schedule.exponential(base), Schedule.spaced(cap)]), Schedule.recurs(options.attempts)])
+  Schedule.max([Schedule.min([Schedule.exponential(base), Schedule.spaced(cap)]), Schedule.recurs(attempts)])
+
+/** Capped exponential back-off, scaled, for at most `attempts` retries. */
+export const backoff = Effect.fnUntraced(function*(options: Backoff) {
+  return exponentialBackoff({ ...options, base: yield* scaled(options.base), cap: yield* scaled(options.cap) })
 })

@@ -45,6 +45,12 @@ export const policies = {
    * FAILED): retried like this; past it the step fails (and the stale-job detector is the backstop).
    */
   persistRetry: { base: s(1), cap: s(15), attempts: 8 },
+  /**
+   * A database that does not answer (a Postgres restart, a failover): every lifecycle step, and the workflow's own
+   * bookkeeping, is tried again like this (about 100 s in all) before the job fails `internal_error`. Wall-clock
+   * time, NOT scaled: a restart takes as long in a rehearsal as in production.
+   */
+  databaseAway: { base: s(1), cap: s(10), attempts: 12 },
   /** Transient report failures are retried after these delays, then the job fails. */
   reportBackoff: [s(30), s(120), s(300), s(900), s(1800)],
   /**

@@ -5,7 +5,8 @@
  * is recorded `terminate_failed` for the orphan-pod reaper.
  */
 import { assert, layer } from "@effect/vitest"
-import { Effect } from "effect"
+import { Clock, Effect } from "effect"
+import { DatabaseUnavailable } from "../../services/database-unavailable.ts"
 import type { JobJournal } from "../../services/job-journal.ts"
 import { FakePods } from "../../services/fake-pods.ts"
 import { TestDatabaseLive } from "../support/test-database.ts"
@@ -20,6 +21,26 @@ const failing = <K extends keyof JobJournal["Service"]>(method: K) => (journal: 
   ...journal,
   [method]: () => Effect.die(new Error(`injected: database error in ${method}`))
 })
+
+/**
+ * A database that stops answering for `seconds` (simulated) from the job's first live-status write, while it runs:
+ * every journal call in that window dies `DatabaseUnavailable`, as the stores report a restarting Postgres.
+ */
+const outage = (seconds: number) => (journal: JobJournal["Service"]): JobJournal["Service"] => {
+  let from: number | undefined
+  type Method = (...args: ReadonlyArray<unknown>) => Effect.Effect<unknown>
+  const guard = (name: string, method: Method) =>
+    (...args: ReadonlyArray<unknown>) =>
+      Effect.flatMap(Clock.currentTimeMillis, (now) => {
+        if (from === undefined && name === "saveLiveStatus") from = now
+        return from !== undefined && now < from + seconds * 1000
+          ? Effect.die(new DatabaseUnavailable({ cause: new Error("injected: the database system is shutting down") }))
+          : method(...args)
+      })
+  // Every method of the journal, guarded alike: each keeps its own signature, which a record of methods cannot say.
+  const guarded = Object.entries(journal).map(([name, method]) => [name, guard(name, method as unknown as Method)])
+  return Object.fromEntries(guarded) as unknown as JobJournal["Service"]
+}
 
 const podEvents = (id: JobId) =>
   Effect.gen(function*() {
@@ -40,6 +61,28 @@ layer(TestDatabaseLive)("lifecycle: every failure ends the job", (it) => {
       assert.deepStrictEqual((yield* podRows(id)).map((pod) => [pod.terminated, pod.termination_reason]), [[true, "job_failed"]])
       yield* assertPodInvariants
     }).pipe(Effect.provide(ScenarioLive({ journal: failing("saveLiveStatus") }))), 60_000)
+
+  it.effect("a database outage of 60 s while the job runs: its steps wait it out and the job completes on its one pod", () =>
+    Effect.gen(function*() {
+      const id = yield* insertPendingJob()
+      yield* runJob(id)
+      const row = yield* jobRow(id)
+      assert.strictEqual(row.status, "COMPLETED", row.error_message ?? "")
+      assert.deepStrictEqual(yield* statusHistory(id), ["PENDING", "PROVISIONING", "RUNNING", "REPORTING", "COMPLETED"])
+      assert.deepStrictEqual((yield* podRows(id)).map((pod) => pod.termination_reason), ["completed"], "no second pod")
+      assert.deepStrictEqual(yield* sentAlerts, [])
+      yield* assertPodInvariants
+    }).pipe(Effect.provide(ScenarioLive({ journal: outage(60) }))), 60_000)
+
+  it.effect("a database away for 150 s, longer than a step waits (about 100 s): the job fails internal_error once it is back", () =>
+    Effect.gen(function*() {
+      const id = yield* insertPendingJob()
+      yield* runJob(id)
+      const row = yield* jobRow(id)
+      assert.strictEqual(row.status, "FAILED")
+      assert.match(row.error_message ?? "", /^internal_error: .*the database system is shutting down/)
+      yield* assertPodInvariants
+    }).pipe(Effect.provide(ScenarioLive({ journal: outage(150) }))), 60_000)
 
   it.effect("an object store that keeps failing at finalize fails the job finalize_failed, pod torn down", () =>
     Effect.gen(function*() {

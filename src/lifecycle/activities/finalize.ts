@@ -4,7 +4,7 @@
  * `finalize_failed` (after `policies.persistRetry`).
  */
 import { Effect, Option, Schema } from "effect"
-import { Activity } from "effect/workflow"
+import { activity } from "./activity.ts"
 import { step } from "../step.ts"
 import { ObjectStore } from "../../../services/object-store.ts"
 import { simDataFiles, simDataKey } from "../../domain/artifacts.ts"
@@ -17,7 +17,7 @@ import { JobJournal } from "../../../services/job-journal.ts"
 class FinalizeFailed extends Schema.TaggedError<FinalizeFailed>()("FinalizeFailed", { message: Schema.String }) {}
 
 export const finalize = (jobId: JobId) =>
-  Activity.make({
+  activity({
     name: "finalize",
     error: Schema.Union([FinalizeFailed, JobStopped]),
     execute: Effect.gen(function*() {

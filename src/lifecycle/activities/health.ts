@@ -4,7 +4,7 @@
  * workflow swaps the pod once.
  */
 import { Duration, Effect, Schema } from "effect"
-import { Activity } from "effect/workflow"
+import { activity } from "./activity.ts"
 import { step } from "../step.ts"
 import { PodWorkerClient } from "../../../services/pod-worker-client.ts"
 import type { JobId } from "../../domain/ids.ts"
@@ -21,7 +21,7 @@ const HealthOutcome = Schema.Union([
 type HealthOutcome = typeof HealthOutcome.Type
 
 export const waitHealthy = (jobId: JobId, pod: { readonly pod_id: string; readonly worker_url: string }, attempt: number) =>
-  Activity.make({
+  activity({
     name: `wait-healthy-a${attempt}`,
     success: HealthOutcome,
     error: JobStopped,

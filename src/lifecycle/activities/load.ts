@@ -1,12 +1,12 @@
 /** The first step of both workflows: what the job is (small facts only; the seed stays in the database). */
 import { Schema } from "effect"
-import { Activity } from "effect/workflow"
+import { activity } from "./activity.ts"
 import type { JobId } from "../../domain/ids.ts"
 import { JobJournal } from "../../../services/job-journal.ts"
 import { JobFacts } from "../../domain/job.ts"
 
 export const loadJob = (jobId: JobId) =>
-  Activity.make({
+  activity({
     name: "load-job",
     success: Schema.OptionFromNullOr(JobFacts),
     execute: JobJournal.use((journal) => journal.loadFacts(jobId))

@@ -4,7 +4,7 @@
  * database) fail the activity, and so the job, before any pod is requested.
  */
 import { Effect, Schedule, Schema } from "effect"
-import { Activity } from "effect/workflow"
+import { activity } from "./activity.ts"
 import { step } from "../step.ts"
 import { Enricher } from "../../../services/enricher.ts"
 import { CurrentJob } from "../../../services/llm-usage-recorder.ts"
@@ -35,7 +35,7 @@ const failSoft = <A, E, R>(jobId: JobId, what: string, call: Effect.Effect<A, E,
   })
 
 export const enrichSeed = (jobId: JobId, goal: string) =>
-  Activity.make({
+  activity({
     name: "enrich-seed",
     success: Schema.Boolean,
     error: JobStopped,
@@ -51,7 +51,7 @@ export const enrichSeed = (jobId: JobId, goal: string) =>
   })
 
 export const deriveMarkets = (jobId: JobId, goal: string, tier: Tier) =>
-  Activity.make({
+  activity({
     name: "derive-markets",
     success: Schema.Int,
     error: JobStopped,

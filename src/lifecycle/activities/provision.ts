@@ -8,7 +8,7 @@
  * JSON, and the steps that talk to the worker read the secret from the row (`worker-endpoint.ts`).
  */
 import { Duration, Effect, Option, Schedule, Schema } from "effect"
-import { Activity } from "effect/workflow"
+import { activity } from "./activity.ts"
 import { step } from "../step.ts"
 import { type Pod, PodProvider } from "../../../services/pod-provider.ts"
 import type { JobId } from "../../domain/ids.ts"
@@ -62,7 +62,7 @@ export const provisionPod = (
   job: { readonly id: JobId; readonly tier: Tier; readonly routing: ModelRouting },
   attempt: number
 ) =>
-  Activity.make({
+  activity({
     name: `provision-pod-a${attempt}`,
     success: ProvisionedPod,
     error: Schema.Union([ProvisionFailed, JobStopped]),

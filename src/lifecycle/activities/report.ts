@@ -6,7 +6,7 @@
  * reached the object store stays there.
  */
 import { Effect, Option, Schema } from "effect"
-import { Activity } from "effect/workflow"
+import { activity } from "./activity.ts"
 import { step } from "../step.ts"
 import { CurrentJob } from "../../../services/llm-usage-recorder.ts"
 import { ReportWriter } from "../../../services/report-writer.ts"
@@ -27,7 +27,7 @@ export const ReportAttempt = Schema.Union([
 export type ReportAttempt = typeof ReportAttempt.Type
 
 export const writeReport = (jobId: JobId, attempt: number) =>
-  Activity.make({
+  activity({
     name: `write-report-${attempt}`,
     success: ReportAttempt,
     execute: Effect.gen(function*(): Effect.fn.Return<ReportAttempt, never, ReportWriter | ObjectStore | JobJournal> {

@@ -6,7 +6,7 @@
  * polls, so a cancel stops it within one poll interval.
  */
 import { Clock, Duration, Effect, Option, Schema } from "effect"
-import { Activity } from "effect/workflow"
+import { activity } from "./activity.ts"
 import { step } from "../step.ts"
 import { ObjectStore } from "../../../services/object-store.ts"
 import { PodWorkerClient, type WorkerEndpoint } from "../../../services/pod-worker-client.ts"
@@ -150,7 +150,7 @@ const poll = Effect.fn("Run.poll")(function*(job: RunJob, endpoint: WorkerEndpoi
 })
 
 export const runSimulation = (job: RunJob, pod: { readonly pod_id: string; readonly worker_url: string }, attempt: number, retry: number) =>
-  Activity.make({
+  activity({
     name: `run-simulation-a${attempt}-r${retry}`,
     success: RunOutcome,
     error: JobStopped,

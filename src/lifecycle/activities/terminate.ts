@@ -5,7 +5,7 @@
  * a stuck teardown must not keep the job from ending.
  */
 import { Cause, Effect, Exit } from "effect"
-import { Activity } from "effect/workflow"
+import { activity } from "./activity.ts"
 import { step } from "../step.ts"
 import { Alerts } from "../../../services/alerts.ts"
 import { PodProvider } from "../../../services/pod-provider.ts"
@@ -38,7 +38,7 @@ export const terminatePod = (jobId: JobId, podId: string, reason: string) =>
 
 /** Tears down one pod as a step of the workflow (a swap, or the end of the GPU phase). */
 export const terminatePodStep = (jobId: JobId, podId: string, attempt: number, reason: string) =>
-  Activity.make({
+  activity({
     name: `terminate-pod-a${attempt}`,
     execute: terminatePod(jobId, podId, reason)
   })
