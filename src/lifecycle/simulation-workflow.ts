@@ -19,6 +19,7 @@ import { DurableClock, Workflow } from "effect/workflow"
 import { isLive } from "../domain/status.ts"
 import type { JobId } from "../domain/ids.ts"
 import { failJobOnUnexpected, firstLine, markFailed } from "./activities/fail.ts"
+import { fixDeadline } from "./activities/deadline.ts"
 import { finalize } from "./activities/finalize.ts"
 import { waitHealthy } from "./activities/health.ts"
 import { loadJob } from "./activities/load.ts"
@@ -58,7 +59,8 @@ const simulate = Effect.fnUntraced(function*(jobId: JobId) {
   let degradedSwaps = 0
   let provisionRetries = 0
   for (let attempt = 1; ; attempt++) {
-    const pod = yield* provisionPod(runJob, attempt).pipe(Effect.result)
+    const readyBy = yield* fixDeadline(`ready-by-a${attempt}`, policies.readiness.timeout)
+    const pod = yield* provisionPod(runJob, attempt, readyBy).pipe(Effect.result)
     if (pod._tag === "Failure") {
       if (pod.failure._tag === "JobStopped") return "cancelled" as const
       const passing = pod.failure.kind === "no_capacity" || pod.failure.kind === "not_ready"
@@ -67,7 +69,8 @@ const simulate = Effect.fnUntraced(function*(jobId: JobId) {
       yield* DurableClock.sleep({ name: `provision-retry-a${attempt}`, duration: yield* scaled(policies.provisionRetry.after) })
       continue
     }
-    const health = yield* waitHealthy(jobId, pod.success, attempt).pipe(Effect.result)
+    const healthyBy = yield* fixDeadline(`healthy-by-a${attempt}`, policies.health.timeout)
+    const health = yield* waitHealthy(jobId, pod.success, attempt, healthyBy).pipe(Effect.result)
     if (health._tag === "Failure") return "cancelled" as const
     if (health.success._tag === "BadHost") {
       yield* terminatePodStep(jobId, pod.success.pod_id, attempt, "bad_host")

@@ -1,12 +1,14 @@
 import { assert, layer } from "@effect/vitest"
-import { Effect, Fiber, Option, Ref } from "effect"
+import { Clock, Effect, Fiber, Option, Ref, Result } from "effect"
 import { WorkflowInstance } from "effect/workflow/WorkflowEngine"
 import { FakePods } from "../../services/fake-pods.ts"
 import { JobJournal } from "../../services/job-journal.ts"
 import { provisionPod } from "../../src/lifecycle/activities/provision.ts"
 import { SimulationWorkflow } from "../../src/lifecycle/workflows.ts"
+import type { JobId } from "../../src/domain/ids.ts"
 import { TestDatabaseLive } from "../support/test-database.ts"
 import {
+  advanceBy,
   advanceUntil,
   assertPodInvariants,
   insertPendingJob,
@@ -79,27 +81,61 @@ layer(TestDatabaseLive)("lifecycle: getting a pod", (it) => {
       assert.deepStrictEqual(yield* statusHistory(id), ["PENDING", "PROVISIONING", "RUNNING", "REPORTING", "COMPLETED"])
     }).pipe(Effect.provide(ScenarioLive({ faults: ["vllm-fatal"] }))), 60_000)
 
-  it.effect("a provision step interrupted while its pod starts (a runner shutting down or handing the job over) leaves the pod up; the re-run adopts it", () =>
+})
+
+/** The provision step of a job's first pod, run alone (as the engine runs an activity), with the pod's 10 minutes. */
+const provisionStep = (id: JobId) =>
+  Effect.gen(function*() {
+    const facts = Option.getOrThrow(yield* JobJournal.use((journal) => journal.loadFacts(id)))
+    const readyBy = { at: (yield* Clock.currentTimeMillis) + 600_000, seconds: 600 }
+    return provisionPod({ id, tier: facts.tier, routing: facts.routing }, 1, readyBy).execute.pipe(
+      Effect.provideService(WorkflowInstance, WorkflowInstance.initial(SimulationWorkflow, `provision-${id}`)),
+      Effect.scoped,
+      Effect.result
+    )
+  })
+
+/** Runs `step` in the background until it ends; its result, and the simulated seconds it took. */
+const runToEnd = <A, R>(step: Effect.Effect<A, never, R>) =>
+  Effect.gen(function*() {
+    const result = yield* Ref.make(Option.none<A>())
+    yield* Effect.forkChild(Effect.flatMap(step, (value) => Ref.set(result, Option.some(value))))
+    const seconds = yield* advanceUntil(Effect.map(Ref.get(result), Option.isSome))
+    return { result: Option.getOrThrow(yield* Ref.get(result)), seconds }
+  })
+
+layer(TestDatabaseLive)("lifecycle: a provision step run again (a runner shutting down or handing the job over)", (it) => {
+  it.effect("interrupted while its pod starts, it leaves the pod up; the re-run adopts it", () =>
     Effect.gen(function*() {
       const id = yield* insertPendingJob()
-      const facts = Option.getOrThrow(yield* JobJournal.use((journal) => journal.loadFacts(id)))
-      const provision = provisionPod({ id, tier: facts.tier, routing: facts.routing }, 1).execute.pipe(
-        Effect.provideService(WorkflowInstance, WorkflowInstance.initial(SimulationWorkflow, `provision-${id}`)),
-        Effect.scoped
-      )
+      const provision = yield* provisionStep(id)
       const requested = Effect.map(podRows(id), (pods) => pods.some((pod) => pod.pod_id !== null))
       const first = yield* Effect.forkChild(provision)
       yield* advanceUntil(requested)
       yield* Fiber.interrupt(first)
       assert.deepStrictEqual((yield* podLedger).terminated, [], "an interruption is not a cancel: the starting pod is not terminated")
 
-      const provisioned = yield* Ref.make(Option.none<{ readonly pod_id: string }>())
-      yield* Effect.forkChild(Effect.flatMap(provision, (pod) => Ref.set(provisioned, Option.some(pod))))
-      yield* advanceUntil(Effect.map(Ref.get(provisioned), Option.isSome))
+      const { result } = yield* runToEnd(provision)
       const { created, live } = yield* podLedger
       assert.lengthOf(created, 1, "no second pod")
-      assert.strictEqual(Option.getOrThrow(yield* Ref.get(provisioned)).pod_id, created[0])
+      assert.strictEqual(Result.getOrThrow(result).pod_id, created[0])
       assert.deepStrictEqual(live.map((pod) => pod.id), created)
       assert.deepStrictEqual((yield* podRows(id)).map((pod) => pod.terminated), [false])
     }).pipe(Effect.provide(ScenarioLive())), 60_000)
+
+  it.effect("re-run 400 s into the wait for a pod that never gets ready, it waits only what is left of the 10 minutes", () =>
+    Effect.gen(function*() {
+      const id = yield* insertPendingJob()
+      const provision = yield* provisionStep(id)
+      const first = yield* Effect.forkChild(provision)
+      yield* advanceBy(400)
+      yield* Fiber.interrupt(first)
+
+      const { result, seconds } = yield* runToEnd(provision)
+      assert.isTrue(Result.isFailure(result))
+      assert.match(Result.isFailure(result) ? result.failure.message : "", /^pod_not_ready: pod \S+ did not become ready after 600s/)
+      assert.isBelow(seconds, 210, "the re-run gave up when the pod's 600 s were over, not 600 s after it started")
+      assert.deepStrictEqual((yield* podRows(id)).map((pod) => pod.termination_reason), ["readiness_timeout"])
+      yield* assertPodInvariants
+    }).pipe(Effect.provide(ScenarioLive({ faults: ["never-ready"] }))), 60_000)
 })

@@ -1,9 +1,9 @@
 /**
  * Waiting for the pod's worker to be healthy: `GET /health` until 200 (its LLM backend serves), scanning the logs
- * every few polls for the fatal vLLM markers so a broken GPU fails fast. Any failure here is a bad host: the
- * workflow swaps the pod once.
+ * every few polls for the fatal vLLM markers so a broken GPU fails fast, until `healthyBy` (fixed before the first
+ * try). Any failure here is a bad host: the workflow swaps the pod once.
  */
-import { Duration, Effect, Schema } from "effect"
+import { Effect, Schema } from "effect"
 import { activity } from "./activity.ts"
 import { step } from "../step.ts"
 import { PodWorkerClient } from "../../../services/pod-worker-client.ts"
@@ -11,6 +11,7 @@ import type { JobId } from "../../domain/ids.ts"
 import { scaled } from "../../domain/time-scale.ts"
 import { policies } from "../policies.ts"
 import { fatalVllmMarker } from "../poll-signals.ts"
+import { type Deadline, passed } from "./deadline.ts"
 import { ensureLive, JobStopped } from "./stop.ts"
 import { workerEndpoint } from "../worker-endpoint.ts"
 
@@ -20,7 +21,12 @@ const HealthOutcome = Schema.Union([
 ])
 type HealthOutcome = typeof HealthOutcome.Type
 
-export const waitHealthy = (jobId: JobId, pod: { readonly pod_id: string; readonly worker_url: string }, attempt: number) =>
+export const waitHealthy = (
+  jobId: JobId,
+  pod: { readonly pod_id: string; readonly worker_url: string },
+  attempt: number,
+  healthyBy: Deadline
+) =>
   activity({
     name: `wait-healthy-a${attempt}`,
     success: HealthOutcome,
@@ -29,8 +35,6 @@ export const waitHealthy = (jobId: JobId, pod: { readonly pod_id: string; readon
       const worker = yield* PodWorkerClient
       const endpoint = yield* workerEndpoint(jobId, pod)
       const every = yield* scaled(policies.health.every)
-      const timeout = yield* scaled(policies.health.timeout)
-      const deadline = (yield* Effect.clockWith((clock) => clock.currentTimeMillis)) + Duration.toMillis(timeout)
       for (let poll = 1; ; poll++) {
         yield* ensureLive(jobId)
         const healthy = yield* worker.health(endpoint).pipe(
@@ -46,9 +50,8 @@ export const waitHealthy = (jobId: JobId, pod: { readonly pod_id: string; readon
           const marker = fatalVllmMarker(lines)
           if (marker !== undefined) return { _tag: "BadHost" as const, message: `vLLM failed to start on pod ${pod.pod_id}: ${marker}` }
         }
-        const now = yield* Effect.clockWith((clock) => clock.currentTimeMillis)
-        if (now + Duration.toMillis(every) > deadline) {
-          return { _tag: "BadHost" as const, message: `pod ${pod.pod_id} not healthy after ${Math.round(Duration.toSeconds(timeout))}s` }
+        if (yield* passed(healthyBy, every)) {
+          return { _tag: "BadHost" as const, message: `pod ${pod.pod_id} not healthy after ${healthyBy.seconds}s` }
         }
         yield* Effect.sleep(every)
       }

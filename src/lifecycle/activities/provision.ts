@@ -7,7 +7,7 @@
  * step re-runs elsewhere and adopts the pod by its name), and a cancel's teardown is the workflow's `release-pods`. The result names the pod and its URL, never its secret: it is journaled in plain
  * JSON, and the steps that talk to the worker read the secret from the row (`worker-endpoint.ts`).
  */
-import { Duration, Effect, Option, Schedule, Schema } from "effect"
+import { Effect, Option, Schema } from "effect"
 import { activity } from "./activity.ts"
 import { step } from "../step.ts"
 import { type Pod, PodProvider } from "../../../services/pod-provider.ts"
@@ -18,6 +18,7 @@ import { newWorkerSecret, podRequest } from "../pod-request.ts"
 import { podName } from "../../domain/pods.ts"
 import { backoff, scaled } from "../../domain/time-scale.ts"
 import { policies } from "../policies.ts"
+import { type Deadline, passed } from "./deadline.ts"
 import { ensureLive, JobStopped } from "./stop.ts"
 import { terminatePod } from "./terminate.ts"
 import { JobJournal } from "../../../services/job-journal.ts"
@@ -60,7 +61,8 @@ const retryable = (error: { readonly reason: string }) => error.reason === "tran
 
 export const provisionPod = (
   job: { readonly id: JobId; readonly tier: Tier; readonly routing: ModelRouting },
-  attempt: number
+  attempt: number,
+  readyBy: Deadline
 ) =>
   activity({
     name: `provision-pod-a${attempt}`,
@@ -93,34 +95,30 @@ export const provisionPod = (
           ))
       )
       yield* journal.recordPodCreated(job.id, name, pod)
-      return yield* waitUntilRunning(job.id, pod)
+      return yield* waitUntilRunning(job.id, pod, readyBy)
     }).pipe(
       step("provisionPod", { "job.id": job.id, "job.tier": job.tier, attempt, "pod.gpu_type": job.routing.gpu_type })
     )
   })
 
-/** Polls the provider until the pod runs; on timeout the pod is terminated, never leaked. */
-const waitUntilRunning = Effect.fn("Provision.waitUntilRunning")(function*(jobId: JobId, pod: Pod) {
+/**
+ * Polls the provider until the pod runs; past `readyBy` the pod is terminated, never leaked. The deadline was fixed
+ * before the first try, so a step re-run after a runner handover waits only what is left of it.
+ */
+const waitUntilRunning = Effect.fn("Provision.waitUntilRunning")(function*(jobId: JobId, pod: Pod, readyBy: Deadline) {
   const provider = yield* PodProvider
   const every = yield* scaled(policies.readiness.every)
-  const timeout = yield* scaled(policies.readiness.timeout)
-  const poll = Effect.gen(function*() {
+  for (;;) {
     yield* ensureLive(jobId)
-    return yield* provider.get(pod.id).pipe(Effect.catch(() => Effect.succeed(Option.none<Pod>())))
-  })
-  const ready = yield* poll.pipe(
-    Effect.repeat({
-      until: (current) => Option.isSome(current) && current.value.state !== "provisioning",
-      schedule: Schedule.spaced(every)
-    }),
-    Effect.timeoutOption(timeout)
-  )
-  const running = Option.flatten(ready).pipe(Option.filter((current) => current.state === "running" && current.worker_url !== null))
-  if (Option.isNone(running)) {
-    yield* terminatePod(jobId, pod.id, "readiness_timeout")
-    const seconds = Math.round(Duration.toSeconds(timeout))
-    return yield* new ProvisionFailed({ kind: "not_ready", message: `pod_not_ready: pod ${pod.id} did not become ready after ${seconds}s` })
+    const current = yield* provider.get(pod.id).pipe(Effect.catch(() => Effect.succeed(Option.none<Pod>())))
+    if (Option.isSome(current) && current.value.state !== "provisioning") {
+      if (current.value.state !== "running" || current.value.worker_url === null) break
+      yield* JobJournal.use((journal) => journal.recordPodReady(jobId, pod.id))
+      return { pod_id: pod.id, worker_url: current.value.worker_url }
+    }
+    if (yield* passed(readyBy, every)) break
+    yield* Effect.sleep(every)
   }
-  yield* JobJournal.use((journal) => journal.recordPodReady(jobId, pod.id))
-  return { pod_id: pod.id, worker_url: running.value.worker_url! }
+  yield* terminatePod(jobId, pod.id, "readiness_timeout")
+  return yield* new ProvisionFailed({ kind: "not_ready", message: `pod_not_ready: pod ${pod.id} did not become ready after ${readyBy.seconds}s` })
 })
