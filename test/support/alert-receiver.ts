@@ -6,8 +6,8 @@
  */
 import * as NodeCrypto from "node:crypto"
 import * as Http from "node:http"
-import type { AddressInfo } from "node:net"
 import { Effect } from "effect"
+import { scopedLoopbackServer } from "./loopback-server.ts"
 
 export type AlertReceiverReply =
   /** This status, with a short body. */
@@ -40,25 +40,20 @@ export const startAlertReceiver = Effect.gen(function*() {
     res.end(reply.body ?? `scripted ${reply.status}`)
   }
 
-  const server = yield* Effect.acquireRelease(
-    Effect.callback<Http.Server>((resume) => {
-      const server = Http.createServer((req, res) => {
-        const chunks: Array<Buffer> = []
-        req.on("data", (chunk: Buffer) => chunks.push(chunk))
-        req.on("end", () => handle(req, res, Buffer.concat(chunks).toString("utf8")))
-      })
-      server.listen(0, "127.0.0.1", () => resume(Effect.succeed(server)))
-    }),
-    (server) =>
-      Effect.callback<void>((resume) => {
-        for (const res of hanging) res.destroy()
-        server.closeAllConnections()
-        server.close(() => resume(Effect.void))
-      })
+  const { url } = yield* scopedLoopbackServer((req, res) => {
+    const chunks: Array<Buffer> = []
+    req.on("data", (chunk: Buffer) => chunks.push(chunk))
+    req.on("end", () => handle(req, res, Buffer.concat(chunks).toString("utf8")))
+  })
+  // Destroys held-back responses; added after the server so that (finalizers run last-in first) it runs before
+  // the server closes.
+  yield* Effect.addFinalizer(() =>
+    Effect.sync(() => {
+      for (const res of hanging) res.destroy()
+    })
   )
-  const port = (server.address() as AddressInfo).port
   return {
-    url: `http://127.0.0.1:${port}/hooks/fishcloud`,
+    url: `${url}/hooks/fishcloud`,
     requests,
     /** Queues replies, used up in order by the next requests. */
     script: (...replies: ReadonlyArray<AlertReceiverReply>) => {

@@ -10,6 +10,7 @@
 import * as Http from "node:http"
 import type { AddressInfo } from "node:net"
 import { Effect } from "effect"
+import { scopedLoopbackServer } from "./loopback-server.ts"
 
 interface FakeUsage {
   readonly input_tokens: number
@@ -140,7 +141,7 @@ const start = (apiKey: string) => {
   const log: Array<RecordedRequest> = []
   let abandoned = 0
 
-  const server = Http.createServer((request, response) => {
+  const handler: Http.RequestListener = (request, response) => {
     const chunks: Array<Buffer> = []
     request.on("data", (chunk: Buffer) => chunks.push(chunk))
     request.on("end", () => {
@@ -182,40 +183,28 @@ const start = (apiKey: string) => {
         send()
       }
     })
-  })
+  }
 
-  return new Promise<{ server: Http.Server; fake: FakeAnthropic }>((resolve) => {
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as AddressInfo
-      resolve({
-        server,
-        fake: {
-          url: `http://127.0.0.1:${port}`,
-          apiKey,
-          enqueue: (...replies) => {
-            queue.push(...replies)
-          },
-          requests: () => [...log],
-          pending: () => queue.length,
-          abandoned: () => abandoned
-        }
-      })
-    })
+  const fake = (url: string): FakeAnthropic => ({
+    url,
+    apiKey,
+    enqueue: (...replies) => {
+      queue.push(...replies)
+    },
+    requests: () => [...log],
+    pending: () => queue.length,
+    abandoned: () => abandoned
   })
+  return { handler, fake }
 }
 
 /** The fake, closed (connections included) when the scope ends. */
 export const fakeAnthropic = (options?: { readonly apiKey?: string }) =>
-  Effect.acquireRelease(
-    Effect.promise(() => start(options?.apiKey ?? "sk-ant-test-SECRET-0123456789abcdef")),
-    ({ server }) =>
-      Effect.promise(() =>
-        new Promise<void>((resolve) => {
-          server.closeAllConnections()
-          server.close(() => resolve())
-        })
-      )
-  ).pipe(Effect.map(({ fake }) => fake))
+  Effect.gen(function*() {
+    const { handler, fake } = start(options?.apiKey ?? "sk-ant-test-SECRET-0123456789abcdef")
+    const { url } = yield* scopedLoopbackServer(handler)
+    return fake(url)
+  })
 
 /** A loopback URL where nothing listens (a server bound, then closed): connection refused. */
 export const refusedUrl = Effect.promise(() =>

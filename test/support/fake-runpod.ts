@@ -7,8 +7,8 @@
  * Every route wants `Authorization: Bearer <key>` (401 otherwise). Faults are scripted; every request is logged.
  */
 import * as Http from "node:http"
-import type { AddressInfo } from "node:net"
 import { Effect } from "effect"
+import { scopedLoopbackServer } from "./loopback-server.ts"
 
 type Cloud = "SECURE" | "COMMUNITY"
 type Route = "create" | "get" | "list" | "delete"
@@ -194,16 +194,11 @@ export interface FakeRunPod {
 }
 
 export const fakeRunPod = (options?: { readonly apiKey?: string; readonly script?: Partial<FakeRunPodScript> }) =>
-  Effect.acquireRelease(
-    Effect.promise(() => start(options?.apiKey ?? "rp_test_key_0123456789", { ...defaultScript, ...options?.script })),
-    ({ server }) =>
-      Effect.promise(() =>
-        new Promise<void>((resolve) => {
-          server.closeAllConnections()
-          server.close(() => resolve())
-        })
-      )
-  ).pipe(Effect.map(({ fake }) => fake))
+  Effect.gen(function*() {
+    const { handler, fake } = start(options?.apiKey ?? "rp_test_key_0123456789", { ...defaultScript, ...options?.script })
+    const { url } = yield* scopedLoopbackServer(handler)
+    return fake(url)
+  })
 
 const start = (apiKey: string, initial: FakeRunPodScript) => {
   let script = initial
@@ -332,7 +327,7 @@ const start = (apiKey: string, initial: FakeRunPodScript) => {
     }
   }
 
-  const server = Http.createServer((request, response) => {
+  const handler: Http.RequestListener = (request, response) => {
     const chunks: Array<Buffer> = []
     request.on("data", (chunk: Buffer) => chunks.push(chunk))
     request.on("end", () => {
@@ -346,43 +341,38 @@ const start = (apiKey: string, initial: FakeRunPodScript) => {
       response.writeHead(reply.status, headers)
       response.end(reply.body === undefined ? undefined : JSON.stringify(reply.body))
     })
-  })
+  }
 
-  return new Promise<{ server: Http.Server; fake: FakeRunPod }>((resolve) => {
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as AddressInfo
-      const fake: FakeRunPod = {
-        url: `http://127.0.0.1:${port}/v2`,
-        apiKey,
-        script: (patch) => {
-          script = { ...script, ...patch }
-          if (patch.failures !== undefined) failures = patch.failures.map((failure) => ({ ...failure, left: failure.times ?? 1 }))
-        },
-        requests: () => [...log],
-        createBodies: () => log.filter((entry) => entry.route === "create").map((entry) => entry.body as Record<string, unknown>),
-        pods: () => [...pods.values()],
-        addPod: (fields) =>
-          newPod({
-            name: fields.name,
-            image: "ghcr.io/fishcloud/fishcloud-pod:0.1.0",
-            disk: 60,
-            ports: ["5000/http", "8000/http"],
-            env: {},
-            gpu: fields.gpu ?? "NVIDIA L40S",
-            cloud: fields.cloud ?? "SECURE",
-            ...(fields.cost === undefined ? {} : { cost: fields.cost }),
-            ...(fields.status === undefined ? {} : { status: fields.status })
-          }),
-        setPod: (id, patch) => {
-          const pod = pods.get(id)
-          if (pod === undefined) return
-          pod.pinned = true
-          if (patch.status !== undefined) pod.status = patch.status
-          if (patch.runtime !== undefined) pod.runtime = patch.runtime
-          if (patch.cost !== undefined) pod.cost = patch.cost
-        }
-      }
-      resolve({ server, fake })
-    })
+  const fake = (url: string): FakeRunPod => ({
+    url: `${url}/v2`,
+    apiKey,
+    script: (patch) => {
+      script = { ...script, ...patch }
+      if (patch.failures !== undefined) failures = patch.failures.map((failure) => ({ ...failure, left: failure.times ?? 1 }))
+    },
+    requests: () => [...log],
+    createBodies: () => log.filter((entry) => entry.route === "create").map((entry) => entry.body as Record<string, unknown>),
+    pods: () => [...pods.values()],
+    addPod: (fields) =>
+      newPod({
+        name: fields.name,
+        image: "ghcr.io/fishcloud/fishcloud-pod:0.1.0",
+        disk: 60,
+        ports: ["5000/http", "8000/http"],
+        env: {},
+        gpu: fields.gpu ?? "NVIDIA L40S",
+        cloud: fields.cloud ?? "SECURE",
+        ...(fields.cost === undefined ? {} : { cost: fields.cost }),
+        ...(fields.status === undefined ? {} : { status: fields.status })
+      }),
+    setPod: (id, patch) => {
+      const pod = pods.get(id)
+      if (pod === undefined) return
+      pod.pinned = true
+      if (patch.status !== undefined) pod.status = patch.status
+      if (patch.runtime !== undefined) pod.runtime = patch.runtime
+      if (patch.cost !== undefined) pod.cost = patch.cost
+    }
   })
+  return { handler, fake }
 }

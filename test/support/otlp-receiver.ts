@@ -3,8 +3,8 @@
  * `POST /v1/metrics` in the JSON encoding (what `@opentelemetry/exporter-*-otlp-http` sends), keeping every span
  * and metric it receives. Closed when the scope closes.
  */
-import * as Http from "node:http"
 import { Effect } from "effect"
+import { scopedLoopbackServer } from "./loopback-server.ts"
 
 interface OtlpAttribute {
   readonly key: string
@@ -87,36 +87,28 @@ const collect = (receiver: OtlpReceiver, path: string, body: any) => {
   }
 }
 
-export const scopedOtlpReceiver: Effect.Effect<OtlpReceiver, never, import("effect").Scope.Scope> = Effect.acquireRelease(
-  Effect.promise(() =>
-    new Promise<{ server: Http.Server; receiver: OtlpReceiver }>((resolve, reject) => {
-      const receiver: OtlpReceiver = { endpoint: "", spans: [], metrics: [], bodies: [] }
-      const server = Http.createServer((request, response) => {
-        const chunks: Array<Buffer> = []
-        request.on("data", (chunk: Buffer) => chunks.push(chunk))
-        request.on("end", () => {
-          const text = Buffer.concat(chunks).toString("utf8")
-          const path = (request.url ?? "").split("?")[0]!
-          if (request.method !== "POST" || (path !== "/v1/traces" && path !== "/v1/metrics")) {
-            response.writeHead(404).end()
-            return
-          }
-          try {
-            receiver.bodies.push(text)
-            collect(receiver, path, JSON.parse(text))
-            response.writeHead(200, { "content-type": "application/json" }).end("{}")
-          } catch {
-            response.writeHead(400).end()
-          }
-        })
-      })
-      server.once("error", reject)
-      server.listen(0, "127.0.0.1", () => {
-        const address = server.address()
-        const port = typeof address === "object" && address !== null ? address.port : 0
-        resolve({ server, receiver: { ...receiver, endpoint: `http://127.0.0.1:${port}` } })
+export const scopedOtlpReceiver: Effect.Effect<OtlpReceiver, never, import("effect").Scope.Scope> = Effect.gen(
+  function*() {
+    const receiver: OtlpReceiver = { endpoint: "", spans: [], metrics: [], bodies: [] }
+    const { url } = yield* scopedLoopbackServer((request, response) => {
+      const chunks: Array<Buffer> = []
+      request.on("data", (chunk: Buffer) => chunks.push(chunk))
+      request.on("end", () => {
+        const text = Buffer.concat(chunks).toString("utf8")
+        const path = (request.url ?? "").split("?")[0]!
+        if (request.method !== "POST" || (path !== "/v1/traces" && path !== "/v1/metrics")) {
+          response.writeHead(404).end()
+          return
+        }
+        try {
+          receiver.bodies.push(text)
+          collect(receiver, path, JSON.parse(text))
+          response.writeHead(200, { "content-type": "application/json" }).end("{}")
+        } catch {
+          response.writeHead(400).end()
+        }
       })
     })
-  ),
-  ({ server }) => Effect.promise(() => new Promise<void>((resolve) => server.close(() => resolve())))
-).pipe(Effect.map(({ receiver }) => receiver))
+    return { ...receiver, endpoint: url }
+  }
+)
