@@ -3,12 +3,16 @@ import { Migrator } from "effect/sql"
 import initial from "./0001_initial.ts"
 import llmUsage from "./0002_llm_usage.ts"
 import podWorkerSecret from "./0003_pod_worker_secret.ts"
+import staleAlerts from "./0004_stale_alerts.ts"
+import podProgress from "./0005_pod_progress.ts"
 
 /** By `<id>_<name>`; an upgrade test restores old databases with a prefix of this list. */
 export const migrationSteps = {
   "0001_initial": initial,
   "0002_llm_usage": llmUsage,
-  "0003_pod_worker_secret": podWorkerSecret
+  "0003_pod_worker_secret": podWorkerSecret,
+  "0004_stale_alerts": staleAlerts,
+  "0005_pod_progress": podProgress
 }
 
 export const migrations = Migrator.fromRecord(migrationSteps)

@@ -50,6 +50,11 @@ export class MaintenanceStore extends Context.Service<MaintenanceStore, {
   ) => Effect.Effect<void>
   /** Every job in PENDING, PROVISIONING, RUNNING or REPORTING. */
   readonly liveJobs: Effect.Effect<ReadonlyArray<LiveJob>>
+  /**
+   * Remembers that the job was alerted stale in `status`, which it entered at `since` (epoch ms); true only for the
+   * first call per stay, so each stay is alerted once.
+   */
+  readonly firstStaleAlert: (jobId: JobId, status: JobStatus, since: number) => Effect.Effect<boolean>
   /** Whether the workflow engine holds a `run` request for that workflow execution (started, finished or not). */
   readonly executionExists: (workflowName: string, executionId: string) => Effect.Effect<boolean>
 }>()("fishcloud/services/MaintenanceStore") {}

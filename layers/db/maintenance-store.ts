@@ -72,5 +72,11 @@ export const MaintenanceStoreLive = Layer.effect(MaintenanceStore, Effect.gen(fu
     return rows.length > 0
   }, errorsAreDefects)
 
-  return MaintenanceStore.of({ podRecord, recordReaped, liveJobs, executionExists })
+  const firstStaleAlert = Effect.fn("MaintenanceStore.firstStaleAlert")(function*(jobId: JobId, status: JobStatus, since: number) {
+    const rows = yield* sql`INSERT INTO stale_alerts (job_id, status, status_since_ms) VALUES (${jobId}, ${status}, ${Math.round(since)})
+      ON CONFLICT DO NOTHING RETURNING job_id`
+    return rows.length > 0
+  }, errorsAreDefects)
+
+  return MaintenanceStore.of({ podRecord, recordReaped, liveJobs, firstStaleAlert, executionExists })
 }))

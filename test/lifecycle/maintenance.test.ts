@@ -4,7 +4,7 @@
  * for. What a user would notice: pods stop billing, jobs stop hanging, an operator is alerted.
  */
 import { assert, layer } from "@effect/vitest"
-import { Duration, Effect, Layer, Option } from "effect"
+import { Effect, Layer, Option } from "effect"
 import { SqlClient } from "effect/sql"
 import { MaintenanceStoreLive } from "../../layers/db/maintenance-store.ts"
 import { FakePods } from "../../services/fake-pods.ts"
@@ -21,7 +21,6 @@ import { TestDatabaseLive } from "../support/test-database.ts"
 const maintenanceScenario = (options: ScenarioOptions = {}) =>
   MaintenanceStoreLive.pipe(Layer.provideMerge(ScenarioLive(options)))
 
-const every = Duration.minutes(5)
 
 /** A pod rented for `jobId` the way provisioning does it (row first, then the provider), outside any workflow. */
 const rentPod = (jobId: JobId, attempt: number) =>
@@ -97,10 +96,10 @@ layer(TestDatabaseLive)("maintenance: stale-job detector", (it) => {
     Effect.gen(function*() {
       const id = yield* insertPendingJob()
       yield* advanceBy(14 * 60)
-      assert.lengthOf(yield* detectStaleJobs({ every }), 0)
+      assert.lengthOf(yield* detectStaleJobs(), 0)
       assert.strictEqual((yield* jobRow(id)).status, "PENDING")
       yield* advanceBy(2 * 60)
-      const stale = yield* detectStaleJobs({ every })
+      const stale = yield* detectStaleJobs()
       assert.deepStrictEqual(stale.map((job) => [job.job_id, job.failed]), [[id, true]])
       const row = yield* jobRow(id)
       assert.strictEqual(row.status, "FAILED")
@@ -116,7 +115,7 @@ layer(TestDatabaseLive)("maintenance: stale-job detector", (it) => {
       yield* sql((client) => client`UPDATE simulation_jobs SET status = 'RUNNING' WHERE id = ${id}`)
       const pod = yield* rentPod(id, 9)
       yield* advanceBy(76 * 60)
-      const stale = yield* detectStaleJobs({ every })
+      const stale = yield* detectStaleJobs()
       assert.deepStrictEqual(stale.map((job) => [job.status, job.failed]), [["RUNNING", true]])
       assert.match((yield* jobRow(id)).error_message ?? "", /^stale_running: /)
       const rows = yield* podRows(id)

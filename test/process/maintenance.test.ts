@@ -9,13 +9,15 @@ import * as Fs from "node:fs/promises"
 import * as NodePath from "node:path"
 import { Duration, Effect, Layer, Redacted, Schedule } from "effect"
 import { PgClientLive } from "../../layers/db/database.ts"
-import { closedPort, firstStartToken, runCli, scopedHome, startCli } from "../support/cli-process.ts"
+import { apiCaller, closedPort, firstStartToken, runCli, scopedHome, startCli } from "../support/cli-process.ts"
 import { scopedTestDatabase } from "../support/test-database.ts"
 
 const onDatabase = <A>(url: string, run: (sql: PgClient.PgClient) => Effect.Effect<A, unknown>) =>
   Effect.gen(function*() {
     return yield* run(yield* PgClient.PgClient)
   }).pipe(Effect.provide(PgClientLive(Redacted.make(url))), Effect.scoped, Effect.orDie)
+
+const harbourJob = { seed_text: "Harbour expansion hearing.", goal: "Will the harbour expand?", tier: "large", forecast_days: 5 }
 
 /** Pods the fake provider still runs, from its state file. */
 const livePods = (home: string) =>
@@ -35,14 +37,8 @@ layer(Layer.empty, { excludeTestServices: true })("maintenance from the command 
       const service = yield* startCli(["serve"], env)
       yield* service.waitForStdout(/Listening on http/)
       const token = yield* firstStartToken(home)
-      const created = yield* Effect.promise(() =>
-        fetch(`http://127.0.0.1:${port}/api/jobs`, {
-          method: "POST",
-          headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
-          body: JSON.stringify({ seed_text: "Harbour expansion hearing.", goal: "Will the harbour expand?", tier: "large", forecast_days: 5 })
-        }).then((response) => response.status)
-      )
-      assert.strictEqual(created, 201)
+      const created = yield* apiCaller(port, token)("POST", "/api/jobs", harbourJob)
+      assert.strictEqual(created.status, 201)
       yield* onDatabase(database.url, (sql) => sql<{ status: string }>`SELECT status FROM simulation_jobs`).pipe(
         Effect.repeat({ schedule: Schedule.spaced("100 millis"), until: (rows) => rows[0]?.status === "RUNNING" }),
         Effect.timeout(Duration.seconds(60)),
@@ -74,13 +70,9 @@ layer(Layer.empty, { excludeTestServices: true })("maintenance from the command 
       const service = yield* startCli(["serve"], env)
       yield* service.waitForStdout(/Listening on http/)
       const token = yield* firstStartToken(home)
-      const created = yield* Effect.promise(() =>
-        fetch(`http://127.0.0.1:${port}/api/jobs`, {
-          method: "POST",
-          headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
-          body: JSON.stringify({ seed_text: "Harbour expansion hearing.", goal: "Will the harbour expand?", tier: "large", forecast_days: 5 })
-        }).then((response) => response.json() as Promise<{ id: number }>)
-      )
+      const reply = yield* apiCaller(port, token)("POST", "/api/jobs", harbourJob)
+      assert.strictEqual(reply.status, 201)
+      const created = { id: reply.json["id"] as number }
       yield* onDatabase(database.url, (sql) => sql<{ status: string }>`SELECT status FROM simulation_jobs WHERE id = ${created.id}`).pipe(
         Effect.repeat({ schedule: Schedule.spaced("100 millis"), until: (rows) => rows[0]?.status === "RUNNING" }),
         Effect.timeout(Duration.seconds(60)),
@@ -107,5 +99,11 @@ layer(Layer.empty, { excludeTestServices: true })("maintenance from the command 
         SELECT id, status, error_message FROM simulation_jobs ORDER BY id`)
       assert.deepStrictEqual(rows.map((row) => [row.id, row.status]), [[created.id, "RUNNING"], [orphan, "FAILED"]])
       assert.match(rows[1]!.error_message ?? "", /^stale_pending: /)
+
+      // A second pass (the cron's next tick, or an operator's) remembers the alert: one per stay in a status.
+      const again = yield* runCli(["maintenance", "run"], env)
+      assert.strictEqual(again.code, 0, again.stderr)
+      assert.notInclude(again.stdout, `job ${created.id}:`, "the job still over its budget is not alerted twice")
+      assert.include(again.stdout, "0 stale job(s) failed")
     }), 150_000)
 })

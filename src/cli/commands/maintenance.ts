@@ -3,10 +3,10 @@
  * service's settings, database and pod provider; prints what it did. The service runs the same pass every
  * MAINTENANCE_EVERY_MINUTES on its own; this is for operators and tests.
  */
-import { Console, Duration, Effect, Layer } from "effect"
+import { Console, Effect, Layer } from "effect"
 import { Command } from "effect/cli"
 import { DatabaseLive } from "../../../layers/db/database.ts"
-import { Settings, SettingsLive } from "../../config.ts"
+import { SettingsLive } from "../../config.ts"
 import { runMaintenance } from "../../lifecycle/maintenance/maintenance-run.ts"
 import { MaintenanceCommandLive } from "../../roles/lifecycle-role.ts"
 import { StorageLive } from "../../server.ts"
@@ -23,8 +23,7 @@ const run = Command.make(
   {},
   Effect.fn("cli.maintenance.run")(
     function*() {
-      const { maintenanceEveryMinutes } = yield* Settings
-      const report = yield* runMaintenance({ every: Duration.minutes(maintenanceEveryMinutes) })
+      const report = yield* runMaintenance()
       for (const job of report.staleJobs) {
         yield* Console.log(`job ${job.job_id}: ${job.status} for ${job.minutes_in_status} min: ${job.failed ? "failed (no execution)" : "its execution still runs (alerted)"}`)
       }

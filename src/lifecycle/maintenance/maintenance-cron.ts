@@ -12,7 +12,7 @@ export const MaintenanceCronLive = (minutes: number) =>
   ClusterCron.make({
     name: "fishcloud.maintenance",
     cron: Cron.parseUnsafe(`*/${minutes} * * * *`),
-    execute: runMaintenance({ every: Duration.minutes(minutes) }).pipe(
+    execute: runMaintenance().pipe(
       Effect.catchCause((cause) => Effect.logError("maintenance pass failed; the next tick runs it again", cause)),
       Effect.asVoid
     ),

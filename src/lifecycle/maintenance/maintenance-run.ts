@@ -3,7 +3,7 @@
  * orphan-pod reaper (which ends whatever is still left). Run by the cluster cron every few minutes and by
  * `fishcloud maintenance run`.
  */
-import { type Duration, Effect } from "effect"
+import { Effect } from "effect"
 import { countMaintenanceRun } from "../../metrics.ts"
 import { reapOrphanPods, type ReaperReport } from "./orphan-pod-reaper.ts"
 import { detectStaleJobs, type StaleJob } from "./stale-job-detector.ts"
@@ -14,8 +14,8 @@ interface MaintenanceReport {
 }
 
 export const runMaintenance = Effect.fn("Maintenance.run")(
-  function*(options: { readonly every: Duration.Duration }) {
-    const staleJobs = yield* detectStaleJobs(options)
+  function*() {
+    const staleJobs = yield* detectStaleJobs()
     const reaper = yield* reapOrphanPods()
     const report: MaintenanceReport = { staleJobs, reaper }
     yield* Effect.logInfo(

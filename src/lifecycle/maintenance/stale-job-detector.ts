@@ -2,7 +2,7 @@
  * The stale-job detector: a live job that has been in its status longer than the status allows
  * (`policies.maintenance`, scaled) is failed `stale_<status>` and its pods released when no workflow execution runs
  * for it (its execution finished, or never existed); when one still runs, the job is left to it and an alert is
- * sent once (on the first run that finds it over its budget).
+ * sent once per stay in the status (the store remembers it, whichever runner or command finds it).
  */
 import { Clock, Duration, Effect, Option } from "effect"
 import { Alerts } from "../../../services/alerts.ts"
@@ -49,7 +49,7 @@ export interface StaleJob {
   readonly failed: boolean
 }
 
-export const detectStaleJobs = Effect.fn("Maintenance.detectStaleJobs")(function*(options: { readonly every: Duration.Duration }) {
+export const detectStaleJobs = Effect.fn("Maintenance.detectStaleJobs")(function*() {
   const store = yield* MaintenanceStore
   const journal = yield* JobJournal
   const alerts = yield* Alerts
@@ -60,8 +60,7 @@ export const detectStaleJobs = Effect.fn("Maintenance.detectStaleJobs")(function
     if (over < 0) continue
     const minutes = Math.round(secondsInStatus / 60)
     if (yield* executionRunning(job)) {
-      // Alert once: only the first run past the budget sees it less than one interval over.
-      if (over < Duration.toSeconds(options.every)) {
+      if (yield* store.firstStaleAlert(job.id, job.status, job.status_since)) {
         yield* Effect.logWarning(`stale-job detector: job ${job.id} has been ${job.status} for ${minutes} min; its execution still runs`)
         yield* alerts.send({ _tag: "job_stale", job_id: job.id, status: job.status, minutes_in_status: minutes, failed: false })
         stale.push({ job_id: job.id, status: job.status, minutes_in_status: minutes, failed: false })
