@@ -6,7 +6,7 @@ import { PgClient } from "@effect/sql-pg"
 import { assert, layer } from "@effect/vitest"
 import { Duration, Effect, Layer, Redacted, Schedule } from "effect"
 import { PgClientLive } from "../../layers/db/database.ts"
-import { closedPort, firstStartToken, scopedHome, startCli } from "../support/cli-process.ts"
+import { apiCaller, closedPort, firstStartToken, scopedHome, startCli } from "../support/cli-process.ts"
 import { scopedTestDatabase } from "../support/test-database.ts"
 
 const jobState = (url: string) =>
@@ -31,14 +31,13 @@ layer(Layer.empty, { excludeTestServices: true })("runner failover", (it) => {
       yield* owner.waitForStdout(/Listening on: /)
 
       const token = yield* firstStartToken(home)
-      const created = yield* Effect.promise(() =>
-        fetch(`http://127.0.0.1:${port}/api/jobs`, {
-          method: "POST",
-          headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
-          body: JSON.stringify({ seed_text: "Harbour expansion hearing.", goal: "Will the harbour expand?", tier: "small", forecast_days: 5 })
-        }).then((response) => response.status)
-      )
-      assert.strictEqual(created, 201)
+      const created = yield* apiCaller(port, token)("POST", "/api/jobs", {
+        seed_text: "Harbour expansion hearing.",
+        goal: "Will the harbour expand?",
+        tier: "small",
+        forecast_days: 5
+      })
+      assert.strictEqual(created.status, 201)
       yield* jobState(database.url).pipe(
         Effect.repeat({ schedule: Schedule.spaced("100 millis"), until: (state) => state.job?.status === "RUNNING" && (state.job.live_round ?? 0) >= 1 }),
         Effect.timeout(Duration.seconds(60)),

@@ -7,7 +7,7 @@ import { PgClient } from "@effect/sql-pg"
 import { assert, layer } from "@effect/vitest"
 import { Duration, Effect, Layer, Redacted, Schedule } from "effect"
 import { PgClientLive } from "../../layers/db/database.ts"
-import { closedPort, firstStartToken, scopedHome, startCli } from "../support/cli-process.ts"
+import { apiCaller, closedPort, firstStartToken, scopedHome, startCli } from "../support/cli-process.ts"
 import { scopedTestDatabase } from "../support/test-database.ts"
 import { fakeAnthropic } from "../support/fake-anthropic.ts"
 import { startFakeXai } from "../support/fake-xai.ts"
@@ -61,13 +61,14 @@ layer(Layer.empty, { excludeTestServices: true })("a job with the LLM steps", (i
       })
       yield* service.waitForStdout(/Listening on http/)
       const token = yield* firstStartToken(home)
-      const created = yield* Effect.promise(() =>
-        fetch(`http://127.0.0.1:${port}/api/jobs`, {
-          method: "POST",
-          headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
-          body: JSON.stringify({ seed_text: "The council votes on the tram line on Tuesday.", goal: "Will the tram line be approved?", tier: "small", forecast_days: 30 })
-        }).then((response) => response.json() as Promise<{ id: number }>)
-      )
+      const reply = yield* apiCaller(port, token)("POST", "/api/jobs", {
+        seed_text: "The council votes on the tram line on Tuesday.",
+        goal: "Will the tram line be approved?",
+        tier: "small",
+        forecast_days: 30
+      })
+      assert.strictEqual(reply.status, 201)
+      const created = { id: reply.json["id"] as number }
 
       const job = yield* Effect.gen(function*() {
         const sql = yield* PgClient.PgClient

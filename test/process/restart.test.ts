@@ -9,7 +9,7 @@ import { PgClient } from "@effect/sql-pg"
 import { assert, layer } from "@effect/vitest"
 import { Duration, Effect, Layer, Redacted, Schedule } from "effect"
 import { PgClientLive } from "../../layers/db/database.ts"
-import { closedPort, firstStartToken, scopedHome, startCli } from "../support/cli-process.ts"
+import { apiCaller, closedPort, firstStartToken, scopedHome, startCli } from "../support/cli-process.ts"
 import { scopedTestDatabase } from "../support/test-database.ts"
 
 interface FakeState {
@@ -25,16 +25,6 @@ const startService = (env: Record<string, string>) =>
     const service = yield* startCli(["serve"], env)
     yield* service.waitForStdout(/Listening on http/)
     return service
-  })
-
-const api = (port: string, token: string) => (method: string, path: string, body?: unknown) =>
-  Effect.promise(async () => {
-    const response = await fetch(`http://127.0.0.1:${port}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) })
-    })
-    return { status: response.status, json: await response.json() as Record<string, unknown> }
   })
 
 const waitFor = <A>(check: Effect.Effect<A | undefined>, what: string, seconds = 60) =>
@@ -107,7 +97,7 @@ const crashAndResume = (signal: "SIGKILL" | "SIGTERM", crashPoint: CrashPoint = 
 
     const first = yield* startService(env)
     const token = yield* firstStartToken(home)
-    const call = api(port, token)
+    const call = apiCaller(port, token)
     const created = yield* call("POST", "/api/jobs", { seed_text: "The council votes on Tuesday.", goal: "Will the tram be approved?", tier: "small", forecast_days: 7 })
     assert.strictEqual(created.status, 201)
     const jobId = created.json["id"] as number

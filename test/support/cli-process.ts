@@ -136,7 +136,7 @@ export const apiCaller = (port: string, token: string) => (method: string, path:
       ...(body === undefined ? {} : { body: JSON.stringify(body) })
     })
     const text = await response.text()
-    return { status: response.status, json: (text === "" ? {} : JSON.parse(text)) as Record<string, any> }
+    return { status: response.status, json: (text === "" ? {} : JSON.parse(text)) as Record<string, unknown> }
   })
 
 const finished = ["COMPLETED", "FAILED", "CANCELLED"]
@@ -145,7 +145,7 @@ const finished = ["COMPLETED", "FAILED", "CANCELLED"]
 export const untilJobFinished = (call: ReturnType<typeof apiCaller>, id: number, seconds = 90) =>
   call("GET", `/api/jobs/${id}`).pipe(
     Effect.map((reply) => reply.json),
-    Effect.repeat({ schedule: Schedule.spaced("200 millis"), until: (job) => finished.includes(job["status"]) }),
+    Effect.repeat({ schedule: Schedule.spaced("200 millis"), until: (job) => finished.includes(String(job["status"])) }),
     Effect.timeout(Duration.seconds(seconds)),
     Effect.orDie
   )
