@@ -9,6 +9,7 @@ import type { JobId } from "../src/domain/ids.ts"
 import type { Citation, JobFacts } from "../src/domain/job.ts"
 import type { JobEvent, Progress } from "../src/domain/job-event.ts"
 import type { Market } from "../src/domain/market.ts"
+import type { PodProgress } from "../src/domain/pod-progress.ts"
 import type { JobStatus } from "../src/domain/status.ts"
 
 /** Longest error message kept on a job; longer ones are cut (the event keeps the same text). */
@@ -54,6 +55,9 @@ export class JobJournal extends Context.Service<JobJournal, {
   readonly setPipelineStage: (jobId: JobId, stage: number) => Effect.Effect<void>
   /** Writes the worker's live status and a `progress` event. */
   readonly saveLiveStatus: (jobId: JobId, live: Progress) => Effect.Effect<void>
+  /** The pod's run progress as last saved (`src/domain/pod-progress.ts`), if it was polled before. */
+  readonly podProgress: (jobId: JobId, podId: string) => Effect.Effect<Option.Option<PodProgress>>
+  readonly savePodProgress: (jobId: JobId, podId: string, progress: PodProgress) => Effect.Effect<void>
   /** Results that never go through the workflow journal: written by the activity that read them. */
   readonly saveResults: (
     jobId: JobId,

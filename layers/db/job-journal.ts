@@ -12,10 +12,12 @@ import type { JobId } from "../../src/domain/ids.ts"
 import { type Citation, JobFacts } from "../../src/domain/job.ts"
 import type { JobEvent, Progress, StatusChanged } from "../../src/domain/job-event.ts"
 import { Market } from "../../src/domain/market.ts"
+import { PodProgress } from "../../src/domain/pod-progress.ts"
 import { allowedSources, isTerminal, type JobStatus, terminalStatuses } from "../../src/domain/status.ts"
 import { countPodCreated, countPodTerminated, countTransition } from "../../src/metrics.ts"
 
 const decodeFacts = Schema.decodeUnknownEffect(Schema.Array(JobFacts))
+const decodeProgress = Schema.decodeUnknownEffect(Schema.NullOr(PodProgress))
 const decodeMarkets = Schema.decodeUnknownEffect(Schema.NullOr(Schema.Array(Market)))
 
 export const JobJournalLive = Layer.effect(JobJournal, Effect.gen(function*() {
@@ -117,6 +119,16 @@ export const JobJournalLive = Layer.effect(JobJournal, Effect.gen(function*() {
     const rows = yield* sql`UPDATE simulation_jobs SET live_status = ${JSON.stringify(live)}::jsonb, updated_at = now()
       WHERE id = ${jobId} AND ${notTerminal} RETURNING id`
     if (rows.length > 0) yield* appendEvent(jobId, { kind: "progress", data: live })
+  }, errorsAreDefects)
+
+  const podProgress = Effect.fn("JobJournal.podProgress")(function*(jobId: JobId, podId: string) {
+    const rows = yield* sql<{ progress: unknown }>`SELECT progress FROM pods WHERE job_id = ${jobId} AND pod_id = ${podId}
+      ORDER BY id DESC LIMIT 1`
+    return Option.fromNullishOr(yield* decodeProgress(rows[0]?.progress ?? null))
+  }, errorsAreDefects)
+
+  const savePodProgress = Effect.fn("JobJournal.savePodProgress")(function*(jobId: JobId, podId: string, progress: PodProgress) {
+    yield* sql`UPDATE pods SET progress = ${JSON.stringify(progress)}::jsonb WHERE job_id = ${jobId} AND pod_id = ${podId}`
   }, errorsAreDefects)
 
   const saveResults = Effect.fn("JobJournal.saveResults")(function*(
@@ -269,6 +281,8 @@ export const JobJournalLive = Layer.effect(JobJournal, Effect.gen(function*() {
     loadMarkets,
     setPipelineStage,
     saveLiveStatus,
+    podProgress,
+    savePodProgress,
     saveResults,
     saveReport,
     markSimDataAvailable,

@@ -11,6 +11,7 @@
  * last shown values.
  */
 import type { StatusReply } from "../domain/pod-protocol.ts"
+import type { PodProgress } from "../domain/pod-progress.ts"
 import type { Tier } from "../domain/tier.ts"
 import { type BreakerSample, circuitBreaker } from "./signals/circuit-breaker.ts"
 import { type LiveStatus, liveStatus, liveStatusChanged } from "./signals/live-status.ts"
@@ -71,6 +72,22 @@ export const initialPollState = (tier: Tier, startedAtMs: number, scale = 1, max
   rounds: [],
   live: undefined
 })
+
+/**
+ * A fresh state that goes on from a pod's saved progress (a step run again after a crash, a handover or a same-pod
+ * retry): the tier's timeout counts from the run's start and the slow-pod rate is measured over the saved samples.
+ * The stuck clock starts now: nobody watched the gap, so it does not count as a quiet spell.
+ */
+export const resumePollState = (fresh: PollState, saved: PodProgress): PollState => ({
+  ...fresh,
+  startedAtMs: saved.startedAtMs,
+  maxRound: saved.maxRound,
+  rounds: saved.rounds,
+  lastProgressAtMs: saved.maxRound > 0 ? fresh.startedAtMs : undefined
+})
+
+/** What a state saves of a pod's progress. */
+export const progressOf = (state: PollState): PodProgress => ({ startedAtMs: state.startedAtMs, maxRound: state.maxRound, rounds: state.rounds })
 
 /** What the caller does after one observation. Fields are present only when they ask for something. */
 export interface PollStep {

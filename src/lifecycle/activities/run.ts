@@ -2,8 +2,9 @@
  * Submit and poll, on one pod. Entry is idempotent (a re-run after a crash asks `/status` first and re-attaches to
  * a running or finished job instead of submitting again). The loop's decisions live in `poll-signals.ts`; this
  * file does the I/O: status every poll, logs every other poll, the stage and live status written only when they
- * change, the results written straight to the database (never through the journal). It checks the job between
- * polls, so a cancel stops it within one poll interval.
+ * change, the results written straight to the database (never through the journal), the pod's progress saved at
+ * each new round so a re-run measures on (`src/domain/pod-progress.ts`). It checks the job between polls, so a
+ * cancel stops it within one poll interval.
  */
 import { Clock, Duration, Effect, Option, Schema } from "effect"
 import { activity } from "./activity.ts"
@@ -17,7 +18,18 @@ import type { JobRequest, StatusReply } from "../../domain/pod-protocol.ts"
 import type { Tier } from "../../domain/tier.ts"
 import { scaled, TimeScale } from "../../domain/time-scale.ts"
 import { policies } from "../policies.ts"
-import { initialPollState, markers, observeLogs, observeStatus, observeStatusFailure, recoveryOf, type Verdict, wantsPartialChat } from "../poll-signals.ts"
+import {
+  initialPollState,
+  markers,
+  observeLogs,
+  observeStatus,
+  observeStatusFailure,
+  progressOf,
+  recoveryOf,
+  resumePollState,
+  type Verdict,
+  wantsPartialChat
+} from "../poll-signals.ts"
 import { ensureLive, JobStopped } from "./stop.ts"
 import { workerEndpoint } from "../worker-endpoint.ts"
 import { JobJournal } from "../../../services/job-journal.ts"
@@ -115,12 +127,15 @@ const saveCompleted = Effect.fn("Run.saveCompleted")(function*(jobId: JobId, rep
   yield* journal.transition(jobId, "RUNNING")
 })
 
-const poll = Effect.fn("Run.poll")(function*(job: RunJob, endpoint: WorkerEndpoint) {
+const poll = Effect.fn("Run.poll")(function*(job: RunJob, podId: string, endpoint: WorkerEndpoint) {
   const worker = yield* PodWorkerClient
   const journal = yield* JobJournal
   const every = yield* scaled(policies.poll.every)
   const scale = yield* TimeScale
-  let state = initialPollState(job.tier, yield* Clock.currentTimeMillis, scale, job.routing.max_rounds)
+  const fresh = initialPollState(job.tier, yield* Clock.currentTimeMillis, scale, job.routing.max_rounds)
+  const saved = yield* journal.podProgress(job.id, podId)
+  let state = Option.isSome(saved) ? resumePollState(fresh, saved.value) : fresh
+  if (Option.isNone(saved)) yield* journal.savePodProgress(job.id, podId, progressOf(state))
   while (true) {
     yield* Effect.sleep(every)
     yield* ensureLive(job.id)
@@ -142,6 +157,7 @@ const poll = Effect.fn("Run.poll")(function*(job: RunJob, endpoint: WorkerEndpoi
       ? yield* worker.partialChat(endpoint, policies.poll.partialChatTail).pipe(Effect.orElseSucceed((): ReadonlyArray<unknown> => []))
       : undefined
     const logStep = observeLogs(state, now, lines.value.lines, posts)
+    if (logStep.state.maxRound > state.maxRound) yield* journal.savePodProgress(job.id, podId, progressOf(logStep.state))
     state = logStep.state
     if (logStep.stageChanged !== undefined) yield* journal.setPipelineStage(job.id, logStep.stageChanged)
     if (logStep.liveStatus !== undefined) yield* journal.saveLiveStatus(job.id, logStep.liveStatus)
@@ -159,7 +175,7 @@ export const runSimulation = (job: RunJob, pod: { readonly pod_id: string; reado
       const endpoint = yield* workerEndpoint(job.id, pod)
       const early = yield* enter(job, endpoint)
       if (Option.isSome(early)) return early.value
-      return yield* poll(job, endpoint)
+      return yield* poll(job, pod.pod_id, endpoint)
     }).pipe(
       Effect.catchTag("ObjectStoreError", Effect.die),
       step("runSimulation", { "job.id": job.id, "job.tier": job.tier, "pod.id": pod.pod_id, "pod.gpu_type": job.routing.gpu_type, attempt, retry })
