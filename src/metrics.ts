@@ -4,22 +4,20 @@
  */
 import { Effect, Metric } from "effect"
 
-/** Status transitions that happened, by target status (`to`). */
-const jobTransitions = Metric.counter("fishcloud.job.transitions", {
-  description: "Job status transitions, by target status",
-  incremental: true
-})
+/** A counter and the one way it is counted: `add(attributes, amount)`. `incremental` unless it also goes down. */
+const counter = (name: string, description: string, options: { readonly upDown?: boolean } = {}) => {
+  const metric = Metric.counter(name, { description, incremental: options.upDown !== true })
+  return (attributes: Record<string, string>, amount = 1) => Metric.update(Metric.withAttributes(metric, attributes), amount)
+}
 
-/** Pods this process created minus those it terminated (an up/down counter), by provider and GPU. */
-const livePods = Metric.counter("fishcloud.pods.live", {
-  description: "Pods created minus pods terminated"
-})
+/** Status transitions that happened, by target status (`to`). */
+const jobTransitions = counter("fishcloud.job.transitions", "Job status transitions, by target status")
+
+/** Pods this process created minus those it terminated (an up/down counter), by GPU. */
+const livePods = counter("fishcloud.pods.live", "Pods created minus pods terminated", { upDown: true })
 
 /** Pod seconds billed (requested to terminated), added when a pod is terminated. */
-const podSecondsBilled = Metric.counter("fishcloud.pods.billed_seconds", {
-  description: "Pod seconds billed, from request to termination",
-  incremental: true
-})
+const podSecondsBilled = counter("fishcloud.pods.billed_seconds", "Pod seconds billed, from request to termination")
 
 /** How long each lifecycle step took, in seconds, by `step` and `outcome`. */
 const stepDuration = Metric.histogram("fishcloud.lifecycle.step_duration_seconds", {
@@ -28,31 +26,35 @@ const stepDuration = Metric.histogram("fishcloud.lifecycle.step_duration_seconds
 })
 
 /** LLM tokens, by provider, model and direction (`input` / `output`). */
-const llmTokens = Metric.counter("fishcloud.llm.tokens", {
-  description: "LLM tokens used, by provider, model and direction",
-  incremental: true
-})
+const llmTokens = counter("fishcloud.llm.tokens", "LLM tokens used, by provider, model and direction")
 
 /** Alerts sent (`layers/alerts/webhook-alerts.ts`), by `kind` and `outcome`. */
-const alertsSent = Metric.counter("fishcloud.alerts.sent", {
-  description: "Alerts, by kind and outcome (delivered to the webhook, failed after every attempt, logged without a webhook)",
-  incremental: true
-})
+const alertsSent = counter(
+  "fishcloud.alerts.sent",
+  "Alerts, by kind and outcome (delivered to the webhook, failed after every attempt, logged without a webhook)"
+)
+
+/** Pods the orphan-pod reaper terminated, by reason. */
+const podsReaped = counter("fishcloud.maintenance.pods_reaped", "Pods the orphan-pod reaper terminated, by reason")
+
+/** Jobs the stale-job detector failed, by the status they were stuck in. */
+const jobsStale = counter("fishcloud.maintenance.jobs_failed_stale", "Jobs failed by the stale-job detector, by status")
+
+/** Maintenance passes, by outcome (`ok`, `error`). */
+const maintenanceRuns = counter("fishcloud.maintenance.runs", "Maintenance passes, by outcome")
 
 export type AlertOutcome = "delivered" | "failed" | "logged"
 
-export const countAlert = (kind: string, outcome: AlertOutcome) =>
-  Metric.update(Metric.withAttributes(alertsSent, { kind, outcome }), 1)
+export const countAlert = (kind: string, outcome: AlertOutcome) => alertsSent({ kind, outcome })
 
-export const countTransition = (to: string) => Metric.update(Metric.withAttributes(jobTransitions, { to }), 1)
+export const countTransition = (to: string) => jobTransitions({ to })
 
-export const countPodCreated = (pod: { readonly gpu_type: string }) =>
-  Metric.update(Metric.withAttributes(livePods, { "pod.gpu_type": pod.gpu_type }), 1)
+export const countPodCreated = (pod: { readonly gpu_type: string }) => livePods({ "pod.gpu_type": pod.gpu_type })
 
 export const countPodTerminated = (pod: { readonly gpu_type: string | null; readonly seconds: number | null }) =>
   Effect.andThen(
-    Metric.update(Metric.withAttributes(livePods, { "pod.gpu_type": pod.gpu_type ?? "unknown" }), -1),
-    Metric.update(Metric.withAttributes(podSecondsBilled, { "pod.gpu_type": pod.gpu_type ?? "unknown" }), Math.max(0, pod.seconds ?? 0))
+    livePods({ "pod.gpu_type": pod.gpu_type ?? "unknown" }, -1),
+    podSecondsBilled({ "pod.gpu_type": pod.gpu_type ?? "unknown" }, Math.max(0, pod.seconds ?? 0))
   )
 
 /** How a lifecycle step ended: `interrupted` is a cancel or a runner handing the workflow over. */
@@ -68,31 +70,12 @@ export const countLlmTokens = (usage: {
   readonly outputTokens: number
 }) =>
   Effect.andThen(
-    Metric.update(Metric.withAttributes(llmTokens, { provider: usage.provider, model: usage.model, direction: "input" }), usage.inputTokens),
-    Metric.update(Metric.withAttributes(llmTokens, { provider: usage.provider, model: usage.model, direction: "output" }), usage.outputTokens)
+    llmTokens({ provider: usage.provider, model: usage.model, direction: "input" }, usage.inputTokens),
+    llmTokens({ provider: usage.provider, model: usage.model, direction: "output" }, usage.outputTokens)
   )
 
-/** Pods the orphan-pod reaper terminated, by reason. */
-const podsReaped = Metric.counter("fishcloud.maintenance.pods_reaped", {
-  description: "Pods the orphan-pod reaper terminated, by reason",
-  incremental: true
-})
+export const countPodReaped = (reason: string) => podsReaped({ reason })
 
-/** Jobs the stale-job detector failed, by the status they were stuck in. */
-const jobsStale = Metric.counter("fishcloud.maintenance.jobs_failed_stale", {
-  description: "Jobs failed by the stale-job detector, by status",
-  incremental: true
-})
+export const countJobStale = (status: string) => jobsStale({ status })
 
-/** Maintenance passes, by outcome (`ok`, `error`). */
-const maintenanceRuns = Metric.counter("fishcloud.maintenance.runs", {
-  description: "Maintenance passes, by outcome",
-  incremental: true
-})
-
-export const countPodReaped = (reason: string) => Metric.update(Metric.withAttributes(podsReaped, { reason }), 1)
-
-export const countJobStale = (status: string) => Metric.update(Metric.withAttributes(jobsStale, { status }), 1)
-
-export const countMaintenanceRun = (outcome: "ok" | "error") =>
-  Metric.update(Metric.withAttributes(maintenanceRuns, { outcome }), 1)
+export const countMaintenanceRun = (outcome: "ok" | "error") => maintenanceRuns({ outcome })
