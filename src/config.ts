@@ -75,6 +75,10 @@ export const ServiceConfig = Config.all({
   localPodLlmUrl: Config.option(Config.String("LOCAL_POD_LLM_BASE_URL")),
   /** Comma list of rehearsal faults for the fake provider (layers/pods/fake/fake-faults.ts lists them). */
   fakePodFaults: Config.String("FAKE_POD_FAULTS").pipe(Config.withDefault("")),
+  /** FAKE_STORE_FAULT_RATE (0 to 0.5): rehearsal, the object store fails this share of its reads and writes. */
+  fakeStoreFaultRate: Config.schema(Schema.Finite.check(Schema.isBetween({ minimum: 0, maximum: 0.5 })), "FAKE_STORE_FAULT_RATE").pipe(
+    Config.withDefault(0)
+  ),
   /** FAKE_POD_FAULT_SEED: each job of a rehearsal draws one fault of its own (or none) from this seed. */
   fakePodFaultSeed: Config.option(Config.schema(Schema.Int, "FAKE_POD_FAULT_SEED")),
   /** Multiplies every lifecycle duration (src/lifecycle/policies.ts): 0.001 rehearses an hour in seconds. */

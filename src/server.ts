@@ -11,6 +11,7 @@ import type { Role } from "../layers/lifecycle/workflow-engine.ts"
 import { LifecycleLive } from "./roles/lifecycle-role.ts"
 import { DiskObjectStoreLive } from "../layers/storage/disk/disk-store.ts"
 import { LoggerLive, TelemetryLive } from "../layers/telemetry/telemetry.ts"
+import { FaultyObjectStoreLive } from "../layers/storage/faulty-store.ts"
 import { S3ObjectStoreLive } from "../layers/storage/s3/s3-store.ts"
 import type { PgClient } from "@effect/sql-pg"
 import type { SqlClient } from "effect/sql"
@@ -32,10 +33,12 @@ const FirstStartToken = Layer.effectDiscard(Effect.gen(function*() {
 /**
  * The object store chosen by OBJECT_STORE. The disk store is always there: it backs the `/storage` routes of its
  * presigned URLs; with `s3`, the S3 store (merged last, reading its S3_* settings only then) is the one everything
- * else uses.
+ * else uses. FAKE_STORE_FAULT_RATE (rehearsals) makes that one fail a share of its calls on purpose.
  */
-export const StorageLive = Layer.unwrap(Effect.map(Settings, (settings) =>
-  settings.objectStore === "s3" ? Layer.mergeAll(DiskObjectStoreLive, S3ObjectStoreLive) : DiskObjectStoreLive))
+export const StorageLive = Layer.unwrap(Effect.map(Settings, (settings) => {
+  const store = settings.objectStore === "s3" ? Layer.mergeAll(DiskObjectStoreLive, S3ObjectStoreLive) : DiskObjectStoreLive
+  return settings.fakeStoreFaultRate > 0 ? FaultyObjectStoreLive(settings.fakeStoreFaultRate).pipe(Layer.provideMerge(store)) : store
+}))
 
 /** The whole service on the given database and lifecycle layers (tests pass their own). */
 export const ServiceLive = <EDb, RDb, Extra, ELc, RLc>(

@@ -36,7 +36,7 @@ const clean: ChaosFacts = {
 }
 
 const run: RunRecord = {
-  settings: { jobs: 2, runners: 3, scale: 0.05, seed: 1 },
+  settings: { jobs: 2, runners: 3, scale: 0.05, seed: 1, storeFaultRate: 0 },
   submissions: [{ n: 1, id: 1, via: "created" }, { n: 2, id: 2, via: "created" }],
   events: [{ at: 10, kind: "sigkill", detail: "runner-2 pid 1" }],
   maintenance: { how: "exit 0", output: "maintenance: 0 stale job(s) failed, 0 of 0 pod(s) reaped" },

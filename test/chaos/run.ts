@@ -1,7 +1,8 @@
 /**
  * `npm run chaos [-- --jobs N --json out.json --seed S --scale X --runners R --deadline-minutes M]`: the chaos run
  * (`test/support/chaos-run.ts`) with the issue's numbers: 100 jobs, 3 runners, a SIGKILL of a random runner every
- * 5 to 20 s, one SIGTERM, one Postgres restart (5 s down). Prints progress, then the table; writes the report as JSON with
+ * 5 to 20 s, one SIGTERM, one Postgres restart (5 s down), a fault of its own per job, 2 % of object-store calls
+ * failing. Prints progress, then the table; writes the report as JSON with
  * --json; exits 0 only when every invariant holds. Not part of `npm test`: it takes minutes and both cores.
  */
 import * as Fs from "node:fs/promises"
@@ -78,6 +79,7 @@ const program = Effect.gen(function*() {
     sigtermOnce: true,
     // The reaper and the stale-job detector run every minute, during the chaos too.
     maintenanceEveryMinutes: 1,
+    storeFaultRate: 0.02,
     restartPostgres: args.postgresDowntime > 0 ? Duration.seconds(args.postgresDowntime) : undefined,
     deadline: Duration.minutes(args.deadlineMinutes),
     say: Console.log

@@ -35,6 +35,7 @@ layer(Layer.empty, { excludeTestServices: true })("chaos, short", (it) => {
         // A maintenance pass that meets the jobs' teardowns can terminate a pod a second time (the reaper lists the
         // provider's pods, then reads each row); the full run (every minute) shows it, this one stays out of its way.
         maintenanceEveryMinutes: 30,
+        storeFaultRate: 0,
         deadline: Duration.minutes(2),
         say: (line) => Effect.sync(() => void said.push(line))
       })

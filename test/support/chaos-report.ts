@@ -25,7 +25,13 @@ export interface ChaosEvent {
 }
 
 export interface RunRecord {
-  readonly settings: { readonly jobs: number; readonly runners: number; readonly scale: number; readonly seed: number }
+  readonly settings: {
+    readonly jobs: number
+    readonly runners: number
+    readonly scale: number
+    readonly seed: number
+    readonly storeFaultRate: number
+  }
   readonly submissions: ReadonlyArray<Submission>
   readonly events: ReadonlyArray<ChaosEvent>
   readonly maintenance: { readonly how: string; readonly output: string }
@@ -195,7 +201,8 @@ export const renderChaosTable = (report: ChaosReport) => {
   const check = (label: string, broken: ReadonlyArray<unknown>) => line(label, `${broken.length}${broken.length === 0 ? "  ok" : "  BROKEN"}`)
   const terminalStatuses = Object.fromEntries(Object.entries(jobs.by_status).filter(([status]) => terminal.has(status)))
   return [
-    `chaos run: ${report.settings.jobs} jobs, ${report.settings.runners} runners, time scale ${report.settings.scale}, seed ${report.settings.seed}`,
+    `chaos run: ${report.settings.jobs} jobs, ${report.settings.runners} runners, time scale ${report.settings.scale}, ` +
+      `seed ${report.settings.seed}, object-store fault rate ${report.settings.storeFaultRate}`,
     line("wall time", `${report.wall_seconds} s`),
     line("jobs submitted / rows", `${jobs.submitted} / ${jobs.rows}`),
     line("jobs by terminal status", entries(terminalStatuses)),

@@ -5,7 +5,7 @@
  *
  * Faults: every process runs with FAKE_POD_FAULT_SEED = the run's seed, so each job draws one fault of its own (or
  * none) from `layers/pods/fake/fake-faults.ts`, the same in every process whichever runner drives it; the report
- * counts the jobs' ends per drawn fault.
+ * counts the jobs' ends per drawn fault. With `storeFaultRate`, the object store fails that share of its calls too.
  */
 import * as Fs from "node:fs/promises"
 import * as NodePath from "node:path"
@@ -44,6 +44,8 @@ export interface ChaosOptions {
    * run; 30 keeps them out of a short one.
    */
   readonly maintenanceEveryMinutes: number
+  /** FAKE_STORE_FAULT_RATE of every process: this share of object-store reads and writes fail (0: none). */
+  readonly storeFaultRate: number
   /** Give up waiting for the jobs to end after this long. */
   readonly deadline: Duration.Duration
   /** Where progress lines go. */
@@ -125,7 +127,8 @@ export const runChaos = (options: ChaosOptions) =>
       POD_PROVIDER: "fake",
       FISHCLOUD_TIME_SCALE: String(options.scale),
       MAINTENANCE_EVERY_MINUTES: String(options.maintenanceEveryMinutes),
-      FAKE_POD_FAULT_SEED: String(options.seed)
+      FAKE_POD_FAULT_SEED: String(options.seed),
+      FAKE_STORE_FAULT_RATE: String(options.storeFaultRate)
     }
     yield* options.say(`chaos run in ${options.folder}: Postgres ${postgres.url.replace(/:[^:@/]*@/, ":***@")}, API port ${port}`)
 
@@ -182,7 +185,7 @@ export const runChaos = (options: ChaosOptions) =>
 
     const facts = yield* onDatabase(collectFacts(home))
     const run: RunRecord = {
-      settings: { jobs: options.jobs, runners: options.runners, scale: options.scale, seed: options.seed },
+      settings: { jobs: options.jobs, runners: options.runners, scale: options.scale, seed: options.seed, storeFaultRate: options.storeFaultRate },
       submissions,
       events,
       maintenance,
