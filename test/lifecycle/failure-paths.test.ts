@@ -74,6 +74,28 @@ layer(TestDatabaseLive)("lifecycle: every failure ends the job", (it) => {
       yield* assertPodInvariants
     }).pipe(Effect.provide(ScenarioLive({ journal: outage(60) }))), 60_000)
 
+  it.effect("the database away just after the provider terminated the pod: the record waits, the provider is asked once", () =>
+    Effect.gen(function*() {
+      const id = yield* insertPendingJob()
+      yield* runJob(id)
+      assert.strictEqual((yield* jobRow(id)).status, "COMPLETED")
+      assert.deepStrictEqual((yield* podRows(id)).map((pod) => [pod.terminated, pod.termination_reason]), [[true, "completed"]])
+      const calls = (yield* (yield* FakePods).ledger).filter((entry) => entry.op === "terminate" || entry.op === "terminate-missing")
+      assert.deepStrictEqual(calls.map((entry) => entry.op), ["terminate"], "one terminate call, no second one for a gone pod")
+    }).pipe(Effect.provide(ScenarioLive({
+      journal: (journal) => {
+        let calls = 0
+        return {
+          ...journal,
+          recordPodTerminated: (...args) =>
+            Effect.suspend(() =>
+              ++calls <= 2
+                ? Effect.die(new DatabaseUnavailable({ cause: new Error("injected: the database system is shutting down") }))
+                : journal.recordPodTerminated(...args))
+        }
+      }
+    }))), 60_000)
+
   it.effect("a database away for 150 s, longer than a step waits (about 100 s): the job fails internal_error once it is back", () =>
     Effect.gen(function*() {
       const id = yield* insertPendingJob()

@@ -11,6 +11,7 @@ import { Alerts } from "../../../services/alerts.ts"
 import { PodProvider } from "../../../services/pod-provider.ts"
 import type { JobId } from "../../domain/ids.ts"
 import { backoff } from "../../domain/time-scale.ts"
+import { retryWhileDatabaseAway } from "../database-away.ts"
 import { policies } from "../policies.ts"
 import { JobJournal } from "../../../services/job-journal.ts"
 
@@ -27,13 +28,15 @@ export const terminatePod = (jobId: JobId, podId: string, reason: string) =>
       Effect.retry({ schedule, while: (error) => error.reason !== "invalid" }),
       Effect.result
     )
+    // From here the provider has answered: the record waits out a database outage itself, because the step run
+    // again would ask the provider a second time (its row still live).
     if (terminated._tag === "Failure") {
       yield* Effect.logError(`pod ${podId} could not be terminated; left for the orphan-pod reaper`, terminated.failure)
-      yield* journal.recordPodTerminateFailed(jobId, podId, reason, terminated.failure.message)
+      yield* retryWhileDatabaseAway(journal.recordPodTerminateFailed(jobId, podId, reason, terminated.failure.message))
       yield* Alerts.use((alerts) => alerts.send({ _tag: "terminate_failed", pod_id: podId, job_id: jobId, error: terminated.failure.message }))
       return
     }
-    yield* journal.recordPodTerminated(jobId, podId, reason)
+    yield* retryWhileDatabaseAway(journal.recordPodTerminated(jobId, podId, reason))
   }).pipe( step("terminatePod", { "job.id": jobId, "pod.id": podId, reason }))
 
 /** Tears down one pod as a step of the workflow (a swap, or the end of the GPU phase). */
