@@ -12,6 +12,7 @@ import { MarketDeriver } from "../../../services/market-deriver.ts"
 import type { JobId } from "../../domain/ids.ts"
 import type { Tier } from "../../domain/tier.ts"
 import { scaled } from "../../domain/time-scale.ts"
+import { retryWhileDatabaseAway } from "../database-away.ts"
 import { policies } from "../policies.ts"
 import { ensureLive, JobStopped } from "./stop.ts"
 import { JobJournal } from "../../../services/job-journal.ts"
@@ -45,7 +46,8 @@ export const enrichSeed = (jobId: JobId, goal: string) =>
       const seedText = yield* journal.simulationSeed(jobId)
       const enrichment = yield* failSoft(jobId, "enrichment", enricher.enrich({ seedText, goal }).pipe(Effect.provideService(CurrentJob, jobId)))
       if (enrichment === undefined || enrichment.summary.trim() === "") return false
-      yield* journal.saveEnrichment(jobId, enrichment.summary, enrichment.citations)
+      // Saved through a database outage in place: the step run again would pay for the LLM call twice.
+      yield* retryWhileDatabaseAway(journal.saveEnrichment(jobId, enrichment.summary, enrichment.citations))
       return true
     }).pipe(step("enrichSeed", { "job.id": jobId }))
   })
@@ -60,7 +62,7 @@ export const deriveMarkets = (jobId: JobId, goal: string, tier: Tier) =>
       const journal = yield* JobJournal
       const seedText = yield* journal.simulationSeed(jobId)
       const markets = (yield* failSoft(jobId, "market derivation", deriver.derive({ goal, seedText, tier }).pipe(Effect.provideService(CurrentJob, jobId)))) ?? []
-      yield* journal.saveMarkets(jobId, markets)
+      yield* retryWhileDatabaseAway(journal.saveMarkets(jobId, markets))
       return markets.length
     }).pipe(step("deriveMarkets", { "job.id": jobId, "job.tier": tier }))
   })

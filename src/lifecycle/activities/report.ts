@@ -15,6 +15,7 @@ import { reportKey } from "../../domain/artifacts.ts"
 import type { JobId } from "../../domain/ids.ts"
 import { JobJournal } from "../../../services/job-journal.ts"
 import { backoff } from "../../domain/time-scale.ts"
+import { retryWhileDatabaseAway } from "../database-away.ts"
 import { policies } from "../policies.ts"
 
 export const ReportAttempt = Schema.Union([
@@ -58,7 +59,9 @@ export const writeReport = (jobId: JobId, attempt: number) =>
         yield* journal.saveReport(jobId, report)
         yield* journal.transition(jobId, "COMPLETED")
       }).pipe(
-        // The journal's database errors are defects: retried as failures, then reported as a value.
+        // A database outage is waited out here (running the step again would write the report again, with the LLM);
+        // other database errors are defects: retried as failures, then reported as a value.
+        retryWhileDatabaseAway,
         Effect.catchDefect(Effect.fail),
         Effect.retry({ schedule }),
         Effect.result
