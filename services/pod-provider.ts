@@ -5,7 +5,11 @@
  */
 import { Context, type Effect, type Option, type Redacted, Schema } from "effect"
 
-export const PodState = Schema.Literals(["provisioning", "running", "stopped", "error"])
+/**
+ * `stopped`: the pod's container exited but the pod still exists (RunPod EXITED: its volume is still billed until it
+ * is terminated); `terminated`: the provider has ended the pod for good.
+ */
+export const PodState = Schema.Literals(["provisioning", "running", "stopped", "error", "terminated"])
 export type PodState = typeof PodState.Type
 
 export const Pod = Schema.Struct({

@@ -9,7 +9,7 @@ import { SqlClient } from "effect/sql"
 import { MaintenanceStoreLive } from "../../layers/db/maintenance-store.ts"
 import { FakePods } from "../../services/fake-pods.ts"
 import { JobJournal } from "../../services/job-journal.ts"
-import { PodProvider } from "../../services/pod-provider.ts"
+import { type Pod, PodProvider } from "../../services/pod-provider.ts"
 import type { JobId } from "../../src/domain/ids.ts"
 import { podName } from "../../src/domain/pods.ts"
 import { reapOrphanPods } from "../../src/lifecycle/maintenance/orphan-pod-reaper.ts"
@@ -21,6 +21,17 @@ import { TestDatabaseLive } from "../support/test-database.ts"
 const maintenanceScenario = (options: ScenarioOptions = {}) =>
   MaintenanceStoreLive.pipe(Layer.provideMerge(ScenarioLive(options)))
 
+
+/** The fake provider, except that every pod it has not terminated reads `stopped`: its container exited (RunPod EXITED). */
+const providerReportingStopped = Layer.effect(PodProvider, Effect.gen(function*() {
+  const provider = yield* PodProvider
+  const stopped = (pod: Pod): Pod => pod.state === "terminated" ? pod : { ...pod, state: "stopped", worker_url: null }
+  return PodProvider.of({
+    ...provider,
+    get: (podId) => Effect.map(provider.get(podId), Option.map(stopped)),
+    listByPrefix: (prefix) => Effect.map(provider.listByPrefix(prefix), (pods) => pods.map(stopped))
+  })
+}))
 
 /** A pod rented for `jobId` the way provisioning does it (row first, then the provider), outside any workflow. */
 const rentPod = (jobId: JobId, attempt: number) =>
@@ -89,6 +100,17 @@ layer(TestDatabaseLive)("maintenance: orphan-pod reaper", (it) => {
       assert.deepStrictEqual(report.reaped.map((pod) => [pod.pod_id, pod.reason]), [[old.id, "superseded"]])
       assert.notInclude(report.reaped.map((pod) => pod.pod_id), current.id)
     }).pipe(Effect.provide(maintenanceScenario())), 60_000)
+
+  it.effect("a pod whose container exited on its own (stopped, still billed for its volume) is reaped like a running one", () =>
+    Effect.gen(function*() {
+      const deleted = yield* insertPendingJob()
+      const exited = yield* rentPod(deleted, 1)
+      yield* sql((client) => client`DELETE FROM simulation_jobs WHERE id = ${deleted}`)
+      yield* advanceBy(3 * 60)
+      const report = yield* reapOrphanPods()
+      assert.deepStrictEqual(report.reaped.map((pod) => [pod.pod_id, pod.reason]), [[exited.id, "job_deleted"]])
+      assert.deepStrictEqual((yield* podLedger).live, [], "terminated at the provider")
+    }).pipe(Effect.provide(Layer.provideMerge(providerReportingStopped, maintenanceScenario()))), 60_000)
 })
 
 layer(TestDatabaseLive)("maintenance: stale-job detector", (it) => {

@@ -58,7 +58,7 @@ layer(Layer.empty, { excludeTestServices: true })("local pods", (it) => {
       assert.isFalse(isAlive(pid), "the worker process is gone")
       yield* restarted.terminate(pod.id)
       const after = yield* restarted.get(pod.id)
-      assert.strictEqual(Option.getOrThrow(after).state, "stopped")
+      assert.strictEqual(Option.getOrThrow(after).state, "terminated")
       assert.lengthOf(yield* restarted.listByPrefix("fishcloud-sim-j7-"), 0)
     }).pipe(Effect.timeout(Duration.seconds(60))), 90_000)
 

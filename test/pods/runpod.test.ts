@@ -284,7 +284,7 @@ describe("RunPod provider: get, list, terminate", () => {
       assert.deepStrictEqual(yield* stateWith("RUNNING", { uptime: 3, ports }), ["running", `https://${pod.id}-5000.proxy.runpod.net`])
       assert.deepStrictEqual(yield* stateWith("EXITED", null), ["stopped", null])
       assert.deepStrictEqual(yield* stateWith("ERROR", null), ["error", null])
-      assert.deepStrictEqual(yield* stateWith("TERMINATED", null), ["stopped", null])
+      assert.deepStrictEqual(yield* stateWith("TERMINATED", null), ["terminated", null])
     }))
 
   it.effect("a new pod is provisioning until RunPod reports it RUNNING, then running with its price and GPU", () =>

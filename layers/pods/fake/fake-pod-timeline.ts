@@ -53,7 +53,7 @@ export const meets = (pod: Pick<FakePodRecord, "name" | "index">, fault: FakeFau
   jobFault(pod.name, world) === fault
 
 export const podState = (pod: FakePodRecord, now: number, world: FakeWorld) => {
-  if (pod.terminated_at !== null) return "stopped" as const
+  if (pod.terminated_at !== null) return "terminated" as const
   if (meets(pod, "never-ready", world)) return "provisioning" as const
   return now < pod.created_at + seconds(world, "readyAfter") ? "provisioning" as const : "running" as const
 }

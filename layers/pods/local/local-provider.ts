@@ -51,7 +51,7 @@ const toPod = (pod: LocalPod): Pod => {
     name: pod.name,
     gpu_type: "local",
     cost_per_hour: 0,
-    state: running ? "running" : "stopped",
+    state: pod.terminated_at !== null ? "terminated" : running ? "running" : "stopped",
     worker_url: running ? `http://127.0.0.1:${pod.port}` : null
   }
 }

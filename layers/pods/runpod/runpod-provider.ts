@@ -41,8 +41,9 @@ const podState = (pod: RunPodPod): PodState => {
     case "RUNNING":
       return runtimeUp(pod.runtime) ? "running" : "provisioning"
     case "EXITED":
-    case "TERMINATED":
       return "stopped"
+    case "TERMINATED":
+      return "terminated"
     case "ERROR":
       return "error"
     default:

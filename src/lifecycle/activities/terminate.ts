@@ -4,7 +4,7 @@
  * every retry is recorded `terminate_failed` (its row stays live for the orphan-pod reaper) and the job goes on:
  * a stuck teardown must not keep the job from ending.
  */
-import { Cause, Effect, Exit } from "effect"
+import { Cause, Effect, Exit, Option } from "effect"
 import { activity } from "./activity.ts"
 import { step } from "../step.ts"
 import { Alerts } from "../../../services/alerts.ts"
@@ -24,6 +24,16 @@ export const terminatePod = (jobId: JobId, podId: string, reason: string) =>
     // A step re-run after a crash finds the row already closed: the provider is not asked a second time.
     const live = yield* journal.livePods(jobId)
     if (!live.some((pod) => pod.pod_id === podId)) return
+    // A step run again after the provider ended the pod but before the row said so (a crash, a handover, a database
+    // outage) finds it terminated: it is recorded without asking the provider a second time.
+    const gone = yield* provider.get(podId).pipe(
+      Effect.map((pod) => Option.isNone(pod) || pod.value.state === "terminated"),
+      Effect.orElseSucceed(() => false)
+    )
+    if (gone) {
+      yield* retryWhileDatabaseAway(journal.recordPodTerminated(jobId, podId, reason))
+      return
+    }
     const terminated = yield* provider.terminate(podId).pipe(
       Effect.retry({ schedule, while: (error) => error.reason !== "invalid" }),
       Effect.result

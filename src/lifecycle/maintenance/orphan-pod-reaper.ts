@@ -79,9 +79,10 @@ export const reapOrphanPods = Effect.fn("Maintenance.reapOrphanPods")(function*(
     const record = yield* store.podRecord(provider.name, pod)
     const reason = reapReason(record, yield* Clock.currentTimeMillis, grace)
     if (Option.isNone(reason)) continue
-    // The list may be stale by now: a pod a job's teardown has just ended is not terminated a second time.
+    // The list may be stale by now: a pod a job's teardown has just ended is not terminated a second time. A
+    // stopped pod (its container exited) still exists, and is billed, until it is terminated.
     const still = yield* provider.get(pod.id).pipe(Effect.orElseSucceed(() => Option.some(pod)))
-    if (Option.isNone(still) || still.value.state === "stopped") continue
+    if (Option.isNone(still) || still.value.state === "terminated") continue
     const jobId = Option.match(record, { onNone: () => jobIdOfPodName(pod.name), onSome: (row) => row.job_id }) ?? null
     const terminated = yield* provider.terminate(pod.id).pipe(
       Effect.retry({ schedule, while: (error) => error.reason !== "invalid" }),
