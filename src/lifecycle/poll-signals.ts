@@ -125,12 +125,14 @@ export const observeStatus = (
     polls: state.polls + 1,
     consecutiveFailures: 0,
     lastStatusOkAtMs: nowMs,
-    seenRunning: state.seenRunning || status.status === "running"
+    seenRunning: state.seenRunning || status.status === "running",
+    // Back after failed reads: the pod went unwatched, so the stuck watchdog measures quiet from now, not across the gap.
+    ...(state.consecutiveFailures > 0 && state.lastProgressAtMs !== undefined ? { lastProgressAtMs: nowMs } : {})
   }
   if (status.status === "completed") return { state: next, completed: true }
   if (status.status === "failed") return { state: next, verdict: workerFailed(status.error) }
   const verdict = timedOut(state.startedAtMs, nowMs, state.limits) ??
-    stuck(nowMs, state.maxRound, state.lastProgressAtMs, state.limits)
+    stuck(nowMs, next.maxRound, next.lastProgressAtMs, state.limits)
   if (verdict !== undefined) return { state: next, verdict }
   return {
     state: next,

@@ -302,6 +302,15 @@ describe("stuck watchdog (no new maximum round for 300/600/900 s)", () => {
     )
     assert.isUndefined(pinned("large").verdict)
   })
+
+  it("does not count a stretch the pod could not be read: quiet is measured again from the first good read after it", () => {
+    let state = feedLogs(initialPollState("small", at(0)), [[0, [roundLine(3)]]]).state
+    for (const s of [100, 200, 400]) state = observeStatusFailure(state, at(s)).state
+    const back = observeStatus(state, at(401), running)
+    assert.isUndefined(back.verdict, "401 s since round 3, but 400 of them unwatched")
+    assert.isUndefined(observeStatus(back.state, at(700), running).verdict)
+    assert.strictEqual(observeStatus(back.state, at(702), running).verdict?._tag, "Stuck", "301 s of watched quiet")
+  })
 })
 
 describe("consecutive /status failures (30)", () => {
