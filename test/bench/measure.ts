@@ -1,0 +1,51 @@
+/** What the bench measures with: a process's CPU time, a database's row writes, percentiles. */
+import * as Fs from "node:fs/promises"
+import { PgClient } from "@effect/sql-pg"
+import { Duration, Effect, Redacted } from "effect"
+import { PgClientLive } from "../../layers/db/database.ts"
+
+/** Clock ticks per second of /proc/<pid>/stat's utime and stime (USER_HZ, 100 on Linux). */
+const userHz = 100
+
+/** User + system CPU seconds a process has used so far (Linux). */
+export const cpuSecondsOf = (pid: number) =>
+  Effect.promise(async () => {
+    const stat = await Fs.readFile(`/proc/${pid}/stat`, "utf8")
+    // The command name (field 2) may hold spaces; the fields after its closing parenthesis are space-separated.
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ")
+    return (Number(fields[11]) + Number(fields[12])) / userHz
+  })
+
+/** Runs `query` on the database at `url` with a pool of its own. */
+export const onDatabase = <A>(url: string, query: (sql: PgClient.PgClient) => Effect.Effect<A, unknown>) =>
+  Effect.gen(function*() {
+    return yield* query(yield* PgClient.PgClient)
+  }).pipe(Effect.provide(PgClientLive(Redacted.make(url))), Effect.scoped, Effect.orDie)
+
+/**
+ * Rows inserted, updated and deleted in the database's tables so far. Postgres publishes a backend's counts when it
+ * goes idle, at most once a second: wait a little after the work before reading.
+ */
+export const rowWrites = (url: string) =>
+  Effect.andThen(
+    Effect.sleep(Duration.millis(1500)),
+    onDatabase(url, (sql) =>
+      Effect.map(
+        sql<{ relname: string; writes: number }>`SELECT relname, (n_tup_ins + n_tup_upd + n_tup_del)::int AS writes
+          FROM pg_stat_user_tables`,
+        (rows) => new Map(rows.map((row) => [row.relname, row.writes]))
+      ))
+  )
+
+/** Per-table writes between two `rowWrites` readings, the busiest first. */
+export const writesBetween = (before: ReadonlyMap<string, number>, after: ReadonlyMap<string, number>) =>
+  [...after].map(([table, writes]) => [table, writes - (before.get(table) ?? 0)] as const)
+    .filter(([, writes]) => writes > 0)
+    .sort((a, b) => b[1] - a[1])
+
+/** Nearest-rank percentile; NaN for no values. */
+export const percentile = (values: ReadonlyArray<number>, p: number) => {
+  if (values.length === 0) return Number.NaN
+  const sorted = [...values].sort((a, b) => a - b)
+  return sorted[Math.max(0, Math.ceil((p / 100) * sorted.length) - 1)]!
+}

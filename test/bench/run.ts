@@ -1,0 +1,179 @@
+/**
+ * `npm run bench [-- --quick] [-- --out FOLDER]`: the lifecycle's cost per job, side by side with the floor, the
+ * raw durable engine running executions of as many no-op activities as a fishcloud job runs, in the same run, on
+ * the same (embedded) Postgres, each in a database of its own:
+ *   - one job at a time: seconds from creation to the end, p50 and p99;
+ *   - 20 and then 50 jobs in flight: jobs per second;
+ *   - CPU seconds and database row writes per job.
+ * Prints one table; writes `<out>/<date>.json` and, unless --quick, `BENCHMARKS.md` (the machine, the versions and
+ * the table). `--quick` runs a few jobs only: `test/process/bench-smoke.test.ts` uses it to prove the bench works
+ * (no figure is asserted). Not part of `npm test` otherwise: it takes minutes and both cores.
+ */
+import * as ChildProcess from "node:child_process"
+import * as Fs from "node:fs/promises"
+import * as Os from "node:os"
+import * as NodePath from "node:path"
+import { NodeRuntime } from "@effect/platform-node"
+import { Console, Effect, Schema } from "effect"
+import { chaosPostgres } from "../support/chaos-postgres.ts"
+import { benchFishcloud, type Phase, type PhaseResult } from "./lifecycle-bench.ts"
+import { onDatabase, percentile } from "./measure.ts"
+
+const root = NodePath.resolve(import.meta.dirname, "../..")
+
+/** The smallest time scale the fake pod and the lifecycle's waits run correctly at (see BENCHMARKS.md). */
+const timeScale = 0.001
+
+const fullPhases: ReadonlyArray<Phase> = [{ jobs: 20, inFlight: 1 }, { jobs: 100, inFlight: 20 }, { jobs: 150, inFlight: 50 }]
+const quickPhases: ReadonlyArray<Phase> = [{ jobs: 2, inFlight: 1 }, { jobs: 4, inFlight: 2 }, { jobs: 4, inFlight: 4 }]
+
+const PhaseResultSchema = Schema.Struct({
+  phase: Schema.Struct({ jobs: Schema.Int, inFlight: Schema.Int }),
+  wallSeconds: Schema.Number,
+  seconds: Schema.Array(Schema.Number),
+  cpuSeconds: Schema.Number,
+  writes: Schema.Array(Schema.Tuple([Schema.String, Schema.Number])),
+  failed: Schema.Array(Schema.String)
+})
+const decodeLine = Schema.decodeUnknownEffect(Schema.fromJsonString(PhaseResultSchema))
+
+/** Runs the floor (`raw-engine.ts`) as its own process, as the service is one. */
+const benchRawEngine = (url: string, activities: number, phases: ReadonlyArray<Phase>) =>
+  Effect.gen(function*() {
+    const output = yield* Effect.promise(() =>
+      new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+        const child = ChildProcess.spawn(
+          process.execPath,
+          ["--import", "tsx", NodePath.join(root, "test/bench/raw-engine.ts"), url, String(activities), JSON.stringify(phases)],
+          { cwd: root, stdio: ["ignore", "pipe", "pipe"] }
+        )
+        let stdout = ""
+        let stderr = ""
+        child.stdout.on("data", (chunk) => stdout += String(chunk))
+        child.stderr.on("data", (chunk) => stderr += String(chunk))
+        child.once("exit", (code) => resolve({ code, stdout, stderr }))
+      }))
+    if (output.code !== 0) return yield* Effect.die(new Error(`raw engine exited ${output.code}:\n${output.stderr.slice(-3000)}`))
+    const lines = output.stdout.split("\n").filter((line) => line.startsWith("{"))
+    return yield* Effect.forEach(lines, (line) => Effect.orDie(decodeLine(line)))
+  })
+
+const sum = (writes: PhaseResult["writes"]) => writes.reduce((total, [, n]) => total + n, 0)
+const jobsOf = (results: ReadonlyArray<PhaseResult>) => results.reduce((total, result) => total + result.phase.jobs, 0)
+const round = (value: number, digits = 1) => Number.isFinite(value) ? Number(value.toFixed(digits)) : null
+
+/** The figures compared, fishcloud's beside the floor's. */
+const figures = (fishcloud: ReadonlyArray<PhaseResult>, raw: ReadonlyArray<PhaseResult>) => {
+  const [oneFc, twentyFc, fiftyFc] = fishcloud
+  const [oneRaw, twentyRaw, fiftyRaw] = raw
+  const perJob = (results: ReadonlyArray<PhaseResult>, of: (result: PhaseResult) => number) =>
+    results.reduce((total, result) => total + of(result), 0) / Math.max(1, jobsOf(results))
+  const row = (figure: string, unit: string, a: number, b: number, digits = 1) => ({
+    figure,
+    unit,
+    fishcloud: round(a, digits),
+    raw_engine: round(b, digits),
+    ratio: round(a / b, 2)
+  })
+  return [
+    row("one job at a time, p50", "ms", percentile(oneFc!.seconds, 50) * 1000, percentile(oneRaw!.seconds, 50) * 1000, 0),
+    row("one job at a time, p99", "ms", percentile(oneFc!.seconds, 99) * 1000, percentile(oneRaw!.seconds, 99) * 1000, 0),
+    row(`jobs/s, ${twentyFc!.phase.inFlight} in flight`, "jobs/s", twentyFc!.phase.jobs / twentyFc!.wallSeconds, twentyRaw!.phase.jobs / twentyRaw!.wallSeconds),
+    row(`jobs/s, ${fiftyFc!.phase.inFlight} in flight`, "jobs/s", fiftyFc!.phase.jobs / fiftyFc!.wallSeconds, fiftyRaw!.phase.jobs / fiftyRaw!.wallSeconds),
+    row("CPU per job", "ms", perJob(fishcloud, (r) => r.cpuSeconds) * 1000, perJob(raw, (r) => r.cpuSeconds) * 1000, 0),
+    row("Postgres row writes per job", "rows", perJob(fishcloud, (r) => sum(r.writes)), perJob(raw, (r) => sum(r.writes)))
+  ]
+}
+
+const renderTable = (rows: ReturnType<typeof figures>) =>
+  [
+    "| figure | fishcloud | raw engine, same activities | ratio |",
+    "|---|---|---|---|",
+    ...rows.map((row) => `| ${row.figure} | ${row.fishcloud ?? "-"} ${row.unit} | ${row.raw_engine ?? "-"} ${row.unit} | ${row.ratio ?? "-"}x |`)
+  ].join("\n")
+
+/** Rows written per job, per table, for fishcloud (over all phases): where the writes go. */
+const writesPerTable = (results: ReadonlyArray<PhaseResult>) => {
+  const totals = new Map<string, number>()
+  for (const result of results) for (const [table, n] of result.writes) totals.set(table, (totals.get(table) ?? 0) + n)
+  const jobs = Math.max(1, jobsOf(results))
+  return [...totals].sort((a, b) => b[1] - a[1]).map(([table, n]) => `${table} ${round(n / jobs)}`).join(", ")
+}
+
+const bench = (folder: string, quick: boolean, out: string) => Effect.gen(function*() {
+  const phases = quick ? quickPhases : fullPhases
+  const postgres = yield* chaosPostgres(NodePath.join(folder, "pg-home"))
+  const database = (name: string) => postgres.url.replace(/\/postgres$/, `/${name}`)
+  yield* onDatabase(postgres.url, (sql) => Effect.andThen(sql.unsafe("CREATE DATABASE bench_fishcloud"), sql.unsafe("CREATE DATABASE bench_raw")))
+  const postgresVersion = yield* onDatabase(postgres.url, (sql) => Effect.map(sql<{ v: string }>`SHOW server_version`, (rows) => rows[0]?.v ?? "?"))
+
+  yield* Console.log(`bench: fishcloud (time scale ${timeScale}), phases ${JSON.stringify(phases)}`)
+  const fishcloud = yield* benchFishcloud({ url: database("bench_fishcloud"), folder, scale: timeScale, phases })
+  yield* Console.log(`bench: the raw engine, ${fishcloud.activitiesPerJob} no-op activities per execution`)
+  const raw = yield* benchRawEngine(database("bench_raw"), fishcloud.activitiesPerJob, phases)
+
+  const rows = figures(fishcloud.results, raw)
+  const table = renderTable(rows)
+  const failed = fishcloud.results.flatMap((result) => result.failed)
+  const packageJson = JSON.parse(yield* Effect.promise(() => Fs.readFile(NodePath.join(root, "node_modules/effect/package.json"), "utf8"))) as { version: string }
+  const machine = {
+    cpu: Os.cpus()[0]?.model ?? "?",
+    cores: Os.cpus().length,
+    memory_gb: Math.round(Os.totalmem() / 2 ** 30),
+    node: process.version,
+    postgres: postgresVersion,
+    effect: packageJson.version
+  }
+  const date = new Date().toISOString()
+  const report = {
+    date,
+    quick,
+    machine,
+    time_scale: timeScale,
+    activities_per_job: fishcloud.activitiesPerJob,
+    figures: rows,
+    fishcloud_writes_per_job_by_table: writesPerTable(fishcloud.results),
+    failed_jobs: failed,
+    phases: { fishcloud: fishcloud.results, raw_engine: raw }
+  }
+  yield* Console.log(`\n${table}\n\nfishcloud's row writes per job, by table: ${report.fishcloud_writes_per_job_by_table}`)
+  yield* Console.log(failed.length === 0 ? "every job COMPLETED" : `${failed.length} job(s) did not complete:\n${failed.join("\n")}`)
+
+  yield* Effect.promise(async () => {
+    await Fs.mkdir(out, { recursive: true })
+    await Fs.writeFile(NodePath.join(out, `${date.slice(0, 10)}${quick ? "-quick" : ""}.json`), JSON.stringify(report, null, 2) + "\n")
+    if (!quick) {
+      await Fs.writeFile(NodePath.join(root, "BENCHMARKS.md"), [
+        "# Benchmarks",
+        "",
+        `\`npm run bench\`, ${date.slice(0, 10)}, on ${machine.cores} × ${machine.cpu}, ${machine.memory_gb} GB; Node ${machine.node},`,
+        `Postgres ${machine.postgres} (embedded, on the same machine), effect ${machine.effect}. Rehearsal mode (the fake provider)`,
+        `at FISHCLOUD_TIME_SCALE=${timeScale}; the raw engine runs workflows of ${fishcloud.activitiesPerJob} no-op activities (as many`,
+        "as a fishcloud job, simulation and report workflows together) on the same engine settings, in a database of its own.",
+        "A job's seconds run from its row's creation to its terminal status (database timestamps).",
+        "",
+        table,
+        "",
+        `fishcloud's row writes per job, by table: ${report.fishcloud_writes_per_job_by_table}.`,
+        "",
+        failed.length === 0 ? "Every job completed." : `${failed.length} job(s) did not complete.`,
+        ""
+      ].join("\n"))
+    }
+  })
+  yield* Console.log(`\nwrote ${out}${quick ? "" : " and BENCHMARKS.md"}; logs in ${folder}`)
+}).pipe(Effect.scoped)
+
+const main = Effect.gen(function*() {
+  const argv = process.argv.slice(2)
+  const outIndex = argv.indexOf("--out")
+  const out = outIndex >= 0 ? argv[outIndex + 1]! : NodePath.join(root, "bench/results")
+  const folder = yield* Effect.promise(() => Fs.mkdtemp(NodePath.join(Os.tmpdir(), "fishcloud-bench-")))
+  // The postgres user (Postgres refuses to run as root) must be able to enter the database's folder.
+  yield* Effect.promise(() => Fs.chmod(folder, 0o755))
+  yield* bench(folder, argv.includes("--quick"), out)
+  // The database is only scaffolding; the service's log stays for a look.
+  yield* Effect.promise(() => Fs.rm(NodePath.join(folder, "pg-home"), { recursive: true, force: true }))
+})
+
+NodeRuntime.runMain(main)

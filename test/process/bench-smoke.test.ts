@@ -1,0 +1,47 @@
+/**
+ * `npm run bench -- --quick` still works: it runs a few jobs through fishcloud and the raw engine and prints and
+ * writes the comparison. No figure is asserted (speed belongs to the bench, not to a test on a busy machine); what
+ * is asserted is that every figure was measured and every job completed.
+ */
+import * as ChildProcess from "node:child_process"
+import * as Fs from "node:fs/promises"
+import * as Os from "node:os"
+import * as NodePath from "node:path"
+import { assert, layer } from "@effect/vitest"
+import { Effect, Layer } from "effect"
+
+const root = NodePath.resolve(import.meta.dirname, "../..")
+
+layer(Layer.empty, { excludeTestServices: true })("npm run bench -- --quick", (it) => {
+  it.effect("measures every figure for fishcloud and the raw engine, and every job completes", () =>
+    Effect.gen(function*() {
+      const out = yield* Effect.acquireRelease(
+        Effect.promise(() => Fs.mkdtemp(NodePath.join(Os.tmpdir(), "fishcloud-bench-smoke-"))),
+        (folder) => Effect.promise(() => Fs.rm(folder, { recursive: true, force: true }))
+      )
+      const run = yield* Effect.promise(() =>
+        new Promise<{ code: number | null; output: string }>((resolve) => {
+          const child = ChildProcess.spawn(process.execPath, ["--import", "tsx", "test/bench/run.ts", "--quick", "--out", out], {
+            cwd: root,
+            stdio: ["ignore", "pipe", "pipe"]
+          })
+          let output = ""
+          child.stdout.on("data", (chunk) => output += String(chunk))
+          child.stderr.on("data", (chunk) => output += String(chunk))
+          child.once("exit", (code) => resolve({ code, output }))
+        }))
+      assert.strictEqual(run.code, 0, run.output)
+      assert.include(run.output, "every job COMPLETED")
+      const [file] = yield* Effect.promise(() => Fs.readdir(out))
+      const report = JSON.parse(yield* Effect.promise(() => Fs.readFile(NodePath.join(out, file!), "utf8"))) as {
+        figures: ReadonlyArray<{ figure: string; fishcloud: number | null; raw_engine: number | null }>
+        activities_per_job: number
+      }
+      assert.lengthOf(report.figures, 6)
+      for (const figure of report.figures) {
+        assert.isNumber(figure.fishcloud, figure.figure)
+        assert.isNumber(figure.raw_engine, figure.figure)
+      }
+      assert.isAbove(report.activities_per_job, 5, "the floor runs as many activities as a job")
+    }).pipe(Effect.scoped), 300_000)
+})
