@@ -26,10 +26,21 @@ export const stateFile = <S extends Schema.Top & { readonly DecodingServices: ne
     const lock = yield* Semaphore.make(1)
     const shared = yield* crossProcessLock(file, options.lock)
     const codec = Schema.fromJsonString(schema)
-    const read = Effect.promise(() => Fs.readFile(file, "utf8").catch(() => "")).pipe(
-      Effect.flatMap((text) => (text === "" ? Effect.succeed(empty) : Schema.decodeUnknownEffect(codec)(text))),
-      Effect.orDie
-    )
+    // The decoded state of the file version last read: a read that finds the same version (inode, size and
+    // modification time in ns: every write renames a new file in) decodes nothing. Decoding the whole file on every
+    // read (each poll of each pod) cost most of the rehearsal's CPU.
+    let cached: { readonly version: string; readonly state: S["Type"] } | undefined
+    const versionOf = Effect.promise(() =>
+      Fs.stat(file, { bigint: true }).then((stat) => `${stat.ino}:${stat.size}:${stat.mtimeNs}`, () => "absent"))
+    const decode = (text: string) => (text === "" ? Effect.succeed(empty) : Schema.decodeUnknownEffect(codec)(text))
+    const read = Effect.gen(function*() {
+      const version = yield* versionOf
+      if (cached !== undefined && cached.version === version) return cached.state
+      const state = yield* Effect.promise(() => Fs.readFile(file, "utf8").catch(() => "")).pipe(Effect.flatMap(decode), Effect.orDie)
+      // A write may have landed between the stat and the read: the next read then sees another version and reads again.
+      cached = { version, state }
+      return state
+    })
     const write = (state: S["Type"]) =>
       Effect.gen(function*() {
         const text = yield* Schema.encodeEffect(codec)(state).pipe(Effect.orDie)
@@ -38,6 +49,7 @@ export const stateFile = <S extends Schema.Top & { readonly DecodingServices: ne
           await Fs.writeFile(`${file}.tmp`, text)
           await Fs.rename(`${file}.tmp`, file)
         })
+        cached = { version: yield* versionOf, state }
       })
     const update = <B>(f: (state: S["Type"]) => readonly [B, S["Type"]]) =>
       lock.withPermits(1)(shared.withLock(Effect.gen(function*() {
