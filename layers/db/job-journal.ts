@@ -109,16 +109,24 @@ export const JobJournalLive = Layer.effect(JobJournal, Effect.gen(function*() {
     return (yield* decodeMarkets(rows[0]?.markets_config ?? null)) ?? []
   }, errorsAreDefects)
 
+  // The stage and the live status change the job's row and add an event in one statement: the row's update takes
+  // the event's sequence number too (two row writes, not three; they are most of a running job's writes).
   const setPipelineStage = Effect.fn("JobJournal.setPipelineStage")(function*(jobId: JobId, stage: number) {
-    const rows = yield* sql`UPDATE simulation_jobs SET pipeline_stage = ${stage}, updated_at = now()
-      WHERE id = ${jobId} AND ${notTerminal} AND pipeline_stage IS DISTINCT FROM ${stage} RETURNING id`
-    if (rows.length > 0) yield* appendEvent(jobId, { kind: "stage", data: { stage } })
+    const event: JobEvent = { kind: "stage", data: { stage } }
+    yield* sql`WITH next AS (
+        UPDATE simulation_jobs SET pipeline_stage = ${stage}, updated_at = now(), last_event_seq = last_event_seq + 1
+        WHERE id = ${jobId} AND ${notTerminal} AND pipeline_stage IS DISTINCT FROM ${stage} RETURNING last_event_seq AS seq
+      )
+      INSERT INTO job_events (job_id, seq, kind, data) SELECT ${jobId}, seq, ${event.kind}, ${JSON.stringify(event.data)}::jsonb FROM next`
   }, errorsAreDefects)
 
   const saveLiveStatus = Effect.fn("JobJournal.saveLiveStatus")(function*(jobId: JobId, live: Progress) {
-    const rows = yield* sql`UPDATE simulation_jobs SET live_status = ${JSON.stringify(live)}::jsonb, updated_at = now()
-      WHERE id = ${jobId} AND ${notTerminal} RETURNING id`
-    if (rows.length > 0) yield* appendEvent(jobId, { kind: "progress", data: live })
+    const event: JobEvent = { kind: "progress", data: live }
+    yield* sql`WITH next AS (
+        UPDATE simulation_jobs SET live_status = ${JSON.stringify(live)}::jsonb, updated_at = now(), last_event_seq = last_event_seq + 1
+        WHERE id = ${jobId} AND ${notTerminal} RETURNING last_event_seq AS seq
+      )
+      INSERT INTO job_events (job_id, seq, kind, data) SELECT ${jobId}, seq, ${event.kind}, ${JSON.stringify(event.data)}::jsonb FROM next`
   }, errorsAreDefects)
 
   const podProgress = Effect.fn("JobJournal.podProgress")(function*(jobId: JobId, podId: string) {

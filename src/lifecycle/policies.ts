@@ -30,6 +30,11 @@ export const policies = {
   degradedPodSwaps: 1,
   /** Status polling while the simulation runs. */
   poll: { every: s(10), logsEveryPolls: 2, logTail: 20, partialChatTail: 10, maxConsecutiveFailures: 30 },
+  /**
+   * A pod's run progress (`src/domain/pod-progress.ts`) is saved at a new round at most this often: a re-run loses at
+   * most this much of the slow-pod samples, and a job does not write its pod's row every round.
+   */
+  progressSaveEvery: s(60),
   /** After `pod_unreachable`, wait and poll the SAME pod again, at most this many times. */
   unreachable: { retryAfter: s(30), retries: 2 },
   circuitBreaker: { window: s(60), minLines: 10, errorRatio: 0.7 },

@@ -3,8 +3,8 @@
  * a running or finished job instead of submitting again). The loop's decisions live in `poll-signals.ts`; this
  * file does the I/O: status every poll, logs every other poll, the stage and live status written only when they
  * change, the results written straight to the database (never through the journal), the pod's progress saved at
- * each new round so a re-run measures on (`src/domain/pod-progress.ts`). It checks the job between polls, so a
- * cancel stops it within one poll interval.
+ * a new round (at most once a minute) so a re-run measures on (`src/domain/pod-progress.ts`). It checks the job
+ * between polls, so a cancel stops it within one poll interval.
  */
 import { Clock, Duration, Effect, Option, Schema } from "effect"
 import { activity } from "./activity.ts"
@@ -136,6 +136,8 @@ const poll = Effect.fn("Run.poll")(function*(job: RunJob, podId: string, endpoin
   const saved = yield* journal.podProgress(job.id, podId)
   let state = Option.isSome(saved) ? resumePollState(fresh, saved.value) : fresh
   if (Option.isNone(saved)) yield* journal.savePodProgress(job.id, podId, progressOf(state))
+  const saveEvery = Duration.toMillis(yield* scaled(policies.progressSaveEvery))
+  let savedAtMs = fresh.startedAtMs
   while (true) {
     yield* Effect.sleep(every)
     yield* ensureLive(job.id)
@@ -157,7 +159,10 @@ const poll = Effect.fn("Run.poll")(function*(job: RunJob, podId: string, endpoin
       ? yield* worker.partialChat(endpoint, policies.poll.partialChatTail).pipe(Effect.orElseSucceed((): ReadonlyArray<unknown> => []))
       : undefined
     const logStep = observeLogs(state, now, lines.value.lines, posts)
-    if (logStep.state.maxRound > state.maxRound) yield* journal.savePodProgress(job.id, podId, progressOf(logStep.state))
+    if (logStep.state.maxRound > state.maxRound && now - savedAtMs >= saveEvery) {
+      yield* journal.savePodProgress(job.id, podId, progressOf(logStep.state))
+      savedAtMs = now
+    }
     state = logStep.state
     if (logStep.stageChanged !== undefined) yield* journal.setPipelineStage(job.id, logStep.stageChanged)
     if (logStep.liveStatus !== undefined) yield* journal.saveLiveStatus(job.id, logStep.liveStatus)
