@@ -81,8 +81,11 @@ export const ServiceConfig = Config.all({
   ),
   /** FAKE_POD_FAULT_SEED: each job of a rehearsal draws one fault of its own (or none) from this seed. */
   fakePodFaultSeed: Config.option(Config.schema(Schema.Int, "FAKE_POD_FAULT_SEED")),
-  /** Multiplies every lifecycle duration (src/lifecycle/policies.ts): 0.001 rehearses an hour in seconds. */
-  timeScale: Config.schema(Schema.Finite.check(Schema.isBetween({ minimum: 0.000001, maximum: 1000 })), "FISHCLOUD_TIME_SCALE").pipe(
+  /**
+   * Multiplies every lifecycle duration (src/lifecycle/policies.ts): 0.001 (the least) rehearses an hour in seconds;
+   * calls keep a floor of their own (`policies.callTimeoutFloor`).
+   */
+  timeScale: Config.schema(Schema.Finite.check(Schema.isBetween({ minimum: 0.001, maximum: 1000 })), "FISHCLOUD_TIME_SCALE").pipe(
     Config.withDefault(1)
   ),
   /** The address other runners reach this runner on; RUNNER_PORT 0 picks a free port at start. */

@@ -35,6 +35,11 @@ export const policies = {
    * most this much of the slow-pod samples, and a job does not write its pod's row every round.
    */
   progressSaveEvery: s(60),
+  /**
+   * A call to a pod's worker or to an LLM is never given less than this, whatever the time scale: a rehearsal at
+   * FISHCLOUD_TIME_SCALE=0.001 would otherwise time out calls that take milliseconds (not scaled).
+   */
+  callTimeoutFloor: s(5),
   /** After `pod_unreachable`, wait and poll the SAME pod again, at most this many times. */
   unreachable: { retryAfter: s(30), retries: 2 },
   circuitBreaker: { window: s(60), minLines: 10, errorRatio: 0.7 },

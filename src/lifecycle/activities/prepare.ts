@@ -3,7 +3,7 @@
  * "no enrichment" / "no markets"), with a timeout per attempt and two attempts. Only unexpected failures (the
  * database) fail the activity, and so the job, before any pod is requested.
  */
-import { Effect, Schedule, Schema } from "effect"
+import { Duration, Effect, Schedule, Schema } from "effect"
 import { activity } from "./activity.ts"
 import { step } from "../step.ts"
 import { Enricher } from "../../../services/enricher.ts"
@@ -23,7 +23,7 @@ import { JobJournal } from "../../../services/job-journal.ts"
  */
 const failSoft = <A, E, R>(jobId: JobId, what: string, call: Effect.Effect<A, E, R>) =>
   Effect.gen(function*() {
-    const timeout = yield* scaled(policies.preGpu.timeout)
+    const timeout = Duration.max(yield* scaled(policies.preGpu.timeout), policies.callTimeoutFloor)
     const every = yield* scaled(policies.poll.every)
     const attempt = call.pipe(
       Effect.timeout(timeout),

@@ -137,12 +137,13 @@ const poll = Effect.fn("Run.poll")(function*(job: RunJob, podId: string, endpoin
   let state = Option.isSome(saved) ? resumePollState(fresh, saved.value) : fresh
   if (Option.isNone(saved)) yield* journal.savePodProgress(job.id, podId, progressOf(state))
   const saveEvery = Duration.toMillis(yield* scaled(policies.progressSaveEvery))
+  const statusTimeout = Duration.max(Duration.times(every, 1.5), policies.callTimeoutFloor)
   let savedAtMs = fresh.startedAtMs
   while (true) {
     yield* Effect.sleep(every)
     yield* ensureLive(job.id)
     const now = yield* Clock.currentTimeMillis
-    const reply = yield* worker.status(endpoint).pipe(Effect.timeoutOption(Duration.times(every, 1.5)), Effect.option, Effect.map(Option.flatten))
+    const reply = yield* worker.status(endpoint).pipe(Effect.timeoutOption(statusTimeout), Effect.option, Effect.map(Option.flatten))
     const step = Option.isNone(reply) ? observeStatusFailure(state, now) : observeStatus(state, now, reply.value)
     state = step.state
     if (step.firstRunning) yield* journal.transition(job.id, "RUNNING")
