@@ -22,7 +22,15 @@ describe("settings", () => {
       assert.isTrue(config.home.endsWith("/.fishcloud"))
     }))
 
-  for (const [name, value] of [["PORT", "eighty"], ["MAX_SEED_CHARS", "0"], ["DEMO_MODE", "maybe"], ["DUPLICATE_WINDOW_SECONDS", "-1"]]) {
+  const bad = [
+    ["PORT", "eighty"],
+    ["MAX_SEED_CHARS", "0"],
+    ["DEMO_MODE", "maybe"],
+    ["DUPLICATE_WINDOW_SECONDS", "-1"],
+    ["FISHCLOUD_TIME_SCALE", "0.0001"],
+    ["FAKE_STORE_FAULT_RATE", "0.9"]
+  ]
+  for (const [name, value] of bad) {
     it.effect(`a bad ${name} fails with a message naming it`, () =>
       Effect.gen(function*() {
         const error = yield* Effect.flip(load({ [name!]: value! }))
