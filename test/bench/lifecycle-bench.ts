@@ -12,6 +12,7 @@ import { Deferred, Duration, Effect, Fiber, Redacted, Schema } from "effect"
 import { PgClientLive } from "../../layers/db/database.ts"
 import { freeLoopbackPort } from "../../layers/net/free-port.ts"
 import { spawnFishcloud, waitForOutput } from "../support/chaos-processes.ts"
+import { firstStartToken } from "../support/first-start-token.ts"
 import { cpuSecondsOf, rowWrites, writesBetween } from "./measure.ts"
 
 export interface Phase {
@@ -58,7 +59,7 @@ export const benchFishcloud = (options: {
       (process) => Effect.andThen(process.signal("SIGTERM"), process.exited)
     )
     yield* waitForOutput(service, /Listening on http/, Duration.minutes(2))
-    const token = (yield* Effect.promise(() => Fs.readFile(NodePath.join(home, "token"), "utf8"))).trim()
+    const token = yield* firstStartToken(home)
     const sql = yield* PgClient.PgClient
 
     // One poller for every job in flight: the service is not asked (its CPU is what is measured).

@@ -4,7 +4,9 @@
  * the same (embedded) Postgres, each in a database of its own:
  *   - one job at a time: seconds from creation to the end, p50 and p99;
  *   - 20 and then 50 jobs in flight: jobs per second;
- *   - CPU seconds and database row writes per job.
+ *   - CPU seconds and database row writes per job;
+ * then recovery: the only runner killed with SIGKILL while jobs run and started again; how long until it answers and
+ * until every job polls its pod again.
  * Prints one table; writes `<out>/<date>.json` and, unless --quick, `BENCHMARKS.md` (the machine, the versions and
  * the table). `--quick` runs a few jobs only: `test/process/bench-smoke.test.ts` uses it to prove the bench works
  * (no figure is asserted). Not part of `npm test` otherwise: it takes minutes and both cores.
@@ -18,11 +20,14 @@ import { Console, Effect, Schema } from "effect"
 import { chaosPostgres } from "../support/chaos-postgres.ts"
 import { benchFishcloud, type Phase, type PhaseResult } from "./lifecycle-bench.ts"
 import { onDatabase, percentile } from "./measure.ts"
+import { benchRecovery, type RecoveryResult } from "./recovery-bench.ts"
 
 const root = NodePath.resolve(import.meta.dirname, "../..")
 
 /** The smallest time scale the fake pod and the lifecycle's waits run correctly at (see BENCHMARKS.md). */
 const timeScale = 0.001
+/** Recovery needs jobs that still run after a restart: medium jobs (100 rounds) last about 30 s at this scale. */
+const recoveryScale = 0.01
 
 const fullPhases: ReadonlyArray<Phase> = [{ jobs: 20, inFlight: 1 }, { jobs: 100, inFlight: 20 }, { jobs: 150, inFlight: 50 }]
 const quickPhases: ReadonlyArray<Phase> = [{ jobs: 2, inFlight: 1 }, { jobs: 4, inFlight: 2 }, { jobs: 4, inFlight: 4 }]
@@ -85,6 +90,15 @@ const figures = (fishcloud: ReadonlyArray<PhaseResult>, raw: ReadonlyArray<Phase
   ]
 }
 
+const renderRecovery = (recovery: RecoveryResult) =>
+  [
+    `| recovery: kill -9 of the only runner with ${recovery.jobs} jobs running, restarted at once | seconds |`,
+    "|---|---|",
+    `| the new process answers HTTP | ${round(recovery.restartSeconds)} |`,
+    `| every job polls its pod again: p50 / max | ${round(percentile(recovery.seconds, 50))} / ${round(percentile(recovery.seconds, 100))} |`,
+    `| jobs not polled again within 90 s | ${recovery.stalled} |`
+  ].join("\n")
+
 const renderTable = (rows: ReturnType<typeof figures>) =>
   [
     "| figure | fishcloud | raw engine, same activities | ratio |",
@@ -104,16 +118,20 @@ const bench = (folder: string, quick: boolean, out: string) => Effect.gen(functi
   const phases = quick ? quickPhases : fullPhases
   const postgres = yield* chaosPostgres(NodePath.join(folder, "pg-home"))
   const database = (name: string) => postgres.url.replace(/\/postgres$/, `/${name}`)
-  yield* onDatabase(postgres.url, (sql) => Effect.andThen(sql.unsafe("CREATE DATABASE bench_fishcloud"), sql.unsafe("CREATE DATABASE bench_raw")))
+  yield* onDatabase(postgres.url, (sql) =>
+    Effect.forEach(["bench_fishcloud", "bench_raw", "bench_recovery"], (name) => sql.unsafe(`CREATE DATABASE ${name}`)))
   const postgresVersion = yield* onDatabase(postgres.url, (sql) => Effect.map(sql<{ v: string }>`SHOW server_version`, (rows) => rows[0]?.v ?? "?"))
 
   yield* Console.log(`bench: fishcloud (time scale ${timeScale}), phases ${JSON.stringify(phases)}`)
   const fishcloud = yield* benchFishcloud({ url: database("bench_fishcloud"), folder, scale: timeScale, phases })
   yield* Console.log(`bench: the raw engine, ${fishcloud.activitiesPerJob} no-op activities per execution`)
   const raw = yield* benchRawEngine(database("bench_raw"), fishcloud.activitiesPerJob, phases)
+  const recoveryJobs = quick ? 5 : 200
+  yield* Console.log(`bench: recovery, ${recoveryJobs} jobs (time scale ${recoveryScale})`)
+  const recovery = yield* benchRecovery({ url: database("bench_recovery"), folder, scale: recoveryScale, jobs: recoveryJobs })
 
   const rows = figures(fishcloud.results, raw)
-  const table = renderTable(rows)
+  const table = `${renderTable(rows)}\n\n${renderRecovery(recovery)}`
   const failed = fishcloud.results.flatMap((result) => result.failed)
   const packageJson = JSON.parse(yield* Effect.promise(() => Fs.readFile(NodePath.join(root, "node_modules/effect/package.json"), "utf8"))) as { version: string }
   const machine = {
@@ -134,6 +152,13 @@ const bench = (folder: string, quick: boolean, out: string) => Effect.gen(functi
     figures: rows,
     fishcloud_writes_per_job_by_table: writesPerTable(fishcloud.results),
     failed_jobs: failed,
+    recovery: {
+      jobs: recovery.jobs,
+      restart_seconds: round(recovery.restartSeconds),
+      polls_again_p50_seconds: round(percentile(recovery.seconds, 50)),
+      polls_again_max_seconds: round(percentile(recovery.seconds, 100)),
+      stalled: recovery.stalled
+    },
     phases: { fishcloud: fishcloud.results, raw_engine: raw }
   }
   yield* Console.log(`\n${table}\n\nfishcloud's row writes per job, by table: ${report.fishcloud_writes_per_job_by_table}`)

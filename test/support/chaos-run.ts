@@ -14,11 +14,13 @@ import { Deferred, Duration, Effect, Fiber, Redacted } from "effect"
 import { PgClientLive } from "../../layers/db/database.ts"
 import { freeLoopbackPort } from "../../layers/net/free-port.ts"
 import { liveStatuses } from "../../src/domain/status.ts"
+import { policies } from "../../src/lifecycle/policies.ts"
 import { collectFacts, jobStatuses } from "./chaos-audit.ts"
 import { submitJobs } from "./chaos-jobs.ts"
 import { chaosPostgres } from "./chaos-postgres.ts"
 import { type Slot, startCluster } from "./chaos-cluster.ts"
 import { runFishcloud } from "./chaos-processes.ts"
+import { firstStartToken } from "./first-start-token.ts"
 import { type ChaosEvent, chaosReport, type RunRecord } from "./chaos-report.ts"
 
 export interface ChaosOptions {
@@ -133,7 +135,7 @@ export const runChaos = (options: ChaosOptions) =>
     yield* options.say(`chaos run in ${options.folder}: Postgres ${postgres.url.replace(/:[^:@/]*@/, ":***@")}, API port ${port}`)
 
     const cluster = yield* startCluster({ runners: options.runners, env, logs, record })
-    const token = (yield* Effect.promise(() => Fs.readFile(NodePath.join(home, "token"), "utf8"))).trim()
+    const token = yield* firstStartToken(home)
 
     const chaosSignal = (slot: Slot, signal: "SIGKILL" | "SIGTERM") =>
       Effect.flatMap(cluster.signal(slot, signal), (process) =>
@@ -177,9 +179,12 @@ export const runChaos = (options: ChaosOptions) =>
       options.say(`[${elapsed().toFixed(1).padStart(6)}s] jobs: ${line}`))
     yield* record("note", settled ? "every job is terminal" : "deadline passed with jobs still live")
 
-    // Stop the chaos and the services (so nothing changes while the run audits), then one maintenance pass.
+    // Stop the chaos and the services (so nothing changes while the run audits), then one maintenance pass, once
+    // the reaper's grace for a finished job's pods (scaled, plus a margin) is over: a pod whose terminate failed as
+    // the last job ended is the pass's to reap, not a pod left behind.
     yield* Effect.forEach(chaos, Fiber.interrupt)
     yield* cluster.stop
+    yield* Effect.sleep(Duration.sum(Duration.times(policies.maintenance.reaperGraceTerminal, options.scale), Duration.seconds(2)))
     const maintenance = yield* runFishcloud(["maintenance", "run"], env, NodePath.join(logs, "maintenance-run.log"))
     yield* options.say(`maintenance run (${maintenance.how}):\n${maintenance.output.trim()}`)
 

@@ -119,13 +119,7 @@ export const closedPort = Effect.promise(() =>
 )
 
 /** The first-start token a service writes to `$FISHCLOUD_HOME/token`, once it is there (waits up to 60 s). */
-export const firstStartToken = (home: string) =>
-  Effect.tryPromise(() => Fs.readFile(NodePath.join(home, "token"), "utf8")).pipe(
-    Effect.map((text) => text.trim()),
-    Effect.filterOrFail((token) => token.length > 0, () => new Error("the token file is still empty")),
-    Effect.retry({ schedule: Schedule.spaced("100 millis"), times: 600 }),
-    Effect.orDie
-  )
+export { firstStartToken } from "./first-start-token.ts"
 
 /** JSON calls to a running service as the user of `token`: `{ status, json }` (json is {} for an empty body). */
 export const apiCaller = (port: string, token: string) => (method: string, path: string, body?: unknown) =>
