@@ -16,6 +16,13 @@ export const cpuSecondsOf = (pid: number) =>
     return (Number(fields[11]) + Number(fields[12])) / userHz
   })
 
+/** Resident memory of a process in MB (Linux). */
+export const rssMbOf = (pid: number) =>
+  Effect.promise(async () => {
+    const status = await Fs.readFile(`/proc/${pid}/status`, "utf8")
+    return Math.round(Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024)
+  })
+
 /** Runs `query` on the database at `url` with a pool of its own. */
 export const onDatabase = <A>(url: string, query: (sql: PgClient.PgClient) => Effect.Effect<A, unknown>) =>
   Effect.gen(function*() {

@@ -1,12 +1,13 @@
 /**
- * `npm run bench [-- --quick] [-- --out FOLDER]`: the lifecycle's cost per job, side by side with the floor, the
+ * `npm run bench [-- --quick] [-- --out FOLDER] [-- --capacity 1000,2500,5000]`: the lifecycle's cost per job, side by side with the floor, the
  * raw durable engine running executions of as many no-op activities as a fishcloud job runs, in the same run, on
  * the same (embedded) Postgres, each in a database of its own:
  *   - one job at a time: seconds from creation to the end, p50 and p99;
  *   - 20 and then 50 jobs in flight: jobs per second;
  *   - CPU seconds and database row writes per job;
  * then recovery: the only runner killed with SIGKILL while jobs run and started again; how long until it answers and
- * until every job polls its pod again.
+ * until every job polls its pod again; then in-flight capacity (`capacity-bench.ts`; 1,000 jobs unless --capacity
+ * says otherwise, none with --quick).
  * Prints one table; writes `<out>/<date>.json` and, unless --quick, `BENCHMARKS.md` (the machine, the versions and
  * the table). `--quick` runs a few jobs only: `test/process/bench-smoke.test.ts` uses it to prove the bench works
  * (no figure is asserted). Not part of `npm test` otherwise: it takes minutes and both cores.
@@ -16,9 +17,10 @@ import * as Fs from "node:fs/promises"
 import * as Os from "node:os"
 import * as NodePath from "node:path"
 import { NodeRuntime } from "@effect/platform-node"
-import { Console, Effect, Schema } from "effect"
+import { Console, Duration, Effect, Schema } from "effect"
 import { fakeTimings } from "../../layers/pods/fake/fake-pod-timeline.ts"
 import { chaosPostgres } from "../support/chaos-postgres.ts"
+import { benchCapacity, type CapacityResult } from "./capacity-bench.ts"
 import { benchFishcloud, type Phase, type PhaseResult } from "./lifecycle-bench.ts"
 import { onDatabase, percentile } from "./measure.ts"
 import { benchRecovery, type RecoveryResult } from "./recovery-bench.ts"
@@ -106,6 +108,16 @@ const renderRecovery = (recovery: RecoveryResult) =>
     `| jobs not polled again within 90 s | ${recovery.stalled} |`
   ].join("\n")
 
+const renderCapacity = (results: ReadonlyArray<CapacityResult>) =>
+  [
+    "| large jobs in flight, one runner | ramp until all RUNNING | CPU, share of one core | RSS | GET /api/jobs/:id p50 / p99 | GET errors | pods created twice | SIGTERM to exit |",
+    "|---|---|---|---|---|---|---|---|",
+    ...results.map((r) =>
+      `| ${r.jobs} | ${r.rampSeconds === null ? `not within the wait (${JSON.stringify(r.statusesAfterRamp)})` : `${round(r.rampSeconds)} s`} | ` +
+      `${Math.round(r.cpuShareOfOneCore * 100)} % | ${r.rssMb} MB | ${round(r.getP50Ms)} / ${round(r.getP99Ms)} ms | ${r.getErrors} | ` +
+      `${r.podsCreatedTwice} | ${round(r.sigtermSeconds)} s |`)
+  ].join("\n")
+
 const renderTable = (rows: ReturnType<typeof figures>) =>
   [
     "| figure | fishcloud | raw engine, same activities | ratio |",
@@ -121,12 +133,13 @@ const writesPerTable = (results: ReadonlyArray<PhaseResult>) => {
   return [...totals].sort((a, b) => b[1] - a[1]).map(([table, n]) => `${table} ${round(n / jobs)}`).join(", ")
 }
 
-const bench = (folder: string, quick: boolean, out: string) => Effect.gen(function*() {
+const bench = (folder: string, quick: boolean, out: string, capacities: ReadonlyArray<number>) => Effect.gen(function*() {
   const phases = quick ? quickPhases : fullPhases
   const postgres = yield* chaosPostgres(NodePath.join(folder, "pg-home"))
   const database = (name: string) => postgres.url.replace(/\/postgres$/, `/${name}`)
   yield* onDatabase(postgres.url, (sql) =>
-    Effect.forEach(["bench_fishcloud", "bench_raw", "bench_recovery"], (name) => sql.unsafe(`CREATE DATABASE ${name}`)))
+    Effect.forEach(["bench_fishcloud", "bench_raw", "bench_recovery", ...capacities.map((n) => `bench_capacity_${n}`)], (name) =>
+      sql.unsafe(`CREATE DATABASE ${name}`)))
   const postgresVersion = yield* onDatabase(postgres.url, (sql) => Effect.map(sql<{ v: string }>`SELECT current_setting('server_version') AS v`, (rows) => rows[0]?.v ?? "?"))
 
   yield* Console.log(`bench: fishcloud (time scale ${timeScale}), phases ${JSON.stringify(phases)}`)
@@ -137,8 +150,14 @@ const bench = (folder: string, quick: boolean, out: string) => Effect.gen(functi
   yield* Console.log(`bench: recovery, ${recoveryJobs} jobs (time scale ${recoveryScale})`)
   const recovery = yield* benchRecovery({ url: database("bench_recovery"), folder, scale: recoveryScale, jobs: recoveryJobs })
 
+  const capacity: Array<CapacityResult> = []
+  for (const jobs of capacities) {
+    yield* Console.log(`bench: capacity, ${jobs} large jobs in flight (time scale 1)`)
+    capacity.push(yield* benchCapacity({ url: database(`bench_capacity_${jobs}`), folder, jobs, rampLimit: Duration.minutes(15) }))
+  }
+
   const rows = figures(fishcloud.results, raw)
-  const table = `${renderTable(rows)}\n\n${renderRecovery(recovery)}`
+  const table = [renderTable(rows), renderRecovery(recovery), ...(capacity.length === 0 ? [] : [renderCapacity(capacity)])].join("\n\n")
   const failed = fishcloud.results.flatMap((result) => result.failed)
   const packageJson = JSON.parse(yield* Effect.promise(() => Fs.readFile(NodePath.join(root, "node_modules/effect/package.json"), "utf8"))) as { version: string }
   const machine = {
@@ -167,6 +186,7 @@ const bench = (folder: string, quick: boolean, out: string) => Effect.gen(functi
       polls_again_max_seconds: round(percentile(recovery.seconds, 100)),
       stalled: recovery.stalled
     },
+    capacity,
     phases: { fishcloud: fishcloud.results, raw_engine: raw }
   }
   yield* Console.log(`\n${table}\n\n(of a fishcloud job's seconds, the fake pod itself takes about ${Math.round(fakePodSeconds * 1000)} ms)\nfishcloud's row writes per job, by table: ${report.fishcloud_writes_per_job_by_table}`)
@@ -205,7 +225,13 @@ const main = Effect.gen(function*() {
   const folder = yield* Effect.promise(() => Fs.mkdtemp(NodePath.join(Os.tmpdir(), "fishcloud-bench-")))
   // The postgres user (Postgres refuses to run as root) must be able to enter the database's folder.
   yield* Effect.promise(() => Fs.chmod(folder, 0o755))
-  yield* bench(folder, argv.includes("--quick"), out)
+  const quick = argv.includes("--quick")
+  const capacityIndex = argv.indexOf("--capacity")
+  // In-flight capacity takes minutes per size (jobs at time scale 1 need a minute to run): 1,000 by default.
+  const capacities = capacityIndex >= 0
+    ? (argv[capacityIndex + 1] ?? "").split(",").map(Number).filter((n) => Number.isInteger(n) && n > 0)
+    : quick ? [] : [1000]
+  yield* bench(folder, quick, out, capacities)
   // The database is only scaffolding; the service's log stays for a look.
   yield* Effect.promise(() => Fs.rm(NodePath.join(folder, "pg-home"), { recursive: true, force: true }))
 })
