@@ -19,6 +19,7 @@ import { xaiApiKey } from "../../layers/llm/xai/xai-config.ts"
 import { OfflineMarketDeriverLive } from "../../layers/llm/offline/offline-market-deriver.ts"
 import { OfflineReportWriterLive } from "../../layers/llm/offline/offline-report-writer.ts"
 import { freeLoopbackPort } from "../../layers/net/free-port.ts"
+import { rememberedRunnerPort } from "../../layers/net/remembered-port.ts"
 import { parseFaults } from "../../layers/pods/fake/fake-faults.ts"
 import { FakePodsLive } from "../../layers/pods/fake/fake-pods.ts"
 import { defaultWorkerEntry, makeLocalProvider } from "../../layers/pods/local/local-provider.ts"
@@ -78,7 +79,13 @@ const TimeScaleLive = Layer.effect(TimeScale, Effect.map(Settings, (settings) =>
 const EngineLive = (role: Role) =>
   Layer.unwrap(Effect.gen(function*() {
     const settings = yield* Settings
-    const runnerPort = settings.runnerPort === 0 ? yield* freeLoopbackPort : settings.runnerPort
+    // RUNNER_PORT 0: a single-process service comes back at its last address after a crash (and takes its jobs up
+    // at once); split runners, which may share a home, pick any free port.
+    const runnerPort = settings.runnerPort !== 0
+      ? settings.runnerPort
+      : role === "all"
+      ? yield* rememberedRunnerPort(settings.home, settings.runnerHost)
+      : yield* freeLoopbackPort
     return WorkflowEngineLive({ role, runnerHost: settings.runnerHost, runnerPort })
   }))
 
