@@ -11,13 +11,9 @@ import { PgClient } from "@effect/sql-pg"
 import { Duration, Effect, Redacted, Schema } from "effect"
 import { PgClientLive } from "../../layers/db/database.ts"
 import { FakeState } from "../../layers/pods/fake/fake-store.ts"
-import { freeLoopbackPort } from "../../layers/net/free-port.ts"
-import { spawnFishcloud, waitForOutput } from "../support/chaos-processes.ts"
-import { firstStartToken } from "../support/first-start-token.ts"
+import { benchService } from "./bench-service.ts"
 import { cpuSecondsOf, percentile, rssMbOf } from "./measure.ts"
 
-const Created = Schema.Struct({ id: Schema.Int })
-const decodeCreated = Schema.decodeUnknownEffect(Schema.fromJsonString(Created))
 const decodeFake = Schema.decodeUnknownEffect(Schema.fromJsonString(FakeState))
 
 export interface CapacityResult {
@@ -40,38 +36,13 @@ const window = { seconds: 30, getsPerSecond: 20 }
 
 export const benchCapacity = (options: { readonly url: string; readonly folder: string; readonly jobs: number; readonly rampLimit: Duration.Duration }) =>
   Effect.gen(function*() {
-    const home = NodePath.join(options.folder, `capacity-${options.jobs}-home`)
-    yield* Effect.promise(() => Fs.mkdir(home, { recursive: true }))
-    const port = yield* Effect.orDie(freeLoopbackPort)
-    const env = {
-      DATABASE_URL: options.url,
-      FISHCLOUD_HOME: home,
-      PORT: String(port),
-      POD_PROVIDER: "fake",
-      DUPLICATE_WINDOW_SECONDS: "0"
-    }
-    const service = yield* Effect.acquireRelease(
-      spawnFishcloud(["serve"], env, NodePath.join(options.folder, `capacity-${options.jobs}.log`)),
-      (process) => Effect.andThen(process.signal("SIGKILL"), process.exited)
-    )
-    yield* waitForOutput(service, /Listening on http/, Duration.minutes(2))
-    const token = yield* firstStartToken(home)
+    const fishcloud = yield* benchService({ url: options.url, folder: options.folder, name: `capacity-${options.jobs}` })
+    const service = yield* fishcloud.start(`capacity-${options.jobs}`)
     const sql = yield* PgClient.PgClient
-    const call = (method: string, path: string, body?: unknown) =>
-      Effect.tryPromise(() =>
-        fetch(`http://127.0.0.1:${port}${path}`, {
-          method,
-          headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
-          ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-          signal: AbortSignal.timeout(30_000)
-        }).then(async (response) => ({ status: response.status, text: await response.text() })))
 
     const started = performance.now()
     const ids = yield* Effect.forEach(Array.from({ length: options.jobs }, (_, n) => n), (n) =>
-      call("POST", "/api/jobs", { seed_text: `Capacity job ${n}: the harbour expansion hearing.`, goal: "Will the harbour expand?", tier: "large", forecast_days: 7 }).pipe(
-        Effect.flatMap((reply) => decodeCreated(reply.text)),
-        Effect.orDie,
-        Effect.map((created) => created.id)
+      fishcloud.createJob({ seed_text: `Capacity job ${n}: the harbour expansion hearing.`, goal: "Will the harbour expand?", tier: "large", forecast_days: 7 }
       ), { concurrency: 20 })
 
     const statuses = sql<{ status: string; n: number }>`SELECT status, count(*)::int AS n FROM simulation_jobs GROUP BY status`.pipe(
@@ -98,14 +69,14 @@ export const benchCapacity = (options: { readonly url: string; readonly folder: 
       Effect.gen(function*() {
         yield* Effect.sleep(Duration.millis((i * 1000) / window.getsPerSecond))
         const t0 = performance.now()
-        const reply = yield* Effect.result(call("GET", `/api/jobs/${id}`))
+        const reply = yield* Effect.result(fishcloud.call("GET", `/api/jobs/${id}`))
         if (reply._tag === "Failure" || reply.success.status !== 200) errors++
         else latencies.push(performance.now() - t0)
       }), { concurrency: "unbounded", discard: true })
     const cpuShare = ((yield* cpuSecondsOf(service.pid)) - cpuBefore) / window.seconds
     const rssMb = yield* rssMbOf(service.pid)
 
-    const fake = yield* Effect.promise(() => Fs.readFile(NodePath.join(home, "fake-pods.json"), "utf8")).pipe(Effect.flatMap(decodeFake), Effect.orDie)
+    const fake = yield* Effect.promise(() => Fs.readFile(NodePath.join(fishcloud.home, "fake-pods.json"), "utf8")).pipe(Effect.flatMap(decodeFake), Effect.orDie)
     const creates = new Map<string, number>()
     for (const entry of fake.ledger) if (entry.op === "create") creates.set(entry.name, (creates.get(entry.name) ?? 0) + 1)
 

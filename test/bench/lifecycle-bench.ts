@@ -5,14 +5,10 @@
  * per phase: each job's seconds from its row's creation to its terminal status (database timestamps), the phase's
  * wall time, the service process's CPU seconds and the database's row writes.
  */
-import * as Fs from "node:fs/promises"
-import * as NodePath from "node:path"
 import { PgClient } from "@effect/sql-pg"
-import { Deferred, Duration, Effect, Fiber, Redacted, Schema } from "effect"
+import { Deferred, Duration, Effect, Fiber, Redacted } from "effect"
 import { PgClientLive } from "../../layers/db/database.ts"
-import { freeLoopbackPort } from "../../layers/net/free-port.ts"
-import { spawnFishcloud, waitForOutput } from "../support/chaos-processes.ts"
-import { firstStartToken } from "../support/first-start-token.ts"
+import { benchService } from "./bench-service.ts"
 import { cpuSecondsOf, rowWrites, writesBetween } from "./measure.ts"
 
 export interface Phase {
@@ -31,9 +27,6 @@ export interface PhaseResult {
   readonly failed: ReadonlyArray<string>
 }
 
-const Created = Schema.Struct({ id: Schema.Int })
-const decodeCreated = Schema.decodeUnknownEffect(Schema.fromJsonString(Created))
-
 const terminal = ["COMPLETED", "FAILED", "CANCELLED"]
 
 export const benchFishcloud = (options: {
@@ -43,23 +36,8 @@ export const benchFishcloud = (options: {
   readonly phases: ReadonlyArray<Phase>
 }) =>
   Effect.gen(function*() {
-    const home = NodePath.join(options.folder, "home")
-    yield* Effect.promise(() => Fs.mkdir(home, { recursive: true }))
-    const port = yield* Effect.orDie(freeLoopbackPort)
-    const env = {
-      DATABASE_URL: options.url,
-      FISHCLOUD_HOME: home,
-      PORT: String(port),
-      POD_PROVIDER: "fake",
-      FISHCLOUD_TIME_SCALE: String(options.scale),
-      DUPLICATE_WINDOW_SECONDS: "0"
-    }
-    const service = yield* Effect.acquireRelease(
-      spawnFishcloud(["serve"], env, NodePath.join(options.folder, "fishcloud.log")),
-      (process) => Effect.andThen(process.signal("SIGTERM"), process.exited)
-    )
-    yield* waitForOutput(service, /Listening on http/, Duration.minutes(2))
-    const token = yield* firstStartToken(home)
+    const fishcloud = yield* benchService({ url: options.url, folder: options.folder, name: "lifecycle", scale: options.scale })
+    const service = yield* fishcloud.start("fishcloud")
     const sql = yield* PgClient.PgClient
 
     // One poller for every job in flight: the service is not asked (its CPU is what is measured).
@@ -79,14 +57,12 @@ export const benchFishcloud = (options: {
     let next = 0
     const runJob = Effect.gen(function*() {
       const n = next++
-      const body = { seed_text: `Bench job ${n}: the council votes on the tram line on Tuesday.`, goal: "Will the tram line be approved?", tier: "small", forecast_days: 7 }
-      const text = yield* Effect.promise(() =>
-        fetch(`http://127.0.0.1:${port}/api/jobs`, {
-          method: "POST",
-          headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
-          body: JSON.stringify(body)
-        }).then((response) => response.text()))
-      const { id } = yield* Effect.orDie(decodeCreated(text))
+      const id = yield* fishcloud.createJob({
+        seed_text: `Bench job ${n}: the council votes on the tram line on Tuesday.`,
+        goal: "Will the tram line be approved?",
+        tier: "small",
+        forecast_days: 7
+      })
       const done = yield* Deferred.make<void>()
       waiting.set(id, done)
       yield* Deferred.await(done)

@@ -5,17 +5,10 @@
  * job's row changing again (a running job writes its live status at every new round, and at this time scale a
  * round is shorter than a poll interval).
  */
-import * as Fs from "node:fs/promises"
-import * as NodePath from "node:path"
 import { PgClient } from "@effect/sql-pg"
-import { Duration, Effect, Redacted, Schedule, Schema } from "effect"
+import { Duration, Effect, Redacted, Schedule } from "effect"
 import { PgClientLive } from "../../layers/db/database.ts"
-import { freeLoopbackPort } from "../../layers/net/free-port.ts"
-import { spawnFishcloud, waitForOutput } from "../support/chaos-processes.ts"
-import { firstStartToken } from "../support/first-start-token.ts"
-
-const Created = Schema.Struct({ id: Schema.Int })
-const decodeCreated = Schema.decodeUnknownEffect(Schema.fromJsonString(Created))
+import { benchService } from "./bench-service.ts"
 
 export interface RecoveryResult {
   readonly jobs: number
@@ -29,35 +22,15 @@ export interface RecoveryResult {
 
 export const benchRecovery = (options: { readonly url: string; readonly folder: string; readonly scale: number; readonly jobs: number }) =>
   Effect.gen(function*() {
-    const home = NodePath.join(options.folder, "recovery-home")
-    yield* Effect.promise(() => Fs.mkdir(home, { recursive: true }))
-    const port = yield* Effect.orDie(freeLoopbackPort)
-    const env = {
-      DATABASE_URL: options.url,
-      FISHCLOUD_HOME: home,
-      PORT: String(port),
-      POD_PROVIDER: "fake",
-      FISHCLOUD_TIME_SCALE: String(options.scale),
-      DUPLICATE_WINDOW_SECONDS: "0"
-    }
-    const start = (name: string) =>
-      Effect.acquireRelease(
-        spawnFishcloud(["serve"], env, NodePath.join(options.folder, `${name}.log`)),
-        (process) => Effect.andThen(process.signal("SIGKILL"), process.exited)
-      )
-    const first = yield* start("recovery-first")
-    yield* waitForOutput(first, /Listening on http/, Duration.minutes(2))
-    const token = yield* firstStartToken(home)
+    const fishcloud = yield* benchService({ url: options.url, folder: options.folder, name: "recovery", scale: options.scale })
+    const first = yield* fishcloud.start("recovery-first")
     const sql = yield* PgClient.PgClient
 
     // Large jobs: 100 rounds keep them running well past the restart.
     const ids = yield* Effect.forEach(Array.from({ length: options.jobs }, (_, n) => n), (n) =>
-      Effect.promise(() =>
-        fetch(`http://127.0.0.1:${port}/api/jobs`, {
-          method: "POST",
-          headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
-          body: JSON.stringify({ seed_text: `Recovery job ${n}: the harbour expansion hearing.`, goal: "Will the harbour expand?", tier: "medium", forecast_days: 7 })
-        }).then((response) => response.text())).pipe(Effect.flatMap(decodeCreated), Effect.orDie, Effect.map((created) => created.id)), { concurrency: 10 })
+      fishcloud.createJob({ seed_text: `Recovery job ${n}: the harbour expansion hearing.`, goal: "Will the harbour expand?", tier: "medium", forecast_days: 7 }), {
+      concurrency: 10
+    })
     yield* sql<{ n: number }>`SELECT count(*)::int AS n FROM simulation_jobs WHERE id IN ${sql.in(ids)} AND status = 'RUNNING'`.pipe(
       Effect.orDie,
       Effect.repeat({ schedule: Schedule.spaced("200 millis"), until: (rows) => (rows[0]?.n ?? 0) === ids.length }),
@@ -69,8 +42,7 @@ export const benchRecovery = (options: { readonly url: string; readonly folder: 
     yield* first.exited
     const killedAt = new Date()
     const killedMs = performance.now()
-    const second = yield* start("recovery-second")
-    yield* waitForOutput(second, /Listening on http/, Duration.minutes(2))
+    yield* fishcloud.start("recovery-second")
     const restartSeconds = (performance.now() - killedMs) / 1000
 
     // Each job's first row change after the kill (its workflow polled its pod again and saw a new round).

@@ -7,7 +7,7 @@
 import * as NodeCrypto from "node:crypto"
 import * as Http from "node:http"
 import { Effect } from "effect"
-import { scopedLoopbackServer } from "./loopback-server.ts"
+import { scopedLoopbackServer, withBody } from "./loopback-server.ts"
 
 export type AlertReceiverReply =
   /** This status, with a short body. */
@@ -40,11 +40,7 @@ export const startAlertReceiver = Effect.gen(function*() {
     res.end(reply.body ?? `scripted ${reply.status}`)
   }
 
-  const { url } = yield* scopedLoopbackServer((req, res) => {
-    const chunks: Array<Buffer> = []
-    req.on("data", (chunk: Buffer) => chunks.push(chunk))
-    req.on("end", () => handle(req, res, Buffer.concat(chunks).toString("utf8")))
-  })
+  const { url } = yield* scopedLoopbackServer(withBody(handle))
   // Destroys held-back responses; added after the server so that (finalizers run last-in first) it runs before
   // the server closes.
   yield* Effect.addFinalizer(() =>

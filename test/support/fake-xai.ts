@@ -6,7 +6,7 @@
  */
 import * as Http from "node:http"
 import { Effect } from "effect"
-import { scopedLoopbackServer } from "./loopback-server.ts"
+import { scopedLoopbackServer, withBody } from "./loopback-server.ts"
 
 interface FakeAnnotation {
   readonly url: string
@@ -112,11 +112,7 @@ export const startFakeXai = (apiKey: string) =>
       }
     }
 
-    const { url } = yield* scopedLoopbackServer((req, res) => {
-      const chunks: Array<Buffer> = []
-      req.on("data", (chunk: Buffer) => chunks.push(chunk))
-      req.on("end", () => handle(req, res, Buffer.concat(chunks).toString("utf8")))
-    })
+    const { url } = yield* scopedLoopbackServer(withBody(handle))
     // Destroys held-back responses; added after the server so that (finalizers run last-in first) it runs before
     // the server closes.
     yield* Effect.addFinalizer(() =>

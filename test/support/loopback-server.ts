@@ -23,3 +23,11 @@ export const scopedLoopbackServer = (handler: Http.RequestListener) =>
   ).pipe(
     Effect.map((server) => ({ server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` }))
   )
+
+/** A request listener that reads the whole body (UTF-8) before handing the request to `handle`. */
+export const withBody = (handle: (request: Http.IncomingMessage, response: Http.ServerResponse, body: string) => void): Http.RequestListener =>
+(request, response) => {
+  const chunks: Array<Buffer> = []
+  request.on("data", (chunk: Buffer) => chunks.push(chunk))
+  request.on("end", () => handle(request, response, Buffer.concat(chunks).toString("utf8")))
+}

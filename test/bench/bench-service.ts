@@ -1,0 +1,54 @@
+/**
+ * A bench scenario's `fishcloud serve` in rehearsal mode (fake pods, no duplicate window): its own home and port
+ * under the run's folder, started by `start` (ready once it answers HTTP; SIGKILLed when the scope ends if still up),
+ * and the API calls the scenarios make.
+ */
+import * as Fs from "node:fs/promises"
+import * as NodePath from "node:path"
+import { Duration, Effect, Schema } from "effect"
+import { freeLoopbackPort } from "../../layers/net/free-port.ts"
+import { spawnFishcloud, waitForOutput } from "../support/chaos-processes.ts"
+import { firstStartToken } from "../support/first-start-token.ts"
+
+const decodeCreated = Schema.decodeUnknownEffect(Schema.fromJsonString(Schema.Struct({ id: Schema.Int })))
+
+export const benchService = (options: {
+  readonly url: string
+  readonly folder: string
+  readonly name: string
+  /** FISHCLOUD_TIME_SCALE; the service's default (1) when absent. */
+  readonly scale?: number
+}) =>
+  Effect.gen(function*() {
+    const home = NodePath.join(options.folder, `${options.name}-home`)
+    yield* Effect.promise(() => Fs.mkdir(home, { recursive: true }))
+    const port = yield* Effect.orDie(freeLoopbackPort)
+    const env = {
+      DATABASE_URL: options.url,
+      FISHCLOUD_HOME: home,
+      PORT: String(port),
+      POD_PROVIDER: "fake",
+      DUPLICATE_WINDOW_SECONDS: "0",
+      ...(options.scale === undefined ? {} : { FISHCLOUD_TIME_SCALE: String(options.scale) })
+    }
+    /** Starts the service (its log `<log>.log` in the folder) and waits until it answers. */
+    const start = (log: string) =>
+      Effect.acquireRelease(
+        spawnFishcloud(["serve"], env, NodePath.join(options.folder, `${log}.log`)),
+        (process) => Effect.andThen(process.signal("SIGKILL"), process.exited)
+      ).pipe(Effect.tap((process) => waitForOutput(process, /Listening on http/, Duration.minutes(2))))
+    /** An API call as the first-start user: its status and body. */
+    const call = (method: string, path: string, body?: unknown) =>
+      Effect.flatMap(firstStartToken(home), (token) =>
+        Effect.tryPromise(() =>
+          fetch(`http://127.0.0.1:${port}${path}`, {
+            method,
+            headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+            ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+            signal: AbortSignal.timeout(30_000)
+          }).then(async (response) => ({ status: response.status, text: await response.text() }))))
+    /** Submits a job; its id. */
+    const createJob = (job: { readonly seed_text: string; readonly goal: string; readonly tier: string; readonly forecast_days: number }) =>
+      call("POST", "/api/jobs", job).pipe(Effect.flatMap((reply) => decodeCreated(reply.text)), Effect.orDie, Effect.map((created) => created.id))
+    return { home, start, call, createJob }
+  })
