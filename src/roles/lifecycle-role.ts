@@ -3,7 +3,6 @@
  * provider, the LLM steps and the time scale, and `JobLifecycle` for the API. Part of the composition root: it picks
  * implementations from the settings; `src/server.ts` picks what a role needs.
  */
-import * as NodePath from "node:path"
 import { Effect, Layer, Option } from "effect"
 import { Settings } from "../config.ts"
 import { TimeScale } from "../domain/time-scale.ts"
@@ -22,6 +21,7 @@ import { freeLoopbackPort } from "../../layers/net/free-port.ts"
 import { rememberedRunnerPort } from "../../layers/net/remembered-port.ts"
 import { parseFaults } from "../../layers/pods/fake/fake-faults.ts"
 import { FakePodsLive } from "../../layers/pods/fake/fake-pods.ts"
+import { fakeStateFile } from "../../layers/pods/fake/fake-store.ts"
 import { defaultWorkerEntry, makeLocalProvider } from "../../layers/pods/local/local-provider.ts"
 import { RunPodProviderLive } from "../../layers/pods/runpod/runpod-provider-live.ts"
 import { HttpPodWorkerClientLive } from "../../layers/pods/http-pod-worker-client.ts"
@@ -55,7 +55,7 @@ const PodsLive = Layer.unwrap(Effect.gen(function*(): Effect.fn.Return<PodsLayer
         faults,
         faultSeed: Option.getOrUndefined(settings.fakePodFaultSeed),
         scale: settings.timeScale,
-        stateFile: NodePath.join(settings.home, "fake-pods.json")
+        stateFile: fakeStateFile(settings.home)
       })
     }
   }

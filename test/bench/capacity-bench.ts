@@ -5,16 +5,13 @@
  * `GET /api/jobs/:id` latency at a fixed rate meanwhile; pods created twice for one attempt (the fake's ledger:
  * more than one create for a name); and how long a SIGTERM takes to stop the service.
  */
-import * as Fs from "node:fs/promises"
-import * as NodePath from "node:path"
 import { PgClient } from "@effect/sql-pg"
-import { Duration, Effect, Redacted, Schema } from "effect"
+import { Duration, Effect, Redacted } from "effect"
 import { PgClientLive } from "../../layers/db/database.ts"
-import { FakeState } from "../../layers/pods/fake/fake-store.ts"
+import { loadFakeState } from "../../layers/pods/fake/fake-store.ts"
 import { benchService } from "./bench-service.ts"
 import { cpuSecondsOf, percentile, rssMbOf } from "./measure.ts"
 
-const decodeFake = Schema.decodeUnknownEffect(Schema.fromJsonString(FakeState))
 
 export interface CapacityResult {
   readonly jobs: number
@@ -76,7 +73,7 @@ export const benchCapacity = (options: { readonly url: string; readonly folder: 
     const cpuShare = ((yield* cpuSecondsOf(service.pid)) - cpuBefore) / window.seconds
     const rssMb = yield* rssMbOf(service.pid)
 
-    const fake = yield* Effect.promise(() => Fs.readFile(NodePath.join(fishcloud.home, "fake-pods.json"), "utf8")).pipe(Effect.flatMap(decodeFake), Effect.orDie)
+    const fake = yield* loadFakeState(fishcloud.home)
     const creates = new Map<string, number>()
     for (const entry of fake.ledger) if (entry.op === "create") creates.set(entry.name, (creates.get(entry.name) ?? 0) + 1)
 

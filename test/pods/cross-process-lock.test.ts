@@ -54,6 +54,17 @@ layer(Layer.empty, { excludeTestServices: true })("cross-process lock", (it) => 
         assert.strictEqual(state.count, 600)
       }).pipe(Effect.scoped), 120_000)
 
+    it.effect(`${mechanism}: four processes appending 150 each to one append-only log decide each on the latest state`, () =>
+      Effect.gen(function*() {
+        const folder = yield* scopedFolder
+        const file = NodePath.join(folder, "state.jsonl")
+        const writers = yield* Effect.forEach([1, 2, 3, 4], () => spawnFixture(["append", file, mechanism, "150"]))
+        const codes = yield* Effect.forEach(writers, exitOf, { concurrency: "unbounded" })
+        assert.deepStrictEqual(codes, [0, 0, 0, 0])
+        const lines = (yield* Effect.promise(() => Fs.readFile(file, "utf8"))).trimEnd().split("\n")
+        assert.deepStrictEqual(lines.map((line) => (JSON.parse(line) as { n: number }).n), Array.from({ length: 600 }, (_, i) => i + 1))
+      }).pipe(Effect.scoped), 120_000)
+
     it.effect(`${mechanism}: a held lock keeps this process out; a holder killed with SIGKILL does not`, () =>
       Effect.gen(function*() {
         const folder = yield* scopedFolder

@@ -5,10 +5,9 @@
  */
 import { PgClient } from "@effect/sql-pg"
 import { assert, layer } from "@effect/vitest"
-import * as Fs from "node:fs/promises"
-import * as NodePath from "node:path"
 import { Duration, Effect, Layer, Redacted, Schedule } from "effect"
 import { PgClientLive } from "../../layers/db/database.ts"
+import { loadFakeState } from "../../layers/pods/fake/fake-store.ts"
 import { apiCaller, closedPort, firstStartToken, runCli, scopedHome, startCli } from "../support/cli-process.ts"
 import { scopedTestDatabase } from "../support/test-database.ts"
 
@@ -21,10 +20,7 @@ const harbourJob = { seed_text: "Harbour expansion hearing.", goal: "Will the ha
 
 /** Pods the fake provider still runs, from its state file. */
 const livePods = (home: string) =>
-  Effect.promise(async () => {
-    const state = JSON.parse(await Fs.readFile(NodePath.join(home, "fake-pods.json"), "utf8")) as { pods: Array<{ id: string; terminated_at: number | null }> }
-    return state.pods.filter((pod) => pod.terminated_at === null).map((pod) => pod.id)
-  })
+  Effect.map(loadFakeState(home), (state) => state.pods.filter((pod) => pod.terminated_at === null).map((pod) => pod.id))
 
 layer(Layer.empty, { excludeTestServices: true })("maintenance from the command line", (it) => {
   it.effect("kill -9 mid-job, the job deleted: `maintenance run` terminates the pod it left up", () =>

@@ -1,24 +1,17 @@
 /**
  * The service as a real process on real Postgres, killed mid-job: `kill -9` and SIGTERM while the pod simulates,
  * then started again. The job must complete on the SAME pod (no second pod requested), which is then terminated.
- * Rehearsal mode (fake pods, state in $FISHCLOUD_HOME/fake-pods.json) at a small time scale keeps this fast.
+ * Rehearsal mode (fake pods, state in $FISHCLOUD_HOME/fake-pods.jsonl) at a small time scale keeps this fast.
  */
-import * as Fs from "node:fs/promises"
-import * as NodePath from "node:path"
 import { PgClient } from "@effect/sql-pg"
 import { assert, layer } from "@effect/vitest"
 import { Duration, Effect, Layer, Redacted, Schedule } from "effect"
 import { PgClientLive } from "../../layers/db/database.ts"
+import { loadFakeState } from "../../layers/pods/fake/fake-store.ts"
 import { apiCaller, closedPort, firstStartToken, scopedHome, startCli } from "../support/cli-process.ts"
 import { scopedTestDatabase } from "../support/test-database.ts"
 
-interface FakeState {
-  readonly pods: ReadonlyArray<{ readonly id: string; readonly terminated_at: number | null }>
-  readonly ledger: ReadonlyArray<{ readonly op: string; readonly pod_id: string | null }>
-}
-
-const fakeState = (home: string) =>
-  Effect.promise(() => Fs.readFile(NodePath.join(home, "fake-pods.json"), "utf8").then((text) => JSON.parse(text) as FakeState))
+const fakeState = loadFakeState
 
 const startService = (env: Record<string, string>) =>
   Effect.gen(function*() {

@@ -12,6 +12,7 @@ import { Duration, Effect, Layer, Redacted, Schedule, Schema } from "effect"
 import { Migrator } from "effect/sql"
 import { migrationsTable, PgClientLive } from "../../layers/db/database.ts"
 import { migrationSteps } from "../../migrations/index.ts"
+import { FakeState, saveFakeState } from "../../layers/pods/fake/fake-store.ts"
 import { closedPort, scopedHome, startCli } from "../support/cli-process.ts"
 import { scopedTestDatabase } from "../support/test-database.ts"
 
@@ -23,11 +24,9 @@ const Fixture = Schema.Struct({
   cluster_ddl: Schema.String,
   /** Table name -> its rows as JSON text. */
   tables: Schema.Record(Schema.String, Schema.String),
-  /** The fake provider's state file, written back as it was. */
-  fake_pods: Schema.Json
+  /** The fake provider's pods and ledger, written back as they were. */
+  fake_pods: FakeState
 })
-
-const FakePodIds = Schema.Struct({ pods: Schema.Array(Schema.Struct({ id: Schema.String })) })
 
 /** Parents before children; our migrations table is the current one's, not the fixture's. */
 const loadOrder = ["users", "api_tokens", "model_routing", "simulation_jobs", "job_events", "pods", "idempotency_keys"]
@@ -88,7 +87,7 @@ layer(Layer.empty, { excludeTestServices: true })("upgrades", (it) => {
         const database = yield* scopedTestDatabase
         const home = yield* scopedHome
         yield* restore(database.url, fixture)
-        yield* Effect.promise(() => Fs.writeFile(NodePath.join(home, "fake-pods.json"), JSON.stringify(fixture.fake_pods)))
+        yield* saveFakeState(home, fixture.fake_pods)
 
         const port = String(yield* closedPort)
         const service = yield* startCli(["serve"], { DATABASE_URL: database.url, FISHCLOUD_HOME: home, PORT: port, POD_PROVIDER: "fake", FISHCLOUD_TIME_SCALE: "0.05" })
@@ -99,7 +98,7 @@ layer(Layer.empty, { excludeTestServices: true })("upgrades", (it) => {
             Effect.flatMap(service.stdout, (out) => Effect.die(`the job did not finish; the service said:\n${out.slice(-4000)}`)))
         )
         assert.strictEqual(final.job.status, "COMPLETED", final.job.error_message ?? "")
-        const journaledPods = (yield* Schema.decodeUnknownEffect(FakePodIds)(fixture.fake_pods).pipe(Effect.orDie)).pods
+        const journaledPods = fixture.fake_pods.pods
         assert.deepStrictEqual(final.pods.map((pod) => pod.pod_id), journaledPods.map((pod) => pod.id), "no new pod")
         assert.isTrue(final.pods.every((pod) => pod.terminated))
         yield* service.kill("SIGTERM")

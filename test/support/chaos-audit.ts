@@ -1,13 +1,11 @@
 /**
  * What a chaos run left behind, read once the services are stopped: the jobs and pods tables, whether a live job
  * still has a workflow execution in the engine's storage, and the fake provider's own pods and ledger
- * (`$FISHCLOUD_HOME/fake-pods.json`). `chaos-report.ts` turns these facts into the table and the verdict.
+ * (`$FISHCLOUD_HOME/fake-pods.jsonl`). `chaos-report.ts` turns these facts into the table and the verdict.
  */
-import * as Fs from "node:fs/promises"
-import * as NodePath from "node:path"
 import { PgClient } from "@effect/sql-pg"
-import { Effect, Schema } from "effect"
-import { FakeState } from "../../layers/pods/fake/fake-store.ts"
+import { Effect } from "effect"
+import { type FakeState, loadFakeState } from "../../layers/pods/fake/fake-store.ts"
 import type { JobId } from "../../src/domain/ids.ts"
 import { terminalStatuses } from "../../src/domain/status.ts"
 import { ReportWorkflow, SimulationWorkflow } from "../../src/lifecycle/workflows.ts"
@@ -41,13 +39,6 @@ export interface ChaosFacts {
 
 const terminal: ReadonlyArray<string> = terminalStatuses
 
-const decodeFake = Schema.decodeUnknownEffect(Schema.fromJsonString(FakeState))
-
-const readFakeState = (home: string) =>
-  Effect.promise(() => Fs.readFile(NodePath.join(home, "fake-pods.json"), "utf8").catch(() => "")).pipe(
-    Effect.flatMap((text) => text === "" ? Effect.succeed<FakeState>({ pods: [], ledger: [] }) : decodeFake(text)),
-    Effect.orDie
-  )
 
 /** The job rows, for the run's progress line. */
 export const jobStatuses = Effect.gen(function*() {
@@ -91,6 +82,6 @@ export const collectFacts = (home: string) =>
       const why = yield* missingExecution(job)
       if (why !== undefined) liveWithoutExecution.push({ id: job.id, status: job.status, why })
     }
-    const fake = yield* readFakeState(home)
+    const fake = yield* loadFakeState(home)
     return { jobs, pods, liveWithoutExecution, fake } satisfies ChaosFacts
   })

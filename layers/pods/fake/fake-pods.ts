@@ -9,7 +9,7 @@ import { PodProvider } from "../../../services/pod-provider.ts"
 import { PodWorkerClient } from "../../../services/pod-worker-client.ts"
 import type { FakeFault } from "./fake-faults.ts"
 import { makeFakeProvider } from "./fake-provider.ts"
-import { fileStore, type FakePodStore, memoryStore } from "./fake-store.ts"
+import { fileStore, type FakePodStore, memoryStore, stateOf } from "./fake-store.ts"
 import type { FakeWorld } from "./fake-pod-timeline.ts"
 import { makeFakeWorker } from "./fake-worker.ts"
 
@@ -40,8 +40,8 @@ export const FakePodsLive = (options: FakePodsOptions) =>
         (options.faultSeed === undefined ? "" : `; each job draws a fault of its own (seed ${options.faultSeed})`)
     ).pipe(Effect.when(Effect.succeed(options.stateFile !== undefined)))
     const fakePods = FakePods.of({
-      ledger: Effect.map(store.read, (state) => state.ledger),
-      pods: Effect.map(store.read, (state) => state.pods)
+      ledger: Effect.map(store.read, (view) => stateOf(view).ledger),
+      pods: Effect.map(store.read, (view) => stateOf(view).pods)
     })
     return Context.make(PodProvider, makeFakeProvider(store, world)).pipe(
       Context.add(PodWorkerClient, makeFakeWorker(store, world, objects)),

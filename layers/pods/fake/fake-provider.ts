@@ -9,7 +9,7 @@ import { Clock, Effect, Option, Redacted } from "effect"
 import { type Pod, PodProvider, PodProviderError, type PodRequest } from "../../../services/pod-provider.ts"
 import { gpuCandidates } from "../../../src/domain/pods.ts"
 import type { FakePodRecord } from "../../../services/fake-pods.ts"
-import type { FakePodStore } from "./fake-store.ts"
+import type { FakeChange, FakePodStore } from "./fake-store.ts"
 import { type FakeWorld, jobFault, meets, podState } from "./fake-pod-timeline.ts"
 import { jobIdOfPodName } from "../../../src/domain/pods.ts"
 
@@ -21,7 +21,12 @@ const outOfStockCandidates = 2
 
 const hourlyPrice = (gpuType: string) => (gpuType.includes("H100") ? 2.69 : gpuType.includes("A100") ? 1.64 : 0.86)
 
-export const fakeWorkerUrl = (podId: string) => `fake://${podId}`
+const workerScheme = "fake://"
+
+export const fakeWorkerUrl = (podId: string) => `${workerScheme}${podId}`
+
+/** The pod id in a fake worker URL. */
+export const podIdOfWorkerUrl = (url: string) => (url.startsWith(workerScheme) ? url.slice(workerScheme.length) : undefined)
 
 /** How the fake keeps a secret: a digest that can be compared with what a caller sends, never the secret itself. */
 export const fakeSecretDigest = (secret: string) => `sha256:${Crypto.createHash("sha256").update(secret, "utf8").digest("hex")}`
@@ -49,19 +54,13 @@ export const makeFakeProvider = (store: FakePodStore, world: FakeWorld) =>
       Effect.gen(function*() {
         const now = yield* Clock.currentTimeMillis
         const candidates = gpuCandidates(request.gpuType)
-        const created = yield* store.update((state) => {
-          // Names whose create was refused outright (every candidate), so far.
-          const createdNames = new Set(state.ledger.filter((entry) => entry.op === "create").map((entry) => entry.name))
-          const refusedNames = new Set(
-            state.ledger.filter((entry) => entry.op === "create-refused" && !createdNames.has(entry.name)).map((entry) => entry.name)
-          )
-          const totalStockout = (world.faults.has("total-stockout") && refusedNames.size < (world.faultyPods ?? 1)) ||
+        const created = yield* store.update((view) => {
+          const refusalsOf = (gpus: ReadonlyArray<string>) =>
+            gpus.map((gpu): FakeChange => ({ _tag: "Call", entry: { op: "create-refused", pod_id: null, name: request.name, gpu_type: gpu, at: now } }))
+          const totalStockout = (world.faults.has("total-stockout") && view.refusedOutright.size < (world.faultyPods ?? 1)) ||
             jobFault(request.name, world) === "total-stockout"
-          if (totalStockout) {
-            const refusals = candidates.map((gpu) => ({ op: "create-refused" as const, pod_id: null, name: request.name, gpu_type: gpu, at: now }))
-            return [undefined, { pods: state.pods, ledger: [...state.ledger, ...refusals] }] as const
-          }
-          const index = state.pods.length + 1
+          if (totalStockout) return [undefined, refusalsOf(candidates)] as const
+          const index = view.pods.size + 1
           const refused = meets({ name: request.name, index }, "stockout", world) ? candidates.slice(0, outOfStockCandidates) : []
           const gpuType = candidates.find((candidate) => !refused.includes(candidate))!
           const env = recordedEnv(request.env)
@@ -79,9 +78,12 @@ export const makeFakeProvider = (store: FakePodStore, world: FakeWorld) =>
             artifacts_uploaded: false,
             env
           }
-          const refusals = refused.map((gpu) => ({ op: "create-refused" as const, pod_id: null, name: request.name, gpu_type: gpu, at: now }))
-          const ledger = [...state.ledger, ...refusals, { op: "create" as const, pod_id: record.id, name: request.name, gpu_type: gpuType, at: now }]
-          return [toPod(record, now, world), { pods: [...state.pods, record], ledger }] as const
+          const changes: ReadonlyArray<FakeChange> = [
+            ...refusalsOf(refused),
+            { _tag: "Call", entry: { op: "create", pod_id: record.id, name: request.name, gpu_type: gpuType, at: now } },
+            { _tag: "Pod", pod: record }
+          ]
+          return [toPod(record, now, world), changes] as const
         })
         if (created === undefined) {
           return yield* new PodProviderError({ reason: "no_capacity", message: `no capacity for any of ${candidates.join(", ")}` })
@@ -91,44 +93,41 @@ export const makeFakeProvider = (store: FakePodStore, world: FakeWorld) =>
     get: (podId) =>
       Effect.gen(function*() {
         const now = yield* Clock.currentTimeMillis
-        const state = yield* store.read
-        return Option.map(Option.fromNullishOr(state.pods.find((pod) => pod.id === podId)), (record) => toPod(record, now, world))
+        const view = yield* store.read
+        return Option.map(Option.fromNullishOr(view.pods.get(podId)), (record) => toPod(record, now, world))
       }),
     listByPrefix: (prefix) =>
       Effect.gen(function*() {
         const now = yield* Clock.currentTimeMillis
-        const state = yield* store.read
-        return state.pods.filter((pod) => pod.name.startsWith(prefix) && pod.terminated_at === null).map((pod) => toPod(pod, now, world))
+        const view = yield* store.read
+        const live: Array<Pod> = []
+        for (const pod of view.pods.values()) {
+          if (pod.name.startsWith(prefix) && pod.terminated_at === null) live.push(toPod(pod, now, world))
+        }
+        return live
       }),
     terminate: (podId) =>
       Effect.gen(function*() {
         const now = yield* Clock.currentTimeMillis
-        const before = yield* store.read
-        const name = before.pods.find((pod) => pod.id === podId)?.name ?? ""
-        const refusals = before.ledger.filter((entry) => entry.op === "terminate-refused")
-        // The process's fault refuses the first calls of the whole rehearsal, a job's drawn fault the first for its pods.
-        const jobId = jobIdOfPodName(name)
-        const refuse = (world.faults.has("terminate-fails") && refusals.length < refusedTerminates) ||
-          (jobFault(name, world) === "terminate-fails" &&
-            refusals.filter((entry) => jobIdOfPodName(entry.name) === jobId).length < refusedTerminates)
-        if (refuse) {
-          yield* store.update((state) =>
-            [undefined, { pods: state.pods, ledger: [...state.ledger, { op: "terminate-refused" as const, pod_id: podId, name, gpu_type: null, at: now }] }] as const
-          )
+        const refused = yield* store.update((view) => {
+          const record = view.pods.get(podId)
+          const name = record?.name ?? ""
+          // The process's fault refuses the first calls of the whole rehearsal, a job's drawn fault the first for its pods.
+          const refuse = (world.faults.has("terminate-fails") && view.terminateRefusals < refusedTerminates) ||
+            (jobFault(name, world) === "terminate-fails" &&
+              (view.terminateRefusalsByJob.get(jobIdOfPodName(name)) ?? 0) < refusedTerminates)
+          if (refuse) {
+            return [true, [{ _tag: "Call", entry: { op: "terminate-refused", pod_id: podId, name, gpu_type: null, at: now } }]] as const
+          }
+          const live = record !== undefined && record.terminated_at === null
+          const call: FakeChange = {
+            _tag: "Call",
+            entry: { op: live ? "terminate" : "terminate-missing", pod_id: podId, name, gpu_type: record?.gpu_type ?? null, at: now }
+          }
+          return [false, live ? [call, { _tag: "Pod", pod: { ...record, terminated_at: now } }] : [call]] as const
+        })
+        if (refused) {
           return yield* new PodProviderError({ reason: "transient", message: `fake: terminate of ${podId} refused (terminate-fails)` })
         }
-        yield* store.update((state) => {
-          const record = state.pods.find((pod) => pod.id === podId)
-          const live = record !== undefined && record.terminated_at === null
-          const entry = {
-            op: live ? "terminate" as const : "terminate-missing" as const,
-            pod_id: podId,
-            name: record?.name ?? "",
-            gpu_type: record?.gpu_type ?? null,
-            at: now
-          }
-          const pods = state.pods.map((pod) => (pod.id === podId && live ? { ...pod, terminated_at: now } : pod))
-          return [undefined, { pods, ledger: [...state.ledger, entry] }] as const
-        })
       })
   })

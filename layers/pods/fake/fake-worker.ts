@@ -12,7 +12,7 @@ import { simDataKey } from "../../../src/domain/artifacts.ts"
 import type { JobId } from "../../../src/domain/ids.ts"
 import { jobIdOfPodName } from "../../../src/domain/pods.ts"
 import { fakeArtifacts } from "./fake-artifacts.ts"
-import { fakeSecretDigest, fakeWorkerUrl } from "./fake-provider.ts"
+import { fakeSecretDigest, podIdOfWorkerUrl } from "./fake-provider.ts"
 import type { FakePodRecord } from "../../../services/fake-pods.ts"
 import type { FakePodStore } from "./fake-store.ts"
 import { type FakeWorld, meets, pipelineLines, podState, progress, unreachable, vllmLines, vllmReady } from "./fake-pod-timeline.ts"
@@ -35,8 +35,9 @@ export const makeFakeWorker = (store: FakePodStore, world: FakeWorld, objects: O
   const answering = (worker: WorkerEndpoint) =>
     Effect.gen(function*() {
       const now = yield* Clock.currentTimeMillis
-      const state = yield* store.read
-      const pod = state.pods.find((candidate) => fakeWorkerUrl(candidate.id) === worker.url)
+      const view = yield* store.read
+      const id = podIdOfWorkerUrl(worker.url)
+      const pod = id === undefined ? undefined : view.pods.get(id)
       if (pod === undefined || podState(pod, now, world) !== "running" || unreachable(pod, now, world)) {
         return yield* unreachableError(worker.url)
       }
@@ -51,7 +52,10 @@ export const makeFakeWorker = (store: FakePodStore, world: FakeWorld, objects: O
         : Effect.fail(new PodWorkerError({ reason: "status", status: 401, message: `${worker.url} answered 401` })))
 
   const updatePod = (id: string, f: (pod: FakePodRecord) => FakePodRecord) =>
-    store.update((state) => [undefined, { ...state, pods: state.pods.map((pod) => (pod.id === id ? f(pod) : pod)) }] as const)
+    store.update((view) => {
+      const pod = view.pods.get(id)
+      return [undefined, pod === undefined ? [] : [{ _tag: "Pod" as const, pod: f(pod) }]] as const
+    })
 
   const uploadArtifacts = (pod: FakePodRecord) =>
     Effect.gen(function*() {
