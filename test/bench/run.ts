@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick] [-- --out FOLDER] [-- --capacity 1000,2500,5000]`: the lifecycle's cost per job, side by side with the floor, the
+ * `npm run bench [-- --quick] [-- --out FOLDER] [-- --capacity 1000,2500,5000] [-- --only lifecycle,recovery,capacity]`: the lifecycle's cost per job, side by side with the floor, the
  * raw durable engine running executions of as many no-op activities as a fishcloud job runs, in the same run, on
  * the same (embedded) Postgres, each in a database of its own:
  *   - one job at a time: seconds from creation to the end, p50 and p99;
@@ -133,7 +133,11 @@ const writesPerTable = (results: ReadonlyArray<PhaseResult>) => {
   return [...totals].sort((a, b) => b[1] - a[1]).map(([table, n]) => `${table} ${round(n / jobs)}`).join(", ")
 }
 
-const bench = (folder: string, quick: boolean, out: string, capacities: ReadonlyArray<number>) => Effect.gen(function*() {
+type Scenario = "lifecycle" | "recovery" | "capacity"
+const scenarios: ReadonlyArray<Scenario> = ["lifecycle", "recovery", "capacity"]
+
+const bench = (folder: string, quick: boolean, out: string, capacities: ReadonlyArray<number>, only: ReadonlySet<Scenario>) => Effect.gen(function*() {
+  const whole = only.size === scenarios.length
   const phases = quick ? quickPhases : fullPhases
   const postgres = yield* chaosPostgres(NodePath.join(folder, "pg-home"))
   const database = (name: string) => postgres.url.replace(/\/postgres$/, `/${name}`)
@@ -142,23 +146,36 @@ const bench = (folder: string, quick: boolean, out: string, capacities: Readonly
       sql.unsafe(`CREATE DATABASE ${name}`)))
   const postgresVersion = yield* onDatabase(postgres.url, (sql) => Effect.map(sql<{ v: string }>`SELECT current_setting('server_version') AS v`, (rows) => rows[0]?.v ?? "?"))
 
-  yield* Console.log(`bench: fishcloud (time scale ${timeScale}), phases ${JSON.stringify(phases)}`)
-  const fishcloud = yield* benchFishcloud({ url: database("bench_fishcloud"), folder, scale: timeScale, phases })
-  yield* Console.log(`bench: the raw engine, ${fishcloud.activitiesPerJob} no-op activities per execution`)
-  const raw = yield* benchRawEngine(database("bench_raw"), fishcloud.activitiesPerJob, phases)
+  const lifecycle = only.has("lifecycle")
+    ? yield* Effect.gen(function*() {
+      yield* Console.log(`bench: fishcloud (time scale ${timeScale}), phases ${JSON.stringify(phases)}`)
+      const fishcloud = yield* benchFishcloud({ url: database("bench_fishcloud"), folder, scale: timeScale, phases })
+      yield* Console.log(`bench: the raw engine, ${fishcloud.activitiesPerJob} no-op activities per execution`)
+      const raw = yield* benchRawEngine(database("bench_raw"), fishcloud.activitiesPerJob, phases)
+      return { fishcloud, raw }
+    })
+    : undefined
   const recoveryJobs = quick ? 5 : 200
-  yield* Console.log(`bench: recovery, ${recoveryJobs} jobs (time scale ${recoveryScale})`)
-  const recovery = yield* benchRecovery({ url: database("bench_recovery"), folder, scale: recoveryScale, jobs: recoveryJobs })
+  const recovery = only.has("recovery")
+    ? yield* Console.log(`bench: recovery, ${recoveryJobs} jobs (time scale ${recoveryScale})`).pipe(
+      Effect.andThen(benchRecovery({ url: database("bench_recovery"), folder, scale: recoveryScale, jobs: recoveryJobs }))
+    )
+    : undefined
 
   const capacity: Array<CapacityResult> = []
-  for (const jobs of capacities) {
+  for (const jobs of only.has("capacity") ? capacities : []) {
     yield* Console.log(`bench: capacity, ${jobs} large jobs in flight (time scale 1)`)
     capacity.push(yield* benchCapacity({ url: database(`bench_capacity_${jobs}`), folder, jobs, rampLimit: Duration.minutes(15) }))
   }
 
-  const rows = figures(fishcloud.results, raw)
-  const table = [renderTable(rows), renderRecovery(recovery), ...(capacity.length === 0 ? [] : [renderCapacity(capacity)])].join("\n\n")
-  const failed = fishcloud.results.flatMap((result) => result.failed)
+  const rows = lifecycle === undefined ? [] : figures(lifecycle.fishcloud.results, lifecycle.raw)
+  const table = [
+    ...(lifecycle === undefined ? [] : [renderTable(rows)]),
+    ...(recovery === undefined ? [] : [renderRecovery(recovery)]),
+    ...(capacity.length === 0 ? [] : [renderCapacity(capacity)])
+  ].join("\n\n")
+  const failed = lifecycle?.fishcloud.results.flatMap((result) => result.failed) ?? []
+  const writesByTable = lifecycle === undefined ? "" : writesPerTable(lifecycle.fishcloud.results)
   const packageJson = JSON.parse(yield* Effect.promise(() => Fs.readFile(NodePath.join(root, "node_modules/effect/package.json"), "utf8"))) as { version: string }
   const machine = {
     cpu: Os.cpus()[0]?.model ?? "?",
@@ -175,11 +192,11 @@ const bench = (folder: string, quick: boolean, out: string, capacities: Readonly
     machine,
     time_scale: timeScale,
     fake_pod_ms_per_job: Math.round(fakePodSeconds * 1000),
-    activities_per_job: fishcloud.activitiesPerJob,
+    activities_per_job: lifecycle?.fishcloud.activitiesPerJob,
     figures: rows,
-    fishcloud_writes_per_job_by_table: writesPerTable(fishcloud.results),
+    fishcloud_writes_per_job_by_table: writesByTable,
     failed_jobs: failed,
-    recovery: {
+    recovery: recovery && {
       jobs: recovery.jobs,
       restart_seconds: round(recovery.restartSeconds),
       polls_again_p50_seconds: round(percentile(recovery.seconds, 50)),
@@ -187,35 +204,39 @@ const bench = (folder: string, quick: boolean, out: string, capacities: Readonly
       stalled: recovery.stalled
     },
     capacity,
-    phases: { fishcloud: fishcloud.results, raw_engine: raw }
+    phases: lifecycle && { fishcloud: lifecycle.fishcloud.results, raw_engine: lifecycle.raw }
   }
-  yield* Console.log(`\n${table}\n\n(of a fishcloud job's seconds, the fake pod itself takes about ${Math.round(fakePodSeconds * 1000)} ms)\nfishcloud's row writes per job, by table: ${report.fishcloud_writes_per_job_by_table}`)
+  yield* Console.log(`\n${table}\n`)
+  if (lifecycle !== undefined) {
+    yield* Console.log(`(of a fishcloud job's seconds, the fake pod itself takes about ${Math.round(fakePodSeconds * 1000)} ms)\nfishcloud's row writes per job, by table: ${writesByTable}`)
+  }
   yield* Console.log(failed.length === 0 ? "every job COMPLETED" : `${failed.length} job(s) did not complete:\n${failed.join("\n")}`)
 
   yield* Effect.promise(async () => {
     await Fs.mkdir(out, { recursive: true })
-    await Fs.writeFile(NodePath.join(out, `${date.slice(0, 10)}${quick ? "-quick" : ""}.json`), JSON.stringify(report, null, 2) + "\n")
-    if (!quick) {
+    const suffix = `${quick ? "-quick" : ""}${whole ? "" : `-${[...only].join("-")}`}`
+    await Fs.writeFile(NodePath.join(out, `${date.slice(0, 10)}${suffix}.json`), JSON.stringify(report, null, 2) + "\n")
+    if (!quick && whole && lifecycle !== undefined && recovery !== undefined) {
       await Fs.writeFile(NodePath.join(root, "BENCHMARKS.md"), [
         "# Benchmarks",
         "",
         `\`npm run bench\`, ${date.slice(0, 10)}, on ${machine.cores} × ${machine.cpu}, ${machine.memory_gb} GB; Node ${machine.node},`,
         `Postgres ${machine.postgres} (embedded, on the same machine), effect ${machine.effect}. Rehearsal mode (the fake provider)`,
-        `at FISHCLOUD_TIME_SCALE=${timeScale}; the raw engine runs workflows of ${fishcloud.activitiesPerJob} no-op activities (as many`,
+        `at FISHCLOUD_TIME_SCALE=${timeScale}; the raw engine runs workflows of ${lifecycle.fishcloud.activitiesPerJob} no-op activities (as many`,
         "as a fishcloud job, simulation and report workflows together) on the same engine settings, in a database of its own.",
         "A job's seconds run from its row's creation to its terminal status (database timestamps); of them, the fake pod",
         `itself takes about ${Math.round(fakePodSeconds * 1000)} ms (start, model, stages and 15 rounds at this scale).`,
         "",
         table,
         "",
-        `fishcloud's row writes per job, by table: ${report.fishcloud_writes_per_job_by_table}.`,
+        `fishcloud's row writes per job, by table: ${writesByTable}.`,
         "",
         failed.length === 0 ? "Every job completed." : `${failed.length} job(s) did not complete.`,
         ""
       ].join("\n"))
     }
   })
-  yield* Console.log(`\nwrote ${out}${quick ? "" : " and BENCHMARKS.md"}; logs in ${folder}`)
+  yield* Console.log(`\nwrote ${out}${quick || !whole ? "" : " and BENCHMARKS.md"}; logs in ${folder}`)
 }).pipe(Effect.scoped)
 
 const main = Effect.gen(function*() {
@@ -231,7 +252,9 @@ const main = Effect.gen(function*() {
   const capacities = capacityIndex >= 0
     ? (argv[capacityIndex + 1] ?? "").split(",").map(Number).filter((n) => Number.isInteger(n) && n > 0)
     : quick ? [] : [1000]
-  yield* bench(folder, quick, out, capacities)
+  const onlyIndex = argv.indexOf("--only")
+  const only = new Set(onlyIndex >= 0 ? scenarios.filter((name) => (argv[onlyIndex + 1] ?? "").split(",").includes(name)) : scenarios)
+  yield* bench(folder, quick, out, capacities, only)
   // The database is only scaffolding; the service's log stays for a look.
   yield* Effect.promise(() => Fs.rm(NodePath.join(folder, "pg-home"), { recursive: true, force: true }))
 })
