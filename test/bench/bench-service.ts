@@ -18,9 +18,13 @@ export const benchService = (options: {
   readonly name: string
   /** FISHCLOUD_TIME_SCALE; the service's default (1) when absent. */
   readonly scale?: number
+  /** Write a CPU profile of each process started into this folder when it exits (`--cpu-prof`). */
+  readonly profileDir?: string | undefined
 }) =>
   Effect.gen(function*() {
     const home = NodePath.join(options.folder, `${options.name}-home`)
+    // Node flags for the service, to look into it (`BENCH_NODE_FLAGS="--trace-gc" npm run bench`).
+    const nodeFlags = (process.env["BENCH_NODE_FLAGS"] ?? "").split(" ").filter((flag) => flag !== "")
     yield* Effect.promise(() => Fs.mkdir(home, { recursive: true }))
     const port = yield* Effect.orDie(freeLoopbackPort)
     const env = {
@@ -29,12 +33,15 @@ export const benchService = (options: {
       PORT: String(port),
       POD_PROVIDER: "fake",
       DUPLICATE_WINDOW_SECONDS: "0",
-      ...(options.scale === undefined ? {} : { FISHCLOUD_TIME_SCALE: String(options.scale) })
+      ...(options.scale === undefined ? {} : { FISHCLOUD_TIME_SCALE: String(options.scale) }),
+      ...(options.profileDir === undefined
+        ? {}
+        : { NODE_OPTIONS: `${process.env["NODE_OPTIONS"] ?? ""} --cpu-prof --cpu-prof-dir=${options.profileDir}`.trim() })
     }
     /** Starts the service (its log `<log>.log` in the folder) and waits until it answers. */
     const start = (log: string) =>
       Effect.acquireRelease(
-        spawnFishcloud(["serve"], env, NodePath.join(options.folder, `${log}.log`)),
+        spawnFishcloud(["serve"], env, NodePath.join(options.folder, `${log}.log`), nodeFlags),
         (process) => Effect.andThen(process.signal("SIGKILL"), process.exited)
       ).pipe(Effect.tap((process) => waitForOutput(process, /Listening on http/, Duration.minutes(2))))
     /** An API call as the first-start user: its status and body. */

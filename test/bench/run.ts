@@ -1,6 +1,6 @@
 /**
- * `npm run bench [-- --quick] [-- --out FOLDER] [-- --capacity 1000,2500,5000] [-- --only lifecycle,recovery,capacity]`: the lifecycle's cost per job, side by side with the floor, the
- * raw durable engine running executions of as many no-op activities as a fishcloud job runs, in the same run, on
+ * `npm run bench [-- --quick] [-- --out FOLDER] [-- --capacity 1000,2500,5000] [-- --only lifecycle,recovery,capacity]
+ * [-- --cpu-prof]`: the lifecycle's cost per job, side by side with the floor, the raw durable engine running executions of as many no-op activities as a fishcloud job runs, in the same run, on
  * the same (embedded) Postgres, each in a database of its own:
  *   - one job at a time: seconds from creation to the end, p50 and p99;
  *   - 20 and then 50 jobs in flight: jobs per second;
@@ -8,6 +8,8 @@
  * then recovery: the only runner killed with SIGKILL while jobs run and started again; how long until it answers and
  * until every job polls its pod again; then in-flight capacity (`capacity-bench.ts`; 1,000 jobs unless --capacity
  * says otherwise, none with --quick).
+ * `--only` runs some of the scenarios; `--cpu-prof` profiles the lifecycle scenario's service and prints where its CPU
+ * went (`cpu-profile.ts`).
  * Prints one table; writes `<out>/<date>.json` and, unless --quick, `BENCHMARKS.md` (the machine, the versions and
  * the table). `--quick` runs a few jobs only: `test/process/bench-smoke.test.ts` uses it to prove the bench works
  * (no figure is asserted). Not part of `npm test` otherwise: it takes minutes and both cores.
@@ -21,6 +23,7 @@ import { Console, Duration, Effect, Schema } from "effect"
 import { fakeTimings } from "../../layers/pods/fake/fake-pod-timeline.ts"
 import { chaosPostgres } from "../support/chaos-postgres.ts"
 import { benchCapacity, type CapacityResult } from "./capacity-bench.ts"
+import { renderProfile } from "./cpu-profile.ts"
 import { benchFishcloud, type Phase, type PhaseResult } from "./lifecycle-bench.ts"
 import { onDatabase, percentile } from "./measure.ts"
 import { benchRecovery, type RecoveryResult } from "./recovery-bench.ts"
@@ -136,7 +139,14 @@ const writesPerTable = (results: ReadonlyArray<PhaseResult>) => {
 type Scenario = "lifecycle" | "recovery" | "capacity"
 const scenarios: ReadonlyArray<Scenario> = ["lifecycle", "recovery", "capacity"]
 
-const bench = (folder: string, quick: boolean, out: string, capacities: ReadonlyArray<number>, only: ReadonlySet<Scenario>) => Effect.gen(function*() {
+const bench = (
+  folder: string,
+  quick: boolean,
+  out: string,
+  capacities: ReadonlyArray<number>,
+  only: ReadonlySet<Scenario>,
+  cpuProfile: boolean
+) => Effect.gen(function*() {
   const whole = only.size === scenarios.length
   const phases = quick ? quickPhases : fullPhases
   const postgres = yield* chaosPostgres(NodePath.join(folder, "pg-home"))
@@ -149,7 +159,7 @@ const bench = (folder: string, quick: boolean, out: string, capacities: Readonly
   const lifecycle = only.has("lifecycle")
     ? yield* Effect.gen(function*() {
       yield* Console.log(`bench: fishcloud (time scale ${timeScale}), phases ${JSON.stringify(phases)}`)
-      const fishcloud = yield* benchFishcloud({ url: database("bench_fishcloud"), folder, scale: timeScale, phases })
+      const fishcloud = yield* benchFishcloud({ url: database("bench_fishcloud"), folder, scale: timeScale, phases, cpuProfile })
       yield* Console.log(`bench: the raw engine, ${fishcloud.activitiesPerJob} no-op activities per execution`)
       const raw = yield* benchRawEngine(database("bench_raw"), fishcloud.activitiesPerJob, phases)
       return { fishcloud, raw }
@@ -204,10 +214,12 @@ const bench = (folder: string, quick: boolean, out: string, capacities: Readonly
       stalled: recovery.stalled
     },
     capacity,
-    phases: lifecycle && { fishcloud: lifecycle.fishcloud.results, raw_engine: lifecycle.raw }
+    phases: lifecycle && { fishcloud: lifecycle.fishcloud.results, raw_engine: lifecycle.raw },
+    cpu_profile: lifecycle?.fishcloud.profile
   }
   yield* Console.log(`\n${table}\n`)
   if (lifecycle !== undefined) {
+    if (lifecycle.fishcloud.profile !== undefined) yield* Console.log(`${renderProfile(lifecycle.fishcloud.profile)}\n`)
     yield* Console.log(`(of a fishcloud job's seconds, the fake pod itself takes about ${Math.round(fakePodSeconds * 1000)} ms)\nfishcloud's row writes per job, by table: ${writesByTable}`)
   }
   yield* Console.log(failed.length === 0 ? "every job COMPLETED" : `${failed.length} job(s) did not complete:\n${failed.join("\n")}`)
@@ -254,7 +266,7 @@ const main = Effect.gen(function*() {
     : quick ? [] : [1000]
   const onlyIndex = argv.indexOf("--only")
   const only = new Set(onlyIndex >= 0 ? scenarios.filter((name) => (argv[onlyIndex + 1] ?? "").split(",").includes(name)) : scenarios)
-  yield* bench(folder, quick, out, capacities, only)
+  yield* bench(folder, quick, out, capacities, only, argv.includes("--cpu-prof"))
   // The database is only scaffolding; the service's log stays for a look.
   yield* Effect.promise(() => Fs.rm(NodePath.join(folder, "pg-home"), { recursive: true, force: true }))
 })

@@ -33,11 +33,19 @@ export interface ServiceProcess {
   readonly output: Effect.Effect<string>
 }
 
-/** Starts `fishcloud <args>` with its stdout and stderr appended to `logFile`. The caller stops it. */
-export const spawnFishcloud = (args: ReadonlyArray<string>, env: Record<string, string>, logFile: string) =>
+/**
+ * Starts `fishcloud <args>` with its stdout and stderr appended to `logFile`; `nodeFlags` go to Node (those Node
+ * refuses in NODE_OPTIONS, such as `--trace-gc`). The caller stops it.
+ */
+export const spawnFishcloud = (
+  args: ReadonlyArray<string>,
+  env: Record<string, string>,
+  logFile: string,
+  nodeFlags: ReadonlyArray<string> = []
+) =>
   Effect.sync((): ServiceProcess => {
     const fd = Fs.openSync(logFile, "a")
-    const child = ChildProcess.spawn(process.execPath, ["--import", "tsx", mainPath, ...args], {
+    const child = ChildProcess.spawn(process.execPath, [...nodeFlags, "--import", "tsx", mainPath, ...args], {
       cwd: root,
       env: { ...baseEnv(), ...env },
       stdio: ["ignore", fd, fd]
