@@ -118,7 +118,11 @@ const countingScheduler = (inner: Scheduler.Scheduler, activity: Activity): Sche
 class CountedSpan implements Tracer.Span {
   readonly _tag = "Span"
   #open = true
-  constructor(readonly inner: Tracer.Span, readonly activity: Activity) {
+  readonly inner: Tracer.Span
+  readonly activity: Activity
+  constructor(inner: Tracer.Span, activity: Activity) {
+    this.inner = inner
+    this.activity = activity
     opened(activity, inner.name)
   }
   get name() { return this.inner.name }
