@@ -46,6 +46,12 @@ export const policies = {
   slowPod: { window: s(1200), minRoundDelta: 4, minRoundsPerMinute: { small: 0.3, medium: 0.3, large: 0.4 } as Record<Tier, number> },
   /** No new round for this long fails the job. */
   stuckAfter: { small: s(300), medium: s(600), large: s(900) } as Record<Tier, Duration.Duration>,
+  /**
+   * The stuck watchdog never judges on less than this much real time, whatever the time scale: what it watches
+   * arrives through polls, log reads and a busy event loop, whose delays do not scale (at FISHCLOUD_TIME_SCALE=0.001 a
+   * small job's 0.3 s threshold failed a healthy job on a loaded machine).
+   */
+  stuckAfterFloor: s(2),
   /** The whole simulation may take this long. */
   tierTimeout: { small: s(2700), medium: s(18000), large: s(43200) } as Record<Tier, Duration.Duration>,
   /** Presigned upload URLs outlive the longest run of the tier by this much. */

@@ -23,7 +23,7 @@ export interface PollThresholds {
 
 /**
  * `scale` multiplies every duration (the `TimeScale` reference in `src/domain/time-scale.ts`; the caller reads it and passes it in).
- * It must be > 0. Counts and ratios are not scaled.
+ * It must be > 0. Counts and ratios are not scaled; the stuck threshold has a real-time floor (`stuckAfterFloor`).
  */
 export const pollThresholds = (tier: Tier, scale = 1): PollThresholds => {
   const ms = (d: Duration.Duration) => Duration.toMillis(d) * scale
@@ -39,7 +39,7 @@ export const pollThresholds = (tier: Tier, scale = 1): PollThresholds => {
     slowPodWindowMs: ms(policies.slowPod.window),
     slowPodMinRoundDelta: policies.slowPod.minRoundDelta,
     slowPodMinRoundsPerMinute: policies.slowPod.minRoundsPerMinute[tier],
-    stuckAfterMs: ms(policies.stuckAfter[tier]),
+    stuckAfterMs: Math.max(ms(policies.stuckAfter[tier]), Duration.toMillis(policies.stuckAfterFloor)),
     tierTimeoutMs: ms(policies.tierTimeout[tier])
   }
 }
