@@ -58,4 +58,4 @@ export LLM_MODEL_NAME="${LLM_MODEL_NAME:-$MODEL_ID}"
 cd "${FISHCLOUD_DIR:-/app/fishcloud}" || exit 1
 # exec: the worker receives the container's SIGTERM and stops cleanly, and when it stops by itself (its dead-man's
 # switch, POD_IDLE_TIMEOUT) the container's main process ends with it.
-exec node --import tsx src/pod-worker/main.ts
+exec node src/pod-worker/main.ts

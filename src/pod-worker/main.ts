@@ -1,5 +1,5 @@
 /**
- * The pod worker's entry point: `node --import tsx src/pod-worker/main.ts`. Settings come from the environment
+ * The pod worker's entry point: `node src/pod-worker/main.ts`. Settings come from the environment
  * (src/pod-worker/pod-worker-config.ts); without POD_WORKER_SECRET it refuses to start. SIGTERM or Ctrl-C stops the
  * server and any running job (exit 130). When the dead-man's switch fires (src/pod-worker/idle-rule.ts), the worker
  * logs why, stops the same way and exits 0: it stopped on purpose, and a restart policy of "on failure" (Docker,

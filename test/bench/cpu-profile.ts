@@ -1,7 +1,7 @@
 /**
  * Where a process's CPU went, from the `.cpuprofile` files Node writes with `--cpu-prof` (the bench's `--cpu-prof`):
- * self time by area (fishcloud's own code, Effect, the SQL driver, tsx's loader, Node's internals, garbage collection)
- * and the busiest functions. Usable alone: `node --import tsx test/bench/cpu-profile.ts FILE.cpuprofile...`.
+ * self time by area (fishcloud's own code, Effect, the SQL driver, Node's internals, garbage collection)
+ * and the busiest functions. Usable alone: `node test/bench/cpu-profile.ts FILE.cpuprofile...`.
  */
 import * as Fs from "node:fs/promises"
 import { Effect, Schema } from "effect"

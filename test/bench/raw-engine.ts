@@ -3,7 +3,7 @@
  * the same sharding settings: `layers/lifecycle/workflow-engine.ts`) running executions of a workflow made of
  * `--activities` no-op activities, nothing else. Run as its own process by `test/bench/run.ts`:
  *
- *   node --import tsx test/bench/raw-engine.ts <database url> <activities> <phases json>
+ *   node test/bench/raw-engine.ts <database url> <activities> <phases json>
  *
  * Each phase `{ jobs, inFlight }` runs `jobs` executions, `inFlight` at a time; it prints one JSON line per phase
  * (the shape of `PhaseResult` in `lifecycle-bench.ts`): wall seconds, each execution's seconds, this process's CPU

@@ -61,7 +61,7 @@ const benchRawEngine = (url: string, activities: number, phases: ReadonlyArray<P
       new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
         const child = ChildProcess.spawn(
           process.execPath,
-          ["--import", "tsx", NodePath.join(root, "test/bench/raw-engine.ts"), url, String(activities), JSON.stringify(phases)],
+          [NodePath.join(root, "test/bench/raw-engine.ts"), url, String(activities), JSON.stringify(phases)],
           { cwd: root, stdio: ["ignore", "pipe", "pipe"] }
         )
         let stdout = ""

@@ -30,7 +30,7 @@ const tempHome = Effect.acquireRelease(
 /** Starts the fixture process holding an embedded server and resolves with it once the server is ready. */
 const holdInChild = (home: string) =>
   Effect.callback<ChildProcess.ChildProcess>((resume) => {
-    const child = ChildProcess.spawn(process.execPath, ["--import", "tsx", "test/support/fixtures/hold-embedded-postgres.ts", home], {
+    const child = ChildProcess.spawn(process.execPath, ["test/support/fixtures/hold-embedded-postgres.ts", home], {
       stdio: ["ignore", "pipe", "inherit"]
     })
     child.stdout.on("data", (chunk) => {

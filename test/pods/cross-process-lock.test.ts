@@ -20,7 +20,7 @@ const scopedFolder = Effect.acquireRelease(
 
 const spawnFixture = (args: ReadonlyArray<string>) =>
   Effect.acquireRelease(
-    Effect.sync(() => ChildProcess.spawn(process.execPath, ["--import", "tsx", fixture, ...args], { stdio: ["ignore", "pipe", "pipe"] })),
+    Effect.sync(() => ChildProcess.spawn(process.execPath, [fixture, ...args], { stdio: ["ignore", "pipe", "pipe"] })),
     (child) => Effect.sync(() => child.exitCode === null && child.signalCode === null && child.kill("SIGKILL"))
   )
 

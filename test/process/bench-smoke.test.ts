@@ -21,7 +21,7 @@ layer(Layer.empty, { excludeTestServices: true })("npm run bench -- --quick", (i
       )
       const run = yield* Effect.promise(() =>
         new Promise<{ code: number | null; output: string }>((resolve) => {
-          const child = ChildProcess.spawn(process.execPath, ["--import", "tsx", "test/bench/run.ts", "--quick", "--out", out], {
+          const child = ChildProcess.spawn(process.execPath, ["test/bench/run.ts", "--quick", "--out", out], {
             cwd: root,
             stdio: ["ignore", "pipe", "pipe"]
           })

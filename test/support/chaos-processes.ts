@@ -45,7 +45,7 @@ export const spawnFishcloud = (
 ) =>
   Effect.sync((): ServiceProcess => {
     const fd = Fs.openSync(logFile, "a")
-    const child = ChildProcess.spawn(process.execPath, [...nodeFlags, "--import", "tsx", mainPath, ...args], {
+    const child = ChildProcess.spawn(process.execPath, [...nodeFlags, mainPath, ...args], {
       cwd: root,
       env: { ...baseEnv(), ...env },
       stdio: ["ignore", fd, fd]

@@ -1,5 +1,5 @@
 /**
- * Runs the `fishcloud` CLI as a real process (`node --import tsx src/main.ts ...`), the way a user does, and
+ * Runs the `fishcloud` CLI as a real process (`node src/main.ts ...`), the way a user does, and
  * collects what it prints. The environment starts clean of fishcloud settings: each call names what it needs.
  */
 import * as ChildProcess from "node:child_process"
@@ -49,7 +49,7 @@ export const startCli = (
   options: { readonly entry?: "main" | "bin" } = {}
 ) =>
   Effect.gen(function*() {
-    const command = options.entry === "bin" ? [binPath] : ["--import", "tsx", mainPath]
+    const command = options.entry === "bin" ? [binPath] : [mainPath]
     const child = yield* Effect.acquireRelease(
       Effect.sync(() =>
         ChildProcess.spawn(process.execPath, [...command, ...args], {

@@ -135,10 +135,10 @@ const spawnProcess = (home: string, command: ReadonlyArray<string>, env: Record<
   return { child, output: () => output, onOutput: (listener: () => void) => listeners.push(listener) }
 }
 
-const workerEntry = [process.execPath, "--import", "tsx", "src/pod-worker/main.ts"]
+const workerEntry = [process.execPath, "src/pod-worker/main.ts"]
 
 /**
- * Runs `command` (`node --import tsx src/pod-worker/main.ts` by default) until it logs where the worker listens;
+ * Runs `command` (`node src/pod-worker/main.ts` by default) until it logs where the worker listens;
  * killed with the test's scope. `env` adds to (or, with `undefined`, removes from) the test defaults.
  */
 export const spawnWorker = (

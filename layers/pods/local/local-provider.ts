@@ -88,7 +88,7 @@ export const makeLocalProvider = (options: LocalProviderOptions) =>
       const { LLM_BASE_URL: _vllmOnAPod, ...podEnv } = env
       const child = yield* Effect.try({
         try: () =>
-          ChildProcess.spawn(process.execPath, ["--import", "tsx", options.workerEntry], {
+          ChildProcess.spawn(process.execPath, [options.workerEntry], {
             cwd: projectRoot,
             detached: true,
             stdio: ["ignore", log.fd, log.fd],
