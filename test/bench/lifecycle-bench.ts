@@ -12,7 +12,7 @@ import { Deferred, Duration, Effect, Fiber, Redacted } from "effect"
 import { PgClientLive } from "../../layers/db/database.ts"
 import { benchService } from "./bench-service.ts"
 import { type ProfileSummary, summarizeProfiles } from "./cpu-profile.ts"
-import { cpuSecondsOf, rowWrites, writesBetween } from "./measure.ts"
+import { cpuSecondsOf, rowWrites, transactionsOf, writesBetween } from "./measure.ts"
 
 export interface Phase {
   readonly jobs: number
@@ -26,6 +26,8 @@ export interface PhaseResult {
   readonly seconds: ReadonlyArray<number>
   readonly cpuSeconds: number
   readonly writes: ReadonlyArray<readonly [string, number]>
+  /** Database transactions (round trips) in the phase; the bench's own few readings included. */
+  readonly transactions: number
   /** Jobs that did not end COMPLETED, with their status and message. */
   readonly failed: ReadonlyArray<string>
 }
@@ -78,12 +80,14 @@ export const benchFishcloud = (options: {
     const results: Array<PhaseResult> = []
     for (const phase of options.phases) {
       const writesBefore = yield* rowWrites(options.url)
+      const transactionsBefore = yield* transactionsOf(options.url)
       const cpuBefore = yield* cpuSecondsOf(service.pid)
       const started = performance.now()
       const ids = yield* Effect.forEach(Array.from({ length: phase.jobs }), () => runJob, { concurrency: phase.inFlight })
       const wallSeconds = (performance.now() - started) / 1000
       const cpuSeconds = (yield* cpuSecondsOf(service.pid)) - cpuBefore
       const writes = writesBetween(writesBefore, yield* rowWrites(options.url))
+      const transactions = (yield* transactionsOf(options.url)) - transactionsBefore
       const rows = yield* sql<{ id: number; status: string; error_message: string | null; seconds: number }>`
         SELECT j.id, j.status, j.error_message, EXTRACT(EPOCH FROM (
           (SELECT max(e.at) FROM job_events e WHERE e.job_id = j.id AND e.kind = 'status') - j.created_at))::float8 AS seconds
@@ -94,6 +98,7 @@ export const benchFishcloud = (options: {
         seconds: rows.map((row) => row.seconds),
         cpuSeconds,
         writes,
+        transactions,
         failed: rows.filter((row) => row.status !== "COMPLETED").map((row) => `job ${row.id} ${row.status}: ${row.error_message ?? ""}`)
       })
     }

@@ -44,6 +44,17 @@ export const rowWrites = (url: string) =>
       ))
   )
 
+/**
+ * Transactions committed or rolled back in the database so far (each statement outside a transaction is one): how
+ * many round trips to Postgres the work took. Published like `rowWrites`, so read after it.
+ */
+export const transactionsOf = (url: string) =>
+  onDatabase(url, (sql) =>
+    Effect.map(
+      sql<{ n: number }>`SELECT (xact_commit + xact_rollback)::int AS n FROM pg_stat_database WHERE datname = current_database()`,
+      (rows) => rows[0]?.n ?? 0
+    ))
+
 /** Per-table writes between two `rowWrites` readings, the busiest first. */
 export const writesBetween = (before: ReadonlyMap<string, number>, after: ReadonlyMap<string, number>) =>
   [...after].map(([table, writes]) => [table, writes - (before.get(table) ?? 0)] as const)

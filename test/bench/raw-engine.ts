@@ -15,7 +15,7 @@ import { Activity, Workflow } from "effect/workflow"
 import { PgClientLive } from "../../layers/db/database.ts"
 import { WorkflowEngineLive } from "../../layers/lifecycle/workflow-engine.ts"
 import { freeLoopbackPort } from "../../layers/net/free-port.ts"
-import { rowWrites, writesBetween } from "./measure.ts"
+import { rowWrites, transactionsOf, writesBetween } from "./measure.ts"
 
 const [url, activitiesText, phasesText] = process.argv.slice(2)
 const Phases = Schema.Array(Schema.Struct({ jobs: Schema.Int, inFlight: Schema.Int }))
@@ -31,6 +31,7 @@ const program = (activities: number, phases: typeof Phases.Type) =>
     let next = 0
     for (const phase of phases) {
       const writesBefore = yield* rowWrites(url ?? "")
+      const transactionsBefore = yield* transactionsOf(url ?? "")
       const cpuBefore = process.cpuUsage()
       const started = performance.now()
       const seconds = yield* Effect.forEach(Array.from({ length: phase.jobs }, () => next++), (n) =>
@@ -42,7 +43,8 @@ const program = (activities: number, phases: typeof Phases.Type) =>
       const wallSeconds = (performance.now() - started) / 1000
       const cpu = process.cpuUsage(cpuBefore)
       const writes = writesBetween(writesBefore, yield* rowWrites(url ?? ""))
-      process.stdout.write(JSON.stringify({ phase, wallSeconds, seconds, cpuSeconds: (cpu.user + cpu.system) / 1e6, writes, failed: [] }) + "\n")
+      const transactions = (yield* transactionsOf(url ?? "")) - transactionsBefore
+      process.stdout.write(JSON.stringify({ phase, wallSeconds, seconds, cpuSeconds: (cpu.user + cpu.system) / 1e6, writes, transactions, failed: [] }) + "\n")
     }
   }).pipe(Effect.provide(BenchWorkflow.toLayer(({ n }) =>
     Effect.gen(function*() {

@@ -4,7 +4,7 @@
  * the same (embedded) Postgres, each in a database of its own:
  *   - one job at a time: seconds from creation to the end, p50 and p99;
  *   - 20 and then 50 jobs in flight: jobs per second;
- *   - CPU seconds and database row writes per job;
+ *   - CPU seconds, database row writes and transactions (round trips) per job;
  * then recovery: the only runner killed with SIGKILL while jobs run and started again; how long until it answers and
  * until every job polls its pod again; then in-flight capacity (`capacity-bench.ts`; 1,000 jobs unless --capacity
  * says otherwise, none with --quick).
@@ -50,6 +50,7 @@ const PhaseResultSchema = Schema.Struct({
   seconds: Schema.Array(Schema.Number),
   cpuSeconds: Schema.Number,
   writes: Schema.Array(Schema.Tuple([Schema.String, Schema.Number])),
+  transactions: Schema.Number,
   failed: Schema.Array(Schema.String)
 })
 const decodeLine = Schema.decodeUnknownEffect(Schema.fromJsonString(PhaseResultSchema))
@@ -98,7 +99,8 @@ const figures = (fishcloud: ReadonlyArray<PhaseResult>, raw: ReadonlyArray<Phase
     row(`jobs/s, ${twentyFc!.phase.inFlight} in flight`, "jobs/s", twentyFc!.phase.jobs / twentyFc!.wallSeconds, twentyRaw!.phase.jobs / twentyRaw!.wallSeconds),
     row(`jobs/s, ${fiftyFc!.phase.inFlight} in flight`, "jobs/s", fiftyFc!.phase.jobs / fiftyFc!.wallSeconds, fiftyRaw!.phase.jobs / fiftyRaw!.wallSeconds),
     row("CPU per job", "ms", perJob(fishcloud, (r) => r.cpuSeconds) * 1000, perJob(raw, (r) => r.cpuSeconds) * 1000, 0),
-    row("Postgres row writes per job", "rows", perJob(fishcloud, (r) => sum(r.writes)), perJob(raw, (r) => sum(r.writes)))
+    row("Postgres row writes per job", "rows", perJob(fishcloud, (r) => sum(r.writes)), perJob(raw, (r) => sum(r.writes))),
+    row("Postgres transactions per job", "", perJob(fishcloud, (r) => r.transactions), perJob(raw, (r) => r.transactions))
   ]
 }
 

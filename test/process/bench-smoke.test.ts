@@ -37,7 +37,7 @@ layer(Layer.empty, { excludeTestServices: true })("npm run bench -- --quick", (i
         figures: ReadonlyArray<{ figure: string; fishcloud: number | null; raw_engine: number | null }>
         activities_per_job: number
       }
-      assert.lengthOf(report.figures, 6)
+      assert.lengthOf(report.figures, 7)
       for (const figure of report.figures) {
         assert.isNumber(figure.fishcloud, figure.figure)
         assert.isNumber(figure.raw_engine, figure.figure)
