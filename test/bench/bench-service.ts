@@ -57,5 +57,5 @@ export const benchService = (options: {
     /** Submits a job; its id. */
     const createJob = (job: { readonly seed_text: string; readonly goal: string; readonly tier: string; readonly forecast_days: number }) =>
       call("POST", "/api/jobs", job).pipe(Effect.flatMap((reply) => decodeCreated(reply.text)), Effect.orDie, Effect.map((created) => created.id))
-    return { home, start, call, createJob }
+    return { home, port, start, call, createJob }
   })

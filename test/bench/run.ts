@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick] [-- --out FOLDER] [-- --capacity 1000,2500,5000] [-- --only lifecycle,recovery,capacity]
+ * `npm run bench [-- --quick] [-- --out FOLDER] [-- --capacity 1000,2500,5000] [-- --only lifecycle,recovery,capacity,api]
  * [-- --cpu-prof]`: the lifecycle's cost per job, side by side with the floor, the raw durable engine running executions of as many no-op activities as a fishcloud job runs, in the same run, on
  * the same (embedded) Postgres, each in a database of its own:
  *   - one job at a time: seconds from creation to the end, p50 and p99;
@@ -8,6 +8,7 @@
  * then recovery: the only runner killed with SIGKILL while jobs run and started again; how long until it answers and
  * until every job polls its pod again; then in-flight capacity (`capacity-bench.ts`; 1,000 jobs unless --capacity
  * says otherwise, none with --quick).
+ * Then the API under fixed request rates with 100,000 jobs stored (`api-bench.ts`; 1,000 with --quick).
  * `--only` runs some of the scenarios; `--cpu-prof` profiles the lifecycle scenario's service and prints where its CPU
  * went (`cpu-profile.ts`).
  * Prints one table; writes `<out>/<date>.json` and, unless --quick, `BENCHMARKS.md` (the machine, the versions and
@@ -22,6 +23,7 @@ import { NodeRuntime } from "@effect/platform-node"
 import { Console, Duration, Effect, Schema } from "effect"
 import { fakeTimings } from "../../layers/pods/fake/fake-pod-timeline.ts"
 import { chaosPostgres } from "../support/chaos-postgres.ts"
+import { type ApiResult, benchApi } from "./api-bench.ts"
 import { benchCapacity, type CapacityResult } from "./capacity-bench.ts"
 import { renderProfile } from "./cpu-profile.ts"
 import { benchFishcloud, type Phase, type PhaseResult } from "./lifecycle-bench.ts"
@@ -123,6 +125,14 @@ const renderCapacity = (results: ReadonlyArray<CapacityResult>) =>
       `${r.podsCreatedTwice} | ${round(r.sigtermSeconds)} s |`)
   ].join("\n")
 
+const renderApi = (api: ApiResult) =>
+  [
+    `| the API on loopback, ${api.stored} jobs stored | rate | p50 / p99 | answered | errors / non-2xx |`,
+    "|---|---|---|---|---|",
+    ...api.endpoints.map((e) =>
+      `| ${e.endpoint} | ${e.rate} req/s | ${round(e.p50Ms)} / ${round(e.p99Ms)} ms | ${round(e.answeredPerSecond)} req/s | ${e.errors} / ${e.non2xx} |`)
+  ].join("\n")
+
 const renderTable = (rows: ReturnType<typeof figures>) =>
   [
     "| figure | fishcloud | raw engine, same activities | ratio |",
@@ -138,8 +148,8 @@ const writesPerTable = (results: ReadonlyArray<PhaseResult>) => {
   return [...totals].sort((a, b) => b[1] - a[1]).map(([table, n]) => `${table} ${round(n / jobs)}`).join(", ")
 }
 
-type Scenario = "lifecycle" | "recovery" | "capacity"
-const scenarios: ReadonlyArray<Scenario> = ["lifecycle", "recovery", "capacity"]
+type Scenario = "lifecycle" | "recovery" | "capacity" | "api"
+const scenarios: ReadonlyArray<Scenario> = ["lifecycle", "recovery", "capacity", "api"]
 
 const bench = (
   folder: string,
@@ -154,7 +164,7 @@ const bench = (
   const postgres = yield* chaosPostgres(NodePath.join(folder, "pg-home"))
   const database = (name: string) => postgres.url.replace(/\/postgres$/, `/${name}`)
   yield* onDatabase(postgres.url, (sql) =>
-    Effect.forEach(["bench_fishcloud", "bench_raw", "bench_recovery", ...capacities.map((n) => `bench_capacity_${n}`)], (name) =>
+    Effect.forEach(["bench_fishcloud", "bench_raw", "bench_recovery", "bench_api", ...capacities.map((n) => `bench_capacity_${n}`)], (name) =>
       sql.unsafe(`CREATE DATABASE ${name}`)))
   const postgresVersion = yield* onDatabase(postgres.url, (sql) => Effect.map(sql<{ v: string }>`SELECT current_setting('server_version') AS v`, (rows) => rows[0]?.v ?? "?"))
 
@@ -180,11 +190,19 @@ const bench = (
     capacity.push(yield* benchCapacity({ url: database(`bench_capacity_${jobs}`), folder, jobs, rampLimit: Duration.minutes(15) }))
   }
 
+  const storedJobs = quick ? 1000 : 100_000
+  const api = only.has("api")
+    ? yield* Console.log(`bench: the API with ${storedJobs} jobs stored`).pipe(
+      Effect.andThen(benchApi({ url: database("bench_api"), folder, stored: storedJobs, seconds: quick ? 2 : 10, rateScale: quick ? 0.05 : 1 }))
+    )
+    : undefined
+
   const rows = lifecycle === undefined ? [] : figures(lifecycle.fishcloud.results, lifecycle.raw)
   const table = [
     ...(lifecycle === undefined ? [] : [renderTable(rows)]),
     ...(recovery === undefined ? [] : [renderRecovery(recovery)]),
-    ...(capacity.length === 0 ? [] : [renderCapacity(capacity)])
+    ...(capacity.length === 0 ? [] : [renderCapacity(capacity)]),
+    ...(api === undefined ? [] : [renderApi(api)])
   ].join("\n\n")
   const failed = lifecycle?.fishcloud.results.flatMap((result) => result.failed) ?? []
   const writesByTable = lifecycle === undefined ? "" : writesPerTable(lifecycle.fishcloud.results)
@@ -216,6 +234,7 @@ const bench = (
       stalled: recovery.stalled
     },
     capacity,
+    api,
     phases: lifecycle && { fishcloud: lifecycle.fishcloud.results, raw_engine: lifecycle.raw },
     cpu_profile: lifecycle?.fishcloud.profile
   }
@@ -230,7 +249,7 @@ const bench = (
     await Fs.mkdir(out, { recursive: true })
     const suffix = `${quick ? "-quick" : ""}${whole ? "" : `-${[...only].join("-")}`}`
     await Fs.writeFile(NodePath.join(out, `${date.slice(0, 10)}${suffix}.json`), JSON.stringify(report, null, 2) + "\n")
-    if (!quick && whole && lifecycle !== undefined && recovery !== undefined) {
+    if (!quick && whole && lifecycle !== undefined && recovery !== undefined && api !== undefined) {
       await Fs.writeFile(NodePath.join(root, "BENCHMARKS.md"), [
         "# Benchmarks",
         "",

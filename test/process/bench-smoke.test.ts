@@ -36,6 +36,7 @@ layer(Layer.empty, { excludeTestServices: true })("npm run bench -- --quick", (i
       const report = JSON.parse(yield* Effect.promise(() => Fs.readFile(NodePath.join(out, file!), "utf8"))) as {
         figures: ReadonlyArray<{ figure: string; fishcloud: number | null; raw_engine: number | null }>
         activities_per_job: number
+        api: { endpoints: ReadonlyArray<{ endpoint: string; p99Ms: number; errors: number; non2xx: number }> }
       }
       assert.lengthOf(report.figures, 7)
       for (const figure of report.figures) {
@@ -43,5 +44,10 @@ layer(Layer.empty, { excludeTestServices: true })("npm run bench -- --quick", (i
         assert.isNumber(figure.raw_engine, figure.figure)
       }
       assert.isAbove(report.activities_per_job, 5, "the floor runs as many activities as a job")
+      assert.deepStrictEqual(report.api.endpoints.map((e) => e.endpoint), ["GET /api/jobs/:id", "GET /api/jobs (first page)", "POST /api/jobs"])
+      for (const endpoint of report.api.endpoints) {
+        assert.isNumber(endpoint.p99Ms, endpoint.endpoint)
+        assert.strictEqual(endpoint.errors + endpoint.non2xx, 0, `${endpoint.endpoint} answered every request with a 2xx`)
+      }
     }).pipe(Effect.scoped), 300_000)
 })
