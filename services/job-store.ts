@@ -7,7 +7,7 @@
  * carries a database error: a request that meets one answers 500 with no detail, while the log and the request's
  * span keep the error.
  */
-import { Context, type Effect, type Option } from "effect"
+import { Context, Duration, type Effect, type Option } from "effect"
 import type { JobId, UserId } from "../src/domain/ids.ts"
 import type { DraftCreate, DraftUpdate, Job, JobPage, JobReport, ModelRouting } from "../src/domain/job.ts"
 import type { Tier } from "../src/domain/tier.ts"
@@ -25,6 +25,12 @@ export interface NewJob {
 
 /** How long an Idempotency-Key remembers its request and response. */
 export const idempotencyKeyTtlHours = 24
+
+/**
+ * A list's `total` is counted at most this often per owner (counting 100,000 jobs takes ~40 ms of the database, more
+ * than the page itself). This process's own creates and deletes count at once; other processes' within this long.
+ */
+export const jobCountFreshFor = Duration.seconds(2)
 
 /** A key claimed by a request that never finished (its process died) is taken over after this long. */
 export const abandonedIdempotencyClaimSeconds = 60
@@ -45,7 +51,11 @@ export class JobStore extends Context.Service<JobStore, {
    */
   readonly withTransaction: <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
   readonly get: (owner: UserId, id: JobId) => Effect.Effect<Option.Option<Job>>
-  readonly list: (owner: UserId, page: number, perPage: number) => Effect.Effect<JobPage>
+  /**
+   * One page of the owner's jobs, newest first: the `page`-th, or (keyset, as fast on page 5,000 as on page 1) the
+   * one after the job `after`. `total` may lag other processes' creates and deletes by `jobCountFreshFor`.
+   */
+  readonly list: (owner: UserId, at: { readonly page: number; readonly after?: JobId | undefined }, perPage: number) => Effect.Effect<JobPage>
   /** Deletes the row; returns false when the owner has no such job. */
   readonly delete: (owner: UserId, id: JobId) => Effect.Effect<boolean>
   readonly report: (owner: UserId, id: JobId) => Effect.Effect<Option.Option<JobReport>>

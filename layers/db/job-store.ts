@@ -1,7 +1,7 @@
 /** `JobStore` on Postgres. Database errors become defects here, once (`sqlErrorsAreDefects`). */
-import { Effect, Layer, Option, Schema } from "effect"
+import { Cache, Effect, Layer, Option, Schema } from "effect"
 import { SqlClient } from "effect/sql"
-import { abandonedIdempotencyClaimSeconds, idempotencyKeyTtlHours, JobStore, type NewJob } from "../../services/job-store.ts"
+import { abandonedIdempotencyClaimSeconds, idempotencyKeyTtlHours, jobCountFreshFor, JobStore, type NewJob } from "../../services/job-store.ts"
 import { JobId, type UserId } from "../../src/domain/ids.ts"
 import { type DraftCreate, type DraftUpdate, Job, JobReport, ModelRouting } from "../../src/domain/job.ts"
 import { liveStatuses } from "../../src/domain/status.ts"
@@ -47,21 +47,44 @@ export const JobStoreLive = Layer.effect(
       return Option.fromNullishOr(jobs[0])
     }, sqlErrorsAreDefects)
 
-    const list = Effect.fn("JobStore.list")(function*(owner: UserId, page: number, perPage: number) {
-      // A job that a retry replaced is hidden: the retry is its continuation.
-      const visible = sql`user_id = ${owner} AND NOT EXISTS (
+    // A job that a retry replaced is hidden: the retry is its continuation.
+    const visible = (owner: UserId) =>
+      sql`user_id = ${owner} AND NOT EXISTS (
         SELECT 1 FROM simulation_jobs AS successor WHERE successor.retry_of = simulation_jobs.id AND successor.user_id = ${owner})`
-      const [rows, counts] = yield* Effect.all([
-        sql`SELECT ${columns} FROM simulation_jobs WHERE ${visible}
-            ORDER BY created_at DESC, id DESC LIMIT ${perPage} OFFSET ${(page - 1) * perPage}`,
-        sql<{ total: number }>`SELECT count(*)::int AS total FROM simulation_jobs WHERE ${visible}`
+    const counts = yield* Cache.make({
+      lookup: (owner: UserId) =>
+        sql<{ total: number }>`SELECT count(*)::int AS total FROM simulation_jobs WHERE ${visible(owner)}`.pipe(
+          Effect.map((rows) => rows[0]?.total ?? 0)
+        ),
+      capacity: 10_000,
+      timeToLive: jobCountFreshFor
+    })
+    /** After this process adds or removes an owner's job: the next list counts again. */
+    const recount = (owner: UserId) => Cache.invalidate(counts, owner)
+
+    const list = Effect.fn("JobStore.list")(function*(
+      owner: UserId,
+      at: { readonly page: number; readonly after?: JobId | undefined },
+      perPage: number
+    ) {
+      // Keyset: the rows after `after` in (created_at, id) order come straight off the (user_id, created_at, id) index.
+      const [rows, total] = yield* Effect.all([
+        at.after === undefined
+          ? sql`SELECT ${columns} FROM simulation_jobs WHERE ${visible(owner)}
+              ORDER BY created_at DESC, id DESC LIMIT ${perPage} OFFSET ${(at.page - 1) * perPage}`
+          : sql`SELECT ${columns} FROM simulation_jobs WHERE ${visible(owner)}
+              AND (created_at, id) < (SELECT created_at, id FROM simulation_jobs WHERE id = ${at.after} AND user_id = ${owner})
+              ORDER BY created_at DESC, id DESC LIMIT ${perPage}`,
+        Cache.get(counts, owner)
       ], { concurrency: 2 })
       const jobs = yield* Effect.orDie(decodeJobs(rows))
-      return { jobs, total: counts[0]?.total ?? 0, page, per_page: perPage }
+      const last = jobs.length === perPage ? jobs[jobs.length - 1] : undefined
+      return { jobs, total, page: at.after === undefined ? at.page : 1, per_page: perPage, next_after: last?.id ?? null }
     }, sqlErrorsAreDefects)
 
     const deleteJob = Effect.fn("JobStore.delete")(function*(owner: UserId, id: JobId) {
       const rows = yield* sql`DELETE FROM simulation_jobs WHERE id = ${id} AND user_id = ${owner} RETURNING id`
+      yield* recount(owner)
       return rows.length > 0
     }, sqlErrorsAreDefects)
 
@@ -121,6 +144,7 @@ export const JobStoreLive = Layer.effect(
       const id = rows[0]!.id
       const data = { to: "PENDING", ...(Option.isSome(retryOf) ? { retry_of: retryOf.value } : {}) }
       yield* sql`INSERT INTO job_events (job_id, seq, kind, data) VALUES (${id}, 1, 'status', ${JSON.stringify(data)}::jsonb)`
+      yield* recount(owner)
       return id
     }, sqlErrorsAreDefects)
 
@@ -132,6 +156,7 @@ export const JobStoreLive = Layer.effect(
         RETURNING id`
       const id = rows[0]!.id
       yield* sql`INSERT INTO job_events (job_id, seq, kind, data) VALUES (${id}, 1, 'status', '{"to":"DRAFT"}'::jsonb)`
+      yield* recount(owner)
       return id
     }, sqlErrorsAreDefects)
 

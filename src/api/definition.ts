@@ -44,7 +44,9 @@ class JobsGroup extends HttpApiGroup.make("jobs")
     HttpApiEndpoint.get("list", "/", {
       query: {
         page: Schema.optionalKey(Schema.Int.check(Schema.isBetween({ minimum: 1, maximum: 1_000_000 }))),
-        per_page: Schema.optionalKey(Schema.Int.check(Schema.isBetween({ minimum: 1, maximum: 100 })))
+        per_page: Schema.optionalKey(Schema.Int.check(Schema.isBetween({ minimum: 1, maximum: 100 }))),
+        /** The jobs after this one (a page's `next_after`); takes the place of `page`. */
+        after: Schema.optionalKey(JobId)
       },
       success: JobPage
     }).annotate(OpenApi.Summary, "Your jobs, newest first (jobs replaced by a retry are hidden)"),

@@ -85,8 +85,11 @@ export type Job = typeof Job.Type
 export const JobPage = Schema.Struct({
   jobs: Schema.Array(Job),
   total: Schema.Int,
+  /** The page number asked for (1 when the page was asked for with `after`). */
   page: Schema.Int,
-  per_page: Schema.Int
+  per_page: Schema.Int,
+  /** Pass as `after` for the next page (faster than page numbers deep into a long list); null on the last page. */
+  next_after: Schema.NullOr(Schema.Int)
 })
 export type JobPage = typeof JobPage.Type
 

@@ -2,6 +2,7 @@ import { assert, layer } from "@effect/vitest"
 import { Effect } from "effect"
 import { SqlClient } from "effect/sql"
 import { JobId } from "../../src/domain/ids.ts"
+import type { JobPage } from "../../src/domain/job.ts"
 import { type ApiClient, TestService, TestServiceLive } from "../support/service.ts"
 import { assertBadRequest, assertProblem, createJob, failsWith, newUser, unique } from "../support/api-fixtures.ts"
 
@@ -15,7 +16,8 @@ const userWithJobs = (count: number) =>
   })
 
 /** `GET /api/jobs` with these paging parameters. */
-const list = (api: ApiClient, query: { readonly page?: number; readonly per_page?: number } = {}) => api.jobs.list({ query })
+const list = (api: ApiClient, query: { readonly page?: number; readonly per_page?: number; readonly after?: JobId } = {}) =>
+  api.jobs.list({ query })
 
 layer(TestServiceLive(), { excludeTestServices: true })("GET /api/jobs, /api/jobs/:id and its results", (it) => {
   it.effect("the list holds only the caller's jobs, newest first, with defaults page 1 and per_page 10", () =>
@@ -35,7 +37,7 @@ layer(TestServiceLive(), { excludeTestServices: true })("GET /api/jobs, /api/job
   it.effect("a new user sees an empty list", () =>
     Effect.gen(function*() {
       const { api } = yield* newUser("newcomer")
-      assert.deepStrictEqual(yield* list(api), { jobs: [], total: 0, page: 1, per_page: 10 })
+      assert.deepStrictEqual(yield* list(api), { jobs: [], total: 0, page: 1, per_page: 10, next_after: null })
     }))
 
   it.effect("pages split the newest-first order without gaps or overlaps; total counts every job", () =>
@@ -61,6 +63,25 @@ layer(TestServiceLive(), { excludeTestServices: true })("GET /api/jobs, /api/job
       assert.strictEqual(beyond.total, 12)
       const all = yield* list(api, { per_page: 100 })
       assert.strictEqual(all.jobs.length, 12)
+      assert.isNull(all.next_after, "nothing after the last page")
+    }))
+
+  it.effect("after: each page continues from the last job of the one before (keyset), to the end", () =>
+    Effect.gen(function*() {
+      const { api, ids } = yield* userWithJobs(12)
+      const other = yield* userWithJobs(2)
+      const seen: Array<JobId> = []
+      let after: JobId | undefined = undefined
+      for (let pages = 1; pages <= 4; pages++) {
+        const reply: JobPage = yield* list(api, { per_page: 5, ...(after === undefined ? {} : { after }) })
+        seen.push(...reply.jobs.map((job) => job.id))
+        assert.strictEqual(reply.total, 12)
+        if (reply.next_after === null) break
+        after = reply.next_after as JobId
+      }
+      assert.deepStrictEqual(seen, [...ids].reverse(), "every job once, newest first")
+      const foreign = yield* list(api, { after: other.ids[0] as JobId })
+      assert.deepStrictEqual(foreign.jobs, [], "another user's job id is no cursor into this list")
     }))
 
   it.effect("a job replaced by a retry is hidden, and total is counted after hiding it", () =>
