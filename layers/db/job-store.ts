@@ -67,14 +67,17 @@ export const JobStoreLive = Layer.effect(
       at: { readonly page: number; readonly after?: JobId | undefined },
       perPage: number
     ) {
-      // Keyset: the rows after `after` in (created_at, id) order come straight off the (user_id, created_at, id) index.
+      // The order names the table's columns: a bare `created_at` would be the ISO text of the select list, sorted over
+      // every row (118 ms with 100,000 jobs) instead of read off the (user_id, created_at, id) index (0.1 ms). Keyset:
+      // the rows after `after` come off the same index.
       const [rows, total] = yield* Effect.all([
         at.after === undefined
           ? sql`SELECT ${columns} FROM simulation_jobs WHERE ${visible(owner)}
-              ORDER BY created_at DESC, id DESC LIMIT ${perPage} OFFSET ${(at.page - 1) * perPage}`
+              ORDER BY simulation_jobs.created_at DESC, simulation_jobs.id DESC LIMIT ${perPage} OFFSET ${(at.page - 1) * perPage}`
           : sql`SELECT ${columns} FROM simulation_jobs WHERE ${visible(owner)}
-              AND (created_at, id) < (SELECT created_at, id FROM simulation_jobs WHERE id = ${at.after} AND user_id = ${owner})
-              ORDER BY created_at DESC, id DESC LIMIT ${perPage}`,
+              AND (simulation_jobs.created_at, simulation_jobs.id) <
+                (SELECT cursor.created_at, cursor.id FROM simulation_jobs AS cursor WHERE cursor.id = ${at.after} AND cursor.user_id = ${owner})
+              ORDER BY simulation_jobs.created_at DESC, simulation_jobs.id DESC LIMIT ${perPage}`,
         Cache.get(counts, owner)
       ], { concurrency: 2 })
       const jobs = yield* Effect.orDie(decodeJobs(rows))
