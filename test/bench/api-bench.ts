@@ -32,7 +32,7 @@ interface Load {
   readonly rate: number
   readonly method: "GET" | "POST"
   readonly path: () => string
-  readonly body?: string
+  readonly body?: () => string
 }
 
 export const benchApi = (options: {
@@ -65,7 +65,9 @@ export const benchApi = (options: {
         rate: 200,
         method: "POST",
         path: () => "/api/jobs",
-        body: JSON.stringify({ seed_text: "Bench: the harbour expansion hearing.", goal: "Will the harbour expand?", tier: "small", forecast_days: 7 })
+        // Each job different, as users' are: identical creates wait for each other (the duplicate check's lock).
+        body: () =>
+          JSON.stringify({ seed_text: `Bench ${Math.random()}: the harbour expansion hearing.`, goal: "Will the harbour expand?", tier: "small", forecast_days: 7 })
       }
     ]
     const run = (load: Load, seconds: number) =>
@@ -78,8 +80,7 @@ export const benchApi = (options: {
           headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
           requests: [{
             method: load.method,
-            ...(load.body === undefined ? {} : { body: load.body }),
-            setupRequest: (request) => ({ ...request, path: load.path() })
+            setupRequest: (request) => ({ ...request, path: load.path(), ...(load.body === undefined ? {} : { body: load.body() }) })
           }]
         }))
     const endpoints: Array<EndpointResult> = []
