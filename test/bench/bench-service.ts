@@ -38,12 +38,16 @@ export const benchService = (options: {
         ? {}
         : { NODE_OPTIONS: `${process.env["NODE_OPTIONS"] ?? ""} --cpu-prof --cpu-prof-dir=${options.profileDir}`.trim() })
     }
-    /** Starts the service (its log `<log>.log` in the folder) and waits until it answers. */
-    const start = (log: string) =>
+    /**
+     * Starts the service (its log `<log>.log` in the folder) and waits until it answers; with `role: "runner"` a
+     * runner only (`serve --role runner`), ready once it listens for other runners.
+     */
+    const start = (log: string, role: "all" | "runner" = "all") =>
       Effect.acquireRelease(
-        spawnFishcloud(["serve"], env, NodePath.join(options.folder, `${log}.log`), nodeFlags),
+        spawnFishcloud(role === "all" ? ["serve"] : ["serve", "--role", "runner"], env, NodePath.join(options.folder, `${log}.log`), nodeFlags),
         (process) => Effect.andThen(process.signal("SIGKILL"), process.exited)
-      ).pipe(Effect.tap((process) => waitForOutput(process, /Listening on http/, Duration.minutes(2))))
+      ).pipe(Effect.tap((process) =>
+        waitForOutput(process, role === "all" ? /Listening on http/ : /Listening on: 127\.0\.0\.1:\d+/, Duration.minutes(2))))
     /** An API call as the first-start user: its status and body. */
     const call = (method: string, path: string, body?: unknown) =>
       Effect.flatMap(firstStartToken(home), (token) =>

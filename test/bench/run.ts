@@ -6,7 +6,8 @@
  *   - 20 and then 50 jobs in flight: jobs per second;
  *   - CPU seconds, database row writes and transactions (round trips) per job;
  * then recovery: the only runner killed with SIGKILL while jobs run and started again; how long until it answers and
- * until every job polls its pod again; then in-flight capacity (`capacity-bench.ts`; 1,000 jobs unless --capacity
+ * until every job polls its pod again; failover: one of two runners killed, how long its jobs take to poll again on the
+ * survivor; then in-flight capacity (`capacity-bench.ts`; 1,000 jobs unless --capacity
  * says otherwise, none with --quick).
  * Then the API under fixed request rates with 100,000 jobs stored (`api-bench.ts`; 1,000 with --quick).
  * `--only` runs some of the scenarios; `--cpu-prof` profiles the lifecycle scenario's service and prints where its CPU
@@ -28,7 +29,7 @@ import { benchCapacity, type CapacityResult } from "./capacity-bench.ts"
 import { renderProfile } from "./cpu-profile.ts"
 import { benchFishcloud, type Phase, type PhaseResult } from "./lifecycle-bench.ts"
 import { onDatabase, percentile } from "./measure.ts"
-import { benchRecovery, type RecoveryResult } from "./recovery-bench.ts"
+import { benchFailover, benchRecovery, type FailoverResult, type RecoveryResult } from "./recovery-bench.ts"
 
 const root = NodePath.resolve(import.meta.dirname, "../..")
 
@@ -115,6 +116,17 @@ const renderRecovery = (recovery: RecoveryResult) =>
     `| jobs not polled again within 90 s | ${recovery.stalled} |`
   ].join("\n")
 
+const renderFailover = (failover: FailoverResult) => {
+  const moved = failover.seconds.filter((s) => s > 2)
+  return [
+    `| failover: kill -9 of one of two runners, ${failover.jobs} jobs running, not restarted | |`,
+    "|---|---|",
+    `| jobs the killed runner drove (no poll for 2 s after the kill) | ${failover.moved} |`,
+    `| those jobs poll their pod again on the survivor: p50 / max | ${round(percentile(moved, 50))} / ${round(percentile(moved, 100))} s |`,
+    `| jobs not polled again within 90 s | ${failover.stalled} |`
+  ].join("\n")
+}
+
 const renderCapacity = (results: ReadonlyArray<CapacityResult>) =>
   [
     "| large jobs in flight, one runner | ramp until all RUNNING | CPU, share of one core | RSS | GET /api/jobs/:id p50 / p99 | GET errors | pods created twice | SIGTERM to exit |",
@@ -164,7 +176,7 @@ const bench = (
   const postgres = yield* chaosPostgres(NodePath.join(folder, "pg-home"))
   const database = (name: string) => postgres.url.replace(/\/postgres$/, `/${name}`)
   yield* onDatabase(postgres.url, (sql) =>
-    Effect.forEach(["bench_fishcloud", "bench_raw", "bench_recovery", "bench_api", ...capacities.map((n) => `bench_capacity_${n}`)], (name) =>
+    Effect.forEach(["bench_fishcloud", "bench_raw", "bench_recovery", "bench_failover", "bench_api", ...capacities.map((n) => `bench_capacity_${n}`)], (name) =>
       sql.unsafe(`CREATE DATABASE ${name}`)))
   const postgresVersion = yield* onDatabase(postgres.url, (sql) => Effect.map(sql<{ v: string }>`SELECT current_setting('server_version') AS v`, (rows) => rows[0]?.v ?? "?"))
 
@@ -181,6 +193,12 @@ const bench = (
   const recovery = only.has("recovery")
     ? yield* Console.log(`bench: recovery, ${recoveryJobs} jobs (time scale ${recoveryScale})`).pipe(
       Effect.andThen(benchRecovery({ url: database("bench_recovery"), folder, scale: recoveryScale, jobs: recoveryJobs }))
+    )
+    : undefined
+  const failoverJobs = quick ? 4 : 100
+  const failover = only.has("recovery")
+    ? yield* Console.log(`bench: failover, ${failoverJobs} jobs on two runners (time scale ${recoveryScale})`).pipe(
+      Effect.andThen(benchFailover({ url: database("bench_failover"), folder, scale: recoveryScale, jobs: failoverJobs }))
     )
     : undefined
 
@@ -201,6 +219,7 @@ const bench = (
   const table = [
     ...(lifecycle === undefined ? [] : [renderTable(rows)]),
     ...(recovery === undefined ? [] : [renderRecovery(recovery)]),
+    ...(failover === undefined ? [] : [renderFailover(failover)]),
     ...(capacity.length === 0 ? [] : [renderCapacity(capacity)]),
     ...(api === undefined ? [] : [renderApi(api)])
   ].join("\n\n")
@@ -232,6 +251,12 @@ const bench = (
       polls_again_p50_seconds: round(percentile(recovery.seconds, 50)),
       polls_again_max_seconds: round(percentile(recovery.seconds, 100)),
       stalled: recovery.stalled
+    },
+    failover: failover && {
+      jobs: failover.jobs,
+      moved: failover.moved,
+      polls_again_max_seconds: round(percentile(failover.seconds, 100)),
+      stalled: failover.stalled
     },
     capacity,
     api,
