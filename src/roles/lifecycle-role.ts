@@ -8,6 +8,7 @@ import { Settings } from "../config.ts"
 import { TimeScale } from "../domain/time-scale.ts"
 import { ReportWorkflowLive } from "../lifecycle/report-workflow.ts"
 import { SimulationWorkflowLive } from "../lifecycle/simulation-workflow.ts"
+import { LiveWatchLive } from "../lifecycle/live-watch.ts"
 import { JobJournalLive } from "../../layers/db/job-journal.ts"
 import { LlmUsageRecorderLive } from "../../layers/db/llm-usage.ts"
 import { OfflineEnricherLive } from "../../layers/llm/offline/offline-enricher.ts"
@@ -91,7 +92,7 @@ const EngineLive = (role: Role) =>
 
 /** The workflows this process runs (roles `all` and `runner`). */
 const WorkflowsLive = Layer.mergeAll(SimulationWorkflowLive, ReportWorkflowLive).pipe(
-  Layer.provide(Layer.mergeAll(PodsLive, LlmLive, TimeScaleLive, AlertsLive))
+  Layer.provide(Layer.mergeAll(PodsLive, LlmLive, TimeScaleLive, AlertsLive, LiveWatchLive.pipe(Layer.provide(TimeScaleLive))))
 )
 
 /** What a maintenance pass asks for: the provider, its store, alerts and the time scale. */

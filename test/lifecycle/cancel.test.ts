@@ -4,6 +4,7 @@ import { Enricher } from "../../services/enricher.ts"
 import { LlmError } from "../../services/llm-error.ts"
 import { ReportWriter } from "../../services/report-writer.ts"
 import { JobLifecycle } from "../../services/job-lifecycle.ts"
+import { JobJournal } from "../../services/job-journal.ts"
 import type { JobId } from "../../src/domain/ids.ts"
 import { SimulationWorkflow } from "../../src/lifecycle/workflows.ts"
 import { TestDatabaseLive } from "../support/test-database.ts"
@@ -88,6 +89,17 @@ layer(TestDatabaseLive)("lifecycle: cancel", (it) => {
       yield* start(id)
       yield* runUntil(Effect.map(jobRow(id), (row) => row.status === "RUNNING"))
       yield* cancel(id)
+      yield* assertStoppedWithinOnePoll(id)
+      assert.deepStrictEqual(yield* statusHistory(id), ["PENDING", "PROVISIONING", "RUNNING", "CANCELLED"])
+    }).pipe(Effect.provide(ScenarioLive())), 60_000)
+
+  it.effect("stopped from outside while the simulation runs, no interrupt reaching the runner: the live-job check stops it within one poll interval", () =>
+    Effect.gen(function*() {
+      const id = yield* insertPendingJob()
+      yield* start(id)
+      yield* runUntil(Effect.map(jobRow(id), (row) => row.status === "RUNNING"))
+      // What the stale-job detector or an API whose interrupt was lost leaves: the row terminal, the workflow running.
+      assert.isTrue(yield* JobJournal.use((journal) => journal.transition(id, "CANCELLED", { reason: "stopped from outside" })))
       yield* assertStoppedWithinOnePoll(id)
       assert.deepStrictEqual(yield* statusHistory(id), ["PENDING", "PROVISIONING", "RUNNING", "CANCELLED"])
     }).pipe(Effect.provide(ScenarioLive())), 60_000)

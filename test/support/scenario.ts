@@ -25,6 +25,7 @@ import { isTerminal, type JobStatus } from "../../src/domain/status.ts"
 import { JobLifecycleLive } from "../../src/lifecycle/job-lifecycle.ts"
 import { ReportWorkflowLive } from "../../src/lifecycle/report-workflow.ts"
 import { SimulationWorkflowLive } from "../../src/lifecycle/simulation-workflow.ts"
+import { LiveWatchLive } from "../../src/lifecycle/live-watch.ts"
 import { SimulationWorkflow } from "../../src/lifecycle/workflows.ts"
 import { MemoryObjectStoreLive, type MemoryObjectStoreOptions } from "./memory-object-store.ts"
 import { RecordingAlertsLive } from "./recording-alerts.ts"
@@ -52,6 +53,7 @@ const journalLayer = (wrap: ScenarioOptions["journal"]) =>
 
 export const ScenarioLive = (options: ScenarioOptions = {}) =>
   Layer.mergeAll(SimulationWorkflowLive, ReportWorkflowLive, JobLifecycleLive).pipe(
+    Layer.provideMerge(LiveWatchLive),
     Layer.provideMerge(FakePodsLive({
       faults: new Set(options.faults ?? []),
       scale: 1,

@@ -3,8 +3,8 @@
  * a running or finished job instead of submitting again). The loop's decisions live in `poll-signals.ts`; this
  * file does the I/O: status every poll, logs every other poll, the stage and live status written only when they
  * change, the results written straight to the database (never through the journal), the pod's progress saved at
- * a new round (at most once a minute) so a re-run measures on (`src/domain/pod-progress.ts`). It checks the job
- * between polls, so a cancel stops it within one poll interval.
+ * a new round (at most once a minute) so a re-run measures on (`src/domain/pod-progress.ts`). A job stopped from
+ * outside ends the wait as soon as the process's live-job check sees it (`../live-watch.ts`), within one poll interval.
  */
 import { Clock, Duration, Effect, Option, Schema } from "effect"
 import { activity } from "./activity.ts"
@@ -31,6 +31,7 @@ import {
   wantsPartialChat
 } from "../poll-signals.ts"
 import { ensureLive, JobStopped } from "./stop.ts"
+import { LiveWatch } from "../live-watch.ts"
 import { workerEndpoint } from "../worker-endpoint.ts"
 import { JobJournal } from "../../../services/job-journal.ts"
 
@@ -139,9 +140,10 @@ const poll = Effect.fn("Run.poll")(function*(job: RunJob, podId: string, endpoin
   const saveEvery = Duration.toMillis(yield* scaled(policies.progressSaveEvery))
   const statusTimeout = Duration.max(Duration.times(every, 1.5), policies.callTimeoutFloor)
   let savedAtMs = fresh.startedAtMs
+  // Stopped from outside (not by an interrupt): seen by the process's live-job check, which wakes the wait.
+  const stopped = yield* LiveWatch.use((live) => live.watch(job.id))
   while (true) {
-    yield* Effect.sleep(every)
-    yield* ensureLive(job.id)
+    yield* Effect.raceFirst(Effect.sleep(every), stopped)
     const now = yield* Clock.currentTimeMillis
     const reply = yield* worker.status(endpoint).pipe(Effect.timeoutOption(statusTimeout), Effect.option, Effect.map(Option.flatten))
     const step = Option.isNone(reply) ? observeStatusFailure(state, now) : observeStatus(state, now, reply.value)
@@ -181,7 +183,7 @@ export const runSimulation = (job: RunJob, pod: { readonly pod_id: string; reado
       const endpoint = yield* workerEndpoint(job.id, pod)
       const early = yield* enter(job, endpoint)
       if (Option.isSome(early)) return early.value
-      return yield* poll(job, pod.pod_id, endpoint)
+      return yield* Effect.scoped(poll(job, pod.pod_id, endpoint))
     }).pipe(
       Effect.catchTag("ObjectStoreError", Effect.die),
       step("runSimulation", { "job.id": job.id, "job.tier": job.tier, "pod.id": pod.pod_id, "pod.gpu_type": job.routing.gpu_type, attempt, retry })
