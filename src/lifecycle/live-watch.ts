@@ -41,7 +41,7 @@ export const LiveWatchLive = Layer.effect(LiveWatch, Effect.gen(function*() {
     // A failed check (the database away) is logged and the next one tries again; the loops keep polling meanwhile.
     Effect.catchCause((cause) => Effect.logWarning(`live-job check failed: ${Cause.pretty(cause)}`))
   )
-  yield* Effect.forkScoped(Effect.forever(Effect.andThen(Effect.sleep(Duration.max(every, Duration.millis(1))), check)))
+  yield* Effect.forkScoped(Effect.forever(Effect.andThen(Effect.sleep(Duration.max(every, policies.liveCheckFloor)), check)))
 
   const watch = (jobId: JobId) =>
     Effect.acquireRelease(

@@ -40,6 +40,11 @@ export const policies = {
    * FISHCLOUD_TIME_SCALE=0.001 would otherwise time out calls that take milliseconds (not scaled).
    */
   callTimeoutFloor: s(5),
+  /**
+   * The process-wide live-job check (`src/lifecycle/live-watch.ts`) runs once per poll interval, but never more often
+   * than this, whatever the time scale: at FISHCLOUD_TIME_SCALE=0.001 it would otherwise query 100 times a second.
+   */
+  liveCheckFloor: Duration.millis(200),
   /** After `pod_unreachable`, wait and poll the SAME pod again, at most this many times. */
   unreachable: { retryAfter: s(30), retries: 2 },
   circuitBreaker: { window: s(60), minLines: 10, errorRatio: 0.7 },
