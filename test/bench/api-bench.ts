@@ -12,7 +12,7 @@ import { PgClientLive } from "../../layers/db/database.ts"
 import { firstStartToken } from "../support/first-start-token.ts"
 import { benchService } from "./bench-service.ts"
 
-export interface EndpointResult {
+interface EndpointResult {
   readonly endpoint: string
   readonly rate: number
   readonly p50Ms: number

@@ -23,7 +23,7 @@ const hourlyPrice = (gpuType: string) => (gpuType.includes("H100") ? 2.69 : gpuT
 
 const workerScheme = "fake://"
 
-export const fakeWorkerUrl = (podId: string) => `${workerScheme}${podId}`
+const fakeWorkerUrl = (podId: string) => `${workerScheme}${podId}`
 
 /** The pod id in a fake worker URL. */
 export const podIdOfWorkerUrl = (url: string) => (url.startsWith(workerScheme) ? url.slice(workerScheme.length) : undefined)
