@@ -10,6 +10,8 @@ import { Duration, Effect, Redacted, Schedule } from "effect"
 import { PgClientLive } from "../../layers/db/database.ts"
 import { benchService } from "./bench-service.ts"
 
+type BenchService = Effect.Success<ReturnType<typeof benchService>>
+
 export interface RecoveryResult {
   readonly jobs: number
   /** From the SIGKILL to the new process answering HTTP. */
@@ -19,6 +21,26 @@ export interface RecoveryResult {
   /** Jobs whose row did not change again within the wait. */
   readonly stalled: number
 }
+
+/**
+ * `jobs` medium jobs (100 rounds keep them running well past a kill) submitted to `fishcloud`, once all are RUNNING;
+ * their ids.
+ */
+const runningJobs = (fishcloud: BenchService, jobs: number, label: string) =>
+  Effect.gen(function*() {
+    const sql = yield* PgClient.PgClient
+    const ids = yield* Effect.forEach(Array.from({ length: jobs }, (_, n) => n), (n) =>
+      fishcloud.createJob({ seed_text: `${label} job ${n}: the harbour expansion hearing.`, goal: "Will the harbour expand?", tier: "medium", forecast_days: 7 }), {
+      concurrency: 10
+    })
+    yield* sql<{ n: number }>`SELECT count(*)::int AS n FROM simulation_jobs WHERE id IN ${sql.in(ids)} AND status = 'RUNNING'`.pipe(
+      Effect.orDie,
+      Effect.repeat({ schedule: Schedule.spaced("200 millis"), until: (rows) => (rows[0]?.n ?? 0) === ids.length }),
+      Effect.timeout(Duration.minutes(3)),
+      Effect.orDie
+    )
+    return ids
+  })
 
 /**
  * Each job's first row change after `since`, in seconds after it (its workflow polled its pod again and saw a new
@@ -42,19 +64,7 @@ export const benchRecovery = (options: { readonly url: string; readonly folder: 
   Effect.gen(function*() {
     const fishcloud = yield* benchService({ url: options.url, folder: options.folder, name: "recovery", scale: options.scale })
     const first = yield* fishcloud.start("recovery-first")
-    const sql = yield* PgClient.PgClient
-
-    // Large jobs: 100 rounds keep them running well past the restart.
-    const ids = yield* Effect.forEach(Array.from({ length: options.jobs }, (_, n) => n), (n) =>
-      fishcloud.createJob({ seed_text: `Recovery job ${n}: the harbour expansion hearing.`, goal: "Will the harbour expand?", tier: "medium", forecast_days: 7 }), {
-      concurrency: 10
-    })
-    yield* sql<{ n: number }>`SELECT count(*)::int AS n FROM simulation_jobs WHERE id IN ${sql.in(ids)} AND status = 'RUNNING'`.pipe(
-      Effect.orDie,
-      Effect.repeat({ schedule: Schedule.spaced("200 millis"), until: (rows) => (rows[0]?.n ?? 0) === ids.length }),
-      Effect.timeout(Duration.minutes(3)),
-      Effect.orDie
-    )
+    const ids = yield* runningJobs(fishcloud, options.jobs, "Recovery")
 
     yield* first.signal("SIGKILL")
     yield* first.exited
@@ -96,17 +106,7 @@ export const benchFailover = (options: { readonly url: string; readonly folder: 
     const doomed = yield* fishcloud.start("failover-doomed", "runner")
     // Shards move to a new runner within a few of the engine's assignment refreshes (1 s each).
     yield* Effect.sleep(Duration.seconds(5))
-    const sql = yield* PgClient.PgClient
-    const ids = yield* Effect.forEach(Array.from({ length: options.jobs }, (_, n) => n), (n) =>
-      fishcloud.createJob({ seed_text: `Failover job ${n}: the harbour expansion hearing.`, goal: "Will the harbour expand?", tier: "medium", forecast_days: 7 }), {
-      concurrency: 10
-    })
-    yield* sql<{ n: number }>`SELECT count(*)::int AS n FROM simulation_jobs WHERE id IN ${sql.in(ids)} AND status = 'RUNNING'`.pipe(
-      Effect.orDie,
-      Effect.repeat({ schedule: Schedule.spaced("200 millis"), until: (rows) => (rows[0]?.n ?? 0) === ids.length }),
-      Effect.timeout(Duration.minutes(3)),
-      Effect.orDie
-    )
+    const ids = yield* runningJobs(fishcloud, options.jobs, "Failover")
     yield* doomed.signal("SIGKILL")
     yield* doomed.exited
     const killedAt = new Date()
