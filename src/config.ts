@@ -97,6 +97,11 @@ export const ServiceConfig = Config.all({
    */
   maintenanceEveryMinutes: boundedInt("MAINTENANCE_EVERY_MINUTES", 1, 30, 5),
   /**
+   * SHUTDOWN_GRACE_SECONDS: how long a SIGTERM may take before the process exits anyway (`src/shutdown-deadline.ts`),
+   * 1 to 600. Keep it below the grace of whatever stops the service (Kubernetes: 30 s, Docker: 10 s).
+   */
+  shutdownGrace: boundedInt("SHUTDOWN_GRACE_SECONDS", 1, 600, 8).pipe(Config.map(Duration.seconds)),
+  /**
    * OBJECT_STORE: which object store holds artifacts and reports, `disk` (default, $FISHCLOUD_HOME/objects) or `s3`
    * (S3, MinIO, R2...; its settings are read by the S3 store, `layers/storage/s3/s3-config.ts`, only then).
    */

@@ -19,6 +19,7 @@ import { Accounts } from "../services/accounts.ts"
 import type { JobLifecycle } from "../services/job-lifecycle.ts"
 import { HttpServerLive } from "./api/server/http-server.ts"
 import { Settings, SettingsLive } from "./config.ts"
+import { ShutdownDeadline } from "./shutdown-deadline.ts"
 
 /** Creates the local administrator's token on a service that has none, and says where it is. */
 const FirstStartToken = Layer.effectDiscard(Effect.gen(function*() {
@@ -71,6 +72,13 @@ const RehearsalNotice = Layer.effectDiscard(Effect.gen(function*() {
 const serviceFor = (role: Role) =>
   Layer.mergeAll(role === "runner" ? RunnerLive : ServiceLive(DatabaseLive, LifecycleLive(role)), RehearsalNotice)
 
-/** Telemetry is built first and released last, so the spans and metrics of shutdown are flushed too. */
+/**
+ * Telemetry is built first and released last, so the spans and metrics of shutdown are flushed too; the shutdown
+ * deadline is built last and released first, so it bounds the whole stop.
+ */
 export const serve = (role: Role = "all") =>
-  Layer.launch(serviceFor(role).pipe(Layer.provide(Layer.mergeAll(TelemetryLive(role), LoggerLive)), Layer.provide(SettingsLive)))
+  Layer.launch(ShutdownDeadline().pipe(
+    Layer.provide(serviceFor(role)),
+    Layer.provide(Layer.mergeAll(TelemetryLive(role), LoggerLive)),
+    Layer.provide(SettingsLive)
+  ))
