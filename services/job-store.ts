@@ -32,6 +32,9 @@ export const idempotencyKeyTtlHours = 24
  */
 export const jobCountFreshFor = Duration.seconds(2)
 
+/** Jobs waiting to start are counted at most this often (every create asks; admission back-pressure). */
+export const queuedJobsFreshFor = Duration.seconds(1)
+
 /** A key claimed by a request that never finished (its process died) is taken over after this long. */
 export const abandonedIdempotencyClaimSeconds = 60
 
@@ -70,6 +73,8 @@ export class JobStore extends Context.Service<JobStore, {
     windowSeconds: number,
     excluding: Option.Option<JobId>
   ) => Effect.Effect<Option.Option<JobId>>
+  /** Jobs waiting to start (PENDING, every owner), counted at most every `queuedJobsFreshFor`. */
+  readonly queuedJobs: Effect.Effect<number>
   readonly routing: (tier: Tier) => Effect.Effect<Option.Option<ModelRouting>>
   readonly listRouting: Effect.Effect<ReadonlyArray<ModelRouting>>
   readonly setRouting: (routing: ModelRouting) => Effect.Effect<ModelRouting>

@@ -57,6 +57,16 @@ export const countPodTerminated = (pod: { readonly gpu_type: string | null; read
     podSecondsBilled({ "pod.gpu_type": pod.gpu_type ?? "unknown" }, Math.max(0, pod.seconds ?? 0))
   )
 
+/** Jobs waiting to start (PENDING, every owner) when a create last counted them: the admission queue's depth. */
+const queuedJobs = Metric.gauge("fishcloud.jobs.queued", { description: "Jobs waiting to start (PENDING), as last counted by admission" })
+
+/** Creates, retries and launches refused because too many jobs wait to start (MAX_QUEUED_JOBS). */
+const admissionsRefused = counter("fishcloud.admission.refused", "Job admissions refused because too many jobs wait to start")
+
+export const recordQueuedJobs = (count: number) => Metric.update(queuedJobs, count)
+
+export const countAdmissionRefused = () => admissionsRefused({})
+
 /** How a lifecycle step ended: `interrupted` is a cancel or a runner handing the workflow over. */
 export type StepOutcome = "ok" | "error" | "interrupted"
 

@@ -1,7 +1,7 @@
 /** `JobStore` on Postgres. Database errors become defects here, once (`sqlErrorsAreDefects`). */
 import { Cache, Effect, Layer, Option, Schema } from "effect"
 import { SqlClient } from "effect/sql"
-import { abandonedIdempotencyClaimSeconds, idempotencyKeyTtlHours, jobCountFreshFor, JobStore, type NewJob } from "../../services/job-store.ts"
+import { abandonedIdempotencyClaimSeconds, idempotencyKeyTtlHours, jobCountFreshFor, JobStore, type NewJob, queuedJobsFreshFor } from "../../services/job-store.ts"
 import { JobId, type UserId } from "../../src/domain/ids.ts"
 import { type DraftCreate, type DraftUpdate, Job, JobReport, ModelRouting } from "../../src/domain/job.ts"
 import { liveStatuses } from "../../src/domain/status.ts"
@@ -59,6 +59,15 @@ export const JobStoreLive = Layer.effect(
       capacity: 10_000,
       timeToLive: jobCountFreshFor
     })
+    // One count per second serves every create: a flood of creates costs one query, and overshoots the limit by at
+    // most a second's worth of admissions.
+    const queuedJobs = yield* Effect.cachedWithTTL(
+      sql<{ queued: number }>`SELECT count(*)::int AS queued FROM simulation_jobs WHERE status = 'PENDING'`.pipe(
+        Effect.map((rows) => rows[0]?.queued ?? 0),
+        sqlErrorsAreDefects
+      ),
+      queuedJobsFreshFor
+    )
     /** After this process adds or removes an owner's job: the next list counts again. */
     const recount = (owner: UserId) => Cache.invalidate(counts, owner)
 
@@ -256,6 +265,7 @@ export const JobStoreLive = Layer.effect(
       delete: deleteJob,
       report,
       lockAndFindDuplicate,
+      queuedJobs,
       routing,
       listRouting,
       setRouting,

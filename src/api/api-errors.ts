@@ -77,6 +77,13 @@ export class RoutingMissing extends HttpApiError.Problem<RoutingMissing>()("Rout
   title: "No model routing is configured for this tier"
 }, { tier: Schema.String }) {}
 
+/** Too many jobs wait to start: the create is refused (with `Retry-After`) rather than queued behind them. */
+export class ServiceBusy extends HttpApiError.Problem<ServiceBusy>()("ServiceBusy", {
+  type: type("service-busy"),
+  status: 503,
+  title: "Too many jobs are waiting to start"
+}, { queued_jobs: Schema.Int, max_queued_jobs: Schema.Int, retry_after_seconds: Schema.Int }) {}
+
 export class LifecycleUnavailable extends HttpApiError.Problem<LifecycleUnavailable>()("LifecycleUnavailable", {
   type: type("lifecycle-unavailable"),
   status: 500,

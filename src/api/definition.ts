@@ -20,6 +20,7 @@ import {
   LifecycleUnavailable,
   NotAvailable,
   RoutingMissing,
+  ServiceBusy,
   StatusConflict
 } from "./api-errors.ts"
 import { Authorization } from "./security.ts"
@@ -27,7 +28,7 @@ import { Authorization } from "./security.ts"
 const jobParams = { id: JobId }
 
 /** What any path that creates a live job may answer (create, retry, draft launch). */
-const admissionErrors = [DemoMode, BadRequestProblem, DuplicateJob, RoutingMissing, LifecycleUnavailable, StatusConflict] as const
+const admissionErrors = [DemoMode, BadRequestProblem, DuplicateJob, RoutingMissing, LifecycleUnavailable, StatusConflict, ServiceBusy] as const
 
 const IdempotencyKeyHeader = {
   "idempotency-key": Schema.optionalKey(Schema.String.check(Schema.isBetweenLength(1, 255)))

@@ -1,14 +1,17 @@
 /**
  * The one admission routine behind every path that makes a live job (create, retry, draft launch): demo mode,
- * seed length, the race-free duplicate window and the tier's routing are checked, then the row is written and the
+ * seed length, the queue of jobs waiting to start (MAX_QUEUED_JOBS: refused, not queued, past it), the race-free
+ * duplicate window and the tier's routing are checked, then the row is written and the
  * lifecycle started in ONE transaction, so a failed start leaves no row behind.
  */
-import { Effect, Option } from "effect"
+import { Duration, Effect, Option } from "effect"
 import { JobLifecycle } from "../../services/job-lifecycle.ts"
 import { JobStore, type NewJob } from "../../services/job-store.ts"
 import { Settings } from "../config.ts"
 import type { JobId } from "../domain/ids.ts"
-import { BadRequestProblem, DemoMode, DuplicateJob, LifecycleUnavailable, RoutingMissing, StatusConflict } from "./api-errors.ts"
+import { countAdmissionRefused, recordQueuedJobs } from "../metrics.ts"
+import { BadRequestProblem, DemoMode, DuplicateJob, LifecycleUnavailable, RoutingMissing, ServiceBusy, StatusConflict } from "./api-errors.ts"
+import { busyRetryAfter } from "./limits.ts"
 import type { User } from "../domain/user.ts"
 
 /** Counted in code points, like Postgres' length(): an emoji is one character. */
@@ -24,11 +27,23 @@ export const seedTooLong = (maxSeedChars: number) =>
     errors: [{ path: ["payload", "seed_text"], message: `must be at most ${maxSeedChars} characters` }]
   })
 
-/** The checks that need no database: demo mode and seed length. */
+/** The checks before any write: demo mode, seed length, and back-pressure (too many jobs waiting to start). */
 const checkRequest = Effect.fn("JobAdmission.checkRequest")(function*(seedText: string) {
   const settings = yield* Settings
   if (settings.demoMode) return yield* new DemoMode({})
   if (characterCount(seedText) > settings.maxSeedChars) return yield* seedTooLong(settings.maxSeedChars)
+  const queued = yield* (yield* JobStore).queuedJobs
+  yield* recordQueuedJobs(queued)
+  if (queued >= settings.maxQueuedJobs) {
+    yield* countAdmissionRefused()
+    const retryAfter = Duration.toSeconds(busyRetryAfter)
+    return yield* new ServiceBusy({
+      queued_jobs: queued,
+      max_queued_jobs: settings.maxQueuedJobs,
+      retry_after_seconds: retryAfter,
+      detail: `${queued} jobs are waiting to start (MAX_QUEUED_JOBS=${settings.maxQueuedJobs}); try again in ${retryAfter} s`
+    })
+  }
 })
 
 export type Admission =

@@ -57,9 +57,21 @@ export const benchService = (options: {
             headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
             ...(body === undefined ? {} : { body: JSON.stringify(body) }),
             signal: AbortSignal.timeout(30_000)
-          }).then(async (response) => ({ status: response.status, text: await response.text() }))))
-    /** Submits a job; its id. */
-    const createJob = (job: { readonly seed_text: string; readonly goal: string; readonly tier: string; readonly forecast_days: number }) =>
-      call("POST", "/api/jobs", job).pipe(Effect.flatMap((reply) => decodeCreated(reply.text)), Effect.orDie, Effect.map((created) => created.id))
-    return { home, port, start, call, createJob }
+          }).then(async (response) => ({
+            status: response.status,
+            retryAfter: response.headers.get("retry-after"),
+            text: await response.text()
+          }))))
+    /** Creates refused with 503 because too many jobs waited to start (MAX_QUEUED_JOBS), each retried. */
+    const busy = { refused: 0 }
+    /** Submits a job as a well-behaved client does: a 503 is tried again after its `Retry-After`. Its id. */
+    const createJob = (job: { readonly seed_text: string; readonly goal: string; readonly tier: string; readonly forecast_days: number }): Effect.Effect<number> =>
+      Effect.gen(function*() {
+        const reply = yield* Effect.orDie(call("POST", "/api/jobs", job))
+        if (reply.status !== 503) return (yield* Effect.orDie(decodeCreated(reply.text))).id
+        busy.refused++
+        yield* Effect.sleep(Duration.seconds(Number(reply.retryAfter ?? "1")))
+        return yield* createJob(job)
+      })
+    return { home, port, start, call, createJob, busy }
   })

@@ -25,6 +25,8 @@ export interface CapacityResult {
   readonly getP99Ms: number
   readonly getErrors: number
   readonly podsCreatedTwice: number
+  /** Creates answered 503 (too many jobs waiting to start, MAX_QUEUED_JOBS) and tried again after `Retry-After`. */
+  readonly createsRefused: number
   readonly sigtermSeconds: number
 }
 
@@ -90,6 +92,7 @@ export const benchCapacity = (options: { readonly url: string; readonly folder: 
       getP99Ms: percentile(latencies, 99),
       getErrors: errors,
       podsCreatedTwice: [...creates.values()].filter((count) => count > 1).length,
+      createsRefused: fishcloud.busy.refused,
       sigtermSeconds: (performance.now() - stopping) / 1000
     } satisfies CapacityResult
   }).pipe(Effect.provide(PgClientLive(Redacted.make(options.url))), Effect.scoped)

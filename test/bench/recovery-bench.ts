@@ -23,14 +23,14 @@ export interface RecoveryResult {
 }
 
 /**
- * `jobs` medium jobs (100 rounds keep them running well past a kill) submitted to `fishcloud`, once all are RUNNING;
- * their ids.
+ * `jobs` jobs of `tier` (medium by default: 100 rounds keep them running well past a kill) submitted to `fishcloud`,
+ * once all are RUNNING; their ids.
  */
-const runningJobs = (fishcloud: BenchService, jobs: number, label: string) =>
+export const runningJobs = (fishcloud: BenchService, jobs: number, label: string, tier: "small" | "medium" = "medium") =>
   Effect.gen(function*() {
     const sql = yield* PgClient.PgClient
     const ids = yield* Effect.forEach(Array.from({ length: jobs }, (_, n) => n), (n) =>
-      fishcloud.createJob({ seed_text: `${label} job ${n}: the harbour expansion hearing.`, goal: "Will the harbour expand?", tier: "medium", forecast_days: 7 }), {
+      fishcloud.createJob({ seed_text: `${label} job ${n}: the harbour expansion hearing.`, goal: "Will the harbour expand?", tier, forecast_days: 7 }), {
       concurrency: 10
     })
     yield* sql<{ n: number }>`SELECT count(*)::int AS n FROM simulation_jobs WHERE id IN ${sql.in(ids)} AND status = 'RUNNING'`.pipe(

@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick] [-- --out FOLDER] [-- --capacity 1000,2500,5000] [-- --only lifecycle,recovery,capacity,api]
+ * `npm run bench [-- --quick] [-- --out FOLDER] [-- --capacity 1000,2500,5000] [-- --only lifecycle,recovery,cancel,capacity,api]
  * [-- --cpu-prof]`: the lifecycle's cost per job, side by side with the floor, the raw durable engine running executions of as many no-op activities as a fishcloud job runs, in the same run, on
  * the same (embedded) Postgres, each in a database of its own:
  *   - one job at a time: seconds from creation to the end, p50 and p99;
@@ -7,7 +7,8 @@
  *   - CPU seconds, database row writes and transactions (round trips) per job;
  * then recovery: the only runner killed with SIGKILL while jobs run and started again; how long until it answers and
  * until every job polls its pod again; failover: one of two runners killed, how long its jobs take to poll again on the
- * survivor; then in-flight capacity (`capacity-bench.ts`; 1,000 jobs unless --capacity
+ * survivor; cancel → pod terminated and the GPU seconds billed after a job's last useful second (`cancel-bench.ts`);
+ * then in-flight capacity (`capacity-bench.ts`; 1,000 jobs unless --capacity
  * says otherwise, none with --quick).
  * Then the API under fixed request rates with 100,000 jobs stored (`api-bench.ts`; 1,000 with --quick).
  * `--only` runs some of the scenarios; `--cpu-prof` profiles the lifecycle scenario's service and prints where its CPU
@@ -25,6 +26,7 @@ import { Console, Duration, Effect, Schema } from "effect"
 import { fakeTimings } from "../../layers/pods/fake/fake-pod-timeline.ts"
 import { chaosPostgres } from "../support/chaos-postgres.ts"
 import { type ApiResult, benchApi } from "./api-bench.ts"
+import { benchCancel, type CancelResult } from "./cancel-bench.ts"
 import { benchCapacity, type CapacityResult } from "./capacity-bench.ts"
 import { renderProfile } from "./cpu-profile.ts"
 import { benchFishcloud, type Phase, type PhaseResult } from "./lifecycle-bench.ts"
@@ -43,6 +45,9 @@ const fakePodSeconds = (fakeTimings.readyAfter + fakeTimings.vllmReadyAfter + 3 
 
 /** Recovery needs jobs that still run after a restart: medium jobs (100 rounds) last about 30 s at this scale. */
 const recoveryScale = 0.01
+
+/** Cancel and GPU waste: small jobs last about 30 s at this scale, polled every 0.5 s. */
+const cancelScale = 0.05
 
 const fullPhases: ReadonlyArray<Phase> = [{ jobs: 20, inFlight: 1 }, { jobs: 100, inFlight: 20 }, { jobs: 150, inFlight: 50 }]
 const quickPhases: ReadonlyArray<Phase> = [{ jobs: 2, inFlight: 1 }, { jobs: 4, inFlight: 2 }, { jobs: 4, inFlight: 4 }]
@@ -127,12 +132,21 @@ const renderFailover = (failover: FailoverResult) => {
   ].join("\n")
 }
 
+const renderCancel = (cancel: CancelResult) =>
+  [
+    `| cancel and GPU waste: ${cancel.jobs} small jobs running, half cancelled (status poll every ${round(cancel.pollSeconds)} s at this scale) | p50 / max |`,
+    "|---|---|",
+    `| cancel request → pod terminated (${cancel.cancelToTerminated.length} jobs) | ${round(percentile(cancel.cancelToTerminated, 50))} / ${round(percentile(cancel.cancelToTerminated, 100))} s |`,
+    `| completed job: pod-seconds billed after the simulation finished (${cancel.wasteAfterFinish.length} jobs) | ${round(percentile(cancel.wasteAfterFinish, 50))} / ${round(percentile(cancel.wasteAfterFinish, 100))} s |`,
+    `| pods still up at the end | ${cancel.podsLeftUp} |`
+  ].join("\n")
+
 const renderCapacity = (results: ReadonlyArray<CapacityResult>) =>
   [
-    "| large jobs in flight, one runner | ramp until all RUNNING | CPU, share of one core | RSS | GET /api/jobs/:id p50 / p99 | GET errors | pods created twice | SIGTERM to exit |",
-    "|---|---|---|---|---|---|---|---|",
+    "| large jobs in flight, one runner | ramp until all RUNNING | creates refused (503, retried) | CPU, share of one core | RSS | GET /api/jobs/:id p50 / p99 | GET errors | pods created twice | SIGTERM to exit |",
+    "|---|---|---|---|---|---|---|---|---|",
     ...results.map((r) =>
-      `| ${r.jobs} | ${r.rampSeconds === null ? `not within the wait (${JSON.stringify(r.statusesAfterRamp)})` : `${round(r.rampSeconds)} s`} | ` +
+      `| ${r.jobs} | ${r.rampSeconds === null ? `not within the wait (${JSON.stringify(r.statusesAfterRamp)})` : `${round(r.rampSeconds)} s`} | ${r.createsRefused} | ` +
       `${Math.round(r.cpuShareOfOneCore * 100)} % | ${r.rssMb} MB | ${round(r.getP50Ms)} / ${round(r.getP99Ms)} ms | ${r.getErrors} | ` +
       `${r.podsCreatedTwice} | ${round(r.sigtermSeconds)} s |`)
   ].join("\n")
@@ -160,8 +174,8 @@ const writesPerTable = (results: ReadonlyArray<PhaseResult>) => {
   return [...totals].sort((a, b) => b[1] - a[1]).map(([table, n]) => `${table} ${round(n / jobs)}`).join(", ")
 }
 
-type Scenario = "lifecycle" | "recovery" | "capacity" | "api"
-const scenarios: ReadonlyArray<Scenario> = ["lifecycle", "recovery", "capacity", "api"]
+type Scenario = "lifecycle" | "recovery" | "cancel" | "capacity" | "api"
+const scenarios: ReadonlyArray<Scenario> = ["lifecycle", "recovery", "cancel", "capacity", "api"]
 
 const bench = (
   folder: string,
@@ -176,7 +190,7 @@ const bench = (
   const postgres = yield* chaosPostgres(NodePath.join(folder, "pg-home"))
   const database = (name: string) => postgres.url.replace(/\/postgres$/, `/${name}`)
   yield* onDatabase(postgres.url, (sql) =>
-    Effect.forEach(["bench_fishcloud", "bench_raw", "bench_recovery", "bench_failover", "bench_api", ...capacities.map((n) => `bench_capacity_${n}`)], (name) =>
+    Effect.forEach(["bench_fishcloud", "bench_raw", "bench_recovery", "bench_failover", "bench_cancel", "bench_api", ...capacities.map((n) => `bench_capacity_${n}`)], (name) =>
       sql.unsafe(`CREATE DATABASE ${name}`)))
   const postgresVersion = yield* onDatabase(postgres.url, (sql) => Effect.map(sql<{ v: string }>`SELECT current_setting('server_version') AS v`, (rows) => rows[0]?.v ?? "?"))
 
@@ -202,6 +216,13 @@ const bench = (
     )
     : undefined
 
+  const cancelJobs = quick ? 4 : 40
+  const cancel = only.has("cancel")
+    ? yield* Console.log(`bench: cancel and GPU waste, ${cancelJobs} jobs (time scale ${cancelScale})`).pipe(
+      Effect.andThen(benchCancel({ url: database("bench_cancel"), folder, scale: cancelScale, jobs: cancelJobs }))
+    )
+    : undefined
+
   const capacity: Array<CapacityResult> = []
   for (const jobs of only.has("capacity") ? capacities : []) {
     yield* Console.log(`bench: capacity, ${jobs} large jobs in flight (time scale 1)`)
@@ -220,6 +241,7 @@ const bench = (
     ...(lifecycle === undefined ? [] : [renderTable(rows)]),
     ...(recovery === undefined ? [] : [renderRecovery(recovery)]),
     ...(failover === undefined ? [] : [renderFailover(failover)]),
+    ...(cancel === undefined ? [] : [renderCancel(cancel)]),
     ...(capacity.length === 0 ? [] : [renderCapacity(capacity)]),
     ...(api === undefined ? [] : [renderApi(api)])
   ].join("\n\n")
@@ -257,6 +279,15 @@ const bench = (
       moved: failover.moved,
       polls_again_max_seconds: round(percentile(failover.seconds, 100)),
       stalled: failover.stalled
+    },
+    cancel: cancel && {
+      jobs: cancel.jobs,
+      poll_seconds: cancel.pollSeconds,
+      cancel_to_terminated_p50_seconds: round(percentile(cancel.cancelToTerminated, 50)),
+      cancel_to_terminated_max_seconds: round(percentile(cancel.cancelToTerminated, 100)),
+      waste_after_finish_p50_seconds: round(percentile(cancel.wasteAfterFinish, 50)),
+      waste_after_finish_max_seconds: round(percentile(cancel.wasteAfterFinish, 100)),
+      pods_left_up: cancel.podsLeftUp
     },
     capacity,
     api,

@@ -37,7 +37,11 @@ layer(Layer.empty, { excludeTestServices: true })("npm run bench -- --quick", (i
         figures: ReadonlyArray<{ figure: string; fishcloud: number | null; raw_engine: number | null }>
         activities_per_job: number
         api: { endpoints: ReadonlyArray<{ endpoint: string; p99Ms: number; errors: number; non2xx: number }> }
+        cancel: { cancel_to_terminated_max_seconds: number | null; waste_after_finish_max_seconds: number | null; pods_left_up: number }
       }
+      assert.isNumber(report.cancel.cancel_to_terminated_max_seconds, "a cancelled job's pod was terminated")
+      assert.isNumber(report.cancel.waste_after_finish_max_seconds, "a completed job's pod was terminated")
+      assert.strictEqual(report.cancel.pods_left_up, 0, "no pod is left up")
       assert.lengthOf(report.figures, 7)
       for (const figure of report.figures) {
         assert.isNumber(figure.fishcloud, figure.figure)

@@ -63,12 +63,22 @@ export const vllmReady = (pod: FakePodRecord, now: number, world: FakeWorld) =>
   now >= pod.created_at + seconds(world, "readyAfter") + seconds(world, "vllmReadyAfter") &&
   !meets(pod, "bad-host", world) && !meets(pod, "vllm-fatal", world)
 
+const roundLengthOf = (pod: FakePodRecord, world: FakeWorld) =>
+  meets(pod, "slow-pod", world) ? seconds(world, "slowRound") : seconds(world, "round")
+
+/** How long a run takes from submission: two stages, every round, the last stage. */
+const runLength = (pod: FakePodRecord, world: FakeWorld) => 3 * seconds(world, "stage") + pod.max_rounds * roundLengthOf(pod, world)
+
+/** When the pod's simulation is done (epoch ms; the last second it is of use), or null before a job was submitted. */
+export const finishedAt = (pod: FakePodRecord, world: FakeWorld): number | null =>
+  pod.submitted_at === null ? null : pod.submitted_at + runLength(pod, world)
+
 /** Where the simulation is: the number of rounds done, and whether it finished or failed. */
 export const progress = (pod: FakePodRecord, now: number, world: FakeWorld) => {
   if (pod.submitted_at === null) return { status: "idle" as const, stage: 0, round: 0 }
   const elapsed = now - pod.submitted_at
   const stage = seconds(world, "stage")
-  const roundLength = meets(pod, "slow-pod", world) ? seconds(world, "slowRound") : seconds(world, "round")
+  const roundLength = roundLengthOf(pod, world)
   const simulationStart = 2 * stage
   let round = elapsed < simulationStart ? 0 : Math.min(pod.max_rounds, Math.floor((elapsed - simulationStart) / roundLength))
   if (meets(pod, "stuck", world)) round = Math.min(round, world.timings?.stuckAtRound ?? fakeTimings.stuckAtRound)
@@ -77,7 +87,7 @@ export const progress = (pod: FakePodRecord, now: number, world: FakeWorld) => {
   if (meets(pod, "worker-fail", world) && round >= failAfterRounds) {
     return { status: "failed" as const, stage: stageNumber, round: failAfterRounds }
   }
-  const finished = round >= pod.max_rounds && elapsed >= simulationStart + pod.max_rounds * roundLength + stage
+  const finished = round >= pod.max_rounds && elapsed >= runLength(pod, world)
   return { status: finished ? "completed" as const : "running" as const, stage: stageNumber, round }
 }
 

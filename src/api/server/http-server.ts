@@ -5,11 +5,12 @@
  */
 import { createServer } from "node:http"
 import { NodeHttpServer } from "@effect/platform-node"
-import { ByteSize, Cause, Effect, Layer } from "effect"
+import { ByteSize, Cause, Duration, Effect, Layer } from "effect"
 import { HttpIncomingMessage, HttpRouter, HttpServerError, HttpServerRequest, HttpServerResponse } from "effect/http"
 import { HttpApiBuilder, HttpApiMiddleware, HttpApiSwagger } from "effect/http-api"
 import { Settings } from "../../config.ts"
 import { Api } from "../definition.ts"
+import { busyRetryAfter } from "../limits.ts"
 import { AuthorizationLive } from "./authorization.ts"
 import { DraftsHandlers } from "./draft-handlers.ts"
 import { EventRoutes, eventsPath } from "./event-stream.ts"
@@ -89,9 +90,11 @@ const RequestGuards = Layer.unwrap(Effect.gen(function*() {
         Effect.catchCauseIf(isUnansweredDefect, (cause) =>
           Effect.failCause(Cause.combine(cause, Cause.die(problem(500, detailFor(500, maxBodyBytes))))))
       )
-      return response.status >= 400 && !isProblem(response)
+      const answer = response.status >= 400 && !isProblem(response)
         ? problem(response.status, yield* plainDetail(response, maxBodyBytes))
         : response
+      // A 503 is back-pressure (`ServiceBusy`): say when to come back.
+      return answer.status === 503 ? HttpServerResponse.setHeader(answer, "retry-after", String(Duration.toSeconds(busyRetryAfter))) : answer
     }), { global: true })
 }))
 
