@@ -3,7 +3,9 @@
  * many as a busy team keeps), then fixed request rates on loopback with autocannon, one endpoint at a time:
  * `GET /api/jobs/:id` (random ids among the stored jobs), `GET /api/jobs` (the first page), `POST /api/jobs` (real
  * jobs: each starts its workflow, as a user's would). Per endpoint: p50 and p99 latency, requests answered per
- * second, errors and non-2xx answers. Each rate runs after a short unmeasured warm-up.
+ * second, errors and non-2xx answers. Each rate runs after a short unmeasured warm-up. Then the event stream: many
+ * clients each follow a running job's `GET /api/jobs/:id/events` while every job writes a progress event a second;
+ * measured: how long an event takes from its row to the client, and whether every one arrives.
  */
 import { PgClient } from "@effect/sql-pg"
 import autocannon from "autocannon"
@@ -11,6 +13,7 @@ import { Duration, Effect, Redacted } from "effect"
 import { PgClientLive } from "../../layers/db/database.ts"
 import { firstStartToken } from "../support/first-start-token.ts"
 import { benchService } from "./bench-service.ts"
+import { percentile } from "./measure.ts"
 
 interface EndpointResult {
   readonly endpoint: string
@@ -22,9 +25,22 @@ interface EndpointResult {
   readonly non2xx: number
 }
 
+/** `GET /api/jobs/:id/events` followed by many clients at once while their jobs write events. */
+export interface EventStreamResult {
+  readonly streams: number
+  /** Events written per stream per second, for `seconds`. */
+  readonly seconds: number
+  readonly written: number
+  readonly delivered: number
+  /** From an event's row being written (its `at`) to a client reading it. */
+  readonly p50Ms: number
+  readonly p99Ms: number
+}
+
 export interface ApiResult {
   readonly stored: number
   readonly endpoints: ReadonlyArray<EndpointResult>
+  readonly events: EventStreamResult
 }
 
 interface Load {
@@ -42,6 +58,8 @@ export const benchApi = (options: {
   readonly seconds: number
   /** Multiplies every rate (the smoke run's is small). */
   readonly rateScale: number
+  /** Clients following an event stream at once. */
+  readonly streams: number
 }) =>
   Effect.gen(function*() {
     const fishcloud = yield* benchService({ url: options.url, folder: options.folder, name: "api" })
@@ -98,5 +116,64 @@ export const benchApi = (options: {
         non2xx: result.non2xx
       })
     }
-    return { stored: ids.length, endpoints } satisfies ApiResult
+    const events = yield* benchEventStream(fishcloud.port, token, owner!.user_id, options.streams, options.seconds)
+    return { stored: ids.length, endpoints, events } satisfies ApiResult
   }).pipe(Effect.provide(PgClientLive(Redacted.make(options.url))), Effect.scoped)
+
+/** Reads one SSE response, calling `onEvent` with each event's `at` (ISO) as it arrives; ends with the response. */
+const readEvents = async (response: Response, onEvent: (at: string) => void) => {
+  const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader()
+  let buffer = ""
+  for (;;) {
+    const { done, value } = await reader.read()
+    if (done) return
+    buffer += value
+    let end: number
+    while ((end = buffer.indexOf("\n\n")) >= 0) {
+      const block = buffer.slice(0, end)
+      buffer = buffer.slice(end + 2)
+      const data = block.split("\n").find((line) => line.startsWith("data: "))
+      if (data !== undefined) onEvent((JSON.parse(data.slice(6)) as { at: string }).at)
+    }
+  }
+}
+
+/**
+ * `streams` running jobs (rows only: no workflow drives them), each followed by a client; for `seconds`, one
+ * progress event per job per second is written straight into `job_events`, as a running job's workflow does.
+ */
+const benchEventStream = (port: number, token: string, owner: number, streams: number, seconds: number) =>
+  Effect.gen(function*() {
+    const sql = yield* PgClient.PgClient
+    const jobs = yield* sql<{ id: number }>`
+      INSERT INTO simulation_jobs (user_id, seed_text, goal, tier, forecast_days, status)
+      SELECT ${owner}, 'Streamed job ' || n || ': the council votes on the tram line.', 'Will the tram line be approved?', 'small', 7, 'RUNNING'
+      FROM generate_series(1, ${streams}) AS n RETURNING id`.pipe(Effect.orDie)
+    const ids = jobs.map((job) => job.id)
+    const latencies: Array<number> = []
+    const abort = new AbortController()
+    const readers = yield* Effect.forEach(ids, (id) =>
+      Effect.promise(() =>
+        fetch(`http://127.0.0.1:${port}/api/jobs/${id}/events`, { headers: { authorization: `Bearer ${token}` }, signal: abort.signal })
+      ).pipe(Effect.map((response) => readEvents(response, (at) => latencies.push(Date.now() - Date.parse(at))).catch(() => undefined))),
+      { concurrency: 50 })
+    const progress = JSON.stringify({ round: 1, max_rounds: 15, log_lines: ["[pipeline] round 1 of 15"], recent_posts: [], updated_at: 0 })
+    for (let second = 0; second < seconds; second++) {
+      yield* sql`WITH bumped AS (
+          UPDATE simulation_jobs SET last_event_seq = last_event_seq + 1 WHERE id IN ${sql.in(ids)} RETURNING id, last_event_seq)
+        INSERT INTO job_events (job_id, seq, kind, data) SELECT id, last_event_seq, 'progress', ${progress}::jsonb FROM bumped`.pipe(Effect.orDie)
+      yield* Effect.sleep(Duration.seconds(1))
+    }
+    // The last events are read at the stream's next poll (every second).
+    yield* Effect.sleep(Duration.seconds(2))
+    abort.abort()
+    yield* Effect.promise(() => Promise.all(readers))
+    return {
+      streams: ids.length,
+      seconds,
+      written: ids.length * seconds,
+      delivered: latencies.length,
+      p50Ms: percentile(latencies, 50),
+      p99Ms: percentile(latencies, 99)
+    } satisfies EventStreamResult
+  })

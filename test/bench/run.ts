@@ -156,7 +156,10 @@ const renderApi = (api: ApiResult) =>
     `| the API on loopback, ${api.stored} jobs stored | rate | p50 / p99 | answered | errors / non-2xx |`,
     "|---|---|---|---|---|",
     ...api.endpoints.map((e) =>
-      `| ${e.endpoint} | ${e.rate} req/s | ${round(e.p50Ms)} / ${round(e.p99Ms)} ms | ${round(e.answeredPerSecond)} req/s | ${e.errors} / ${e.non2xx} |`)
+      `| ${e.endpoint} | ${e.rate} req/s | ${round(e.p50Ms)} / ${round(e.p99Ms)} ms | ${round(e.answeredPerSecond)} req/s | ${e.errors} / ${e.non2xx} |`),
+    `| GET /api/jobs/:id/events, ${api.events.streams} clients at once (event written → read; the stream polls every second) | ` +
+    `${api.events.streams} events/s | ${round(api.events.p50Ms)} / ${round(api.events.p99Ms)} ms | ` +
+    `${api.events.delivered} of ${api.events.written} events | - |`
   ].join("\n")
 
 const renderTable = (rows: ReturnType<typeof figures>) =>
@@ -232,7 +235,7 @@ const bench = (
   const storedJobs = quick ? 1000 : 100_000
   const api = only.has("api")
     ? yield* Console.log(`bench: the API with ${storedJobs} jobs stored`).pipe(
-      Effect.andThen(benchApi({ url: database("bench_api"), folder, stored: storedJobs, seconds: quick ? 2 : 10, rateScale: quick ? 0.05 : 1 }))
+      Effect.andThen(benchApi({ url: database("bench_api"), folder, stored: storedJobs, seconds: quick ? 2 : 10, rateScale: quick ? 0.05 : 1, streams: quick ? 5 : 500 }))
     )
     : undefined
 

@@ -36,9 +36,14 @@ layer(Layer.empty, { excludeTestServices: true })("npm run bench -- --quick", (i
       const report = JSON.parse(yield* Effect.promise(() => Fs.readFile(NodePath.join(out, file!), "utf8"))) as {
         figures: ReadonlyArray<{ figure: string; fishcloud: number | null; raw_engine: number | null }>
         activities_per_job: number
-        api: { endpoints: ReadonlyArray<{ endpoint: string; p99Ms: number; errors: number; non2xx: number }> }
+        api: {
+          endpoints: ReadonlyArray<{ endpoint: string; p99Ms: number; errors: number; non2xx: number }>
+          events: { written: number; delivered: number }
+        }
         cancel: { cancel_to_terminated_max_seconds: number | null; waste_after_finish_max_seconds: number | null; pods_left_up: number }
       }
+      assert.isAbove(report.api.events.written, 0)
+      assert.strictEqual(report.api.events.delivered, report.api.events.written, "every streamed event reached its client")
       assert.isNumber(report.cancel.cancel_to_terminated_max_seconds, "a cancelled job's pod was terminated")
       assert.isNumber(report.cancel.waste_after_finish_max_seconds, "a completed job's pod was terminated")
       assert.strictEqual(report.cancel.pods_left_up, 0, "no pod is left up")
