@@ -6,7 +6,7 @@
  * `tokens create` reports it in one line, and a service's first start fails with it. `AccountsError` is only what
  * the caller can act on.
  */
-import { Context, type Effect, type Option, type Redacted, Schema } from "effect"
+import { Context, Duration, type Effect, type Option, type Redacted, Schema } from "effect"
 import type { User } from "../src/domain/user.ts"
 
 /** A user name out of bounds, or a token file that could not be written. */
@@ -14,13 +14,20 @@ export class AccountsError extends Schema.TaggedError<AccountsError>()("Accounts
   message: Schema.String
 }) {}
 
+/**
+ * A token found valid is trusted for this long per process without asking the database again (every request
+ * authenticates; at 1,000 requests a second that was half the service's queries). A user's name or role changed in
+ * the database shows within this long.
+ */
+export const authenticationFreshFor = Duration.seconds(5)
+
 export interface IssuedToken {
   readonly user: User
   readonly token: Redacted.Redacted<string>
 }
 
 export class Accounts extends Context.Service<Accounts, {
-  /** The user a bearer token belongs to, if any. */
+  /** The user a bearer token belongs to, if any (a found one is remembered for `authenticationFreshFor`). */
   readonly authenticate: (token: Redacted.Redacted<string>) => Effect.Effect<Option.Option<User>>
   /** Creates the user when missing and issues a new token for it; fails when the name is empty or too long. */
   readonly issueToken: (userName: string, options?: { readonly admin?: boolean }) => Effect.Effect<IssuedToken, AccountsError>

@@ -5,9 +5,9 @@
 import * as Crypto from "node:crypto"
 import * as Fs from "node:fs/promises"
 import * as NodePath from "node:path"
-import { Effect, Layer, Option, Redacted, Schema } from "effect"
+import { Cache, Duration, Effect, Exit, Layer, Option, Redacted, Schema } from "effect"
 import { SqlClient } from "effect/sql"
-import { Accounts, AccountsError } from "../../services/accounts.ts"
+import { Accounts, AccountsError, authenticationFreshFor } from "../../services/accounts.ts"
 import { User } from "../../src/domain/user.ts"
 import { sqlErrorsAreDefects } from "./sql-defect.ts"
 
@@ -28,15 +28,25 @@ export const AccountsLive = Layer.effect(
     const failed = (message: string) => (cause: unknown) =>
       new AccountsError({ message: `${message}: ${cause instanceof Error ? cause.message : String(cause)}` })
 
+    const lookup = (tokenSha256: string) =>
+      Effect.gen(function*() {
+        // last_used_at is written at most once a minute, not on every lookup.
+        const rows = yield* sql`WITH token AS (SELECT id, user_id FROM api_tokens WHERE token_sha256 = ${tokenSha256}),
+          touched AS (UPDATE api_tokens SET last_used_at = now() FROM token WHERE api_tokens.id = token.id
+            AND (api_tokens.last_used_at IS NULL OR api_tokens.last_used_at < now() - interval '60 seconds'))
+          SELECT users.id, users.name, users.is_admin FROM token JOIN users ON users.id = token.user_id`
+        const users = yield* Effect.orDie(decodeUsers(rows))
+        return Option.fromNullishOr(users[0])
+      }).pipe(sqlErrorsAreDefects)
+    // Keyed by the token's hash, so the cache holds no token. Only found users are remembered: an unknown token is
+    // asked again every time (a token issued a moment later works at once), and a flood of them cannot fill it.
+    const known = yield* Cache.makeWith(lookup, {
+      capacity: 10_000,
+      timeToLive: (exit) => Exit.isSuccess(exit) && Option.isSome(exit.value) ? authenticationFreshFor : Duration.zero
+    })
     const authenticate = Effect.fn("Accounts.authenticate")(function*(token: Redacted.Redacted<string>) {
-      // Every request authenticates: last_used_at is written at most once a minute, not on every call.
-      const rows = yield* sql`WITH token AS (SELECT id, user_id FROM api_tokens WHERE token_sha256 = ${sha256(Redacted.value(token))}),
-        touched AS (UPDATE api_tokens SET last_used_at = now() FROM token WHERE api_tokens.id = token.id
-          AND (api_tokens.last_used_at IS NULL OR api_tokens.last_used_at < now() - interval '60 seconds'))
-        SELECT users.id, users.name, users.is_admin FROM token JOIN users ON users.id = token.user_id`
-      const users = yield* Effect.orDie(decodeUsers(rows))
-      return Option.fromNullishOr(users[0])
-    }, sqlErrorsAreDefects)
+      return yield* Cache.get(known, sha256(Redacted.value(token)))
+    })
 
     const issueToken = Effect.fn("Accounts.issueToken")(function*(userName: string, options?: { readonly admin?: boolean }) {
       const name = userName.trim()

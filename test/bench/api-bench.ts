@@ -23,6 +23,8 @@ interface EndpointResult {
   readonly answeredPerSecond: number
   readonly errors: number
   readonly non2xx: number
+  /** Responses by HTTP status (a POST refused by back-pressure is a 503). */
+  readonly statusCodes: Record<string, number>
 }
 
 /** `GET /api/jobs/:id/events` followed by many clients at once while their jobs write events. */
@@ -113,7 +115,8 @@ export const benchApi = (options: {
         p99Ms: result.latency.p99,
         answeredPerSecond: result.requests.average,
         errors: result.errors + result.timeouts,
-        non2xx: result.non2xx
+        non2xx: result.non2xx,
+        statusCodes: Object.fromEntries(Object.entries(result.statusCodeStats ?? {}).map(([code, stats]) => [code, stats.count ?? 0]))
       })
     }
     const events = yield* benchEventStream(fishcloud.port, token, owner!.user_id, options.streams, options.seconds)
@@ -164,8 +167,9 @@ const benchEventStream = (port: number, token: string, owner: number, streams: n
         INSERT INTO job_events (job_id, seq, kind, data) SELECT id, last_event_seq, 'progress', ${progress}::jsonb FROM bumped`.pipe(Effect.orDie)
       yield* Effect.sleep(Duration.seconds(1))
     }
-    // The last events are read at the stream's next poll (every second).
-    yield* Effect.sleep(Duration.seconds(2))
+    // The last events are read at the stream's next poll (every second); an event not read within 10 s is lost.
+    const deadline = performance.now() + 10_000
+    while (latencies.length < ids.length * seconds && performance.now() < deadline) yield* Effect.sleep(Duration.millis(100))
     abort.abort()
     yield* Effect.promise(() => Promise.all(readers))
     return {

@@ -153,13 +153,14 @@ const renderCapacity = (results: ReadonlyArray<CapacityResult>) =>
 
 const renderApi = (api: ApiResult) =>
   [
-    `| the API on loopback, ${api.stored} jobs stored | rate | p50 / p99 | answered | errors / non-2xx |`,
-    "|---|---|---|---|---|",
+    `| the API on loopback, ${api.stored} jobs stored | rate | p50 / p99 | answered | errors / non-2xx | by status |`,
+    "|---|---|---|---|---|---|",
     ...api.endpoints.map((e) =>
-      `| ${e.endpoint} | ${e.rate} req/s | ${round(e.p50Ms)} / ${round(e.p99Ms)} ms | ${round(e.answeredPerSecond)} req/s | ${e.errors} / ${e.non2xx} |`),
+      `| ${e.endpoint} | ${e.rate} req/s | ${round(e.p50Ms)} / ${round(e.p99Ms)} ms | ${round(e.answeredPerSecond)} req/s | ${e.errors} / ${e.non2xx} | ` +
+      `${Object.entries(e.statusCodes).map(([code, count]) => `${code}: ${count}`).join(", ")} |`),
     `| GET /api/jobs/:id/events, ${api.events.streams} clients at once (event written → read; the stream polls every second) | ` +
     `${api.events.streams} events/s | ${round(api.events.p50Ms)} / ${round(api.events.p99Ms)} ms | ` +
-    `${api.events.delivered} of ${api.events.written} events | - |`
+    `${api.events.delivered} of ${api.events.written} events | - | - |`
   ].join("\n")
 
 const renderTable = (rows: ReturnType<typeof figures>) =>
