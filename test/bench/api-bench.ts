@@ -154,11 +154,20 @@ const benchEventStream = (port: number, token: string, owner: number, streams: n
       FROM generate_series(1, ${streams}) AS n RETURNING id`.pipe(Effect.orDie)
     const ids = jobs.map((job) => job.id)
     const latencies: Array<number> = []
+    const received = new Map<number, number>()
+    const refused: Array<string> = []
+    const failedStreams: Array<string> = []
     const abort = new AbortController()
     const readers = yield* Effect.forEach(ids, (id) =>
       Effect.promise(() =>
         fetch(`http://127.0.0.1:${port}/api/jobs/${id}/events`, { headers: { authorization: `Bearer ${token}` }, signal: abort.signal })
-      ).pipe(Effect.map((response) => readEvents(response, (at) => latencies.push(Date.now() - Date.parse(at))).catch(() => undefined))),
+      ).pipe(Effect.map((response) => {
+        if (response.status !== 200) refused.push(`${id}: ${response.status}`)
+        return readEvents(response, (at) => {
+          latencies.push(Date.now() - Date.parse(at))
+          received.set(id, (received.get(id) ?? 0) + 1)
+        }).catch((error: unknown) => void failedStreams.push(`${id}: ${String(error)}`))
+      })),
       { concurrency: 50 })
     const progress = JSON.stringify({ round: 1, max_rounds: 15, log_lines: ["[pipeline] round 1 of 15"], recent_posts: [], updated_at: 0 })
     for (let second = 0; second < seconds; second++) {
@@ -172,6 +181,8 @@ const benchEventStream = (port: number, token: string, owner: number, streams: n
     while (latencies.length < ids.length * seconds && performance.now() < deadline) yield* Effect.sleep(Duration.millis(100))
     abort.abort()
     yield* Effect.promise(() => Promise.all(readers))
+    const short = ids.filter((id) => (received.get(id) ?? 0) < seconds).map((id) => `${id}: ${received.get(id) ?? 0}`)
+    if (short.length > 0) yield* Effect.logWarning(`event streams short of events (job: events read) ${short.join(", ")}; refused ${refused.join(", ")}; failed ${failedStreams.slice(0, 5).join(", ")}`)
     return {
       streams: ids.length,
       seconds,

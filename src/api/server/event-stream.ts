@@ -38,21 +38,28 @@ export const EventStreamTiming = Context.Reference<{ readonly pollMillis: number
   { defaultValue: () => eventStreamTiming }
 )
 
-type Heads = ReadonlyMap<JobId, { readonly seq: number; readonly status: JobStatus }>
+/**
+ * One poll: the jobs it asked about and the heads it found. A job asked about and not found is gone; a job followed
+ * after the poll started is not in `asked`, and its subscriber waits for the next poll (it once took that for gone).
+ */
+interface Poll {
+  readonly asked: ReadonlySet<JobId>
+  readonly heads: ReadonlyMap<JobId, { readonly seq: number; readonly status: JobStatus }>
+}
 
 /** The one poller: which jobs are followed (with how many subscribers), and the heads it last read. */
-class EventHeads extends Context.Service<EventHeads, {
+export class EventHeads extends Context.Service<EventHeads, {
   /** Follows `id` for the life of the scope. */
   readonly follow: (id: JobId) => Effect.Effect<void, never, Scope.Scope>
   /** Waits until a poll shows the job past `after`, terminal, or gone. */
   readonly next: (id: JobId, after: number) => Effect.Effect<Option.Option<{ readonly seq: number; readonly status: JobStatus }>>
 }>()("fishcloud/api/EventHeads") {}
 
-const EventHeadsLive = Layer.effect(EventHeads, Effect.gen(function*() {
+export const EventHeadsLive = Layer.effect(EventHeads, Effect.gen(function*() {
   const store = yield* JobStore
   const { pollMillis } = yield* EventStreamTiming
   const followed = yield* Ref.make(new Map<JobId, number>())
-  const heads = yield* PubSub.sliding<Heads>(1)
+  const polls = yield* PubSub.sliding<Poll>(1)
 
   const poll = Effect.gen(function*() {
     const ids = [...(yield* Ref.get(followed)).keys()]
@@ -63,7 +70,7 @@ const EventHeadsLive = Layer.effect(EventHeads, Effect.gen(function*() {
       Effect.map(Option.some),
       Effect.catchDefect((defect) => Effect.as(Effect.logWarning("event stream poll failed", defect), Option.none()))
     )
-    if (Option.isSome(read)) yield* PubSub.publish(heads, read.value)
+    if (Option.isSome(read)) yield* PubSub.publish(polls, { asked: new Set(ids), heads: read.value })
   })
   yield* poll.pipe(Effect.repeat(Schedule.spaced(Duration.millis(pollMillis))), Effect.forkScoped)
 
@@ -79,8 +86,9 @@ const EventHeadsLive = Layer.effect(EventHeads, Effect.gen(function*() {
   return EventHeads.of({
     follow: (id) => Effect.acquireRelease(adjust(id, 1), () => adjust(id, -1)),
     next: (id, after) =>
-      Stream.fromPubSub(heads).pipe(
-        Stream.map((read) => read.get(id)),
+      Stream.fromPubSub(polls).pipe(
+        Stream.filter((read) => read.asked.has(id)),
+        Stream.map((read) => read.heads.get(id)),
         Stream.filter((head) => head === undefined || head.seq > after || isTerminal(head.status)),
         Stream.runHead,
         Effect.map((first) => Option.flatMap(first, Option.fromNullishOr))
