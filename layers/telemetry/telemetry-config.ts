@@ -1,4 +1,4 @@
-/** The OTEL_* and LOG_FORMAT settings of the telemetry layers (`telemetry.ts`). */
+/** The OTEL_*, LOG_FORMAT and LOG_LEVEL settings of the telemetry layers (`telemetry.ts`). */
 import { Config, Option } from "effect"
 import { boundedInt } from "../../src/config.ts"
 
@@ -18,4 +18,12 @@ export const TelemetryConfig = Config.all({
 /** LOG_FORMAT: `pretty` (the default on a terminal) or `json` (one object a line; the default otherwise). */
 export const LogFormat = Config.Literals(["pretty", "json"], "LOG_FORMAT").pipe(
   Config.withDefault(process.stdout.isTTY === true ? "pretty" as const : "json" as const)
+)
+
+/**
+ * LOG_LEVEL: the least severe lines logged, `info` by default; `debug` adds a line per HTTP request (method, path
+ * without its query, status).
+ */
+export const LogLevelSetting = Config.Literals(["debug", "info", "warn", "error"], "LOG_LEVEL").pipe(
+  Config.withDefault("info" as const)
 )

@@ -13,9 +13,9 @@ import { OTLPMetricExporter } from "@opentelemetry/exporter-metrics-otlp-http"
 import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-http"
 import { PeriodicExportingMetricReader } from "@opentelemetry/sdk-metrics"
 import { BatchSpanProcessor } from "@opentelemetry/sdk-trace-base"
-import { Context, Effect, Formatter, Layer, Logger, Option, Tracer } from "effect"
+import { Config, Context, Effect, Formatter, Layer, Logger, type LogLevel, Option, References, Tracer } from "effect"
 import { version } from "../../src/version.ts"
-import { LogFormat, TelemetryConfig } from "./telemetry-config.ts"
+import { LogFormat, LogLevelSetting, TelemetryConfig } from "./telemetry-config.ts"
 
 /** Traces and metrics to `OTEL_EXPORTER_OTLP_ENDPOINT` for a process of the given role; empty when it is unset. */
 export const TelemetryLive = (role: string) =>
@@ -47,6 +47,16 @@ const jsonLogger = Logger.withConsoleLog(Logger.make((options) => {
   })
 }))
 
-/** The logger LOG_FORMAT selects: JSON lines, or Effect's default human output. */
-export const LoggerLive = Layer.unwrap(Effect.map(LogFormat, (logFormat) =>
-  logFormat === "json" ? Logger.layer([jsonLogger]) : Layer.empty))
+const minimumLevel: Record<Config.Success<typeof LogLevelSetting>, LogLevel.LogLevel> = {
+  debug: "Debug",
+  info: "Info",
+  warn: "Warn",
+  error: "Error"
+}
+
+/** The logger LOG_FORMAT selects (JSON lines, or Effect's default human output), logging from LOG_LEVEL up. */
+export const LoggerLive = Layer.unwrap(Effect.map(Config.all({ format: LogFormat, level: LogLevelSetting }), ({ format, level }) =>
+  Layer.merge(
+    format === "json" ? Logger.layer([jsonLogger]) : Layer.empty,
+    Layer.succeed(References.MinimumLogLevel, minimumLevel[level])
+  )))
