@@ -18,6 +18,11 @@ export const policies = {
    * provisioned this many more times, this far apart; then the job fails `no_gpu_capacity` / `pod_not_ready`.
    */
   provisionRetry: { retries: 3, after: s(30) },
+  /**
+   * Calls to the pod provider in flight at once, per process (`./bounded-provider.ts`): thousands of jobs
+   * provisioning at once queue for these instead of flooding the provider's API and its rate limit.
+   */
+  providerCalls: 16,
   /** Transient provider errors while creating: retried with capped back-off. */
   providerRetry: { base: s(2), cap: s(30), attempts: 5 },
   /** Terminating a pod: retried like this; "not found" counts as done. */

@@ -34,11 +34,12 @@ import { JobLifecycleLive } from "../lifecycle/job-lifecycle.ts"
 import { MaintenanceCronLive } from "../lifecycle/maintenance/maintenance-cron.ts"
 import { AlertsLive } from "../../layers/alerts/webhook-alerts.ts"
 import { MaintenanceStoreLive } from "../../layers/db/maintenance-store.ts"
+import { BoundedPodProvider } from "../lifecycle/bounded-provider.ts"
 
 /** The pod provider and worker client chosen by POD_PROVIDER. */
 type PodsLayer = Layer.Layer<PodProvider | PodWorkerClient, PodProviderError | Error, Settings | ObjectStore>
 
-const PodsLive = Layer.unwrap(Effect.gen(function*(): Effect.fn.Return<PodsLayer, Error, Settings> {
+const ChosenPodsLive = Layer.unwrap(Effect.gen(function*(): Effect.fn.Return<PodsLayer, Error, Settings> {
   const settings = yield* Settings
   switch (settings.podProvider) {
     case "local":
@@ -61,6 +62,9 @@ const PodsLive = Layer.unwrap(Effect.gen(function*(): Effect.fn.Return<PodsLayer
     }
   }
 }))
+
+/** The chosen provider, its calls bounded per process (`src/lifecycle/bounded-provider.ts`). */
+const PodsLive = BoundedPodProvider.pipe(Layer.provideMerge(ChosenPodsLive))
 
 /**
  * xAI for enrichment and markets when XAI_API_KEY is set, Anthropic for the report when ANTHROPIC_API_KEY is set,

@@ -1,0 +1,30 @@
+/**
+ * The pod provider with at most `policies.providerCalls` calls in flight per process: with thousands of jobs
+ * provisioning (a readiness check each every few seconds) the rest queue here, in order, instead of flooding the
+ * provider's API and its rate limit. How many wait is the `fishcloud.pods.provider_calls_waiting` metric.
+ */
+import { Effect, Layer, Semaphore } from "effect"
+import { PodProvider } from "../../services/pod-provider.ts"
+import { countProviderCallsWaiting } from "../metrics.ts"
+import { policies } from "./policies.ts"
+
+/** Provides `PodProvider` over the one it is given, bounded. */
+export const BoundedPodProvider = Layer.effect(PodProvider, Effect.gen(function*() {
+  const provider = yield* PodProvider
+  const slots = yield* Semaphore.make(policies.providerCalls)
+  const bounded = <A, E>(call: Effect.Effect<A, E>): Effect.Effect<A, E> =>
+    Effect.uninterruptibleMask((restore) =>
+      Effect.gen(function*() {
+        yield* countProviderCallsWaiting(1)
+        yield* restore(slots.take(1)).pipe(Effect.ensuring(countProviderCallsWaiting(-1)))
+        return yield* restore(call).pipe(Effect.ensuring(slots.release(1)))
+      })
+    )
+  return PodProvider.of({
+    name: provider.name,
+    create: (request) => bounded(provider.create(request)),
+    get: (podId) => bounded(provider.get(podId)),
+    listByPrefix: (prefix) => bounded(provider.listByPrefix(prefix)),
+    terminate: (podId) => bounded(provider.terminate(podId))
+  })
+}))
