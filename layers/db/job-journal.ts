@@ -29,9 +29,14 @@ export const JobJournalLive = Layer.effect(JobJournal, Effect.gen(function*() {
     if (sources.length === 0) return false
     const errorMessage = options.errorMessage?.slice(0, maxErrorMessageChars) ?? null
     const terminal = isTerminal(to)
-    const done = yield* sql.withTransaction(Effect.gen(function*() {
-      const rows = yield* sql<{ from_status: JobStatus; seq: number }>`
-        WITH previous AS (SELECT id, status FROM simulation_jobs WHERE id = ${jobId} FOR UPDATE)
+    const extra = {
+      ...(errorMessage === null ? {} : { error: errorMessage }),
+      ...(options.reason === undefined ? {} : { reason: options.reason })
+    } satisfies Omit<typeof StatusChanged.Type, "from" | "to">
+    // One statement (atomic on its own): the guarded update and its event, without a transaction's extra round trips.
+    const rows = yield* sql<{ seq: number }>`
+      WITH previous AS (SELECT id, status FROM simulation_jobs WHERE id = ${jobId} FOR UPDATE),
+      moved AS (
         UPDATE simulation_jobs AS job SET
           status = ${to},
           phase_entered_at = now(),
@@ -41,18 +46,11 @@ export const JobJournalLive = Layer.effect(JobJournal, Effect.gen(function*() {
           last_event_seq = job.last_event_seq + 1
         FROM previous
         WHERE job.id = previous.id AND previous.status IN ${sql.in(sources)}
-        RETURNING previous.status AS from_status, job.last_event_seq AS seq`
-      const row = rows[0]
-      if (row === undefined) return false
-      const data: typeof StatusChanged.Type = {
-        from: row.from_status,
-        to,
-        ...(errorMessage === null ? {} : { error: errorMessage }),
-        ...(options.reason === undefined ? {} : { reason: options.reason })
-      }
-      yield* sql`INSERT INTO job_events (job_id, seq, kind, data) VALUES (${jobId}, ${row.seq}, 'status', ${JSON.stringify(data)}::jsonb)`
-      return true
-    }))
+        RETURNING previous.status AS from_status, job.last_event_seq AS seq)
+      INSERT INTO job_events (job_id, seq, kind, data)
+      SELECT ${jobId}, seq, 'status', jsonb_build_object('from', from_status, 'to', ${to}::text) || ${JSON.stringify(extra)}::jsonb FROM moved
+      RETURNING seq`
+    const done = rows.length > 0
     if (done) yield* countTransition(to)
     return done
   }, errorsAreDefects)

@@ -28,7 +28,7 @@ interface EndpointResult {
 }
 
 /** `GET /api/jobs/:id/events` followed by many clients at once while their jobs write events. */
-export interface EventStreamResult {
+interface EventStreamResult {
   readonly streams: number
   /** Events written per stream per second, for `seconds`. */
   readonly seconds: number
