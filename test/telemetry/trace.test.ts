@@ -27,7 +27,9 @@ layer(Layer.empty, { excludeTestServices: true })("telemetry", (it) => {
         FISHCLOUD_TIME_SCALE: "0.02",
         OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint,
         OTEL_METRIC_EXPORT_INTERVAL: "500",
-        LOG_FORMAT: "json"
+        LOG_FORMAT: "json",
+        // The request lines (DEBUG) are the ones a happy path logs inside a traced span.
+        LOG_LEVEL: "debug"
       })
       yield* service.waitForStdout(/Listening on http/)
       const token = yield* firstStartToken(home)
@@ -121,7 +123,7 @@ layer(Layer.empty, { excludeTestServices: true })("telemetry", (it) => {
       assert.notMatch(exported, /signature=(?!REDACTED)/i)
       assert.notMatch(logs, /signature=(?!REDACTED)/i)
 
-      // JSON log lines carry trace ids.
+      // JSON log lines carry trace ids (the request lines, at LOG_LEVEL=debug, carry their request's).
       const lines = logs.split("\n").filter((line) => line.startsWith("{")).map((line) => JSON.parse(line) as Record<string, unknown>)
       assert.isAbove(lines.length, 0, logs.slice(0, 2000))
       assert.isTrue(lines.some((line) => typeof line["trace_id"] === "string"), `a log line with trace_id: ${logs.slice(0, 3000)}`)
