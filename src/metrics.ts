@@ -63,8 +63,8 @@ const queuedJobs = Metric.gauge("fishcloud.jobs.queued", { description: "Jobs wa
 /** Creates, retries and launches refused because too many jobs wait to start (MAX_QUEUED_JOBS). */
 const admissionsRefused = counter("fishcloud.admission.refused", "Job admissions refused because too many jobs wait to start")
 
-/** Calls to the pod provider waiting for one of the process's slots (`policies.providerCalls`). */
-const providerCallsWaiting = counter("fishcloud.pods.provider_calls_waiting", "Pod provider calls waiting for a slot", { upDown: true })
+/** Pod creates and terminates waiting for one of the process's slots (`policies.providerCalls`). */
+const providerCallsWaiting = counter("fishcloud.pods.provider_calls_waiting", "Pod creates and terminates waiting for a slot", { upDown: true })
 
 export const countProviderCallsWaiting = (delta: 1 | -1) => providerCallsWaiting({}, delta)
 

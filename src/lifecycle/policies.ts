@@ -19,8 +19,8 @@ export const policies = {
    */
   provisionRetry: { retries: 3, after: s(30) },
   /**
-   * Calls to the pod provider in flight at once, per process (`./bounded-provider.ts`): thousands of jobs
-   * provisioning at once queue for these instead of flooding the provider's API and its rate limit.
+   * Creates and terminates in flight at once at the pod provider, per process (`./bounded-provider.ts`): thousands
+   * of jobs provisioning at once queue for these instead of flooding the provider's API and its rate limit.
    */
   providerCalls: 16,
   /** Transient provider errors while creating: retried with capped back-off. */
