@@ -102,7 +102,7 @@ export const ServiceConfig = Config.all({
    */
   maintenanceEveryMinutes: boundedInt("MAINTENANCE_EVERY_MINUTES", 1, 30, 5),
   /**
-   * SHUTDOWN_GRACE_SECONDS: how long a SIGTERM may take before the process exits anyway (`src/shutdown-deadline.ts`),
+   * SHUTDOWN_GRACE_SECONDS: how long a SIGTERM may take before the process is killed (`src/shutdown-deadline.ts`),
    * 1 to 600. Keep it below the grace of whatever stops the service (Kubernetes: 30 s, Docker: 10 s).
    */
   shutdownGrace: boundedInt("SHUTDOWN_GRACE_SECONDS", 1, 600, 8).pipe(Config.map(Duration.seconds)),

@@ -1,26 +1,54 @@
+import * as ChildProcess from "node:child_process"
+import * as NodePath from "node:path"
 import { assert, describe, it } from "@effect/vitest"
 import { Duration, Effect, Layer } from "effect"
-import { TestClock } from "effect/testing"
 import { SettingsWith } from "../src/config.ts"
 import { ShutdownDeadline } from "../src/shutdown-deadline.ts"
 
+const deadlineModule = NodePath.resolve(import.meta.dirname, "../src/shutdown-deadline.ts")
+
 describe("SIGTERM deadline", () => {
-  it.effect("from the stop signal on, the process is ended once the grace has passed, not before, however long the stop takes", () =>
+  it.effect("the stop signal starts the watchdog with SHUTDOWN_GRACE_SECONDS; nothing starts it before", () =>
     Effect.gen(function*() {
-      const exits: Array<number> = []
+      const started: Array<Duration.Duration> = []
       const listeners: Array<() => void> = []
       yield* Layer.build(
-        ShutdownDeadline((code) => exits.push(code), { subscribe: (listener) => Effect.sync(() => void listeners.push(listener)) }).pipe(
+        ShutdownDeadline((grace) => void started.push(grace), { subscribe: (listener) => Effect.sync(() => void listeners.push(listener)) }).pipe(
           Layer.provide(SettingsWith({ shutdownGrace: Duration.seconds(8) }))
         )
       )
-      yield* TestClock.adjust(Duration.minutes(1))
-      assert.deepStrictEqual(exits, [], "no signal, no deadline")
+      assert.deepStrictEqual(started, [], "no signal, no watchdog")
       assert.lengthOf(listeners, 1)
       listeners[0]!()
-      yield* TestClock.adjust(Duration.seconds(7.9))
-      assert.deepStrictEqual(exits, [])
-      yield* TestClock.adjust(Duration.millis(100))
-      assert.deepStrictEqual(exits, [130])
+      assert.deepStrictEqual(started.map(Duration.toSeconds), [8])
     }).pipe(Effect.scoped))
+
+  it.live("the watchdog kills a process whose event loop never comes back, with a line that says why", () =>
+    Effect.promise(() =>
+      new Promise<void>((resolve, reject) => {
+        // A process that starts the watchdog (0.2 s) and then blocks its own event loop for good.
+        const child = ChildProcess.spawn(process.execPath, [
+          "--input-type=module",
+          "-e",
+          `const { startWatchdog } = await import(${JSON.stringify(deadlineModule)}); const { Duration } = await import("effect");
+           startWatchdog(Duration.millis(200)); setTimeout(() => { for (;;) {} }, 10)`
+        ], { cwd: NodePath.resolve(import.meta.dirname, ".."), stdio: ["ignore", "ignore", "pipe"] })
+        let stderr = ""
+        child.stderr.on("data", (chunk) => stderr += String(chunk))
+        const guard = setTimeout(() => {
+          child.kill("SIGKILL")
+          reject(new Error("the blocked process was not killed within 20 s"))
+        }, 20_000)
+        child.once("exit", (code, signal) => {
+          clearTimeout(guard)
+          try {
+            assert.strictEqual(signal, "SIGKILL", `exit ${code}, stderr: ${stderr}`)
+            assert.include(stderr, "still stopping after 200ms (SHUTDOWN_GRACE_SECONDS)")
+            resolve()
+          } catch (error) {
+            reject(error)
+          }
+        })
+      })
+    ), 30_000)
 })
