@@ -32,7 +32,7 @@ export const idempotencyKeyTtlHours = 24
  */
 export const jobCountFreshFor = Duration.seconds(2)
 
-/** Jobs waiting to start are counted at most this often (every create asks; admission back-pressure). */
+/** Jobs starting are counted at most this often (every create asks; admission back-pressure). */
 export const queuedJobsFreshFor = Duration.seconds(1)
 
 /** A key claimed by a request that never finished (its process died) is taken over after this long. */
@@ -73,7 +73,7 @@ export class JobStore extends Context.Service<JobStore, {
     windowSeconds: number,
     excluding: Option.Option<JobId>
   ) => Effect.Effect<Option.Option<JobId>>
-  /** Jobs waiting to start (PENDING, every owner), counted at most every `queuedJobsFreshFor`. */
+  /** Jobs starting (`startingStatuses`: PENDING or PROVISIONING, every owner), counted at most every `queuedJobsFreshFor`. */
   readonly queuedJobs: Effect.Effect<number>
   readonly routing: (tier: Tier) => Effect.Effect<Option.Option<ModelRouting>>
   readonly listRouting: Effect.Effect<ReadonlyArray<ModelRouting>>

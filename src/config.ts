@@ -60,8 +60,8 @@ export const ServiceConfig = Config.all({
   maxSeedChars: boundedInt("MAX_SEED_CHARS", 1, 10_000_000, 50_000),
   duplicateWindowSeconds: boundedInt("DUPLICATE_WINDOW_SECONDS", 0, 86_400, 60),
   /**
-   * MAX_QUEUED_JOBS: at most this many jobs wait to start (PENDING, all users) before creates, retries and launches
-   * are refused with 503 and `Retry-After` instead of queueing behind them (1 to 1,000,000).
+   * MAX_QUEUED_JOBS: at most this many jobs starting (PENDING or PROVISIONING, all users) before creates, retries and
+   * launches are refused with 503 and `Retry-After` instead of queueing behind them (1 to 1,000,000).
    */
   maxQueuedJobs: boundedInt("MAX_QUEUED_JOBS", 1, 1_000_000, 500),
   maxBodyBytes: boundedInt("MAX_BODY_BYTES", 1024, 64 * 1024 * 1024, 1024 * 1024),

@@ -57,8 +57,10 @@ export const countPodTerminated = (pod: { readonly gpu_type: string | null; read
     podSecondsBilled({ "pod.gpu_type": pod.gpu_type ?? "unknown" }, Math.max(0, pod.seconds ?? 0))
   )
 
-/** Jobs waiting to start (PENDING, every owner) when a create last counted them: the admission queue's depth. */
-const queuedJobs = Metric.gauge("fishcloud.jobs.queued", { description: "Jobs waiting to start (PENDING), as last counted by admission" })
+/** Jobs starting (PENDING or PROVISIONING, every owner) when a create last counted them: the admission queue's depth. */
+const queuedJobs = Metric.gauge("fishcloud.jobs.queued", {
+  description: "Jobs starting (PENDING or PROVISIONING), as last counted by admission"
+})
 
 /** Creates, retries and launches refused because too many jobs wait to start (MAX_QUEUED_JOBS). */
 const admissionsRefused = counter("fishcloud.admission.refused", "Job admissions refused because too many jobs wait to start")

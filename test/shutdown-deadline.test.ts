@@ -5,7 +5,7 @@ import { Duration, Effect, Layer } from "effect"
 import { SettingsWith } from "../src/config.ts"
 import { ShutdownDeadline } from "../src/shutdown-deadline.ts"
 
-const deadlineModule = NodePath.resolve(import.meta.dirname, "../src/shutdown-deadline.ts")
+const blockedProcess = NodePath.resolve(import.meta.dirname, "support/fixtures/blocked-process.ts")
 
 describe("SIGTERM deadline", () => {
   it.effect("the stop signal starts the watchdog with SHUTDOWN_GRACE_SECONDS; nothing starts it before", () =>
@@ -27,12 +27,7 @@ describe("SIGTERM deadline", () => {
     Effect.promise(() =>
       new Promise<void>((resolve, reject) => {
         // A process that starts the watchdog (0.2 s) and then blocks its own event loop for good.
-        const child = ChildProcess.spawn(process.execPath, [
-          "--input-type=module",
-          "-e",
-          `const { startWatchdog } = await import(${JSON.stringify(deadlineModule)}); const { Duration } = await import("effect");
-           startWatchdog(Duration.millis(200)); setTimeout(() => { for (;;) {} }, 10)`
-        ], { cwd: NodePath.resolve(import.meta.dirname, ".."), stdio: ["ignore", "ignore", "pipe"] })
+        const child = ChildProcess.spawn(process.execPath, [blockedProcess, "200"], { stdio: ["ignore", "ignore", "pipe"] })
         let stderr = ""
         child.stderr.on("data", (chunk) => stderr += String(chunk))
         const guard = setTimeout(() => {

@@ -4,9 +4,8 @@ import { SqlClient } from "effect/sql"
 import { abandonedIdempotencyClaimSeconds, idempotencyKeyTtlHours, jobCountFreshFor, JobStore, type NewJob, queuedJobsFreshFor } from "../../services/job-store.ts"
 import { JobId, type UserId } from "../../src/domain/ids.ts"
 import { type DraftCreate, type DraftUpdate, Job, JobReport, ModelRouting } from "../../src/domain/job.ts"
-import { liveStatuses } from "../../src/domain/status.ts"
+import { JobStatus, liveStatuses, startingStatuses } from "../../src/domain/status.ts"
 import type { Tier } from "../../src/domain/tier.ts"
-import { JobStatus } from "../../src/domain/status.ts"
 import { StoredEvent } from "../../src/domain/job-event.ts"
 import { TimelinePod } from "../../src/domain/timeline.ts"
 import { sqlErrorsAreDefects } from "./sql-defect.ts"
@@ -62,7 +61,7 @@ export const JobStoreLive = Layer.effect(
     // One count per second serves every create: a flood of creates costs one query, and overshoots the limit by at
     // most a second's worth of admissions.
     const queuedJobs = yield* Effect.cachedWithTTL(
-      sql<{ queued: number }>`SELECT count(*)::int AS queued FROM simulation_jobs WHERE status = 'PENDING'`.pipe(
+      sql<{ queued: number }>`SELECT count(*)::int AS queued FROM simulation_jobs WHERE status IN ${sql.in(startingStatuses)}`.pipe(
         Effect.map((rows) => rows[0]?.queued ?? 0),
         sqlErrorsAreDefects
       ),

@@ -81,7 +81,7 @@ export class RoutingMissing extends HttpApiError.Problem<RoutingMissing>()("Rout
 export class ServiceBusy extends HttpApiError.Problem<ServiceBusy>()("ServiceBusy", {
   type: type("service-busy"),
   status: 503,
-  title: "Too many jobs are waiting to start"
+  title: "Too many jobs are starting"
 }, { queued_jobs: Schema.Int, max_queued_jobs: Schema.Int, retry_after_seconds: Schema.Int }) {}
 
 export class LifecycleUnavailable extends HttpApiError.Problem<LifecycleUnavailable>()("LifecycleUnavailable", {

@@ -1,6 +1,6 @@
 /**
  * The one admission routine behind every path that makes a live job (create, retry, draft launch): demo mode,
- * seed length, the queue of jobs waiting to start (MAX_QUEUED_JOBS: refused, not queued, past it), the race-free
+ * seed length, the jobs starting (MAX_QUEUED_JOBS: refused, not queued, past it), the race-free
  * duplicate window and the tier's routing are checked, then the row is written and the
  * lifecycle started in ONE transaction, so a failed start leaves no row behind.
  */
@@ -27,7 +27,7 @@ export const seedTooLong = (maxSeedChars: number) =>
     errors: [{ path: ["payload", "seed_text"], message: `must be at most ${maxSeedChars} characters` }]
   })
 
-/** The checks before any write: demo mode, seed length, and back-pressure (too many jobs waiting to start). */
+/** The checks before any write: demo mode, seed length, and back-pressure (too many jobs starting). */
 const checkRequest = Effect.fn("JobAdmission.checkRequest")(function*(seedText: string) {
   const settings = yield* Settings
   if (settings.demoMode) return yield* new DemoMode({})
@@ -41,7 +41,7 @@ const checkRequest = Effect.fn("JobAdmission.checkRequest")(function*(seedText: 
       queued_jobs: queued,
       max_queued_jobs: settings.maxQueuedJobs,
       retry_after_seconds: retryAfter,
-      detail: `${queued} jobs are waiting to start (MAX_QUEUED_JOBS=${settings.maxQueuedJobs}); try again in ${retryAfter} s`
+      detail: `${queued} jobs are starting (waiting for a runner or a pod; MAX_QUEUED_JOBS=${settings.maxQueuedJobs}); try again in ${retryAfter} s`
     })
   }
 })

@@ -23,6 +23,12 @@ const forwardPath: ReadonlyArray<JobStatus> = ["DRAFT", "PENDING", "PROVISIONING
 /** Statuses in which a job holds (or is about to hold) resources: duplicates, cancels and reapers look at these. */
 export const liveStatuses: ReadonlyArray<JobStatus> = ["PENDING", "PROVISIONING", "RUNNING", "REPORTING"]
 
+/**
+ * A job is starting until its simulation runs on a pod: waiting for a runner, or renting and booting its pod (which
+ * costs the runner a check every few seconds). Admission back-pressure counts these.
+ */
+export const startingStatuses: ReadonlyArray<JobStatus> = ["PENDING", "PROVISIONING"]
+
 export const terminalStatuses: ReadonlyArray<JobStatus> = ["COMPLETED", "FAILED", "CANCELLED"]
 
 export const isLive = (status: JobStatus): boolean => liveStatuses.includes(status)

@@ -19,11 +19,11 @@ const jobsOfAnotherUser = (statuses: ReadonlyArray<string>) =>
 const settings = { maxQueuedJobs: 2 }
 
 layer(TestServiceLive(settings), { excludeTestServices: true })("admission back-pressure: a full queue", (it) => {
-  it.effect("a create while MAX_QUEUED_JOBS jobs wait to start is a 503 with Retry-After naming the queue, and writes nothing", () =>
+  it.effect("a create while MAX_QUEUED_JOBS jobs are starting is a 503 with Retry-After naming the queue, and writes nothing", () =>
     Effect.gen(function*() {
       const service = yield* TestService
       const token = yield* service.tokenFor("busy-owner")
-      yield* jobsOfAnotherUser(["PENDING", "PENDING"])
+      yield* jobsOfAnotherUser(["PENDING", "PROVISIONING"])
       const reply = yield* leavesNoRows(service.call("POST", "/api/jobs", { token, json: jobBody() }))
       const problem = assertProblem(reply, 503, "service-busy")
       assert.strictEqual(reply.headers.get("retry-after"), "5")
@@ -35,11 +35,11 @@ layer(TestServiceLive(settings), { excludeTestServices: true })("admission back-
 })
 
 layer(TestServiceLive(settings), { excludeTestServices: true })("admission back-pressure: started jobs", (it) => {
-  it.effect("jobs that have started (provisioning, running, reporting) or ended do not hold a place in the queue", () =>
+  it.effect("jobs running on a pod (running, reporting), ended or drafts do not hold a place in the queue", () =>
     Effect.gen(function*() {
       const service = yield* TestService
       const api = yield* service.client(yield* service.tokenFor("busy-owner"))
-      yield* jobsOfAnotherUser(["PENDING", "PROVISIONING", "RUNNING", "REPORTING", "COMPLETED", "FAILED", "DRAFT"])
+      yield* jobsOfAnotherUser(["PENDING", "RUNNING", "REPORTING", "COMPLETED", "FAILED", "CANCELLED", "DRAFT"])
       const created = yield* createJob(api, newJob())
       assert.strictEqual(created.status, "PENDING")
     }))

@@ -25,7 +25,7 @@ export interface CapacityResult {
   readonly getP99Ms: number
   readonly getErrors: number
   readonly podsCreatedTwice: number
-  /** Creates answered 503 (too many jobs waiting to start, MAX_QUEUED_JOBS) and tried again after `Retry-After`. */
+  /** Creates answered 503 (too many jobs starting, MAX_QUEUED_JOBS) and tried again after `Retry-After`. */
   readonly createsRefused: number
   readonly sigtermSeconds: number
 }
