@@ -77,9 +77,11 @@ export const deriveSteps = (events: ReadonlyArray<StoredEvent>, now: string): Re
     readonly name: string
     readonly kind: "status" | "stage"
     readonly started_at: string
+    /** The seq of the event that opened it: steps are listed in this order (two can start in one millisecond). */
+    readonly opened: number
     attempts: number
   }
-  const steps: Array<TimelineStep> = []
+  const steps: Array<TimelineStep & { readonly opened: number }> = []
   let status: Open | undefined
   let stage: Open | undefined
   const close = (open: Open, at: string, outcome: StepOutcome) =>
@@ -90,7 +92,8 @@ export const deriveSteps = (events: ReadonlyArray<StoredEvent>, now: string): Re
       ended_at: at,
       seconds: secondsBetween(open.started_at, at),
       attempts: Math.max(1, open.attempts),
-      outcome
+      outcome,
+      opened: open.opened
     })
   for (const event of events) {
     const to = statusTo(event)
@@ -101,11 +104,11 @@ export const deriveSteps = (events: ReadonlyArray<StoredEvent>, now: string): Re
         if (stage !== undefined) close(stage, event.at, outcomeOf(to))
         stage = undefined
       } else if (to !== "DRAFT") {
-        status = { name: to, kind: "status", started_at: event.at, attempts: 0 }
+        status = { name: to, kind: "status", started_at: event.at, opened: event.seq, attempts: 0 }
       }
     } else if (event.kind === "stage") {
       if (stage !== undefined) close(stage, event.at, "completed")
-      stage = { name: `stage ${event.data.stage}`, kind: "stage", started_at: event.at, attempts: 0 }
+      stage = { name: `stage ${event.data.stage}`, kind: "stage", started_at: event.at, opened: event.seq, attempts: 0 }
     } else if (event.kind === "pod" && event.data.event === "created") {
       if (status !== undefined) status.attempts++
       if (stage !== undefined) stage.attempts++
@@ -120,8 +123,9 @@ export const deriveSteps = (events: ReadonlyArray<StoredEvent>, now: string): Re
       ended_at: null,
       seconds: secondsBetween(open.started_at, now),
       attempts: Math.max(1, open.attempts),
-      outcome: "running"
+      outcome: "running",
+      opened: open.opened
     })
   }
-  return steps.sort((a, b) => Date.parse(a.started_at) - Date.parse(b.started_at))
+  return steps.sort((a, b) => a.opened - b.opened).map(({ opened: _, ...step }) => step)
 }
