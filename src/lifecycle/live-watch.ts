@@ -39,7 +39,11 @@ export const LiveWatchLive = Layer.effect(LiveWatch, Effect.gen(function*() {
     }
   }).pipe(
     // A failed check (the database away) is logged and the next one tries again; the loops keep polling meanwhile.
-    Effect.catchCause((cause) => Effect.logWarning(`live-job check failed: ${Cause.pretty(cause)}`))
+    // An interruption (the process stopping) is no failure: it ends the loop unlogged.
+    Effect.catchCauseIf(
+      (cause) => !Cause.hasInterruptsOnly(cause),
+      (cause) => Effect.logWarning(`live-job check failed: ${Cause.pretty(cause)}`)
+    )
   )
   yield* Effect.forkScoped(Effect.forever(Effect.andThen(Effect.sleep(Duration.max(every, policies.liveCheckFloor)), check)))
 
