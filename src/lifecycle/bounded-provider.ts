@@ -3,7 +3,8 @@
  * thousands of new jobs queues here, in order, instead of flooding the provider's API and its rate limit. How many
  * wait is the `fishcloud.pods.provider_calls_waiting` metric. Reads (a job's readiness check, the reaper's list) are
  * not queued: each job makes at most one per poll interval, and one waiting behind a burst of creates could outlast
- * the readiness timeout (measured: at 5,000 jobs with reads bounded too, 360 ready pods timed out and were replaced).
+ * the readiness timeout (in a 5,000-job run on a saturated runner with reads bounded too, 360 pods timed out at
+ * readiness and were replaced; none with reads unbounded).
  */
 import { Effect, Layer, Semaphore } from "effect"
 import { PodProvider } from "../../services/pod-provider.ts"
