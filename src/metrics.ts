@@ -62,8 +62,8 @@ const queuedJobs = Metric.gauge("fishcloud.jobs.queued", {
   description: "Jobs starting (PENDING or PROVISIONING), as last counted by admission"
 })
 
-/** Creates, retries and launches refused because too many jobs wait to start (MAX_QUEUED_JOBS). */
-const admissionsRefused = counter("fishcloud.admission.refused", "Job admissions refused because too many jobs wait to start")
+/** Creates, retries and launches refused because too many jobs are starting (MAX_QUEUED_JOBS). */
+const admissionsRefused = counter("fishcloud.admission.refused", "Job admissions refused because too many jobs are starting")
 
 /** Pod creates and terminates waiting for one of the process's slots (`policies.providerCalls`). */
 const providerCallsWaiting = counter("fishcloud.pods.provider_calls_waiting", "Pod creates and terminates waiting for a slot", { upDown: true })

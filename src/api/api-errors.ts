@@ -77,7 +77,7 @@ export class RoutingMissing extends HttpApiError.Problem<RoutingMissing>()("Rout
   title: "No model routing is configured for this tier"
 }, { tier: Schema.String }) {}
 
-/** Too many jobs wait to start: the create is refused (with `Retry-After`) rather than queued behind them. */
+/** Too many jobs are starting: the create is refused (with `Retry-After`) rather than queued behind them. */
 export class ServiceBusy extends HttpApiError.Problem<ServiceBusy>()("ServiceBusy", {
   type: type("service-busy"),
   status: 503,

@@ -15,7 +15,7 @@ export const downloadUrlTtl = Duration.hours(1)
  */
 export const eventStreamTiming = { pollMillis: 1_000, keepAliveMillis: 15_000 } as const
 
-/** A create refused because too many jobs wait to start (MAX_QUEUED_JOBS) says to try again after this long. */
+/** A create refused because too many jobs are starting (MAX_QUEUED_JOBS) says to try again after this long. */
 export const busyRetryAfter = Duration.seconds(5)
 
 /** Most events one read of `job_events` returns; a longer backlog is sent in several reads. */

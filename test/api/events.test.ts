@@ -7,17 +7,12 @@ import { appendEvent, progressAt, transition } from "../support/journal.ts"
 import { eventually } from "../support/eventually.ts"
 import { TestService, TestServiceLive } from "../support/service.ts"
 import { createJob, newUser } from "../support/api-fixtures.ts"
+import { parseSse, type SseEvent } from "../support/sse.ts"
 
 /**
  * Reading `GET /api/jobs/:id/events`: raw text over fetch, parsed into events and comments. The stream is a plain
  * router route, not part of the HttpApi definition, so these tests read it raw; the rest goes through the client.
  */
-export interface SseEvent {
-  readonly id: string | undefined
-  readonly event: string | undefined
-  readonly data: any
-}
-
 export interface SseRead {
   readonly status: number
   readonly headers: Headers
@@ -26,27 +21,6 @@ export interface SseRead {
   readonly comments: ReadonlyArray<string>
   /** Whether the server ended the stream (false when the read stopped at `until`). */
   readonly ended: boolean
-}
-
-/** Splits SSE text into events and comments. */
-export const parseSse = (text: string) => {
-  const events: Array<SseEvent> = []
-  const comments: Array<string> = []
-  for (const block of text.split("\n\n")) {
-    if (block.trim() === "") continue
-    const fields: Record<string, string> = {}
-    for (const line of block.split("\n")) {
-      if (line.startsWith(":")) comments.push(line.slice(1).trim())
-      else {
-        const colon = line.indexOf(":")
-        fields[line.slice(0, colon)] = line.slice(colon + 1).replace(/^ /, "")
-      }
-    }
-    if (fields["data"] !== undefined) {
-      events.push({ id: fields["id"], event: fields["event"], data: JSON.parse(fields["data"]) })
-    }
-  }
-  return { events, comments }
 }
 
 /** How far a reader has got, for tests that act once the stream is open (watch it with `eventually`). */

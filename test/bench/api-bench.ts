@@ -13,6 +13,7 @@ import { Duration, Effect, Redacted } from "effect"
 import { PgClientLive } from "../../layers/db/database.ts"
 import { firstStartToken } from "../support/first-start-token.ts"
 import { benchService } from "./bench-service.ts"
+import { parseSse } from "../support/sse.ts"
 import { percentile } from "./measure.ts"
 
 interface EndpointResult {
@@ -131,13 +132,11 @@ const readEvents = async (response: Response, onEvent: (at: string) => void) => 
     const { done, value } = await reader.read()
     if (done) return
     buffer += value
-    let end: number
-    while ((end = buffer.indexOf("\n\n")) >= 0) {
-      const block = buffer.slice(0, end)
-      buffer = buffer.slice(end + 2)
-      const data = block.split("\n").find((line) => line.startsWith("data: "))
-      if (data !== undefined) onEvent((JSON.parse(data.slice(6)) as { at: string }).at)
-    }
+    // Whole blocks only: a block may arrive in several chunks.
+    const end = buffer.lastIndexOf("\n\n")
+    if (end < 0) continue
+    for (const event of parseSse(buffer.slice(0, end)).events) onEvent(String(event.data.at))
+    buffer = buffer.slice(end + 2)
   }
 }
 
