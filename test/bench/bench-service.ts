@@ -62,7 +62,7 @@ export const benchService = (options: {
             retryAfter: response.headers.get("retry-after"),
             text: await response.text()
           }))))
-    /** Creates refused with 503 because too many jobs waited to start (MAX_QUEUED_JOBS), each retried. */
+    /** Creates refused with 503 because too many jobs were starting (MAX_QUEUED_JOBS), each retried. */
     const busy = { refused: 0 }
     /** Submits a job as a well-behaved client does: a 503 is tried again after its `Retry-After`. Its id. */
     const createJob = (job: { readonly seed_text: string; readonly goal: string; readonly tier: string; readonly forecast_days: number }): Effect.Effect<number> =>
