@@ -5,6 +5,7 @@ import llmUsage from "./0002_llm_usage.ts"
 import podWorkerSecret from "./0003_pod_worker_secret.ts"
 import staleAlerts from "./0004_stale_alerts.ts"
 import podProgress from "./0005_pod_progress.ts"
+import watchedRuns from "./0006_watched_runs.ts"
 
 /** By `<id>_<name>`; an upgrade test restores old databases with a prefix of this list. */
 export const migrationSteps = {
@@ -12,7 +13,8 @@ export const migrationSteps = {
   "0002_llm_usage": llmUsage,
   "0003_pod_worker_secret": podWorkerSecret,
   "0004_stale_alerts": staleAlerts,
-  "0005_pod_progress": podProgress
+  "0005_pod_progress": podProgress,
+  "0006_watched_runs": watchedRuns
 }
 
 export const migrations = Migrator.fromRecord(migrationSteps)

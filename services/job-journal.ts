@@ -11,6 +11,7 @@ import type { JobEvent, Progress } from "../src/domain/job-event.ts"
 import type { Market } from "../src/domain/market.ts"
 import type { PodProgress } from "../src/domain/pod-progress.ts"
 import type { JobStatus } from "../src/domain/status.ts"
+import type { Tier } from "../src/domain/tier.ts"
 
 /** Longest error message kept on a job; longer ones are cut (the event keeps the same text). */
 export const maxErrorMessageChars = 4096
@@ -27,6 +28,23 @@ export interface PodRow {
   readonly pod_id: string | null
   readonly provider: string
   readonly terminated: boolean
+}
+
+/**
+ * A run the workflow waits for (`src/lifecycle/run-watcher.ts`): the pod's worker, the wait it completes, and what
+ * polling it needs of the job. The job's status is read with it, so one read per scan also finds stopped jobs.
+ */
+export interface WatchedRun {
+  readonly job_id: JobId
+  readonly pod_id: string
+  readonly worker_url: string
+  readonly worker_secret: Option.Option<Redacted.Redacted<string>>
+  /** The name of the workflow's wait (`runOutcome` in `src/lifecycle/activities/run.ts`). */
+  readonly run: string
+  readonly status: JobStatus
+  readonly tier: Tier
+  readonly max_rounds: number
+  readonly progress: Option.Option<PodProgress>
 }
 
 export interface CreatedPod {
@@ -60,6 +78,12 @@ export class JobJournal extends Context.Service<JobJournal, {
   /** The pod's run progress as last saved (`src/domain/pod-progress.ts`), if it was polled before. */
   readonly podProgress: (jobId: JobId, podId: string) => Effect.Effect<Option.Option<PodProgress>>
   readonly savePodProgress: (jobId: JobId, podId: string, progress: PodProgress) => Effect.Effect<void>
+  /** Marks the run `run` on the job's pod as waited for (replacing an earlier run on it); idempotent. */
+  readonly watchRun: (jobId: JobId, pod: { readonly pod_id: string; readonly worker_url: string }, run: string) => Effect.Effect<void>
+  /** The run `run` has its outcome: nobody watches it any more (a later run on the pod stays watched). */
+  readonly unwatchRun: (jobId: JobId, podId: string, run: string) => Effect.Effect<void>
+  /** Every run waited for, with its job's status, tier and round count. */
+  readonly watchedRuns: () => Effect.Effect<ReadonlyArray<WatchedRun>>
   /** Results that never go through the workflow journal: written by the activity that read them. */
   readonly saveResults: (
     jobId: JobId,

@@ -7,17 +7,43 @@
 import { Effect, Layer, Option, Redacted, Schema } from "effect"
 import { SqlClient } from "effect/sql"
 import { errorsAreDefects } from "./sql-defect.ts"
-import { type CreatedPod, JobJournal, maxErrorMessageChars, type PodRow, type TransitionOptions } from "../../services/job-journal.ts"
-import type { JobId } from "../../src/domain/ids.ts"
+import {
+  type CreatedPod,
+  JobJournal,
+  maxErrorMessageChars,
+  type PodRow,
+  type TransitionOptions,
+  type WatchedRun
+} from "../../services/job-journal.ts"
+import { JobId } from "../../src/domain/ids.ts"
 import { type Citation, JobFacts } from "../../src/domain/job.ts"
 import type { JobEvent, Progress, StatusChanged } from "../../src/domain/job-event.ts"
 import { Market } from "../../src/domain/market.ts"
 import { PodProgress } from "../../src/domain/pod-progress.ts"
-import { allowedSources, isTerminal, type JobStatus, terminalStatuses } from "../../src/domain/status.ts"
+import { allowedSources, isTerminal, JobStatus, terminalStatuses } from "../../src/domain/status.ts"
+import { Tier } from "../../src/domain/tier.ts"
 import { countPodCreated, countPodTerminated, countTransition } from "../../src/metrics.ts"
 
 const decodeFacts = Schema.decodeUnknownEffect(Schema.Array(JobFacts))
 const decodeProgress = Schema.decodeUnknownEffect(Schema.NullOr(PodProgress))
+const WatchedRunRow = Schema.Struct({
+  job_id: JobId,
+  pod_id: Schema.String,
+  worker_url: Schema.String,
+  worker_secret: Schema.NullOr(Schema.String),
+  run: Schema.String,
+  status: JobStatus,
+  tier: Tier,
+  max_rounds: Schema.Int,
+  progress: Schema.NullOr(PodProgress)
+})
+const decodeWatchedRuns = (rows: ReadonlyArray<unknown>) =>
+  Effect.map(Schema.decodeUnknownEffect(Schema.Array(WatchedRunRow))(rows), (runs) =>
+    runs.map((row): WatchedRun => ({
+      ...row,
+      worker_secret: Option.map(Option.fromNullishOr(row.worker_secret), Redacted.make),
+      progress: Option.fromNullishOr(row.progress)
+    })))
 const decodeMarkets = Schema.decodeUnknownEffect(Schema.NullOr(Schema.Array(Market)))
 
 export const JobJournalLive = Layer.effect(JobJournal, Effect.gen(function*() {
@@ -146,6 +172,28 @@ export const JobJournalLive = Layer.effect(JobJournal, Effect.gen(function*() {
 
   const savePodProgress = Effect.fn("JobJournal.savePodProgress")(function*(jobId: JobId, podId: string, progress: PodProgress) {
     yield* sql`UPDATE pods SET progress = ${JSON.stringify(progress)}::jsonb WHERE job_id = ${jobId} AND pod_id = ${podId}`
+  }, errorsAreDefects)
+
+  const watchRun = Effect.fn("JobJournal.watchRun")(function*(
+    jobId: JobId,
+    pod: { readonly pod_id: string; readonly worker_url: string },
+    run: string
+  ) {
+    yield* sql`UPDATE pods SET watched_run = ${run}, worker_url = ${pod.worker_url}
+      WHERE job_id = ${jobId} AND pod_id = ${pod.pod_id}`
+  }, errorsAreDefects)
+
+  const unwatchRun = Effect.fn("JobJournal.unwatchRun")(function*(jobId: JobId, podId: string, run: string) {
+    yield* sql`UPDATE pods SET watched_run = NULL WHERE job_id = ${jobId} AND pod_id = ${podId} AND watched_run = ${run}`
+  }, errorsAreDefects)
+
+  const watchedRuns = Effect.fn("JobJournal.watchedRuns")(function*() {
+    const rows = yield* sql<typeof WatchedRunRow.Encoded>`
+      SELECT p.job_id, p.pod_id, p.worker_url, p.worker_secret, p.watched_run AS run, p.progress, j.status, j.tier,
+        (j.routing->>'max_rounds')::int AS max_rounds
+      FROM pods p JOIN simulation_jobs j ON j.id = p.job_id
+      WHERE p.watched_run IS NOT NULL AND p.pod_id IS NOT NULL AND p.worker_url IS NOT NULL`
+    return yield* decodeWatchedRuns(rows)
   }, errorsAreDefects)
 
   const saveResults = Effect.fn("JobJournal.saveResults")(function*(
@@ -301,6 +349,9 @@ export const JobJournalLive = Layer.effect(JobJournal, Effect.gen(function*() {
     saveLiveStatus,
     podProgress,
     savePodProgress,
+    watchRun,
+    unwatchRun,
+    watchedRuns,
     saveResults,
     saveReport,
     markSimDataAvailable,

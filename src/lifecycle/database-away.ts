@@ -4,17 +4,22 @@
  * step or a workflow that dies of either is run again (steps are idempotent, and a workflow run again replays its
  * finished steps from the journal) per `policies.databaseAway`, and only then does the defect stand.
  */
-import { Cause, Effect, Result } from "effect"
+import { Cause, Duration, Effect, Result } from "effect"
 import { ClusterError } from "effect/cluster"
 import { DatabaseUnavailable } from "../../services/database-unavailable.ts"
 import { exponentialBackoff } from "../domain/time-scale.ts"
 import { policies } from "./policies.ts"
 
 /** Whether `cause` is a database outage: no interruption, and every defect in it one of the database's. */
-const isDatabaseAway = (cause: Cause.Cause<unknown>) =>
+export const isDatabaseAway = (cause: Cause.Cause<unknown>) =>
   !Cause.hasInterrupts(cause) && Result.isSuccess(Cause.findDefect(cause)) &&
   cause.reasons.every((reason) =>
     Cause.isDieReason(reason) && (reason.defect instanceof DatabaseUnavailable || reason.defect instanceof ClusterError.PersistenceError))
+
+/** How long `retryWhileDatabaseAway` waits in all before the outage stands: the sum of its back-off's delays. */
+export const databaseAwayMs = Array.from({ length: policies.databaseAway.attempts }, (_, attempt) =>
+  Math.min(Duration.toMillis(policies.databaseAway.base) * 2 ** attempt, Duration.toMillis(policies.databaseAway.cap))
+).reduce((sum, delay) => sum + delay, 0)
 
 /** Runs `effect` again while it dies of a database outage, per `policies.databaseAway`; then it dies as it did. */
 export const retryWhileDatabaseAway = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>

@@ -33,8 +33,11 @@ export const policies = {
   badHostSwaps: 1,
   /** Circuit-breaker or slow-pod trips swap the pod once (a budget separate from bad hosts). */
   degradedPodSwaps: 1,
-  /** Status polling while the simulation runs. */
-  poll: { every: s(10), logsEveryPolls: 2, logTail: 20, partialChatTail: 10, maxConsecutiveFailures: 30 },
+  /**
+   * Status polling while the simulation runs; the process's run watcher (`./run-watcher.ts`) has at most
+   * `concurrency` polls in flight at once (thousands of runs come due in a poll interval).
+   */
+  poll: { every: s(10), logsEveryPolls: 2, logTail: 20, partialChatTail: 10, maxConsecutiveFailures: 30, concurrency: 64 },
   /**
    * A pod's run progress (`src/domain/pod-progress.ts`) is saved at a new round at most this often: a re-run loses at
    * most this much of the slow-pod samples, and a job does not write its pod's row every round.
@@ -46,10 +49,15 @@ export const policies = {
    */
   callTimeoutFloor: s(5),
   /**
-   * The process-wide live-job check (`src/lifecycle/live-watch.ts`) runs once per poll interval, but never more often
-   * than this, whatever the time scale: at FISHCLOUD_TIME_SCALE=0.001 it would otherwise query 100 times a second.
+   * The run watcher (`./run-watcher.ts`) reads the watched runs once per poll interval, but never more often than
+   * this, whatever the time scale: at FISHCLOUD_TIME_SCALE=0.001 it would otherwise query 100 times a second.
    */
-  liveCheckFloor: Duration.millis(200),
+  runsReadFloor: Duration.millis(200),
+  /**
+   * The run watcher compares the shards its runner holds this often (a few hundred lookups, real time): a runner that
+   * gains shards (at start, taking over from a crashed one) polls their runs within it, not a poll interval later.
+   */
+  shardsCheckEvery: s(1),
   /** After `pod_unreachable`, wait and poll the SAME pod again, at most this many times. */
   unreachable: { retryAfter: s(30), retries: 2 },
   circuitBreaker: { window: s(60), minLines: 10, errorRatio: 0.7 },

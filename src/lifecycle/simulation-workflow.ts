@@ -5,7 +5,7 @@
  *   1. pre-GPU: enrichment (when asked) and market derivation, fail-soft; anything unexpected fails the job
  *      before a pod exists;
  *   2. GPU phase: provision (a total stock-out or a pod that never gets ready is provisioned anew, a few times,
- *      apart) -> health -> submit and poll, with one bad-host swap, one swap for a degraded pod
+ *      apart) -> health -> submit, then wait (suspended) while the process's run watcher polls the run, with one bad-host swap, one swap for a degraded pod
  *      (circuit breaker / slow pod), and up to two same-pod retries when the pod is unreachable. The release half
  *      of the acquire/release pair is `release-pods`, bound to the workflow's own scope: it runs exactly once when
  *      the workflow ends (success, failure, cancel) and not when a runner shuts down;
@@ -14,8 +14,8 @@
  * Anything unexpected (a defect, a database that stays away) fails the job `internal_error` instead of leaving it
  * live with no execution (`failJobOnUnexpected`).
  */
-import { Cause, Effect, Exit, Option } from "effect"
-import { DurableClock, Workflow } from "effect/workflow"
+import { Cause, Effect, Exit, Option, Result } from "effect"
+import { DurableClock, DurableDeferred, Workflow } from "effect/workflow"
 import { isLive } from "../domain/status.ts"
 import type { JobId } from "../domain/ids.ts"
 import { failJobOnUnexpected, firstLine, markFailed } from "./activities/fail.ts"
@@ -25,7 +25,8 @@ import { waitHealthy } from "./activities/health.ts"
 import { loadJob } from "./activities/load.ts"
 import { deriveMarkets, enrichSeed } from "./activities/prepare.ts"
 import { provisionPod } from "./activities/provision.ts"
-import { type RunOutcome, runSimulation } from "./activities/run.ts"
+import { runSimulation } from "./activities/run.ts"
+import { runName, type RunOutcome, runOutcome } from "./run-outcome.ts"
 import { endReason, releasePods, terminatePodStep } from "./activities/terminate.ts"
 import { scaled } from "../domain/time-scale.ts"
 import { policies } from "./policies.ts"
@@ -53,7 +54,10 @@ const simulate = Effect.fnUntraced(function*(jobId: JobId) {
   }
 
   // 2. GPU phase.
-  yield* Workflow.addFinalizer((exit) => releasePods(jobId, endReason(exit)))
+  // Every run of the workflow (a run that suspended, then each replay) registers this; the engine runs the final run's
+  // with the real exit, then the earlier runs' with a void success. The workflow never returns void: those have
+  // nothing left to release (and must not try a pod again that the release already left to the reaper).
+  yield* Workflow.addFinalizer((exit) => Exit.isSuccess(exit) && exit.value === undefined ? Effect.void : releasePods(jobId, endReason(exit)))
   const runJob = { id: jobId, tier: job.tier, goal: job.goal, forecast_days: job.forecast_days, routing: job.routing }
   let badHosts = 0
   let degradedSwaps = 0
@@ -82,7 +86,12 @@ const simulate = Effect.fnUntraced(function*(jobId: JobId) {
     for (let retry = 0; ; retry++) {
       const run = yield* runSimulation(runJob, pod.success, attempt, retry).pipe(Effect.result)
       if (run._tag === "Failure") return "cancelled" as const
-      outcome = run.success
+      // Handed to the run watcher: suspended until it completes the run's wait (no fiber, no timer meanwhile).
+      const ended = run.success._tag === "Watched"
+        ? yield* DurableDeferred.await(runOutcome(runName(attempt, retry))).pipe(Effect.result)
+        : Result.succeed(run.success)
+      if (ended._tag === "Failure") return "cancelled" as const
+      outcome = ended.success
       if (outcome._tag !== "RetrySamePod" || retry >= policies.unreachable.retries) break
       yield* DurableClock.sleep({ name: `unreachable-a${attempt}-r${retry}`, duration: yield* scaled(policies.unreachable.retryAfter) })
     }

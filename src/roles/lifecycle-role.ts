@@ -8,7 +8,7 @@ import { Settings } from "../config.ts"
 import { TimeScale } from "../domain/time-scale.ts"
 import { ReportWorkflowLive } from "../lifecycle/report-workflow.ts"
 import { SimulationWorkflowLive } from "../lifecycle/simulation-workflow.ts"
-import { LiveWatchLive } from "../lifecycle/live-watch.ts"
+import { RunWatcherLive } from "../lifecycle/run-watcher.ts"
 import { JobJournalLive } from "../../layers/db/job-journal.ts"
 import { LlmUsageRecorderLive } from "../../layers/db/llm-usage.ts"
 import { OfflineEnricherLive } from "../../layers/llm/offline/offline-enricher.ts"
@@ -94,9 +94,10 @@ const EngineLive = (role: Role) =>
     return WorkflowEngineLive({ role, runnerHost: settings.runnerHost, runnerPort })
   }))
 
-/** The workflows this process runs (roles `all` and `runner`). */
+/** The workflows this process runs (roles `all` and `runner`), and the watcher of their runs. */
 const WorkflowsLive = Layer.mergeAll(SimulationWorkflowLive, ReportWorkflowLive).pipe(
-  Layer.provide(Layer.mergeAll(PodsLive, LlmLive, TimeScaleLive, AlertsLive, LiveWatchLive.pipe(Layer.provide(TimeScaleLive))))
+  Layer.provideMerge(RunWatcherLive),
+  Layer.provide(Layer.mergeAll(PodsLive, LlmLive, TimeScaleLive, AlertsLive))
 )
 
 /** What a maintenance pass asks for: the provider, its store, alerts and the time scale. */

@@ -93,7 +93,7 @@ layer(TestDatabaseLive)("lifecycle: cancel", (it) => {
       assert.deepStrictEqual(yield* statusHistory(id), ["PENDING", "PROVISIONING", "RUNNING", "CANCELLED"])
     }).pipe(Effect.provide(ScenarioLive())), 60_000)
 
-  it.effect("stopped from outside while the simulation runs, no interrupt reaching the runner: the live-job check stops it within one poll interval", () =>
+  it.effect("stopped from outside while the simulation runs, no interrupt reaching the runner: the run watcher stops it within one poll interval", () =>
     Effect.gen(function*() {
       const id = yield* insertPendingJob()
       yield* start(id)

@@ -1,10 +1,10 @@
 import { assert, layer } from "@effect/vitest"
-import { Clock, Effect, Exit, Fiber, Option, Ref, Result } from "effect"
+import { Clock, Effect, Fiber, Layer, Option, Ref, Result } from "effect"
 import { WorkflowInstance } from "effect/workflow/WorkflowEngine"
 import { FakePods } from "../../services/fake-pods.ts"
 import { JobJournal } from "../../services/job-journal.ts"
 import { provisionPod } from "../../src/lifecycle/activities/provision.ts"
-import { type RunOutcome, runSimulation } from "../../src/lifecycle/activities/run.ts"
+import { RunWatcherLive } from "../../src/lifecycle/run-watcher.ts"
 import { SimulationWorkflow } from "../../src/lifecycle/workflows.ts"
 import type { JobId } from "../../src/domain/ids.ts"
 import { TestDatabaseLive } from "../support/test-database.ts"
@@ -96,18 +96,6 @@ const provisionStep = (id: JobId) =>
     )
   })
 
-/** The simulation step on the job's first pod, run alone like `provisionStep`. */
-const runStep = (id: JobId, pod: { readonly pod_id: string; readonly worker_url: string }) =>
-  Effect.gen(function*() {
-    const facts = Option.getOrThrow(yield* JobJournal.use((journal) => journal.loadFacts(id)))
-    const job = { id, tier: facts.tier, goal: facts.goal, forecast_days: facts.forecast_days, routing: facts.routing }
-    return runSimulation(job, pod, 1, 0).execute.pipe(
-      Effect.provideService(WorkflowInstance, WorkflowInstance.initial(SimulationWorkflow, `run-${id}`)),
-      Effect.scoped,
-      Effect.result
-    )
-  })
-
 /** Runs `step` in the background until it ends; its result, and the simulated seconds it took. */
 const runToEnd = <A, R>(step: Effect.Effect<A, never, R>) =>
   Effect.gen(function*() {
@@ -152,24 +140,15 @@ layer(TestDatabaseLive)("lifecycle: a step run again (a runner shutting down or 
       yield* assertPodInvariants
     }).pipe(Effect.provide(ScenarioLive({ faults: ["never-ready"] }))), 60_000)
 
-  it.effect("a polling step re-run every 5 minutes on a slow pod still finds it slow: the pod's progress is kept between runs", () =>
+  it.effect("a run watcher restarted every 5 minutes (a runner handing its jobs over) still finds a slow pod slow: the pod's progress is kept", () =>
     Effect.gen(function*() {
       const id = yield* insertPendingJob()
-      const pod = Result.getOrThrow((yield* runToEnd(yield* provisionStep(id))).result)
-      const run = yield* runStep(id, pod)
-      // A slow round takes 270 s: 4 rounds (the least the slow-pod rate is measured over) never fit in one run.
-      let outcome: Option.Option<Result.Result<RunOutcome, unknown>> = Option.none()
-      for (let handovers = 0; handovers < 12 && Option.isNone(outcome); handovers++) {
-        const fiber = yield* Effect.forkChild(run)
-        yield* advanceBy(300)
-        outcome = Option.fromNullishOr(fiber.pollUnsafe()).pipe(Option.flatMap((exit) => Exit.isSuccess(exit) ? Option.some(exit.value) : Option.none()))
-        yield* Fiber.interrupt(fiber)
+      yield* SimulationWorkflow.execute({ job_id: id }, { discard: true })
+      const reasons = Effect.map(podRows(id), (pods) => pods.map((pod) => pod.termination_reason))
+      // A slow round takes 270 s: 4 rounds (the least the slow-pod rate is measured over) never fit in one watcher's life.
+      for (let handovers = 0; handovers < 12 && !(yield* reasons).includes("slow_pod"); handovers++) {
+        yield* Effect.scoped(Effect.andThen(Layer.build(RunWatcherLive), advanceBy(300)))
       }
-      assert.isTrue(Option.isSome(outcome), "found slow within an hour of handovers")
-      const verdict = Option.getOrThrow(outcome)
-      assert.isTrue(Result.isSuccess(verdict))
-      const swap = Result.getOrThrow(verdict)
-      assert.strictEqual(swap._tag, "SwapPod", JSON.stringify(swap))
-      assert.strictEqual(swap._tag === "SwapPod" ? swap.reason : undefined, "slow_pod")
-    }).pipe(Effect.provide(ScenarioLive({ faults: ["slow-pod"] }))), 60_000)
+      assert.deepStrictEqual((yield* reasons)[0], "slow_pod", "found slow within an hour of handovers")
+    }).pipe(Effect.provide(ScenarioLive({ faults: ["slow-pod"], runWatcher: false }))), 60_000)
 })

@@ -1,12 +1,35 @@
 import { assert, layer } from "@effect/vitest"
-import { Effect } from "effect"
+import { Effect, Option } from "effect"
 import { FakePods } from "../../services/fake-pods.ts"
 import { TestDatabaseLive } from "../support/test-database.ts"
-import { assertPodInvariants, insertPendingJob, jobRow, ScenarioLive, maxConcurrentPods, podRows, runJob, statusHistory } from "../support/scenario.ts"
+import { SimulationWorkflow } from "../../src/lifecycle/workflows.ts"
+import { advanceUntil, assertPodInvariants, insertPendingJob, jobRow, ScenarioLive, maxConcurrentPods, podRows, runJob, statusHistory } from "../support/scenario.ts"
 
 const reasons = (id: Parameters<typeof podRows>[0]) => Effect.map(podRows(id), (pods) => pods.map((pod) => pod.termination_reason))
 
 layer(TestDatabaseLive)("lifecycle: running the simulation", (it) => {
+  it.effect("while its pod runs the simulation a job's workflow is suspended (no fiber, no timer); the run watcher's outcome resumes it", () =>
+    Effect.gen(function*() {
+      const id = yield* insertPendingJob()
+      yield* SimulationWorkflow.execute({ job_id: id }, { discard: true })
+      const executionId = yield* SimulationWorkflow.executionId({ job_id: id })
+      yield* advanceUntil(Effect.map(jobRow(id), (row) => row.status === "RUNNING" && row.pipeline_stage !== null))
+      const waiting = yield* SimulationWorkflow.poll(executionId)
+      assert.isTrue(Option.isSome(waiting) && waiting.value._tag === "Suspended", "suspended while the pod works")
+      yield* runJob(id)
+      assert.strictEqual((yield* jobRow(id)).status, "COMPLETED")
+      yield* assertPodInvariants
+    }).pipe(Effect.provide(ScenarioLive())), 60_000)
+
+  it.effect("six jobs at once: one watcher polls every run, each completes on its one pod", () =>
+    Effect.gen(function*() {
+      const ids = yield* Effect.forEach([1, 2, 3, 4, 5, 6], () => insertPendingJob())
+      yield* Effect.forEach(ids, (id) => SimulationWorkflow.execute({ job_id: id }, { discard: true }))
+      yield* advanceUntil(Effect.map(Effect.forEach(ids, jobRow), (rows) => rows.every((row) => row.status === "COMPLETED")))
+      for (const id of ids) assert.deepStrictEqual(yield* reasons(id), ["completed"])
+      yield* assertPodInvariants
+    }).pipe(Effect.provide(ScenarioLive())), 60_000)
+
   it.effect("unreachable once: 30 failed polls, a 30 s wait, then the SAME pod answers and the job completes", () =>
     Effect.gen(function*() {
       const id = yield* insertPendingJob()

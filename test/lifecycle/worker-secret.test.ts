@@ -62,7 +62,7 @@ layer(TestDatabaseLive)("lifecycle: the pod worker secret", (it) => {
         for (const text of [...telemetry.lines, ...telemetry.spanText()]) assert.notInclude(text, secret!)
       }
       assert.isAbove(telemetry.lines.length, 0)
-      assert.include(telemetry.spanNames(), "Lifecycle.runSimulation")
+      assert.include(telemetry.spanNames(), "Lifecycle.startSimulation")
       yield* assertPodInvariants
     }).pipe(Effect.provide(ScenarioLive())))
   }, 60_000)

@@ -25,7 +25,7 @@ import { isTerminal, type JobStatus } from "../../src/domain/status.ts"
 import { JobLifecycleLive } from "../../src/lifecycle/job-lifecycle.ts"
 import { ReportWorkflowLive } from "../../src/lifecycle/report-workflow.ts"
 import { SimulationWorkflowLive } from "../../src/lifecycle/simulation-workflow.ts"
-import { LiveWatchLive } from "../../src/lifecycle/live-watch.ts"
+import { RunWatcher, RunWatcherLive } from "../../src/lifecycle/run-watcher.ts"
 import { SimulationWorkflow } from "../../src/lifecycle/workflows.ts"
 import { MemoryObjectStoreLive, type MemoryObjectStoreOptions } from "./memory-object-store.ts"
 import { RecordingAlertsLive } from "./recording-alerts.ts"
@@ -42,6 +42,8 @@ export interface ScenarioOptions {
   readonly reportWriter?: Layer.Layer<ReportWriter, never, ObjectStore>
   /** Faults in the database as the lifecycle sees it: the real journal, wrapped (e.g. one method dies). */
   readonly journal?: (journal: JobJournal["Service"]) => JobJournal["Service"]
+  /** `false`: no run watcher (the test starts and stops its own, as a restarted process would). */
+  readonly runWatcher?: false
   /** Faults in the object store: which operations on which keys fail. */
   readonly storeFailWhen?: MemoryObjectStoreOptions["failWhen"]
 }
@@ -53,7 +55,8 @@ const journalLayer = (wrap: ScenarioOptions["journal"]) =>
 
 export const ScenarioLive = (options: ScenarioOptions = {}) =>
   Layer.mergeAll(SimulationWorkflowLive, ReportWorkflowLive, JobLifecycleLive).pipe(
-    Layer.provideMerge(LiveWatchLive),
+    // Without a watcher, a started run waits for one the test starts (nobody hears the wake-up).
+    Layer.provideMerge(options.runWatcher === false ? Layer.succeed(RunWatcher, { wake: Effect.void }) : RunWatcherLive),
     Layer.provideMerge(FakePodsLive({
       faults: new Set(options.faults ?? []),
       scale: 1,

@@ -85,7 +85,7 @@ layer(Layer.empty, { excludeTestServices: true })("telemetry", (it) => {
         span.traceId === post.traceId || span.links.some((link) => link.traceId === post.traceId) ||
         ancestors(span).some((parent) => parent.links.some((link) => link.traceId === post.traceId))
       assert.isTrue(inRequestTrace(workflow[0]!), "the workflow carries the request's trace")
-      for (const name of ["Lifecycle.provisionPod", "Lifecycle.waitHealthy", "Lifecycle.runSimulation", "Lifecycle.finalize", "Lifecycle.writeReport"]) {
+      for (const name of ["Lifecycle.provisionPod", "Lifecycle.waitHealthy", "Lifecycle.startSimulation", "Lifecycle.finalize", "Lifecycle.writeReport"]) {
         const activity = named(name)
         assert.isAbove(activity.length, 0, `${name} missing; spans: ${summary()}`)
         assert.strictEqual(activity[0]!.attributes["job.id"], jobId, name)
@@ -95,9 +95,9 @@ layer(Layer.empty, { excludeTestServices: true })("telemetry", (it) => {
       assert.strictEqual(provision.attributes["job.tier"], "small")
       assert.strictEqual(provision.attributes["attempt"], 1)
       assert.isString(provision.attributes["pod.gpu_type"])
-      assert.isString(named("Lifecycle.runSimulation")[0]!.attributes["pod.id"])
+      assert.isString(named("Lifecycle.startSimulation")[0]!.attributes["pod.id"])
       assert.isTrue(
-        ancestors(named("Lifecycle.runSimulation")[0]!).some((span) => span.name === "SimulationWorkflow"),
+        ancestors(named("Lifecycle.startSimulation")[0]!).some((span) => span.name === "SimulationWorkflow"),
         "an activity's span descends from the workflow span"
       )
 

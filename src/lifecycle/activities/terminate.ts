@@ -66,8 +66,8 @@ export const endReason = (exit: Exit.Exit<unknown, unknown>) => {
  * The release half of the GPU phase, bound to the workflow's own scope (`Workflow.addFinalizer`): it terminates
  * every pod of the job that is still up. It runs when the workflow ends (success, failure, cancel) and not when a
  * runner shuts down or hands the workflow over. It is a plain effect rather than an activity because an
- * interrupted (cancelled) workflow runs no more activities; it may run again after a replay, which is harmless:
- * the `pods` table makes every termination happen once.
+ * interrupted (cancelled) workflow runs no more activities. Should it run twice, the `pods` table makes every
+ * termination happen once.
  */
 export const releasePods = (jobId: JobId, reason: string) =>
   Effect.gen(function*() {

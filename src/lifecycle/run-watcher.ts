@@ -1,0 +1,328 @@
+/**
+ * The runs in flight, polled by one loop per process (`docs/lifecycle.md`, "Polling the simulation"). A workflow whose
+ * pod runs the simulation waits on a durable wait (`runOutcome`) and holds nothing in memory meanwhile: the engine
+ * lets its workflow go, and the run is a row (`pods.watched_run`) that this watcher polls and ends by completing the
+ * wait with the run's outcome. With one fiber and one timer per job, 5,000 waiting jobs cost a runner 1.2 GB and a
+ * quarter of a core; here a job costs a map entry between polls.
+ *
+ * - Which runs: those whose workflow lives on this runner's shards (every run with the in-memory engine), read from
+ *   the database once per poll interval and at once when this process starts one (`wake`); a restarted runner, or
+ *   the one that takes a crashed runner's shards over, adopts their runs at its first read and polls them at once.
+ * - When: each run one poll interval after its last poll (a run adopted from a previous process at once), from a
+ *   queue ordered by that time (one timer for the process), at most `policies.poll.concurrency` polls at once.
+ * - What: the decisions are `poll-signals.ts`'s; this module does the I/O (status every poll, logs every other poll,
+ *   the stage and live status written when they change, the results written straight to the database, the pod's
+ *   progress saved at a new round at most once a minute so a re-read run measures on).
+ * - A job stopped from outside (terminal, read with the runs) ends its wait with `JobStopped`.
+ * - A poll whose writes fail is tried again at the next interval, its observation not kept, while the database is away
+ *   (as long as a step would wait); any other failure ends the wait with it (the job fails `internal_error`). The outcome is completed before the row is released, so a crash in between polls once more and completes
+ *   the same wait again, which the engine ignores.
+ */
+import { Cause, Clock, Context, Duration, Effect, Exit, FiberSet, Latch, Layer, Option, Schema, Semaphore } from "effect"
+import { ClusterSchema, EntityId, ShardId, Sharding, ShardingConfig } from "effect/cluster"
+import { DurableDeferred, WorkflowEngine } from "effect/workflow"
+import { JobJournal, type WatchedRun } from "../../services/job-journal.ts"
+import { PodWorkerClient, type WorkerEndpoint } from "../../services/pod-worker-client.ts"
+import type { JobId } from "../domain/ids.ts"
+import type { StatusReply } from "../domain/pod-protocol.ts"
+import { isTerminal } from "../domain/status.ts"
+import { scaled, TimeScale } from "../domain/time-scale.ts"
+import { recordStepDuration } from "../metrics.ts"
+import { JobStopped } from "./activities/stop.ts"
+import { databaseAwayMs, isDatabaseAway } from "./database-away.ts"
+import {
+  initialPollState,
+  observeLogs,
+  observeStatus,
+  observeStatusFailure,
+  type PollState,
+  progressOf,
+  resumePollState,
+  wantsPartialChat
+} from "./poll-signals.ts"
+import { policies } from "./policies.ts"
+import { outcomeOf, runOutcome, type RunOutcome } from "./run-outcome.ts"
+import { SimulationWorkflow } from "./workflows.ts"
+
+export class RunWatcher extends Context.Service<RunWatcher, {
+  /** This process just started a run: read the runs now instead of at the next interval. */
+  readonly wake: Effect.Effect<void>
+}>()("fishcloud/lifecycle/RunWatcher") {}
+
+/** One watched run, between polls: its row as last read and what the polls have seen. */
+interface Watched {
+  row: WatchedRun
+  readonly key: string
+  state: PollState
+  /** Whether the pod's row holds this run's progress (a run never polled before saves its start first). */
+  progressSaved: boolean
+  savedAtMs: number
+  nextAtMs: number
+  polling: boolean
+  /** Since when its polls die of a database outage. */
+  awaySinceMs: number | undefined
+  /** Ended, replaced by a later run or no longer this runner's: skipped when its turn comes. */
+  gone: boolean
+}
+
+const parseJson = (text: string | undefined, fallback: unknown) =>
+  text === undefined ? Effect.succeed(fallback) : Schema.decodeUnknownEffect(Schema.fromJsonString(Schema.Unknown))(text).pipe(
+    Effect.orElseSucceed(() => fallback)
+  )
+
+/**
+ * Whether this runner hosts the workflow of a job (the shard of its execution is this runner's), and a fingerprint of
+ * the shards it holds, which changes when it gains or loses shards (at start, at a failover): the runs are read again
+ * then, not an interval later. Without sharding (the in-memory engine of the tests), every job is this process's.
+ */
+const shardOwnership = Effect.gen(function*() {
+  const sharding = yield* Effect.serviceOption(Sharding.Sharding)
+  const config = yield* Effect.serviceOption(ShardingConfig.ShardingConfig)
+  if (Option.isNone(sharding) || Option.isNone(config)) {
+    return { owns: (_jobId: JobId) => Effect.succeed(true), shards: Option.none<() => string>() }
+  }
+  const group = Context.get(SimulationWorkflow.annotations, ClusterSchema.ShardGroup)
+  const groups = new Set<string>()
+  const executionIds = new Map<JobId, EntityId.EntityId>()
+  const owns = (jobId: JobId) =>
+    Effect.gen(function*() {
+      let entityId = executionIds.get(jobId)
+      if (entityId === undefined) {
+        entityId = EntityId.make(yield* SimulationWorkflow.executionId({ job_id: jobId }))
+        executionIds.set(jobId, entityId)
+      }
+      groups.add(group(entityId))
+      return sharding.value.hasShardId(sharding.value.getShardId(entityId, group(entityId)))
+    })
+  const shards = () =>
+    [...groups].map((name) =>
+      Array.from({ length: config.value.shardsPerGroup }, (_, id) => sharding.value.hasShardId(ShardId.make(name, id + 1)) ? "1" : "0").join("")
+    ).join("/")
+  return { owns, shards: Option.some(shards) }
+})
+
+export const RunWatcherLive = Layer.effect(RunWatcher, Effect.gen(function*() {
+  const journal = yield* JobJournal
+  const worker = yield* PodWorkerClient
+  const engine = yield* WorkflowEngine.WorkflowEngine
+  const scale = yield* TimeScale
+  const every = yield* scaled(policies.poll.every)
+  const everyMs = Duration.toMillis(every)
+  const readEvery = Duration.toMillis(Duration.max(every, policies.runsReadFloor))
+  const saveEveryMs = Duration.toMillis(yield* scaled(policies.progressSaveEvery))
+  const statusTimeout = Duration.max(Duration.times(every, 1.5), policies.callTimeoutFloor)
+  // Polls due within this much of each other are started together: one wake-up per batch, not per job.
+  const batchMs = everyMs / 50
+  const shardsCheckMs = Duration.toMillis(policies.shardsCheckEvery)
+  const { owns, shards } = yield* shardOwnership
+
+  // This layer's own table of the runs it polls, and their turns in the order they come due.
+  const watched = new Map<JobId, Watched>()
+  let turns: Array<Watched> = []
+  let woken = false
+  const wakeUp = yield* Latch.make(false)
+  const permits = yield* Semaphore.make(policies.poll.concurrency)
+  const polls = yield* FiberSet.make()
+
+  /**
+   * Completes the run's wait, then releases its row. `gone` meanwhile, so no poll starts; back to polling if this
+   * fails, so a later turn or read tries again.
+   */
+  const finish = (entry: Watched, exit: Exit.Exit<RunOutcome, JobStopped>) =>
+    Effect.gen(function*() {
+      entry.gone = true
+      const { job_id, pod_id, run } = entry.row
+      const deferred = runOutcome(run)
+      const token = yield* DurableDeferred.tokenFromPayload(deferred, { workflow: SimulationWorkflow, payload: { job_id } })
+      yield* DurableDeferred.done(deferred, { token, exit })
+      yield* journal.unwatchRun(job_id, pod_id, run)
+      if (watched.get(job_id) === entry) watched.delete(job_id)
+      const seconds = ((yield* Clock.currentTimeMillis) - entry.state.startedAtMs) / 1000
+      yield* recordStepDuration("Lifecycle.runSimulation", Exit.isSuccess(exit) ? "ok" : "interrupted", seconds)
+      yield* Effect.logDebug(`job ${job_id}: run ${run} on pod ${pod_id} ended: ${Exit.isSuccess(exit) ? exit.value._tag : "job stopped"}`)
+    }).pipe(
+      Effect.onError(() => Effect.sync(() => {
+        entry.gone = false
+      })),
+      Effect.provideService(WorkflowEngine.WorkflowEngine, engine)
+    )
+
+  /** One poll of the run; its outcome when the run is over. The entry's state changes only when every write is done. */
+  const pollOnce = (entry: Watched) =>
+    Effect.gen(function*() {
+      const { job_id: jobId, pod_id: podId } = entry.row
+      const endpoint: WorkerEndpoint = { url: entry.row.worker_url, secret: Option.getOrUndefined(entry.row.worker_secret) }
+      if (!entry.progressSaved) {
+        yield* journal.savePodProgress(jobId, podId, progressOf(entry.state))
+        entry.progressSaved = true
+      }
+      const now = yield* Clock.currentTimeMillis
+      const reply = yield* worker.status(endpoint).pipe(Effect.timeoutOption(statusTimeout), Effect.option, Effect.map(Option.flatten))
+      const step = Option.isNone(reply) ? observeStatusFailure(entry.state, now) : observeStatus(entry.state, now, reply.value)
+      let state = step.state
+      if (step.firstRunning) yield* journal.transition(jobId, "RUNNING")
+      if (step.completed && Option.isSome(reply)) {
+        yield* saveCompleted(jobId, reply.value)
+        return Option.some<RunOutcome>({ _tag: "Completed" })
+      }
+      if (step.verdict) return Option.some(outcomeOf(step.verdict))
+      if (step.readLogs) {
+        const lines = yield* worker.logs(endpoint, { tail: policies.poll.logTail, source: "pipeline" }).pipe(Effect.option)
+        if (Option.isSome(lines)) {
+          const posts = wantsPartialChat(state, lines.value.lines)
+            ? yield* worker.partialChat(endpoint, policies.poll.partialChatTail).pipe(Effect.orElseSucceed((): ReadonlyArray<unknown> => []))
+            : undefined
+          const logStep = observeLogs(state, now, lines.value.lines, posts)
+          if (logStep.state.maxRound > state.maxRound && now - entry.savedAtMs >= saveEveryMs) {
+            yield* journal.savePodProgress(jobId, podId, progressOf(logStep.state))
+            entry.savedAtMs = now
+          }
+          state = logStep.state
+          if (logStep.stageChanged !== undefined) yield* journal.setPipelineStage(jobId, logStep.stageChanged)
+          if (logStep.liveStatus !== undefined) yield* journal.saveLiveStatus(jobId, logStep.liveStatus)
+          if (logStep.verdict) return Option.some(outcomeOf(logStep.verdict))
+        }
+      }
+      entry.state = state
+      return Option.none<RunOutcome>()
+    })
+
+  const saveCompleted = (jobId: JobId, reply: StatusReply) =>
+    Effect.gen(function*() {
+      yield* journal.saveResults(jobId, {
+        chatLog: yield* parseJson(reply.chat_log, []),
+        graph: yield* parseJson(reply.graph_data, {}),
+        structured: yield* parseJson(reply.structured, {})
+      })
+      yield* journal.transition(jobId, "RUNNING")
+    })
+
+  /**
+   * A poll, then the run's end or its next turn. A poll that dies of a database outage is tried again at the next turn
+   * for as long as a step would wait one out (`databaseAwayMs`); then, or on any other defect, the run's wait ends
+   * with the defect, which fails the job `internal_error` as a step dying would.
+   */
+  const takeTurn = (entry: Watched) =>
+    pollOnce(entry).pipe(
+      Effect.tap(() => Effect.sync(() => {
+        entry.awaySinceMs = undefined
+      })),
+      Effect.catchCauseIf((cause) => !Cause.hasInterrupts(cause), (cause) =>
+        Effect.gen(function*() {
+          const now = yield* Clock.currentTimeMillis
+          if (isDatabaseAway(cause)) {
+            entry.awaySinceMs ??= now
+            if (now - entry.awaySinceMs < databaseAwayMs) {
+              yield* Effect.logWarning(`job ${entry.row.job_id}: the database does not answer; polling its pod again next interval`, cause)
+              return Option.none<RunOutcome>()
+            }
+          }
+          yield* finish(entry, Exit.failCause(cause))
+          return Option.none<RunOutcome>()
+        })),
+      Effect.flatMap((outcome) => Option.isSome(outcome) ? finish(entry, Exit.succeed(outcome.value)) : Effect.void),
+      Effect.catchCauseIf(
+        (cause) => !Cause.hasInterruptsOnly(cause),
+        (cause) => Effect.logWarning(`job ${entry.row.job_id}: ending its run's wait failed, trying again next interval`, cause)
+      ),
+      Effect.ensuring(Effect.gen(function*() {
+        entry.polling = false
+        if (entry.gone) return
+        entry.nextAtMs = (yield* Clock.currentTimeMillis) + everyMs
+        turns.push(entry)
+      })),
+      permits.withPermits(1)
+    )
+
+  const startWatching = (row: WatchedRun, now: number): Watched => {
+    const fresh = initialPollState(row.tier, now, scale, row.max_rounds)
+    return {
+      row,
+      key: `${row.pod_id}/${row.run}`,
+      state: Option.isSome(row.progress) ? resumePollState(fresh, row.progress.value) : fresh,
+      progressSaved: Option.isSome(row.progress),
+      savedAtMs: now,
+      // A run just submitted is first asked a poll interval later, as it has had time to show something; one polled
+      // before (adopted after a restart or from another runner) at once.
+      nextAtMs: Option.isSome(row.progress) ? now : now + everyMs,
+      polling: false,
+      awaySinceMs: undefined,
+      gone: false
+    }
+  }
+
+  /** Reads the runs: new ones start (polled at once), ended or moved ones stop, stopped jobs end their wait. */
+  const read = Effect.gen(function*() {
+    const rows = yield* journal.watchedRuns()
+    const now = yield* Clock.currentTimeMillis
+    const current = new Set<JobId>()
+    const started: Array<Watched> = []
+    for (const row of rows) {
+      if (!(yield* owns(row.job_id))) continue
+      current.add(row.job_id)
+      let entry = watched.get(row.job_id)
+      const key = `${row.pod_id}/${row.run}`
+      if (entry === undefined || entry.key !== key) {
+        if (entry !== undefined) entry.gone = true
+        entry = startWatching(row, now)
+        watched.set(row.job_id, entry)
+        started.push(entry)
+      }
+      entry.row = row
+      if (isTerminal(row.status) && !entry.gone) {
+        yield* FiberSet.run(polls, finish(entry, Exit.fail(new JobStopped({ status: row.status }))).pipe(
+          Effect.ignoreCause({ log: "Warn", message: `job ${row.job_id}: ending the wait of a stopped job failed, trying again next interval` })
+        ))
+      }
+    }
+    // The queue stays in the order of the turns: adopted runs (due now) go first, new ones (due an interval from now) last.
+    if (started.length > 0) {
+      turns = [...started.filter((entry) => entry.nextAtMs <= now), ...turns, ...started.filter((entry) => entry.nextAtMs > now)]
+    }
+    for (const [jobId, entry] of watched) {
+      if (current.has(jobId)) continue
+      entry.gone = true
+      watched.delete(jobId)
+    }
+  }).pipe(
+    Effect.catchCauseIf(
+      (cause) => !Cause.hasInterruptsOnly(cause),
+      (cause) => Effect.logWarning(`run watcher: reading the runs failed, trying again next interval: ${Cause.pretty(cause)}`)
+    )
+  )
+
+  const loop = Effect.gen(function*() {
+    let readAtMs = 0
+    let held = ""
+    while (true) {
+      let now = yield* Clock.currentTimeMillis
+      const holding = Option.isSome(shards) ? shards.value() : ""
+      if (woken || now >= readAtMs || holding !== held) {
+        woken = false
+        held = holding
+        yield* wakeUp.close
+        yield* read
+        now = yield* Clock.currentTimeMillis
+        readAtMs = now + readEvery
+      }
+      let taken = 0
+      while (taken < turns.length && turns[taken]!.nextAtMs <= now + batchMs) {
+        const entry = turns[taken++]!
+        if (entry.gone || entry.polling) continue
+        entry.polling = true
+        yield* FiberSet.run(polls, takeTurn(entry))
+      }
+      if (taken > 0) turns = turns.slice(taken)
+      const nextAtMs = Math.min(readAtMs, turns[0]?.nextAtMs ?? readAtMs, Option.isSome(shards) ? now + shardsCheckMs : readAtMs)
+      yield* Effect.raceFirst(Effect.sleep(Duration.millis(Math.max(0, nextAtMs - now))), wakeUp.await)
+    }
+  })
+  yield* Effect.forkScoped(loop)
+
+  return RunWatcher.of({
+    wake: Effect.suspend(() => {
+      woken = true
+      return Effect.asVoid(wakeUp.open)
+    })
+  })
+}))
