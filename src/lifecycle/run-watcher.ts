@@ -79,7 +79,7 @@ const shardOwnership = Effect.gen(function*() {
   const sharding = yield* Effect.serviceOption(Sharding.Sharding)
   const config = yield* Effect.serviceOption(ShardingConfig.ShardingConfig)
   if (Option.isNone(sharding) || Option.isNone(config)) {
-    return { owns: (_jobId: JobId) => Effect.succeed(true), shards: Option.none<() => string>() }
+    return { owns: (_jobId: JobId) => Effect.succeed(true), forget: (_: JobId) => {}, shards: Option.none<() => string>() }
   }
   const group = Context.get(SimulationWorkflow.annotations, ClusterSchema.ShardGroup)
   const groups = new Set<string>()
@@ -98,7 +98,7 @@ const shardOwnership = Effect.gen(function*() {
     [...groups].map((name) =>
       Array.from({ length: config.value.shardsPerGroup }, (_, id) => sharding.value.hasShardId(ShardId.make(name, id + 1)) ? "1" : "0").join("")
     ).join("/")
-  return { owns, shards: Option.some(shards) }
+  return { owns, forget: (jobId: JobId) => executionIds.delete(jobId), shards: Option.some(shards) }
 })
 
 export const RunWatcherLive = Layer.effect(RunWatcher, Effect.gen(function*() {
@@ -114,11 +114,13 @@ export const RunWatcherLive = Layer.effect(RunWatcher, Effect.gen(function*() {
   // Polls due within this much of each other are started together: one wake-up per batch, not per job.
   const batchMs = everyMs / 50
   const shardsCheckMs = Duration.toMillis(policies.shardsCheckEvery)
-  const { owns, shards } = yield* shardOwnership
+  const { forget, owns, shards } = yield* shardOwnership
 
   // This layer's own table of the runs it polls, and their turns in the order they come due.
   const watched = new Map<JobId, Watched>()
   let turns: Array<Watched> = []
+  // The jobs of the last read, whatever their shard (their execution ids are remembered until they are gone).
+  let known = new Set<JobId>()
   let woken = false
   const wakeUp = yield* Latch.make(false)
   const permits = yield* Semaphore.make(policies.poll.concurrency)
@@ -138,7 +140,8 @@ export const RunWatcherLive = Layer.effect(RunWatcher, Effect.gen(function*() {
       yield* journal.unwatchRun(job_id, pod_id, run)
       if (watched.get(job_id) === entry) watched.delete(job_id)
       const seconds = ((yield* Clock.currentTimeMillis) - entry.state.startedAtMs) / 1000
-      yield* recordStepDuration("Lifecycle.runSimulation", Exit.isSuccess(exit) ? "ok" : "interrupted", seconds)
+      const outcome = Exit.isSuccess(exit) ? "ok" : Cause.hasFails(exit.cause) ? "interrupted" : "error"
+      yield* recordStepDuration("Lifecycle.runSimulation", outcome, seconds)
       yield* Effect.logDebug(`job ${job_id}: run ${run} on pod ${pod_id} ended: ${Exit.isSuccess(exit) ? exit.value._tag : "job stopped"}`)
     }).pipe(
       Effect.onError(() => Effect.sync(() => {
@@ -284,6 +287,9 @@ export const RunWatcherLive = Layer.effect(RunWatcher, Effect.gen(function*() {
       entry.gone = true
       watched.delete(jobId)
     }
+    const listed = new Set(rows.map((row) => row.job_id))
+    for (const jobId of known) if (!listed.has(jobId)) forget(jobId)
+    known = listed
   }).pipe(
     Effect.catchCauseIf(
       (cause) => !Cause.hasInterruptsOnly(cause),
