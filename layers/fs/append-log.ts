@@ -11,7 +11,7 @@
  */
 import * as Fs from "node:fs/promises"
 import * as NodePath from "node:path"
-import { Effect, Schema, Semaphore } from "effect"
+import { Deferred, Effect, Schema, Semaphore } from "effect"
 import { crossProcessLock, type LockMechanism } from "./cross-process-lock.ts"
 
 export interface AppendLog<View, Change> {
@@ -108,5 +108,22 @@ export const appendLog = <S extends Schema.Top & { readonly DecodingServices: ne
         return result
       }))))
 
-    return { read: seeing.withPermits(1)(Effect.map(catchUp, ({ seen }) => seen.view)), update }
+    // Reads that arrive while one catches up share its result (one stat, not one per caller): a runner polling
+    // thousands of fake pods reads the view hundreds of times a second. A shared result is at most one catch-up old.
+    let reading: Deferred.Deferred<View> | undefined
+    const read = Effect.suspend(() => {
+      if (reading !== undefined) return Deferred.await(reading)
+      const caughtUp = Deferred.makeUnsafe<View>()
+      reading = caughtUp
+      return seeing.withPermits(1)(Effect.map(catchUp, ({ seen }) => seen.view)).pipe(
+        Effect.onExit((exit) =>
+          Effect.andThen(Effect.sync(() => {
+            reading = undefined
+          }), Deferred.done(caughtUp, exit))),
+        // Others wait on it: the one that started it finishes it even when interrupted.
+        Effect.uninterruptible
+      )
+    })
+
+    return { read, update }
   })
