@@ -73,8 +73,8 @@ export class JobJournal extends Context.Service<JobJournal, {
   readonly loadMarkets: (jobId: JobId) => Effect.Effect<ReadonlyArray<Market>>
   /** Writes the stage (and a `stage` event) only when it changes. */
   readonly setPipelineStage: (jobId: JobId, stage: number) => Effect.Effect<void>
-  /** Writes the worker's live status and a `progress` event. */
-  readonly saveLiveStatus: (jobId: JobId, live: Progress) => Effect.Effect<void>
+  /** Writes the workers' live statuses and a `progress` event each (live jobs only), in one statement. */
+  readonly saveLiveStatuses: (updates: ReadonlyArray<{ readonly jobId: JobId; readonly live: Progress }>) => Effect.Effect<void>
   /** The pod's run progress as last saved (`src/domain/pod-progress.ts`), if it was polled before. */
   readonly podProgress: (jobId: JobId, podId: string) => Effect.Effect<Option.Option<PodProgress>>
   readonly savePodProgress: (jobId: JobId, podId: string, progress: PodProgress) => Effect.Effect<void>

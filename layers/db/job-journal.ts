@@ -155,13 +155,18 @@ export const JobJournalLive = Layer.effect(JobJournal, Effect.gen(function*() {
       INSERT INTO job_events (job_id, seq, kind, data) SELECT ${jobId}, seq, ${event.kind}, ${JSON.stringify(event.data)}::jsonb FROM next`
   }, errorsAreDefects)
 
-  const saveLiveStatus = Effect.fn("JobJournal.saveLiveStatus")(function*(jobId: JobId, live: Progress) {
-    const event: JobEvent = { kind: "progress", data: live }
-    yield* sql`WITH next AS (
-        UPDATE simulation_jobs SET live_status = ${JSON.stringify(live)}::jsonb, updated_at = now(), last_event_seq = last_event_seq + 1
-        WHERE id = ${jobId} AND ${notTerminal} RETURNING last_event_seq AS seq
+  const saveLiveStatuses = Effect.fn("JobJournal.saveLiveStatuses")(function*(
+    updates: ReadonlyArray<{ readonly jobId: JobId; readonly live: Progress }>
+  ) {
+    if (updates.length === 0) return
+    const rows = updates.map(({ jobId, live }) => ({ job_id: jobId, live }))
+    yield* sql`WITH input AS (
+        SELECT * FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) AS input(job_id integer, live jsonb)
+      ), next AS (
+        UPDATE simulation_jobs AS job SET live_status = input.live, updated_at = now(), last_event_seq = job.last_event_seq + 1
+        FROM input WHERE job.id = input.job_id AND job.status NOT IN ${sql.in(terminalStatuses)} RETURNING job.id, job.last_event_seq AS seq, input.live
       )
-      INSERT INTO job_events (job_id, seq, kind, data) SELECT ${jobId}, seq, ${event.kind}, ${JSON.stringify(event.data)}::jsonb FROM next`
+      INSERT INTO job_events (job_id, seq, kind, data) SELECT id, seq, 'progress', live FROM next`
   }, errorsAreDefects)
 
   const podProgress = Effect.fn("JobJournal.podProgress")(function*(jobId: JobId, podId: string) {
@@ -346,7 +351,7 @@ export const JobJournalLive = Layer.effect(JobJournal, Effect.gen(function*() {
     saveMarkets,
     loadMarkets,
     setPipelineStage,
-    saveLiveStatus,
+    saveLiveStatuses,
     podProgress,
     savePodProgress,
     watchRun,

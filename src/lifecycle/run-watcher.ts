@@ -11,7 +11,7 @@
  * - When: each run one poll interval after its last poll (a run adopted from a previous process at once), from a
  *   queue ordered by that time (one timer for the process), at most `policies.poll.concurrency` polls at once.
  * - What: the decisions are `poll-signals.ts`'s; this module does the I/O (status every poll, logs every other poll,
- *   the stage and live status written when they change, the results written straight to the database, the pod's
+ *   the stage written when it changes, the live status too, batched with other runs' into one statement, the results written straight to the database, the pod's
  *   progress saved at a new round at most once a minute so a re-read run measures on).
  * - A job stopped from outside (terminal, read with the runs) ends its wait with `JobStopped`.
  * - A poll whose writes fail is tried again at the next interval, its observation not kept, while the database is away
@@ -19,11 +19,12 @@
  *   the same wait again, which the engine ignores.
  */
 import { Cause, Clock, Context, Duration, Effect, Exit, FiberSet, Latch, Layer, Option, Schema, Semaphore } from "effect"
-import { ClusterSchema, EntityId, ShardId, Sharding, ShardingConfig } from "effect/cluster"
+import { ClusterSchema, EntityId, type ShardId, Sharding } from "effect/cluster"
 import { DurableDeferred, WorkflowEngine } from "effect/workflow"
 import { JobJournal, type WatchedRun } from "../../services/job-journal.ts"
 import { PodWorkerClient, type WorkerEndpoint } from "../../services/pod-worker-client.ts"
 import type { JobId } from "../domain/ids.ts"
+import type { Progress } from "../domain/job-event.ts"
 import type { StatusReply } from "../domain/pod-protocol.ts"
 import { isTerminal } from "../domain/status.ts"
 import { scaled, TimeScale } from "../domain/time-scale.ts"
@@ -72,33 +73,32 @@ const parseJson = (text: string | undefined, fallback: unknown) =>
 
 /**
  * Whether this runner hosts the workflow of a job (the shard of its execution is this runner's), and a fingerprint of
- * the shards it holds, which changes when it gains or loses shards (at start, at a failover): the runs are read again
- * then, not an interval later. Without sharding (the in-memory engine of the tests), every job is this process's.
+ * which of the listed jobs' shards it holds, which changes when it gains or loses one (at start, at a failover): the
+ * runs are read again then, not an interval later. Without sharding (the in-memory engine of the tests), every job is
+ * this process's.
  */
 const shardOwnership = Effect.gen(function*() {
   const sharding = yield* Effect.serviceOption(Sharding.Sharding)
-  const config = yield* Effect.serviceOption(ShardingConfig.ShardingConfig)
-  if (Option.isNone(sharding) || Option.isNone(config)) {
+  if (Option.isNone(sharding)) {
     return { owns: (_jobId: JobId) => Effect.succeed(true), forget: (_: JobId) => {}, shards: Option.none<() => string>() }
   }
   const group = Context.get(SimulationWorkflow.annotations, ClusterSchema.ShardGroup)
-  const groups = new Set<string>()
-  const executionIds = new Map<JobId, EntityId.EntityId>()
+  // Each listed job's shard (its execution id hashed once), and every shard those jobs were seen on.
+  const shardOf = new Map<JobId, ShardId.ShardId>()
+  const seenShards = new Set<ShardId.ShardId>()
   const owns = (jobId: JobId) =>
     Effect.gen(function*() {
-      let entityId = executionIds.get(jobId)
-      if (entityId === undefined) {
-        entityId = EntityId.make(yield* SimulationWorkflow.executionId({ job_id: jobId }))
-        executionIds.set(jobId, entityId)
+      let shard = shardOf.get(jobId)
+      if (shard === undefined) {
+        const entityId = EntityId.make(yield* SimulationWorkflow.executionId({ job_id: jobId }))
+        shard = sharding.value.getShardId(entityId, group(entityId))
+        shardOf.set(jobId, shard)
+        seenShards.add(shard)
       }
-      groups.add(group(entityId))
-      return sharding.value.hasShardId(sharding.value.getShardId(entityId, group(entityId)))
+      return sharding.value.hasShardId(shard)
     })
-  const shards = () =>
-    [...groups].map((name) =>
-      Array.from({ length: config.value.shardsPerGroup }, (_, id) => sharding.value.hasShardId(ShardId.make(name, id + 1)) ? "1" : "0").join("")
-    ).join("/")
-  return { owns, forget: (jobId: JobId) => executionIds.delete(jobId), shards: Option.some(shards) }
+  const shards = () => [...seenShards].map((shard) => sharding.value.hasShardId(shard) ? "1" : "0").join("")
+  return { owns, forget: (jobId: JobId) => shardOf.delete(jobId), shards: Option.some(shards) }
 })
 
 export const RunWatcherLive = Layer.effect(RunWatcher, Effect.gen(function*() {
@@ -115,6 +115,7 @@ export const RunWatcherLive = Layer.effect(RunWatcher, Effect.gen(function*() {
   const batchMs = everyMs / 50
   const shardsCheckMs = Duration.toMillis(policies.shardsCheckEvery)
   const { forget, owns, shards } = yield* shardOwnership
+  yield* Effect.logDebug(Option.isSome(shards) ? "run watcher: polling the runs of this runner's shards" : "run watcher: polling every run (no sharding)")
 
   // This layer's own table of the runs it polls, and their turns in the order they come due.
   const watched = new Map<JobId, Watched>()
@@ -134,6 +135,7 @@ export const RunWatcherLive = Layer.effect(RunWatcher, Effect.gen(function*() {
     Effect.gen(function*() {
       entry.gone = true
       const { job_id, pod_id, run } = entry.row
+      if (liveStatuses.get(job_id)?.entry === entry) liveStatuses.delete(job_id)
       const deferred = runOutcome(run)
       const token = yield* DurableDeferred.tokenFromPayload(deferred, { workflow: SimulationWorkflow, payload: { job_id } })
       yield* DurableDeferred.done(deferred, { token, exit })
@@ -149,6 +151,45 @@ export const RunWatcherLive = Layer.effect(RunWatcher, Effect.gen(function*() {
       })),
       Effect.provideService(WorkflowEngine.WorkflowEngine, engine)
     )
+
+  /**
+   * Live statuses waiting to be written, one per job (a newer one replaces it), all in one statement a moment after
+   * the first: thousands of runs each write one every other poll. A run that ends drops its own (its outcome says
+   * more). A write that dies of a database outage is tried again a second later; any other defect ends the waits of
+   * the runs in it, as a poll dying would.
+   */
+  const liveStatuses = new Map<JobId, { readonly entry: Watched; readonly live: Progress }>()
+  let writingLiveStatuses = false
+
+  const writeLiveStatuses: Effect.Effect<void> = Effect.gen(function*() {
+    yield* Effect.sleep(Duration.millis(batchMs))
+    const batch = [...liveStatuses.values()]
+    liveStatuses.clear()
+    const written = yield* Effect.exit(journal.saveLiveStatuses(batch.map(({ entry, live }) => ({ jobId: entry.row.job_id, live }))))
+    if (Exit.isSuccess(written) || Cause.hasInterruptsOnly(written.cause)) return
+    if (isDatabaseAway(written.cause)) {
+      for (const pending of batch) if (!liveStatuses.has(pending.entry.row.job_id)) liveStatuses.set(pending.entry.row.job_id, pending)
+      yield* Effect.logWarning(`the database does not answer; ${batch.length} live statuses will be written again`, written.cause)
+      yield* Effect.sleep(Duration.seconds(1))
+      return
+    }
+    yield* Effect.forEach(batch, ({ entry }) => finish(entry, Exit.failCause(written.cause)).pipe(Effect.ignoreCause({ log: "Warn" })), { discard: true })
+  }).pipe(Effect.ensuring(Effect.suspend(() => {
+    writingLiveStatuses = false
+    return liveStatuses.size > 0 ? startWritingLiveStatuses : Effect.void
+  })))
+
+  const startWritingLiveStatuses: Effect.Effect<void> = Effect.suspend(() => {
+    if (writingLiveStatuses) return Effect.void
+    writingLiveStatuses = true
+    return Effect.asVoid(FiberSet.run(polls, writeLiveStatuses))
+  })
+
+  const queueLiveStatus = (entry: Watched, live: Progress) =>
+    Effect.suspend(() => {
+      liveStatuses.set(entry.row.job_id, { entry, live })
+      return startWritingLiveStatuses
+    })
 
   /** One poll of the run; its outcome when the run is over. The entry's state changes only when every write is done. */
   const pollOnce = (entry: Watched) =>
@@ -182,7 +223,7 @@ export const RunWatcherLive = Layer.effect(RunWatcher, Effect.gen(function*() {
           }
           state = logStep.state
           if (logStep.stageChanged !== undefined) yield* journal.setPipelineStage(jobId, logStep.stageChanged)
-          if (logStep.liveStatus !== undefined) yield* journal.saveLiveStatus(jobId, logStep.liveStatus)
+          if (logStep.liveStatus !== undefined) yield* queueLiveStatus(entry, logStep.liveStatus)
           if (logStep.verdict) return Option.some(outcomeOf(logStep.verdict))
         }
       }

@@ -32,7 +32,7 @@ const outage = (seconds: number) => (journal: JobJournal["Service"]): JobJournal
   const guard = (name: string, method: Method) =>
     (...args: ReadonlyArray<unknown>) =>
       Effect.flatMap(Clock.currentTimeMillis, (now) => {
-        if (from === undefined && name === "saveLiveStatus") from = now
+        if (from === undefined && name === "saveLiveStatuses") from = now
         return from !== undefined && now < from + seconds * 1000
           ? Effect.die(new DatabaseUnavailable({ cause: new Error("injected: the database system is shutting down") }))
           : method(...args)
@@ -56,11 +56,11 @@ layer(TestDatabaseLive)("lifecycle: every failure ends the job", (it) => {
       yield* runJob(id)
       const row = yield* jobRow(id)
       assert.strictEqual(row.status, "FAILED")
-      assert.match(row.error_message ?? "", /^internal_error: .*injected: database error in saveLiveStatus/)
+      assert.match(row.error_message ?? "", /^internal_error: .*injected: database error in saveLiveStatuses/)
       assert.deepStrictEqual((yield* sentAlerts).map((alert) => alert._tag), ["internal_error"], "an operator is told")
       assert.deepStrictEqual((yield* podRows(id)).map((pod) => [pod.terminated, pod.termination_reason]), [[true, "job_failed"]])
       yield* assertPodInvariants
-    }).pipe(Effect.provide(ScenarioLive({ journal: failing("saveLiveStatus") }))), 60_000)
+    }).pipe(Effect.provide(ScenarioLive({ journal: failing("saveLiveStatuses") }))), 60_000)
 
   it.effect("a database outage of 60 s while the job runs: its steps wait it out and the job completes on its one pod", () =>
     Effect.gen(function*() {
