@@ -20,11 +20,16 @@ export const benchService = (options: {
   readonly scale?: number
   /** Write a CPU profile of each process started into this folder when it exits (`--cpu-prof`). */
   readonly profileDir?: string | undefined
+  /** Open the inspector on this loopback port (`liveMemoryOf` in `measure.ts` asks it). */
+  readonly inspectorPort?: number | undefined
 }) =>
   Effect.gen(function*() {
     const home = NodePath.join(options.folder, `${options.name}-home`)
     // Node flags for the service, to look into it (`BENCH_NODE_FLAGS="--trace-gc" npm run bench`).
-    const nodeFlags = (process.env["BENCH_NODE_FLAGS"] ?? "").split(" ").filter((flag) => flag !== "")
+    const nodeFlags = [
+      ...(process.env["BENCH_NODE_FLAGS"] ?? "").split(" ").filter((flag) => flag !== ""),
+      ...(options.inspectorPort === undefined ? [] : [`--inspect=127.0.0.1:${options.inspectorPort}`])
+    ]
     yield* Effect.promise(() => Fs.mkdir(home, { recursive: true }))
     const port = yield* Effect.orDie(freeLoopbackPort)
     const env = {

@@ -1,7 +1,8 @@
 /**
  * In-flight capacity, for `npm run bench`: `jobs` large jobs at time scale 1 (each polls its fake pod every 10 s, as
  * in production) on one `fishcloud serve`. Measured: how long the ramp takes until every job is RUNNING (and whether
- * it finishes within the wait), then over a steady window the service's CPU (share of one core) and RSS, and
+ * it finishes within the wait), then over a steady window the service's CPU (share of one core) and RSS (and after
+ * it, the heap after a full garbage collection: the live objects, through the inspector), and
  * `GET /api/jobs/:id` latency at a fixed rate meanwhile; pods created twice for one attempt (the fake's ledger:
  * more than one create for a name); and how long a SIGTERM takes to stop the service.
  */
@@ -10,7 +11,8 @@ import { Duration, Effect, Redacted } from "effect"
 import { PgClientLive } from "../../layers/db/database.ts"
 import { loadFakeState } from "../../layers/pods/fake/fake-store.ts"
 import { benchService } from "./bench-service.ts"
-import { cpuSecondsOf, percentile, rssMbOf } from "./measure.ts"
+import { freeLoopbackPort } from "../../layers/net/free-port.ts"
+import { cpuSecondsOf, liveMemoryOf, percentile, rssMbOf } from "./measure.ts"
 
 
 export interface CapacityResult {
@@ -21,6 +23,9 @@ export interface CapacityResult {
   readonly statusesAfterRamp: Record<string, number>
   readonly cpuShareOfOneCore: number
   readonly rssMb: number
+  /** The heap after a full garbage collection (the live objects), and RSS then: measured after the window. */
+  readonly heapAfterGcMb: number
+  readonly rssAfterGcMb: number
   readonly getP50Ms: number
   readonly getP99Ms: number
   readonly getErrors: number
@@ -35,7 +40,8 @@ const window = { seconds: 30, getsPerSecond: 20 }
 
 export const benchCapacity = (options: { readonly url: string; readonly folder: string; readonly jobs: number; readonly rampLimit: Duration.Duration }) =>
   Effect.gen(function*() {
-    const fishcloud = yield* benchService({ url: options.url, folder: options.folder, name: `capacity-${options.jobs}` })
+    const inspectorPort = yield* Effect.orDie(freeLoopbackPort)
+    const fishcloud = yield* benchService({ url: options.url, folder: options.folder, name: `capacity-${options.jobs}`, inspectorPort })
     const service = yield* fishcloud.start(`capacity-${options.jobs}`)
     const sql = yield* PgClient.PgClient
 
@@ -74,6 +80,7 @@ export const benchCapacity = (options: { readonly url: string; readonly folder: 
       }), { concurrency: "unbounded", discard: true })
     const cpuShare = ((yield* cpuSecondsOf(service.pid)) - cpuBefore) / window.seconds
     const rssMb = yield* rssMbOf(service.pid)
+    const live = yield* liveMemoryOf(inspectorPort)
 
     const fake = yield* loadFakeState(fishcloud.home)
     const creates = new Map<string, number>()
@@ -88,6 +95,8 @@ export const benchCapacity = (options: { readonly url: string; readonly folder: 
       statusesAfterRamp: last,
       cpuShareOfOneCore: cpuShare,
       rssMb,
+      heapAfterGcMb: live.heapMb,
+      rssAfterGcMb: live.rssMb,
       getP50Ms: percentile(latencies, 50),
       getP99Ms: percentile(latencies, 99),
       getErrors: errors,

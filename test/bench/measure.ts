@@ -67,3 +67,36 @@ export const percentile = (values: ReadonlyArray<number>, p: number) => {
   const sorted = [...values].sort((a, b) => a - b)
   return sorted[Math.max(0, Math.ceil((p / 100) * sorted.length) - 1)]!
 }
+
+/**
+ * A process's heap after a full garbage collection, and its resident memory then (MB), through the inspector it was
+ * started with (`--inspect=127.0.0.1:<port>`): what its live objects take, apart from the garbage V8 has not yet
+ * collected (on a machine with plenty of memory V8 collects lazily, so RSS alone says little about the live set).
+ */
+export const liveMemoryOf = (inspectorPort: number) =>
+  Effect.tryPromise(async () => {
+    const targets = await (await fetch(`http://127.0.0.1:${inspectorPort}/json/list`)).json() as ReadonlyArray<{ webSocketDebuggerUrl: string }>
+    const socket = new WebSocket(targets[0]!.webSocketDebuggerUrl)
+    await new Promise((resolve, reject) => {
+      socket.addEventListener("open", resolve)
+      socket.addEventListener("error", reject)
+    })
+    type Reply = { readonly id?: number; readonly result?: { readonly result?: { readonly value?: string } } }
+    const replies = new Map<number, (reply: Reply) => void>()
+    socket.addEventListener("message", (event) => {
+      const reply = JSON.parse(String(event.data)) as Reply
+      if (reply.id !== undefined) replies.get(reply.id)?.(reply)
+    })
+    let next = 0
+    const send = (method: string, params: object = {}) =>
+      new Promise<Reply>((resolve) => {
+        const id = ++next
+        replies.set(id, resolve)
+        socket.send(JSON.stringify({ id, method, params }))
+      })
+    await send("HeapProfiler.collectGarbage")
+    const usage = await send("Runtime.evaluate", { expression: "JSON.stringify(process.memoryUsage())" })
+    socket.close()
+    const memory = JSON.parse(usage.result?.result?.value ?? "{}") as { heapUsed?: number; rss?: number }
+    return { heapMb: Math.round((memory.heapUsed ?? 0) / 2 ** 20), rssMb: Math.round((memory.rss ?? 0) / 2 ** 20) }
+  }).pipe(Effect.orDie)

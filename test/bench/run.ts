@@ -143,11 +143,11 @@ const renderCancel = (cancel: CancelResult) =>
 
 const renderCapacity = (results: ReadonlyArray<CapacityResult>) =>
   [
-    "| large jobs in flight, one runner | ramp until all RUNNING | creates refused (503, retried) | CPU, share of one core | RSS | GET /api/jobs/:id p50 / p99 | GET errors | pods created twice | SIGTERM to exit |",
-    "|---|---|---|---|---|---|---|---|---|",
+    "| large jobs in flight, one runner | ramp until all RUNNING | creates refused (503, retried) | CPU, share of one core | RSS | heap after a full GC (RSS then) | GET /api/jobs/:id p50 / p99 | GET errors | pods created twice | SIGTERM to exit |",
+    "|---|---|---|---|---|---|---|---|---|---|",
     ...results.map((r) =>
       `| ${r.jobs} | ${r.rampSeconds === null ? `not within the wait (${JSON.stringify(r.statusesAfterRamp)})` : `${round(r.rampSeconds)} s`} | ${r.createsRefused} | ` +
-      `${Math.round(r.cpuShareOfOneCore * 100)} % | ${r.rssMb} MB | ${round(r.getP50Ms)} / ${round(r.getP99Ms)} ms | ${r.getErrors} | ` +
+      `${Math.round(r.cpuShareOfOneCore * 100)} % | ${r.rssMb} MB | ${r.heapAfterGcMb} MB (${r.rssAfterGcMb} MB) | ${round(r.getP50Ms)} / ${round(r.getP99Ms)} ms | ${r.getErrors} | ` +
       `${r.podsCreatedTwice} | ${round(r.sigtermSeconds)} s |`)
   ].join("\n")
 
