@@ -5,8 +5,8 @@
  * wait with the run's outcome. With one fiber and one timer per job, 5,000 waiting jobs cost a runner 1.2 GB and a
  * quarter of a core; here a job costs a map entry between polls.
  *
- * - Which runs: those whose workflow lives on this runner's shards (every run with the in-memory engine), read from
- *   the database once per poll interval and at once when this process starts one (`wake`); a restarted runner, or
+ * - Which runs: those this process starts (`watch`), and those whose workflow lives on this runner's shards (every
+ *   run with the in-memory engine), read from the database once per poll interval; a restarted runner, or
  *   the one that takes a crashed runner's shards over, adopts their runs at its first read and polls them at once.
  * - When: each run one poll interval after its last poll (a run adopted from a previous process at once), from a
  *   queue ordered by that time (one timer for the process), at most `policies.poll.concurrency` polls at once.
@@ -45,14 +45,19 @@ import { policies } from "./policies.ts"
 import { outcomeOf, runOutcome, type RunOutcome } from "./run-outcome.ts"
 import { SimulationWorkflow } from "./workflows.ts"
 
+/** A run to watch, as its row says (its job's status is read with the rows, not kept). */
+type Run = Omit<WatchedRun, "status">
+
 export class RunWatcher extends Context.Service<RunWatcher, {
-  /** This process just started a run: read the runs now instead of at the next interval. */
-  readonly wake: Effect.Effect<void>
+  /** This process just started the run (and marked it watched on its row): poll it from now on. */
+  readonly watch: (run: Run) => Effect.Effect<void>
 }>()("fishcloud/lifecycle/RunWatcher") {}
 
 /** One watched run, between polls: its row as last read and what the polls have seen. */
 interface Watched {
-  row: WatchedRun
+  row: Run
+  /** When it was added, in the order of additions: a read started before then does not know it. */
+  readonly since: number
   readonly key: string
   state: PollState
   /** Whether the pod's row holds this run's progress (a run never polled before saves its start first). */
@@ -111,8 +116,11 @@ export const RunWatcherLive = Layer.effect(RunWatcher, Effect.gen(function*() {
   const readEvery = Duration.toMillis(Duration.max(every, policies.runsReadFloor))
   const saveEveryMs = Duration.toMillis(yield* scaled(policies.progressSaveEvery))
   const statusTimeout = Duration.max(Duration.times(every, 1.5), policies.callTimeoutFloor)
-  // Polls due within this much of each other are started together: one wake-up per batch, not per job.
-  const batchMs = everyMs / 50
+  // Polls due within this much of each other start together (a wake-up per batch, not per job), in bursts of a
+  // five-hundredth of the runs, small enough that the requests served meanwhile do not queue behind them.
+  const batchMs = everyMs / 500
+  // Live statuses gathered this long go out in one statement.
+  const gatherMs = everyMs / 50
   const shardsCheckMs = Duration.toMillis(policies.shardsCheckEvery)
   const { forget, owns, shards } = yield* shardOwnership
   yield* Effect.logDebug(Option.isSome(shards) ? "run watcher: polling the runs of this runner's shards" : "run watcher: polling every run (no sharding)")
@@ -122,7 +130,7 @@ export const RunWatcherLive = Layer.effect(RunWatcher, Effect.gen(function*() {
   let turns: Array<Watched> = []
   // The jobs of the last read, whatever their shard (their execution ids are remembered until they are gone).
   let known = new Set<JobId>()
-  let woken = false
+  let additions = 0
   const wakeUp = yield* Latch.make(false)
   const permits = yield* Semaphore.make(policies.poll.concurrency)
   const polls = yield* FiberSet.make()
@@ -162,7 +170,7 @@ export const RunWatcherLive = Layer.effect(RunWatcher, Effect.gen(function*() {
   let writingLiveStatuses = false
 
   const writeLiveStatuses: Effect.Effect<void> = Effect.gen(function*() {
-    yield* Effect.sleep(Duration.millis(batchMs))
+    yield* Effect.sleep(Duration.millis(gatherMs))
     const batch = [...liveStatuses.values()]
     liveStatuses.clear()
     const written = yield* Effect.exit(journal.saveLiveStatuses(batch.map(({ entry, live }) => ({ jobId: entry.row.job_id, live }))))
@@ -278,10 +286,11 @@ export const RunWatcherLive = Layer.effect(RunWatcher, Effect.gen(function*() {
       permits.withPermits(1)
     )
 
-  const startWatching = (row: WatchedRun, now: number): Watched => {
+  const startWatching = (row: Run, now: number): Watched => {
     const fresh = initialPollState(row.tier, now, scale, row.max_rounds)
     return {
       row,
+      since: ++additions,
       key: `${row.pod_id}/${row.run}`,
       state: Option.isSome(row.progress) ? resumePollState(fresh, row.progress.value) : fresh,
       progressSaved: Option.isSome(row.progress),
@@ -297,6 +306,7 @@ export const RunWatcherLive = Layer.effect(RunWatcher, Effect.gen(function*() {
 
   /** Reads the runs: new ones start (polled at once), ended or moved ones stop, stopped jobs end their wait. */
   const read = Effect.gen(function*() {
+    const knownBefore = additions
     const rows = yield* journal.watchedRuns()
     const now = yield* Clock.currentTimeMillis
     const current = new Set<JobId>()
@@ -324,7 +334,8 @@ export const RunWatcherLive = Layer.effect(RunWatcher, Effect.gen(function*() {
       turns = [...started.filter((entry) => entry.nextAtMs <= now), ...turns, ...started.filter((entry) => entry.nextAtMs > now)]
     }
     for (const [jobId, entry] of watched) {
-      if (current.has(jobId)) continue
+      // Not listed: ended, or no longer this runner's; unless it was added while the rows were being read.
+      if (current.has(jobId) || entry.since > knownBefore) continue
       entry.gone = true
       watched.delete(jobId)
     }
@@ -344,10 +355,8 @@ export const RunWatcherLive = Layer.effect(RunWatcher, Effect.gen(function*() {
     while (true) {
       let now = yield* Clock.currentTimeMillis
       const holding = Option.isSome(shards) ? shards.value() : ""
-      if (woken || now >= readAtMs || holding !== held) {
-        woken = false
+      if (now >= readAtMs || holding !== held) {
         held = holding
-        yield* wakeUp.close
         yield* read
         now = yield* Clock.currentTimeMillis
         readAtMs = now + readEvery
@@ -362,14 +371,22 @@ export const RunWatcherLive = Layer.effect(RunWatcher, Effect.gen(function*() {
       if (taken > 0) turns = turns.slice(taken)
       const nextAtMs = Math.min(readAtMs, turns[0]?.nextAtMs ?? readAtMs, Option.isSome(shards) ? now + shardsCheckMs : readAtMs)
       yield* Effect.raceFirst(Effect.sleep(Duration.millis(Math.max(0, nextAtMs - now))), wakeUp.await)
+      yield* wakeUp.close
     }
   })
   yield* Effect.forkScoped(loop)
 
   return RunWatcher.of({
-    wake: Effect.suspend(() => {
-      woken = true
-      return Effect.asVoid(wakeUp.open)
-    })
+    watch: (run) =>
+      Effect.gen(function*() {
+        const existing = watched.get(run.job_id)
+        if (existing !== undefined && existing.key === `${run.pod_id}/${run.run}`) return
+        if (existing !== undefined) existing.gone = true
+        const entry = startWatching(run, yield* Clock.currentTimeMillis)
+        watched.set(run.job_id, entry)
+        // Due an interval from now (or now, for a run polled before): last in the queue, or first.
+        turns = entry.progressSaved ? [entry, ...turns] : [...turns, entry]
+        yield* wakeUp.open
+      })
   })
 }))

@@ -55,8 +55,8 @@ const journalLayer = (wrap: ScenarioOptions["journal"]) =>
 
 export const ScenarioLive = (options: ScenarioOptions = {}) =>
   Layer.mergeAll(SimulationWorkflowLive, ReportWorkflowLive, JobLifecycleLive).pipe(
-    // Without a watcher, a started run waits for one the test starts (nobody hears the wake-up).
-    Layer.provideMerge(options.runWatcher === false ? Layer.succeed(RunWatcher, { wake: Effect.void }) : RunWatcherLive),
+    // Without a watcher, a started run waits for one the test starts (which reads it from its row).
+    Layer.provideMerge(options.runWatcher === false ? Layer.succeed(RunWatcher, { watch: () => Effect.void }) : RunWatcherLive),
     Layer.provideMerge(FakePodsLive({
       faults: new Set(options.faults ?? []),
       scale: 1,

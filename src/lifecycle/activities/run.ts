@@ -89,8 +89,21 @@ export const runSimulation = (job: RunJob, pod: { readonly pod_id: string; reado
       const endpoint = yield* workerEndpoint(job.id, pod)
       const early = yield* enter(job, endpoint)
       if (Option.isSome(early)) return early.value
-      yield* JobJournal.use((journal) => journal.watchRun(job.id, pod, runName(attempt, retry)))
-      yield* RunWatcher.use((watcher) => watcher.wake)
+      const run = runName(attempt, retry)
+      const journal = yield* JobJournal
+      yield* journal.watchRun(job.id, pod, run)
+      const progress = yield* journal.podProgress(job.id, pod.pod_id)
+      yield* RunWatcher.use((watcher) =>
+        watcher.watch({
+          job_id: job.id,
+          pod_id: pod.pod_id,
+          worker_url: pod.worker_url,
+          worker_secret: Option.fromNullishOr(endpoint.secret),
+          run,
+          tier: job.tier,
+          max_rounds: job.routing.max_rounds,
+          progress
+        }))
       return { _tag: "Watched" } as const
     }).pipe(
       Effect.catchTag("ObjectStoreError", Effect.die),
