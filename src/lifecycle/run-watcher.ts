@@ -10,13 +10,15 @@
  *   the one that takes a crashed runner's shards over, adopts their runs at its first read and polls them at once.
  * - When: each run one poll interval after its last poll (a run adopted from a previous process at once), from a
  *   queue ordered by that time (one timer for the process), at most `policies.poll.concurrency` polls at once.
- * - What: the decisions are `poll-signals.ts`'s; this module does the I/O (status every poll, logs every other poll,
- *   the stage written when it changes, the live status too, batched with other runs' into one statement, the results written straight to the database, the pod's
- *   progress saved at a new round at most once a minute so a re-read run measures on).
+ * - What: the decisions are `poll-signals.ts`'s; this module does the I/O: status every poll, logs every other poll,
+ *   the stage written when it changes, the live status too (batched with other runs' into one statement), the
+ *   results written straight to the database, the pod's progress saved at a new round at most once a minute so a
+ *   re-read run measures on.
  * - A job stopped from outside (terminal, read with the runs) ends its wait with `JobStopped`.
- * - A poll whose writes fail is tried again at the next interval, its observation not kept, while the database is away
- *   (as long as a step would wait); any other failure ends the wait with it (the job fails `internal_error`). The outcome is completed before the row is released, so a crash in between polls once more and completes
- *   the same wait again, which the engine ignores.
+ * - A poll whose writes fail is tried again at the next interval, its observation not kept, while the database is
+ *   away (as long as a step would wait); any other failure ends the wait with it (the job fails `internal_error`).
+ *   The outcome is completed before the row is released, so a crash in between polls once more and completes the
+ *   same wait again, which the engine ignores.
  */
 import { Cause, Clock, Context, Duration, Effect, Exit, FiberSet, Latch, Layer, Option, Schema, Semaphore } from "effect"
 import { ClusterSchema, EntityId, type ShardId, Sharding } from "effect/cluster"
