@@ -6,8 +6,8 @@
  * quarter of a core; here a job costs a map entry between polls.
  *
  * - Which runs: those this process starts (`watch`), and those whose workflow lives on this runner's shards (every
- *   run with the in-memory engine), read from the database once per poll interval; a restarted runner, or
- *   the one that takes a crashed runner's shards over, adopts their runs at its first read and polls them at once.
+ *   run with the in-memory engine), read from the database once per poll interval and when the runner's shards
+ *   change; a restarted runner, or the one that takes a crashed runner's shards over, adopts their runs at once.
  * - When: each run one poll interval after its last poll (a run adopted from a previous process at once), from a
  *   queue ordered by that time (one timer for the process), at most `policies.poll.concurrency` polls at once.
  * - What: the decisions are `poll-signals.ts`'s; this module does the I/O: status every poll, logs every other poll,
