@@ -64,8 +64,6 @@ export class JobJournal extends Context.Service<JobJournal, {
 
   readonly loadFacts: (jobId: JobId) => Effect.Effect<Option.Option<JobFacts>>
   readonly currentStatus: (jobId: JobId) => Effect.Effect<Option.Option<JobStatus>>
-  /** The statuses of these jobs in one read; a deleted job is absent. */
-  readonly statuses: (jobIds: ReadonlyArray<JobId>) => Effect.Effect<ReadonlyMap<JobId, JobStatus>>
   /** The text the pod simulates: the seed, plus the background research when there is some. */
   readonly simulationSeed: (jobId: JobId) => Effect.Effect<string>
   readonly saveEnrichment: (jobId: JobId, summary: string, citations: ReadonlyArray<typeof Citation.Type>) => Effect.Effect<void>

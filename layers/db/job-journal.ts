@@ -104,17 +104,6 @@ export const JobJournalLive = Layer.effect(JobJournal, Effect.gen(function*() {
     return Option.fromNullishOr(rows[0]?.status)
   }, errorsAreDefects)
 
-  const statuses = Effect.fn("JobJournal.statuses")(function*(jobIds: ReadonlyArray<JobId>) {
-    const found = new Map<JobId, JobStatus>()
-    // In chunks: a statement takes at most 65,535 parameters.
-    for (let from = 0; from < jobIds.length; from += 1000) {
-      const chunk = jobIds.slice(from, from + 1000)
-      const rows = yield* sql<{ id: JobId; status: JobStatus }>`SELECT id, status FROM simulation_jobs WHERE id IN ${sql.in(chunk)}`
-      for (const row of rows) found.set(row.id, row.status)
-    }
-    return found
-  }, errorsAreDefects)
-
   const simulationSeed = Effect.fn("JobJournal.simulationSeed")(function*(jobId: JobId) {
     const rows = yield* sql<{ seed_text: string; enriched_seed: string | null }>`
       SELECT seed_text, enriched_seed FROM simulation_jobs WHERE id = ${jobId}`
@@ -345,7 +334,6 @@ export const JobJournalLive = Layer.effect(JobJournal, Effect.gen(function*() {
     appendEvent,
     loadFacts,
     currentStatus,
-    statuses,
     simulationSeed,
     saveEnrichment,
     saveMarkets,

@@ -87,7 +87,7 @@ const parseJson = (text: string | undefined, fallback: unknown) =>
 const shardOwnership = Effect.gen(function*() {
   const sharding = yield* Effect.serviceOption(Sharding.Sharding)
   if (Option.isNone(sharding)) {
-    return { owns: (_jobId: JobId) => Effect.succeed(true), forget: (_: JobId) => {}, shards: Option.none<() => string>() }
+    return { owns: (_jobId: JobId) => Effect.succeed(true), retain: (_: ReadonlySet<JobId>) => {}, shards: Option.none<() => string>() }
   }
   const group = Context.get(SimulationWorkflow.annotations, ClusterSchema.ShardGroup)
   // Each listed job's shard (its execution id hashed once), and every shard those jobs were seen on.
@@ -105,7 +105,11 @@ const shardOwnership = Effect.gen(function*() {
       return sharding.value.hasShardId(shard)
     })
   const shards = () => [...seenShards].map((shard) => sharding.value.hasShardId(shard) ? "1" : "0").join("")
-  return { owns, forget: (jobId: JobId) => shardOf.delete(jobId), shards: Option.some(shards) }
+  /** Forgets the jobs no longer listed. */
+  const retain = (listed: ReadonlySet<JobId>) => {
+    for (const jobId of shardOf.keys()) if (!listed.has(jobId)) shardOf.delete(jobId)
+  }
+  return { owns, retain, shards: Option.some(shards) }
 })
 
 export const RunWatcherLive = Layer.effect(RunWatcher, Effect.gen(function*() {
@@ -124,14 +128,12 @@ export const RunWatcherLive = Layer.effect(RunWatcher, Effect.gen(function*() {
   // Live statuses gathered this long go out in one statement.
   const gatherMs = everyMs / 50
   const shardsCheckMs = Duration.toMillis(policies.shardsCheckEvery)
-  const { forget, owns, shards } = yield* shardOwnership
+  const { owns, retain, shards } = yield* shardOwnership
   yield* Effect.logDebug(Option.isSome(shards) ? "run watcher: polling the runs of this runner's shards" : "run watcher: polling every run (no sharding)")
 
   // This layer's own table of the runs it polls, and their turns in the order they come due.
   const watched = new Map<JobId, Watched>()
   let turns: Array<Watched> = []
-  // The jobs of the last read, whatever their shard (their execution ids are remembered until they are gone).
-  let known = new Set<JobId>()
   let additions = 0
   const wakeUp = yield* Latch.make(false)
   const permits = yield* Semaphore.make(policies.poll.concurrency)
@@ -341,9 +343,7 @@ export const RunWatcherLive = Layer.effect(RunWatcher, Effect.gen(function*() {
       entry.gone = true
       watched.delete(jobId)
     }
-    const listed = new Set(rows.map((row) => row.job_id))
-    for (const jobId of known) if (!listed.has(jobId)) forget(jobId)
-    known = listed
+    retain(new Set(rows.map((row) => row.job_id)))
   }).pipe(
     Effect.catchCauseIf(
       (cause) => !Cause.hasInterruptsOnly(cause),
