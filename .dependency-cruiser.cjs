@@ -57,6 +57,22 @@ module.exports = {
       to: { path: "^node_modules/(effect/dist/sql|@effect/sql-pg)/", dependencyTypesNot: ["type-only"] }
     },
     {
+      name: "dashboard-only-through-the-api-definition",
+      comment: "The dashboard (browser code) talks to the service only through the HttpApi definition's client: it may import itself, src/domain, src/api/definition.ts and what that imports (api-errors, security, version), and npm packages; never the server, the layers or Node built-ins.",
+      severity: "error",
+      from: { path: "^dashboard/" },
+      to: {
+        pathNot: [
+          "^dashboard/",
+          "^src/domain/",
+          "^src/api/(definition|api-errors|security)[.]ts$",
+          "^src/version[.]ts$",
+          "^package[.]json$",
+          "^node_modules/"
+        ]
+      }
+    },
+    {
       name: "no-circular",
       comment: "A cycle makes two modules one: merge them or cut the loop.",
       severity: "error",
@@ -71,7 +87,7 @@ module.exports = {
     enhancedResolveOptions: {
       exportsFields: ["exports"],
       conditionNames: ["import", "require", "node", "default", "types"],
-      extensions: [".ts", ".js", ".d.ts"]
+      extensions: [".ts", ".tsx", ".js", ".d.ts"]
     },
     reporterOptions: { text: { highlightFocused: true } }
   }

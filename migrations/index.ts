@@ -6,6 +6,8 @@ import podWorkerSecret from "./0003_pod_worker_secret.ts"
 import staleAlerts from "./0004_stale_alerts.ts"
 import podProgress from "./0005_pod_progress.ts"
 import watchedRuns from "./0006_watched_runs.ts"
+import shareLinks from "./0007_share_links.ts"
+import signIn from "./0008_sign_in.ts"
 
 /** By `<id>_<name>`; an upgrade test restores old databases with a prefix of this list. */
 export const migrationSteps = {
@@ -14,7 +16,9 @@ export const migrationSteps = {
   "0003_pod_worker_secret": podWorkerSecret,
   "0004_stale_alerts": staleAlerts,
   "0005_pod_progress": podProgress,
-  "0006_watched_runs": watchedRuns
+  "0006_watched_runs": watchedRuns,
+  "0007_share_links": shareLinks,
+  "0008_sign_in": signIn
 }
 
 export const migrations = Migrator.fromRecord(migrationSteps)

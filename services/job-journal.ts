@@ -53,6 +53,20 @@ export interface CreatedPod {
   readonly cost_per_hour: number
 }
 
+/** What a log line says of a pod (`src/lifecycle/job-log.ts`). */
+export interface PodSummary {
+  readonly name: string
+  readonly gpu_type: string | null
+  readonly cost_per_hour: number | null
+}
+
+/** A job's totals so far, for its last log line: seconds since it was created, GPU cost (from its pods), LLM cost. */
+export interface JobTotals {
+  readonly seconds: number
+  readonly gpu_cost_usd: number
+  readonly llm_cost_usd: number
+}
+
 export class JobJournal extends Context.Service<JobJournal, {
   /**
    * Moves the job to `to` if its current status allows it (one guarded UPDATE), with its `status` event in the same
@@ -67,6 +81,10 @@ export class JobJournal extends Context.Service<JobJournal, {
   /** The text the pod simulates: the seed, plus the background research when there is some. */
   readonly simulationSeed: (jobId: JobId) => Effect.Effect<string>
   readonly saveEnrichment: (jobId: JobId, summary: string, citations: ReadonlyArray<typeof Citation.Type>) => Effect.Effect<void>
+  /** The seed as submitted and the goal, for enriching the seed again (none when the job or its goal is missing). */
+  readonly enrichmentInput: (jobId: JobId) => Effect.Effect<Option.Option<{ readonly seedText: string; readonly goal: string }>>
+  /** Replaces the enrichment of a job that is not live (a draft or a finished job: enrich-retry); false when it is live. */
+  readonly replaceEnrichment: (jobId: JobId, summary: string, citations: ReadonlyArray<typeof Citation.Type>) => Effect.Effect<boolean>
   readonly saveMarkets: (jobId: JobId, markets: ReadonlyArray<Market>) => Effect.Effect<void>
   readonly loadMarkets: (jobId: JobId) => Effect.Effect<ReadonlyArray<Market>>
   /** Writes the stage (and a `stage` event) only when it changes. */
@@ -123,6 +141,10 @@ export class JobJournal extends Context.Service<JobJournal, {
   readonly recordPodAbandoned: (jobId: JobId, name: string, reason: string) => Effect.Effect<void>
   /** Pods of the job that are not terminated yet (those the workflow's finalizer tears down). */
   readonly livePods: (jobId: JobId) => Effect.Effect<ReadonlyArray<{ readonly pod_id: string | null; readonly name: string }>>
+  /** The job's pod `podId` as the log names it (none for a pod the job never had). */
+  readonly podSummary: (jobId: JobId, podId: string) => Effect.Effect<Option.Option<PodSummary>>
+  /** The job's time and costs so far (none for a missing job). */
+  readonly jobTotals: (jobId: JobId) => Effect.Effect<Option.Option<JobTotals>>
   /**
    * Provision seconds (first pod requested -> the running pod ready), pipeline seconds (running pod ready -> now)
    * and the GPU cost so far (pod seconds x hourly price), from the pods table.

@@ -20,4 +20,9 @@ export class JobLifecycle extends Context.Service<JobLifecycle, {
    * `LifecycleError` when the job is CANCELLED but its execution could not be stopped.
    */
   readonly cancel: (jobId: JobId, reason: string) => Effect.Effect<boolean, LifecycleError>
+  /**
+   * Enriches the seed of a job that is not live again, in the background: an `enrichment requested` event now, then
+   * `completed` or `failed` (the caller checked the job's owner and status).
+   */
+  readonly enrichAgain: (jobId: JobId) => Effect.Effect<void, LifecycleError>
 }>()("fishcloud/services/JobLifecycle") {}

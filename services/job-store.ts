@@ -47,6 +47,8 @@ export type IdempotencyClaim =
 export class JobStore extends Context.Service<JobStore, {
   /** Whether the database answers at all (a trivial query): its one call whose database failure is an answer, false. */
   readonly ping: Effect.Effect<boolean>
+  /** The migrations this build knows that the database has not applied (another process may be applying them). */
+  readonly pendingMigrations: Effect.Effect<ReadonlyArray<string>>
   /**
    * Runs `effect` in one database transaction: every store call inside it, and a lifecycle start (which joins the
    * caller's transaction), commit together or not at all. The caller's errors roll it back and stay typed; a failed
@@ -62,6 +64,16 @@ export class JobStore extends Context.Service<JobStore, {
   /** Deletes the row; returns false when the owner has no such job. */
   readonly delete: (owner: UserId, id: JobId) => Effect.Effect<boolean>
   readonly report: (owner: UserId, id: JobId) => Effect.Effect<Option.Option<JobReport>>
+
+  /**
+   * The share token of the owner's COMPLETED job: its existing one, else `token` (stored). None when the owner has
+   * no such completed job.
+   */
+  readonly share: (owner: UserId, id: JobId, token: string) => Effect.Effect<Option.Option<string>>
+  /** Revokes the job's share link, if it has one. */
+  readonly unshare: (owner: UserId, id: JobId) => Effect.Effect<void>
+  /** The job a share token opens, with its report; none for an unknown or revoked token. */
+  readonly shared: (token: string) => Effect.Effect<Option.Option<{ readonly job: Job; readonly report: Option.Option<JobReport> }>>
 
   /**
    * Serialises admissions of the same (owner, seed, goal, tier) for the rest of the current transaction, then

@@ -1,8 +1,8 @@
 /**
  * What the maintenance jobs (`src/lifecycle/maintenance/`) read and write: which job, if any, a provider's pod
  * belongs to and whether it is that job's current pod; reaped pods; live jobs and how long they have been in their
- * status; whether a workflow execution exists. Database failures are defects (the maintenance run fails, is logged,
- * and runs again next time).
+ * status; whether a workflow execution exists; which jobs whose artifacts remain were deleted. Database failures
+ * are defects (the maintenance run fails, is logged, and runs again next time).
  */
 import { Context, type Effect, type Option } from "effect"
 import type { JobId } from "../src/domain/ids.ts"
@@ -57,4 +57,10 @@ export class MaintenanceStore extends Context.Service<MaintenanceStore, {
   readonly firstStaleAlert: (jobId: JobId, status: JobStatus, since: number) => Effect.Effect<boolean>
   /** Whether the workflow engine holds a `run` request for that workflow execution (started, finished or not). */
   readonly executionExists: (workflowName: string, executionId: string) => Effect.Effect<boolean>
+  /**
+   * Of `ids`, those of deleted jobs: ids this database has issued (at most the newest job id it ever made) with no
+   * job row now. An id it never issued (another installation's, or a database restored from an older backup) is not
+   * one: nothing says its job is gone.
+   */
+  readonly deletedJobIds: (ids: ReadonlyArray<JobId>) => Effect.Effect<ReadonlyArray<JobId>>
 }>()("fishcloud/services/MaintenanceStore") {}

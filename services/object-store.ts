@@ -33,4 +33,14 @@ export class ObjectStore extends Context.Service<ObjectStore, {
   readonly list: (prefix: string) => Effect.Effect<ReadonlyArray<ObjectInfo>, ObjectStoreError>
   /** Deleting a missing key succeeds. */
   readonly delete: (key: string) => Effect.Effect<void, ObjectStoreError>
+  /**
+   * Deletes every object whose key starts with `prefix`, a folder (not empty, ending with `/`, e.g. `sim-data/12/`),
+   * in as few requests as the store allows; answers how many it deleted. An object written while it runs may stay.
+   */
+  readonly deletePrefix: (prefix: string) => Effect.Effect<number, ObjectStoreError>
+  /**
+   * The folders directly under `prefix` (empty, or ending with `/`), as prefixes ending with `/`, sorted: every folder
+   * holding an object is listed (the disk store may also list an empty one, until `deletePrefix` removes it).
+   */
+  readonly listFolders: (prefix: string) => Effect.Effect<ReadonlyArray<string>, ObjectStoreError>
 }>()("fishcloud/services/ObjectStore") {}

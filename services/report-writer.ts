@@ -1,27 +1,14 @@
 /** The analyst report written after a job's simulation (Anthropic, or the offline writer). */
-import { Context, type Effect, Schema } from "effect"
+import { Context, type Effect } from "effect"
 import type { JobId } from "../src/domain/ids.ts"
+import type { FullStructuredReport } from "../src/domain/report.ts"
 import type { LlmError } from "./llm-error.ts"
 
-/** One finding of the report: `### slot=X — Title` blocks under `## Key Findings`. */
-export const Finding = Schema.Struct({
-  slot: Schema.String,
-  title: Schema.String,
-  body: Schema.String,
-  citation: Schema.NullOr(Schema.String)
-})
-export type Finding = typeof Finding.Type
-
-export const StructuredReport = Schema.Struct({
-  brief: Schema.String,
-  verdict: Schema.String,
-  findings: Schema.Array(Finding)
-})
-export type StructuredReport = typeof StructuredReport.Type
-
 export interface WrittenReport {
+  /** The report's source markdown, with its `### slot=X — Title` finding headings (`readerMarkdown` cleans them). */
   readonly markdown: string
-  readonly structured: StructuredReport
+  /** All nine parts (`src/domain/report.ts`): three read from the markdown, six built from the artifacts. */
+  readonly structured: FullStructuredReport
   readonly keyInsight: string | null
   readonly usage?: { readonly inputTokens: number; readonly outputTokens: number; readonly costUsd: number }
 }

@@ -110,7 +110,13 @@ export const ServiceConfig = Config.all({
    * OBJECT_STORE: which object store holds artifacts and reports, `disk` (default, $FISHCLOUD_HOME/objects) or `s3`
    * (S3, MinIO, R2...; its settings are read by the S3 store, `layers/storage/s3/s3-config.ts`, only then).
    */
-  objectStore: Config.Literals(["disk", "s3"], "OBJECT_STORE").pipe(Config.withDefault("disk" as const))
+  objectStore: Config.Literals(["disk", "s3"], "OBJECT_STORE").pipe(Config.withDefault("disk" as const)),
+  /**
+   * SIGN_IN_CODE_TTL_MINUTES: how long a one-time sign-in link (first start, `fishcloud sign-in`) works, 1 to 1440.
+   */
+  signInCodeTtl: boundedInt("SIGN_IN_CODE_TTL_MINUTES", 1, 1440, 15).pipe(Config.map(Duration.minutes)),
+  /** SESSION_TTL_HOURS: how long a dashboard session (a token from a sign-in link) lasts, 1 to 8760 (a year). */
+  sessionTtl: boundedInt("SESSION_TTL_HOURS", 1, 8760, 24).pipe(Config.map(Duration.hours))
 })
 export type ServiceConfig = Config.Success<typeof ServiceConfig>
 

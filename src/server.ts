@@ -3,7 +3,8 @@
  * object store (on disk), and by role: `all` (default) the HTTP API and the workflow runner in one process, `api`
  * the HTTP API starting and cancelling executions, `runner` only the workflow runner.
  */
-import { Effect, Layer, Option } from "effect"
+import { Duration, Effect, Layer, Option } from "effect"
+import { HttpServer } from "effect/http"
 import { AccountsLive } from "../layers/db/accounts.ts"
 import { DatabaseLive } from "../layers/db/database.ts"
 import { JobStoreLive } from "../layers/db/job-store.ts"
@@ -18,17 +19,34 @@ import type { SqlClient } from "effect/sql"
 import { Accounts } from "../services/accounts.ts"
 import type { JobLifecycle } from "../services/job-lifecycle.ts"
 import { HttpServerLive } from "./api/server/http-server.ts"
-import { Settings, SettingsLive } from "./config.ts"
+import { serviceUrl, Settings, SettingsLive } from "./config.ts"
+import { signInLink } from "./domain/sign-in-link.ts"
+import { type ReadinessPart, Readiness, ReadinessLive } from "./readiness.ts"
 import { ShutdownDeadline } from "./shutdown-deadline.ts"
 
-/** Creates the local administrator's token on a service that has none, and says where it is. */
+/**
+ * Creates the local administrator's token on a service that has none, and says where it is; and logs a one-time
+ * sign-in link for the dashboard. The link's code is in the URL's fragment, which browsers never send, so it reaches
+ * no access log; the token itself is in no URL and no log line.
+ */
 const FirstStartToken = Layer.effectDiscard(Effect.gen(function*() {
   const accounts = yield* Accounts
-  const { home } = yield* Settings
-  const written = yield* accounts.bootstrapLocalToken(home)
-  if (Option.isSome(written)) {
-    yield* Effect.logInfo(`first start: created the local user; its API token is in ${written.value} (mode 0600)`)
-  }
+  const settings = yield* Settings
+  const readiness = yield* Readiness
+  const written = yield* accounts.bootstrapLocalToken(settings.home)
+  if (Option.isNone(written)) return yield* readiness.done("first-start bootstrap")
+  yield* Effect.logInfo(`first start: created the local user; its API token is in ${written.value.file} (mode 0600)`)
+  const address = (yield* HttpServer.HttpServer).address
+  const base = Option.getOrElse(
+    settings.publicUrl,
+    () => serviceUrl(settings.host, address._tag === "UnixPathAddress" ? settings.port : address.port)
+  )
+  const signIn = yield* accounts.createSignInCode(written.value.user.name, settings.signInCodeTtl)
+  yield* Effect.logInfo(
+    `first start: open ${signInLink(base, signIn.code)} to sign in to the dashboard (works once, for ` +
+      `${Duration.format(settings.signInCodeTtl)}; \`fishcloud sign-in\` prints a new link)`
+  )
+  yield* readiness.done("first-start bootstrap")
 }))
 
 /**
@@ -44,18 +62,21 @@ export const StorageLive = Layer.unwrap(Effect.map(Settings, (settings) => {
 /** The whole service on the given database and lifecycle layers (tests pass their own). */
 export const ServiceLive = <EDb, RDb, Extra, ELc, RLc>(
   database: Layer.Layer<PgClient.PgClient | SqlClient.SqlClient, EDb, RDb>,
-  lifecycle: Layer.Layer<JobLifecycle | Extra, ELc, RLc>
+  lifecycle: Layer.Layer<JobLifecycle | Extra, ELc, RLc>,
+  readinessParts: ReadonlyArray<ReadinessPart> = ["first-start bootstrap"]
 ) =>
-  Layer.mergeAll(HttpServerLive, FirstStartToken).pipe(
+  FirstStartToken.pipe(Layer.provideMerge(HttpServerLive)).pipe(
     Layer.provideMerge(Layer.mergeAll(JobStoreLive, AccountsLive, lifecycle)),
     Layer.provideMerge(StorageLive),
-    Layer.provideMerge(database)
+    Layer.provideMerge(database),
+    Layer.provideMerge(ReadinessLive(readinessParts))
   )
 
 /** A runner: the workflows and the engine, on the database and the object store; no HTTP. */
 const RunnerLive = LifecycleLive("runner").pipe(
   Layer.provideMerge(StorageLive),
-  Layer.provideMerge(DatabaseLive)
+  Layer.provideMerge(DatabaseLive),
+  Layer.provide(ReadinessLive(["runner registration"]))
 )
 
 /** Says at start-up where pods come from, loudly when they are simulated or time is scaled. */
@@ -70,7 +91,12 @@ const RehearsalNotice = Layer.effectDiscard(Effect.gen(function*() {
 }))
 
 const serviceFor = (role: Role) =>
-  Layer.mergeAll(role === "runner" ? RunnerLive : ServiceLive(DatabaseLive, LifecycleLive(role)), RehearsalNotice)
+  Layer.mergeAll(
+    role === "runner"
+      ? RunnerLive
+      : ServiceLive(DatabaseLive, LifecycleLive(role), role === "all" ? ["first-start bootstrap", "runner registration"] : ["first-start bootstrap"]),
+    RehearsalNotice
+  )
 
 /**
  * Telemetry is built first and released last, so the spans and metrics of shutdown are flushed too; the shutdown

@@ -10,8 +10,10 @@ import { errorsAreDefects } from "./sql-defect.ts"
 import {
   type CreatedPod,
   JobJournal,
+  type JobTotals,
   maxErrorMessageChars,
   type PodRow,
+  type PodSummary,
   type TransitionOptions,
   type WatchedRun
 } from "../../services/job-journal.ts"
@@ -20,7 +22,7 @@ import { type Citation, JobFacts } from "../../src/domain/job.ts"
 import type { JobEvent, Progress, StatusChanged } from "../../src/domain/job-event.ts"
 import { Market } from "../../src/domain/market.ts"
 import { PodProgress } from "../../src/domain/pod-progress.ts"
-import { allowedSources, isTerminal, JobStatus, terminalStatuses } from "../../src/domain/status.ts"
+import { allowedSources, isTerminal, JobStatus, liveStatuses, terminalStatuses } from "../../src/domain/status.ts"
 import { Tier } from "../../src/domain/tier.ts"
 import { countPodCreated, countPodTerminated, countTransition } from "../../src/metrics.ts"
 
@@ -121,6 +123,24 @@ export const JobJournalLive = Layer.effect(JobJournal, Effect.gen(function*() {
   ) {
     yield* sql`UPDATE simulation_jobs SET enriched_seed = ${summary}, enrichment_citations = ${JSON.stringify(citations)}::jsonb,
       updated_at = now() WHERE id = ${jobId} AND ${notTerminal}`
+  }, errorsAreDefects)
+
+  const enrichmentInput = Effect.fn("JobJournal.enrichmentInput")(function*(jobId: JobId) {
+    const rows = yield* sql<{ seed_text: string; goal: string }>`
+      SELECT seed_text, goal FROM simulation_jobs WHERE id = ${jobId} AND goal IS NOT NULL`
+    const row = rows[0]
+    return row === undefined ? Option.none() : Option.some({ seedText: row.seed_text, goal: row.goal })
+  }, errorsAreDefects)
+
+  const replaceEnrichment = Effect.fn("JobJournal.replaceEnrichment")(function*(
+    jobId: JobId,
+    summary: string,
+    citations: ReadonlyArray<typeof Citation.Type>
+  ) {
+    const rows = yield* sql`UPDATE simulation_jobs SET enriched_seed = ${summary},
+      enrichment_citations = ${JSON.stringify(citations)}::jsonb, updated_at = now()
+      WHERE id = ${jobId} AND status NOT IN ${sql.in(liveStatuses)} RETURNING id`
+    return rows.length > 0
   }, errorsAreDefects)
 
   const saveMarkets = Effect.fn("JobJournal.saveMarkets")(function*(jobId: JobId, markets: ReadonlyArray<Market>) {
@@ -300,6 +320,21 @@ export const JobJournalLive = Layer.effect(JobJournal, Effect.gen(function*() {
       WHERE job_id = ${jobId} AND terminated_at IS NULL ORDER BY id`
   }, errorsAreDefects)
 
+  const podSummary = Effect.fn("JobJournal.podSummary")(function*(jobId: JobId, podId: string) {
+    const rows = yield* sql<PodSummary>`SELECT name, gpu_type, cost_per_hour::float8 AS cost_per_hour FROM pods
+      WHERE job_id = ${jobId} AND pod_id = ${podId} ORDER BY id DESC LIMIT 1`
+    return Option.fromNullishOr(rows[0])
+  }, errorsAreDefects)
+
+  const jobTotals = Effect.fn("JobJournal.jobTotals")(function*(jobId: JobId) {
+    const rows = yield* sql<JobTotals>`SELECT EXTRACT(EPOCH FROM (now() - j.created_at))::float8 AS seconds,
+        (SELECT COALESCE(sum(EXTRACT(EPOCH FROM (COALESCE(p.terminated_at, now()) - p.requested_at)) / 3600.0
+          * COALESCE(p.cost_per_hour, 0)), 0)::float8 FROM pods p WHERE p.job_id = j.id AND p.pod_id IS NOT NULL) AS gpu_cost_usd,
+        COALESCE(j.llm_cost_usd, 0)::float8 AS llm_cost_usd
+      FROM simulation_jobs j WHERE j.id = ${jobId}`
+    return Option.fromNullishOr(rows[0])
+  }, errorsAreDefects)
+
   const recordTimings = Effect.fn("JobJournal.recordTimings")(function*(jobId: JobId) {
     yield* sql`UPDATE simulation_jobs AS job SET
         provision_seconds = timing.provision_seconds,
@@ -336,6 +371,8 @@ export const JobJournalLive = Layer.effect(JobJournal, Effect.gen(function*() {
     currentStatus,
     simulationSeed,
     saveEnrichment,
+    enrichmentInput,
+    replaceEnrichment,
     saveMarkets,
     loadMarkets,
     setPipelineStage,
@@ -358,6 +395,8 @@ export const JobJournalLive = Layer.effect(JobJournal, Effect.gen(function*() {
     recordPodTerminateFailed,
     recordPodAbandoned,
     livePods,
+    podSummary,
+    jobTotals,
     recordTimings,
     recordFinalCost
   })

@@ -8,6 +8,8 @@ import { JobStatus, liveStatuses, startingStatuses } from "../../src/domain/stat
 import type { Tier } from "../../src/domain/tier.ts"
 import { StoredEvent } from "../../src/domain/job-event.ts"
 import { TimelinePod } from "../../src/domain/timeline.ts"
+import { migrationSteps } from "../../migrations/index.ts"
+import { migrationsTable } from "./database.ts"
 import { sqlErrorsAreDefects } from "./sql-defect.ts"
 
 const iso = (column: string) => `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS ${column}`
@@ -103,6 +105,27 @@ export const JobStoreLive = Layer.effect(
       const rows = yield* sql`SELECT id AS job_id, result_report AS report, key_insight, result_structured AS structured
         FROM simulation_jobs WHERE id = ${id} AND user_id = ${owner} AND result_report IS NOT NULL AND result_report <> ''`
       return rows[0] === undefined ? Option.none() : Option.some(yield* Effect.orDie(decodeReport(rows[0])))
+    }, sqlErrorsAreDefects)
+
+    // Sharing again returns the link there is: the no-op update makes RETURNING give the stored token.
+    const share = Effect.fn("JobStore.share")(function*(owner: UserId, id: JobId, token: string) {
+      const rows = yield* sql<{ token: string }>`INSERT INTO share_links (job_id, token)
+        SELECT id, ${token} FROM simulation_jobs WHERE id = ${id} AND user_id = ${owner} AND status = 'COMPLETED'
+        ON CONFLICT (job_id) DO UPDATE SET job_id = EXCLUDED.job_id RETURNING token`
+      return Option.fromNullishOr(rows[0]?.token)
+    }, sqlErrorsAreDefects)
+
+    const unshare = Effect.fn("JobStore.unshare")(function*(owner: UserId, id: JobId) {
+      yield* sql`DELETE FROM share_links USING simulation_jobs
+        WHERE share_links.job_id = simulation_jobs.id AND simulation_jobs.id = ${id} AND simulation_jobs.user_id = ${owner}`
+    }, sqlErrorsAreDefects)
+
+    const shared = Effect.fn("JobStore.shared")(function*(token: string) {
+      const rows = yield* sql`SELECT ${columns} FROM simulation_jobs
+        WHERE id = (SELECT job_id FROM share_links WHERE token = ${token}) AND status = 'COMPLETED'`
+      const job = (yield* Effect.orDie(decodeJobs(rows)))[0]
+      if (job === undefined) return Option.none()
+      return Option.some({ job, report: yield* report(job.user_id, job.id) })
     }, sqlErrorsAreDefects)
 
     const lockAndFindDuplicate = Effect.fn("JobStore.lockAndFindDuplicate")(function*(
@@ -253,7 +276,17 @@ export const JobStoreLive = Layer.effect(
       return yield* Effect.orDie(decodePods(rows))
     }, sqlErrorsAreDefects)
 
+    const pendingMigrations = sql<{ migration_id: number }>`SELECT migration_id FROM ${sql(migrationsTable)}`.pipe(
+      Effect.map((rows) => {
+        const applied = new Set(rows.map((row) => row.migration_id))
+        return Object.keys(migrationSteps).filter((name) => !applied.has(Number(name.slice(0, name.indexOf("_")))))
+      }),
+      sqlErrorsAreDefects,
+      Effect.withSpan("JobStore.pendingMigrations")
+    )
+
     return JobStore.of({
+      pendingMigrations,
       ping: sql`SELECT 1`.pipe(Effect.as(true), Effect.catchTag("SqlError", () => Effect.succeed(false)), Effect.withSpan("JobStore.ping")),
       withTransaction: (effect) => sqlErrorsAreDefects(sql.withTransaction(effect)),
       eventsAfter,
@@ -263,6 +296,9 @@ export const JobStoreLive = Layer.effect(
       list,
       delete: deleteJob,
       report,
+      share,
+      unshare,
+      shared,
       lockAndFindDuplicate,
       queuedJobs,
       routing,

@@ -78,5 +78,18 @@ export const MaintenanceStoreLive = Layer.effect(MaintenanceStore, Effect.gen(fu
     return rows.length > 0
   }, errorsAreDefects)
 
-  return MaintenanceStore.of({ podRecord, recordReaped, liveJobs, firstStaleAlert, executionExists })
+  const deletedJobIds = Effect.fn("MaintenanceStore.deletedJobIds")(function*(ids: ReadonlyArray<JobId>) {
+    if (ids.length === 0) return []
+    // The identity's sequence says which ids were ever issued (NULL before the first job).
+    const issued = yield* sql<{ newest: number | null }>`SELECT pg_sequence_last_value(
+        pg_get_serial_sequence('simulation_jobs', 'id')::regclass)::float8 AS newest`
+    const newest = issued[0]?.newest ?? 0
+    const candidates = ids.filter((id) => id >= 1 && id <= newest)
+    if (candidates.length === 0) return []
+    const present = yield* sql<{ id: JobId }>`SELECT id FROM simulation_jobs WHERE id IN ${sql.in(candidates)}`
+    const kept = new Set(present.map((row) => row.id))
+    return candidates.filter((id) => !kept.has(id))
+  }, errorsAreDefects)
+
+  return MaintenanceStore.of({ podRecord, recordReaped, liveJobs, firstStaleAlert, executionExists, deletedJobIds })
 }))

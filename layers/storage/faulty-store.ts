@@ -1,6 +1,7 @@
 /**
  * Rehearsal only (`FAKE_STORE_FAULT_RATE`): the object store with each read or write (put, get, head, list,
- * delete) failing at this rate, as a flaky S3 endpoint would; presigning is local and never fails. The chaos run
+ * delete, deletePrefix, listFolders) failing at this rate, as a flaky S3 endpoint would; presigning is local and
+ * never fails. The chaos run
  * uses it to show that store faults end in a retry or a terminal status, never in a stuck job.
  */
 import { Effect, Layer, Random } from "effect"
@@ -21,6 +22,8 @@ export const FaultyObjectStoreLive = (rate: number) =>
       get: (key) => flaky("get", key, store.get(key)),
       head: (key) => flaky("head", key, store.head(key)),
       list: (prefix) => flaky("list", prefix, store.list(prefix)),
-      delete: (key) => flaky("delete", key, store.delete(key))
+      delete: (key) => flaky("delete", key, store.delete(key)),
+      deletePrefix: (prefix) => flaky("deletePrefix", prefix, store.deletePrefix(prefix)),
+      listFolders: (prefix) => flaky("listFolders", prefix, store.listFolders(prefix))
     })
   }))

@@ -46,3 +46,14 @@ export const validPrefix = (prefix: string) =>
 /** The service-level error for a refused key. */
 export const refusedKey = (operation: string) => (error: InvalidObjectKey) =>
   new ObjectStoreError({ operation, key: error.key, message: error.message })
+
+/** `prefix` if it is a folder of keys: a valid listing prefix that ends with `/` (or, with `root`, is empty). */
+export const validFolder = (prefix: string, options: { readonly root: boolean }) =>
+  validPrefix(prefix).pipe(Effect.flatMap((valid) =>
+    (options.root && valid === "") || valid.endsWith("/")
+      ? Effect.succeed(valid)
+      : Effect.fail(new InvalidObjectKey({
+        key: prefix,
+        message: `invalid object key prefix: a folder must end with "/"${options.root ? " (or be empty)" : " and may not be empty"}`
+      }))
+  ))

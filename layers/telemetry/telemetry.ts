@@ -6,14 +6,15 @@
  *   carries `service.name` (OTEL_SERVICE_NAME, default `fishcloud`), `service.version` and `fishcloud.role`.
  *   Spans are batched and flushed, and metrics exported one last time, when the service shuts down.
  * - logs: LOG_FORMAT=json writes one JSON object a line with `trace_id`, `span_id` and `job_id` (from the
- *   `job_id` log annotation the workflows set); `pretty` keeps Effect's human output.
+ *   `job_id` log annotation the workflows and `src/lifecycle/job-log.ts` set); `pretty` keeps Effect's human output.
+ *   Both explain the cluster's start-up warning `No healthy runners available` (`explainClusterStart`).
  */
 import * as NodeSdk from "@effect/opentelemetry/NodeSdk"
 import { OTLPMetricExporter } from "@opentelemetry/exporter-metrics-otlp-http"
 import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-http"
 import { PeriodicExportingMetricReader } from "@opentelemetry/sdk-metrics"
 import { BatchSpanProcessor } from "@opentelemetry/sdk-trace-base"
-import { Config, Context, Effect, Formatter, Layer, Logger, type LogLevel, Option, References, Tracer } from "effect"
+import { Config, Context, Effect, Formatter, Layer, Logger, LogLevel, Option, References, Tracer } from "effect"
 import { version } from "../../src/version.ts"
 import { LogFormat, LogLevelSetting, TelemetryConfig } from "./telemetry-config.ts"
 
@@ -47,6 +48,30 @@ const jsonLogger = Logger.withConsoleLog(Logger.make((options) => {
   })
 }))
 
+/** What `effect/cluster`'s Sharding logs at WARN when its runner list holds no healthy runner. */
+const noHealthyRunners = "No healthy runners available"
+
+const clusterStartExplained =
+  "no runner is marked healthy, so this runner marks itself healthy and goes on (effect/cluster's \"No healthy runners " +
+  "available\": expected at start, before the first health check; later, the runners' health checks went unanswered, " +
+  "e.g. under heavy load)"
+
+/**
+ * The cluster's Sharding logs `No healthy runners available` at WARN whenever its list of runners holds no healthy one,
+ * and then marks its own runner healthy. A single runner (role `all`, or the first runner of a cluster) meets that at
+ * start, before its first health check, and whenever its own health check goes unanswered (a busy machine); the
+ * runner logging it is up and carries on, so the warning cries wolf: it is logged at INFO with what it means instead
+ * (and dropped when LOG_LEVEL is above INFO). Every other line passes unchanged.
+ */
+export const explainClusterStart = <Output>(logger: Logger.Logger<unknown, Output>): Logger.Logger<unknown, Output | void> =>
+  Logger.make((options) => {
+    const message = options.message
+    const isNoHealthyRunners = Array.isArray(message) ? message[0] === noHealthyRunners : message === noHealthyRunners
+    if (!isNoHealthyRunners || options.logLevel !== "Warn") return logger.log(options)
+    if (LogLevel.isGreaterThan(options.fiber.getRef(References.MinimumLogLevel), "Info")) return
+    return logger.log({ ...options, logLevel: "Info", message: [clusterStartExplained] })
+  })
+
 const minimumLevel: Record<Config.Success<typeof LogLevelSetting>, LogLevel.LogLevel> = {
   debug: "Debug",
   info: "Info",
@@ -57,6 +82,6 @@ const minimumLevel: Record<Config.Success<typeof LogLevelSetting>, LogLevel.LogL
 /** The logger LOG_FORMAT selects (JSON lines, or Effect's default human output), logging from LOG_LEVEL up. */
 export const LoggerLive = Layer.unwrap(Effect.map(Config.all({ format: LogFormat, level: LogLevelSetting }), ({ format, level }) =>
   Layer.merge(
-    format === "json" ? Logger.layer([jsonLogger]) : Layer.empty,
+    Logger.layer(format === "json" ? [explainClusterStart(jsonLogger)] : [explainClusterStart(Logger.defaultLogger), Logger.tracerLogger]),
     Layer.succeed(References.MinimumLogLevel, minimumLevel[level])
   )))

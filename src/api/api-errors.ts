@@ -89,3 +89,24 @@ export class LifecycleUnavailable extends HttpApiError.Problem<LifecycleUnavaila
   status: 500,
   title: "The job could not be queued"
 }) {}
+
+/** A sign-in link's code that cannot be exchanged for a session; the detail says why (unknown, used or expired). */
+export class SignInLinkRefused extends HttpApiError.Problem<SignInLinkRefused>()("SignInLinkRefused", {
+  type: type("sign-in-refused"),
+  status: 401,
+  title: "This sign-in link does not work"
+}) {}
+
+/** An unknown or revoked share token (or one whose job is gone): the same answer, so tokens cannot be probed. */
+export class ShareNotFound extends HttpApiError.Problem<ShareNotFound>()("ShareNotFound", {
+  type: type("share-not-found"),
+  status: 404,
+  title: "Shared result not found"
+}) {}
+
+/** `/api/ready` while start-up is not finished: `missing` names each part still missing. */
+export class NotReady extends HttpApiError.Problem<NotReady>()("NotReady", {
+  type: type("not-ready"),
+  status: 503,
+  title: "The service is not ready yet"
+}, { missing: Schema.Array(Schema.String) }) {}

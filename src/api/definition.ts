@@ -3,8 +3,11 @@
  */
 import { Schema } from "effect"
 import { HttpApi, HttpApiEndpoint, HttpApiGroup, HttpApiMiddleware, HttpApiSchema, OpenApi } from "effect/http-api"
+import { MarketCurve } from "../domain/artifacts.ts"
 import { JobId } from "../domain/ids.ts"
 import { DraftCreate, DraftUpdate, Job, JobCreate, JobPage, JobReport, ModelRouting, SimData } from "../domain/job.ts"
+import { SharedJob, ShareLink } from "../domain/share.ts"
+import { SocialGraphView } from "../domain/social-graph-view.ts"
 import { Tier } from "../domain/tier.ts"
 import { JobTimeline } from "../domain/timeline.ts"
 import { version } from "../version.ts"
@@ -19,8 +22,11 @@ import {
   JobNotFound,
   LifecycleUnavailable,
   NotAvailable,
+  NotReady,
   RoutingMissing,
   ServiceBusy,
+  ShareNotFound,
+  SignInLinkRefused,
   StatusConflict
 } from "./api-errors.ts"
 import { Authorization } from "./security.ts"
@@ -76,6 +82,44 @@ class JobsGroup extends HttpApiGroup.make("jobs")
   .prefix("/api/jobs")
 {}
 
+/** `GET /api/jobs/:id/export/pdf`: the report as a PDF download. */
+const PdfFile = HttpApiSchema.WithHeaders(
+  Schema.Uint8Array.pipe(HttpApiSchema.asUint8Array({ contentType: "application/pdf" })),
+  { "content-disposition": Schema.String }
+)
+
+/** A job's results beyond the job itself: its graph and curves, the PDF, its share link, enrich-retry. */
+class ResultsGroup extends HttpApiGroup.make("results")
+  .add(
+    HttpApiEndpoint.get("graph", "/:id/graph", { params: jobParams, success: SocialGraphView, error: [JobNotFound, NotAvailable] })
+      .annotate(OpenApi.Summary, "Who influenced whom: agents (with activity and stance) and their follows and replies"),
+    HttpApiEndpoint.get("curves", "/:id/curves", { params: jobParams, success: Schema.Array(MarketCurve), error: [JobNotFound, NotAvailable] })
+      .annotate(OpenApi.Summary, "Each market's YES price, round by round"),
+    HttpApiEndpoint.get("exportPdf", "/:id/export/pdf", { params: jobParams, success: PdfFile, error: [JobNotFound, StatusConflict] })
+      .annotate(OpenApi.Summary, "The report as a PDF (409 while the job has no report)"),
+    HttpApiEndpoint.post("share", "/:id/share", { params: jobParams, success: ShareLink, error: [JobNotFound, StatusConflict] })
+      .annotate(OpenApi.Summary, "Make (or get again) the public read-only link of a completed job"),
+    HttpApiEndpoint.delete("unshare", "/:id/share", { params: jobParams, success: HttpApiSchema.NoContent, error: JobNotFound })
+      .annotate(OpenApi.Summary, "Revoke the job's public link"),
+    HttpApiEndpoint.post("enrichRetry", "/:id/enrich-retry", {
+      params: jobParams,
+      success: Job.pipe(HttpApiSchema.status(202)),
+      error: [JobNotFound, StatusConflict, DemoMode, LifecycleUnavailable]
+    }).annotate(OpenApi.Summary, "Enrich the seed of a draft or finished job again, in the background (see its events)")
+  )
+  .middleware(Authorization)
+  .prefix("/api/jobs")
+{}
+
+/** The public side of share links: no token needed, nothing but the shared job's results. */
+class ShareGroup extends HttpApiGroup.make("share")
+  .add(
+    HttpApiEndpoint.get("get", "/:token", { params: { token: Schema.String }, success: SharedJob, error: ShareNotFound })
+      .annotate(OpenApi.Summary, "A shared job's report, curves and graph")
+  )
+  .prefix("/api/share")
+{}
+
 class DraftsGroup extends HttpApiGroup.make("drafts")
   .add(
     HttpApiEndpoint.post("create", "/", {
@@ -122,9 +166,38 @@ const Health = Schema.Struct({
   database: Schema.Literals(["connected", "disconnected"])
 })
 
+/** Who a session or API token belongs to, as the dashboard shows it. */
+const SessionUser = Schema.Struct({ name: Schema.String, admin: Schema.Boolean })
+
+/** A dashboard session: a bearer token like an API token that stops working at `expires_at` (ISO 8601). */
+const Session = Schema.Struct({ token: Schema.String, expires_at: Schema.String, user: SessionUser })
+
+/**
+ * Dashboard sign-in. `POST /api/session` is public: it exchanges the one-time code of a sign-in link (first start's
+ * log, `fishcloud sign-in`) for a session token. `GET /api/me` tells whose a token is (401 once a session expired).
+ */
+class SessionGroup extends HttpApiGroup.make("session")
+  .add(
+    HttpApiEndpoint.post("signIn", "/session", {
+      payload: Schema.Struct({ code: Schema.String.check(Schema.isBetweenLength(1, 200)) }),
+      success: Session,
+      error: [SignInLinkRefused, BadRequestProblem]
+    }).annotate(OpenApi.Summary, "Exchange a one-time sign-in code for a session token (401 when unknown, used or expired)"),
+    HttpApiEndpoint.get("me", "/me", { success: SessionUser })
+      .middleware(Authorization)
+      .annotate(OpenApi.Summary, "Whose the bearer token is")
+  )
+  .prefix("/api")
+{}
+
 class SystemGroup extends HttpApiGroup.make("system")
   .add(
-    HttpApiEndpoint.get("health", "/health", { success: Health }),
+    HttpApiEndpoint.get("health", "/health", { success: Health })
+      .annotate(OpenApi.Summary, "Liveness: the process answers (and whether the database does)"),
+    HttpApiEndpoint.get("ready", "/ready", {
+      success: Schema.Struct({ status: Schema.Literal("ready"), version: Schema.String }),
+      error: NotReady
+    }).annotate(OpenApi.Summary, "Readiness: 200 once the database is reachable and migrated and start-up is done, else 503 naming what is missing"),
     HttpApiEndpoint.get("config", "/config", {
       success: Schema.Struct({ demo_mode: Schema.Boolean, max_seed_chars: Schema.Int, version: Schema.String })
     })
@@ -145,7 +218,7 @@ const withEventStream = (spec: Record<string, unknown>): Record<string, unknown>
         tags: ["jobs"],
         operationId: "jobs.events",
         summary: "The job's events as Server-Sent Events, until its terminal status event",
-        description: "Each event: `id:` its sequence number, `event:` its kind (status, stage, progress, pod, cost), " +
+        description: "Each event: `id:` its sequence number, `event:` its kind (status, stage, progress, pod, cost, enrichment), " +
           "`data:` the event's JSON plus `at`. `Last-Event-ID` (or `?after=N`) resumes after that event. An idle stream " +
           "sends `: keep-alive` comments. The stream ends after the COMPLETED, FAILED or CANCELLED status event.",
         security: [{ bearer: [] }],
@@ -167,9 +240,12 @@ const withEventStream = (spec: Record<string, unknown>): Record<string, unknown>
 
 export class Api extends HttpApi.make("fishcloud")
   .add(JobsGroup)
+  .add(ResultsGroup)
+  .add(ShareGroup)
   .add(DraftsGroup)
   .add(RoutingGroup)
   .add(SystemGroup)
+  .add(SessionGroup)
   .middleware(HttpApiMiddleware.ProblemDetails)
   .annotateMerge(OpenApi.annotations({
     title: "fishcloud",

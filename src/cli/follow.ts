@@ -1,12 +1,13 @@
 /**
  * `submit --wait` and `status --follow`: renders a job's event stream (`GET /api/jobs/:id/events`) as progress lines
- * until the job ends, then prints its final status and GPU cost. One line per status change, stage change and pod
- * event, `round 7/15` for progress; on a terminal the round line is redrawn in place, a pipe gets plain lines.
+ * until the job ends, then prints its final status and GPU cost. One line per status change, stage (by name) and pod
+ * event; the rounds are a progress bar with the elapsed time and an ETA on a terminal, redrawn in place below the
+ * other lines, and plain `round 7/15` lines on a pipe (`progress.ts` draws both).
  *
  * A dropped stream is reopened with `Last-Event-ID` (up to `maxReconnects` failures in a row, `waitInterval` apart).
  * A server without the events route (an older fishcloud) is polled instead, printing status and stage changes.
  */
-import { Console, Data, Effect, Option, Redacted, Ref, Schedule, Schema, Stream } from "effect"
+import { Clock, Console, Data, Effect, Option, Redacted, Ref, Schedule, Schema, Stream } from "effect"
 import { Sse } from "effect/encoding"
 import { FetchHttpClient, HttpClient, HttpClientError, HttpClientRequest } from "effect/http"
 import type { JobId } from "../domain/ids.ts"
@@ -17,28 +18,63 @@ import { request } from "./api-client.ts"
 import { Connection, requireToken } from "./connection.ts"
 import { CliFailure, describeError } from "./cli-errors.ts"
 import { progressLine } from "./format.ts"
+import { emptyRunClock, observeRound, observeStatus, type Printed, progressBarLine, progressPlainLine, type RunClock, terminalEnd, terminalWrite } from "./progress.ts"
+import { currentTerminal, type Terminal } from "./terminal.ts"
+import { usd } from "../domain/readable.ts"
+import { stageName } from "../domain/stage.ts"
 
 /** Failed attempts in a row (reconnects of a dropped stream, or polls) before giving up. */
 const maxReconnects = 5
 
 const decodeData = Schema.decodeUnknownOption(Schema.fromJsonString(Schema.Unknown))
 const decodeEvent = Schema.decodeUnknownOption(JobEvent)
+const decodeAt = Schema.decodeUnknownOption(Schema.Struct({ at: Schema.String }))
 
-const money = (usd: number) => `$${usd.toFixed(2)}`
+/** When the event was written (its `at`), else now. */
+const eventTime = (data: unknown, nowMs: number): number => {
+  const at = decodeAt(data)
+  const parsed = Option.isSome(at) ? Date.parse(at.value.at) : Number.NaN
+  return Number.isFinite(parsed) ? parsed : nowMs
+}
 
-/** What a user sees for one event; `progress` marks the round line a terminal redraws in place. */
-const renderEvent = (id: JobId, event: JobEvent): { readonly line: string; readonly progress: boolean } | undefined => {
+/** How the event's lines are drawn: on a terminal (with its width) or a pipe, and the run's clock so far. */
+export interface RenderContext {
+  readonly interactive: boolean
+  readonly columns: number | undefined
+  readonly atMs: number
+  readonly clock: RunClock
+}
+
+/**
+ * What a user sees for one event, and the run's clock after it. `progress` marks the line a terminal redraws in
+ * place (the round bar); a status change other than RUNNING leaves the last bar on screen (`settle`).
+ */
+export const renderEvent = (
+  id: JobId,
+  event: JobEvent,
+  context: RenderContext
+): { readonly printed: Printed | undefined; readonly clock: RunClock } => {
   const prefix = `job ${id}: `
+  const line = (text: string): Printed => ({ line: `${prefix}${text}`, progress: false })
   switch (event.kind) {
     case "status": {
       const { to, error } = event.data
-      return { line: `${prefix}${to}${error === undefined ? "" : ` (${error})`}`, progress: false }
+      return {
+        printed: { ...line(`${to}${error === undefined ? "" : ` (${error})`}`), settle: to !== "RUNNING" },
+        clock: observeStatus(context.clock, to, context.atMs)
+      }
     }
     case "stage":
-      return { line: `${prefix}stage ${event.data.stage}`, progress: false }
+      return { printed: line(stageName(event.data.stage)), clock: context.clock }
     case "progress": {
       const { round, max_rounds } = event.data
-      return round === null ? undefined : { line: `${prefix}round ${round}${max_rounds === null ? "" : `/${max_rounds}`}`, progress: true }
+      if (round === null) return { printed: undefined, clock: context.clock }
+      const sample = { round, atMs: context.atMs }
+      const clock = observeRound(context.clock, sample)
+      const text = context.interactive
+        ? progressBarLine(id, sample, max_rounds, clock, context.columns)
+        : progressPlainLine(id, round, max_rounds)
+      return { printed: { line: text, progress: true }, clock }
     }
     case "pod": {
       const pod = event.data
@@ -46,25 +82,44 @@ const renderEvent = (id: JobId, event: JobEvent): { readonly line: string; reado
         ? [pod.reason]
         : pod.event === "terminate_failed"
         ? [pod.reason, pod.error]
-        : pod.event === "created" ? [pod.gpu_type, `${money(pod.cost_per_hour)}/h`] : []
-      return { line: `${prefix}pod ${pod.pod_id} ${pod.event}${details.length === 0 ? "" : ` (${details.join(", ")})`}`, progress: false }
+        : pod.event === "created" ? [pod.gpu_type, `${usd(pod.cost_per_hour)}/h`] : []
+      return {
+        printed: line(`pod ${pod.pod_id} ${pod.event.replace("_", " ")}${details.length === 0 ? "" : ` (${details.join(", ")})`}`),
+        clock: context.clock
+      }
     }
     case "cost":
-      return { line: `${prefix}GPU cost ${money(event.data.gpu_cost_usd)}`, progress: false }
+      return { printed: line(`GPU cost ${usd(event.data.gpu_cost_usd)}`), clock: context.clock }
+    case "enrichment": {
+      const enrichment = event.data
+      const detail = enrichment.event === "completed"
+        ? ` (${enrichment.summary_chars} characters, ${enrichment.citations} citations)`
+        : enrichment.event === "failed" ? ` (${enrichment.error})` : ""
+      return { printed: line(`seed enrichment ${enrichment.event}${detail}`), clock: context.clock }
+    }
   }
 }
 
-/** Prints lines; on a terminal a round line is overwritten by the next line instead of scrolling. */
-const makePrinter = Effect.gen(function*() {
-  const tty = process.stdout.isTTY === true
-  const roundShown = yield* Ref.make(false)
-  return (rendered: { readonly line: string; readonly progress: boolean }) =>
-    Effect.gen(function*() {
-      if (!tty) return yield* Console.log(rendered.line)
-      const clear = (yield* Ref.getAndSet(roundShown, rendered.progress)) ? "\r\u001b[2K" : ""
-      yield* Effect.sync(() => process.stdout.write(`${clear}${rendered.line}${rendered.progress ? "" : "\n"}`))
+/**
+ * Prints lines: a pipe gets each line as it is; a terminal keeps the progress line last, redrawn in place, with the
+ * other lines scrolling above it (`terminalWrite`). `end` leaves the last bar on screen.
+ */
+const makePrinter = (terminal: Terminal) =>
+  Effect.gen(function*() {
+    const shown = yield* Ref.make<string | undefined>(undefined)
+    const write = (text: string) => Effect.sync(() => void process.stdout.write(text))
+    const print = (printed: Printed) =>
+      Effect.gen(function*() {
+        if (!terminal.interactive) return yield* Console.log(printed.line)
+        const next = terminalWrite(yield* Ref.get(shown), printed)
+        yield* Ref.set(shown, next.shown)
+        yield* write(next.text)
+      })
+    const end = Effect.gen(function*() {
+      if (terminal.interactive) yield* write(terminalEnd(yield* Ref.getAndSet(shown, undefined)))
     })
-})
+    return { print, end }
+  })
 
 /** Why the stream could not be used. */
 type Opened =
@@ -135,7 +190,9 @@ const pollToEnd = Effect.fn("cli.pollToEnd")(function*(id: JobId, shown: string 
  */
 export const followJob = Effect.fn("cli.followJob")(function*(id: JobId, after: number, shown?: string) {
   const { waitInterval, baseUrl } = yield* Connection
-  const print = yield* makePrinter
+  const terminal = yield* currentTerminal
+  const { print, end } = yield* makePrinter(terminal)
+  const clock = yield* Ref.make(emptyRunClock)
   const lastId = yield* Ref.make(after)
   const ended = yield* Ref.make(false)
   const failures = yield* Ref.make(0)
@@ -150,8 +207,10 @@ export const followJob = Effect.fn("cli.followJob")(function*(id: JobId, after: 
         const decoded = decodeEvent({ kind: event.event, data: Option.getOrUndefined(decodeData(event.data)) })
         if (Option.isNone(decoded)) return
         if (decoded.value.kind === "status" && isTerminal(decoded.value.data.to)) yield* Ref.set(ended, true)
-        const rendered = renderEvent(id, decoded.value)
-        if (rendered !== undefined) yield* print(rendered)
+        const atMs = eventTime(Option.getOrUndefined(decodeData(event.data)), yield* Clock.currentTimeMillis)
+        const rendered = renderEvent(id, decoded.value, { ...terminal, atMs, clock: yield* Ref.get(clock) })
+        yield* Ref.set(clock, rendered.clock)
+        if (rendered.printed !== undefined) yield* print(rendered.printed)
       })
     ))
 
@@ -180,12 +239,15 @@ export const followJob = Effect.fn("cli.followJob")(function*(id: JobId, after: 
     ),
     Effect.retry({ while: (error) => error instanceof Retryable, schedule: Schedule.spaced(waitInterval) }),
     Effect.mapError((error) => error instanceof Retryable ? new CliFailure({ message: `lost the event stream of job ${id}` }) : error),
-    Effect.provide(FetchHttpClient.layer)
+    Effect.provide(FetchHttpClient.layer),
+    // An error goes to stderr on a line of its own, not after the bar.
+    Effect.onError(() => end)
   )
   if (!streamed) yield* pollToEnd(id, shown)
 
-  const final = yield* request((client) => client.jobs.get({ params: { id } }))
-  yield* print({ line: `job ${id} ended ${final.status}; GPU cost ${money(final.gpu_cost_usd ?? 0)}`, progress: false })
+  const final = yield* request((client) => client.jobs.get({ params: { id } })).pipe(Effect.onError(() => end))
+  yield* print({ line: `job ${id} ended ${final.status}; GPU cost ${usd(final.gpu_cost_usd ?? 0)}`, progress: false, settle: true })
+  yield* end
   if (final.status === "COMPLETED") return final
   const reason = final.error_message === null ? "" : `: ${final.error_message}`
   return yield* new CliFailure({ message: `job ${id} ended ${final.status}${reason}` })

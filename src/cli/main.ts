@@ -3,10 +3,13 @@ import { Effect } from "effect"
 import { Command } from "effect/cli"
 import { version } from "../version.ts"
 import { cancel, list, report, status } from "./commands/job-commands.ts"
+import { doctor } from "./commands/doctor.ts"
 import { maintenance } from "./commands/maintenance.ts"
 import { migrate } from "./commands/migrate.ts"
+import { open } from "./commands/open.ts"
 import { routing } from "./commands/routing-commands.ts"
 import { serve } from "./commands/serve.ts"
+import { signIn } from "./commands/sign-in.ts"
 import { submit } from "./commands/submit.ts"
 import { tokens } from "./commands/tokens.ts"
 import { TokenFlag, UrlFlag } from "./connection.ts"
@@ -14,7 +17,7 @@ import { OutputLive } from "./output.ts"
 
 const fishcloud = Command.make("fishcloud").pipe(
   Command.withDescription("Run multi-agent simulation jobs on ephemeral GPU pods"),
-  Command.withSubcommands([serve, migrate, maintenance, tokens, submit, status, list, cancel, report, routing]),
+  Command.withSubcommands([serve, doctor, migrate, maintenance, tokens, signIn, submit, status, list, cancel, report, open, routing]),
   Command.withGlobalFlags([UrlFlag, TokenFlag])
 )
 

@@ -45,6 +45,16 @@ const PodChanged = Schema.Union([
   Schema.Struct({ event: Schema.Literal("terminate_failed"), pod_id: Schema.String, reason: Schema.String, error: Schema.String })
 ])
 
+/**
+ * A seed enrichment asked for again (`POST /api/jobs/:id/enrich-retry`): requested, then completed (with the new
+ * summary's length) or failed (why).
+ */
+const EnrichmentChanged = Schema.Union([
+  Schema.Struct({ event: Schema.Literal("requested") }),
+  Schema.Struct({ event: Schema.Literal("completed"), summary_chars: Schema.Int, citations: Schema.Int }),
+  Schema.Struct({ event: Schema.Literal("failed"), error: Schema.String })
+])
+
 /** The job's GPU cost once every pod is gone. */
 const CostSettled = Schema.Struct({ gpu_cost_usd: Schema.Number })
 
@@ -57,7 +67,8 @@ export const JobEvent = Schema.Union([
   event("stage", StageChanged),
   event("progress", Progress),
   event("pod", PodChanged),
-  event("cost", CostSettled)
+  event("cost", CostSettled),
+  event("enrichment", EnrichmentChanged)
 ])
 export type JobEvent = typeof JobEvent.Type
 
@@ -70,6 +81,7 @@ export const StoredEvent = Schema.Union([
   stored("stage", StageChanged),
   stored("progress", Progress),
   stored("pod", PodChanged),
-  stored("cost", CostSettled)
+  stored("cost", CostSettled),
+  stored("enrichment", EnrichmentChanged)
 ])
 export type StoredEvent = typeof StoredEvent.Type

@@ -4,6 +4,7 @@
  */
 import { Effect, Schema } from "effect"
 import { JobId, UserId } from "./ids.ts"
+import { StructuredReport } from "./report.ts"
 import { JobStatus } from "./status.ts"
 import { Tier } from "./tier.ts"
 
@@ -96,9 +97,11 @@ export type JobPage = typeof JobPage.Type
 /** The analyst report of a finished job. */
 export const JobReport = Schema.Struct({
   job_id: JobId,
+  /** Markdown. As served to readers it has passed through `readerMarkdown` (no `### slot=X — ` markup). */
   report: Schema.String,
   key_insight: Schema.NullOr(Schema.String),
-  structured: Schema.NullOr(Schema.Json)
+  /** The nine parts (`src/domain/report.ts`); reports written before the six artifact parts existed have three. */
+  structured: Schema.NullOr(StructuredReport)
 })
 export type JobReport = typeof JobReport.Type
 

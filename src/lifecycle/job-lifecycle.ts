@@ -4,11 +4,12 @@
  * move to CANCELLED followed by interrupting both workflows of the job, in that order, so nothing the execution
  * still writes can revive the job.
  */
+import * as Crypto from "node:crypto"
 import { Effect, Layer } from "effect"
 import { WorkflowEngine } from "effect/workflow"
 import { JobJournal } from "../../services/job-journal.ts"
 import { JobLifecycle, LifecycleError } from "../../services/job-lifecycle.ts"
-import { ReportWorkflow, SimulationWorkflow } from "./workflows.ts"
+import { EnrichmentWorkflow, ReportWorkflow, SimulationWorkflow } from "./workflows.ts"
 
 export const JobLifecycleLive = Layer.effect(
   JobLifecycle,
@@ -40,6 +41,15 @@ export const JobLifecycleLive = Layer.effect(
           return true
         }).pipe(
           Effect.withSpan("JobLifecycle.cancel", { attributes: { "job.id": jobId } })
+        ),
+      enrichAgain: (jobId) =>
+        Effect.gen(function*() {
+          yield* journal.appendEvent(jobId, { kind: "enrichment", data: { event: "requested" } })
+          const request = yield* Effect.sync(() => Crypto.randomUUID())
+          yield* EnrichmentWorkflow.execute({ job_id: jobId, request }, { discard: true }).pipe(withEngine)
+        }).pipe(
+          Effect.catchCause((cause) => Effect.fail(new LifecycleError({ job_id: jobId, message: String(cause) }))),
+          Effect.withSpan("JobLifecycle.enrichAgain", { attributes: { "job.id": jobId } })
         )
     })
   })

@@ -43,6 +43,7 @@ import {
   resumePollState,
   wantsPartialChat
 } from "./poll-signals.ts"
+import { jobRunning } from "./job-log.ts"
 import { policies } from "./policies.ts"
 import { outcomeOf, runOutcome, type RunOutcome } from "./run-outcome.ts"
 import { SimulationWorkflow } from "./workflows.ts"
@@ -216,9 +217,11 @@ export const RunWatcherLive = Layer.effect(RunWatcher, Effect.gen(function*() {
       const reply = yield* worker.status(endpoint).pipe(Effect.timeoutOption(statusTimeout), Effect.option, Effect.map(Option.flatten))
       const step = Option.isNone(reply) ? observeStatusFailure(entry.state, now) : observeStatus(entry.state, now, reply.value)
       let state = step.state
-      if (step.firstRunning) yield* journal.transition(jobId, "RUNNING")
+      if (step.firstRunning && (yield* journal.transition(jobId, "RUNNING"))) {
+        yield* jobRunning(jobId, podId, yield* journal.podSummary(jobId, podId))
+      }
       if (step.completed && Option.isSome(reply)) {
-        yield* saveCompleted(jobId, reply.value)
+        yield* saveCompleted(jobId, podId, reply.value)
         return Option.some<RunOutcome>({ _tag: "Completed" })
       }
       if (step.verdict) return Option.some(outcomeOf(step.verdict))
@@ -243,14 +246,15 @@ export const RunWatcherLive = Layer.effect(RunWatcher, Effect.gen(function*() {
       return Option.none<RunOutcome>()
     })
 
-  const saveCompleted = (jobId: JobId, reply: StatusReply) =>
+  const saveCompleted = (jobId: JobId, podId: string, reply: StatusReply) =>
     Effect.gen(function*() {
       yield* journal.saveResults(jobId, {
         chatLog: yield* parseJson(reply.chat_log, []),
         graph: yield* parseJson(reply.graph_data, {}),
         structured: yield* parseJson(reply.structured, {})
       })
-      yield* journal.transition(jobId, "RUNNING")
+      // A run that ended between two polls was never seen running.
+      if (yield* journal.transition(jobId, "RUNNING")) yield* jobRunning(jobId, podId, yield* journal.podSummary(jobId, podId))
     })
 
   /**

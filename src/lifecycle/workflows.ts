@@ -25,3 +25,12 @@ export const ReportWorkflow = Workflow.make("fishcloud.ReportWorkflow", {
   success: ReportOutcome,
   idempotencyKey: ({ job_id }) => `report-${job_id}`
 })
+
+const EnrichmentOutcome = Schema.Literals(["completed", "failed", "skipped"])
+
+/** Enriching a job's seed again on request (`POST /api/jobs/:id/enrich-retry`); each request is its own execution. */
+export const EnrichmentWorkflow = Workflow.make("fishcloud.EnrichmentWorkflow", {
+  payload: { job_id: JobId, request: Schema.String },
+  success: EnrichmentOutcome,
+  idempotencyKey: ({ job_id, request }) => `enrich-${job_id}-${request}`
+})

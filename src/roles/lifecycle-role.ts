@@ -3,9 +3,12 @@
  * provider, the LLM steps and the time scale, and `JobLifecycle` for the API. Part of the composition root: it picks
  * implementations from the settings; `src/server.ts` picks what a role needs.
  */
-import { Effect, Layer, Option } from "effect"
+import { Effect, Layer, Option, Schedule } from "effect"
+import { ShardId, Sharding, ShardingConfig } from "effect/cluster"
 import { Settings } from "../config.ts"
+import { Readiness } from "../readiness.ts"
 import { TimeScale } from "../domain/time-scale.ts"
+import { EnrichmentWorkflowLive } from "../lifecycle/enrichment-workflow.ts"
 import { ReportWorkflowLive } from "../lifecycle/report-workflow.ts"
 import { SimulationWorkflowLive } from "../lifecycle/simulation-workflow.ts"
 import { RunWatcherLive } from "../lifecycle/run-watcher.ts"
@@ -95,7 +98,7 @@ const EngineLive = (role: Role) =>
   }))
 
 /** The workflows this process runs (roles `all` and `runner`), and the watcher of their runs. */
-const WorkflowsLive = Layer.mergeAll(SimulationWorkflowLive, ReportWorkflowLive).pipe(
+const WorkflowsLive = Layer.mergeAll(SimulationWorkflowLive, ReportWorkflowLive, EnrichmentWorkflowLive).pipe(
   Layer.provideMerge(RunWatcherLive),
   Layer.provide(Layer.mergeAll(PodsLive, LlmLive, TimeScaleLive, AlertsLive))
 )
@@ -108,9 +111,29 @@ const MaintenanceLive = Layer.unwrap(Effect.map(Settings, (settings) => Maintena
   Layer.provide(MaintenanceDependenciesLive)
 )
 
+/**
+ * Readiness (`src/readiness.ts`): a process that runs workflows is ready once the cluster has given it shards; until
+ * then, it would run none of the jobs sent to it.
+ */
+const RunnerRegistration = Layer.effectDiscard(Effect.gen(function*() {
+  const readiness = yield* Readiness
+  const sharding = yield* Sharding.Sharding
+  // The engine keeps the default shard groups and counts (`layers/lifecycle/workflow-engine.ts` sets only timings
+  // and addresses).
+  const config = ShardingConfig.defaults
+  const shards = config.assignedShardGroups.flatMap((group) =>
+    Array.from({ length: config.shardsPerGroup }, (_, i) => ShardId.make(group, i + 1)))
+  const holdsShards = Effect.sync(() => shards.some((shard) => sharding.hasShardId(shard)))
+  yield* holdsShards.pipe(
+    Effect.repeat({ schedule: Schedule.spaced("200 millis"), until: (held) => held }),
+    Effect.andThen(readiness.done("runner registration")),
+    Effect.forkScoped
+  )
+}))
+
 /** `JobLifecycle` and `JobJournal` (and, for roles that run workflows, the workflows and maintenance) on the engine for `role`. */
 export const LifecycleLive = (role: Role) =>
-  (role === "api" ? JobLifecycleLive : Layer.mergeAll(JobLifecycleLive, WorkflowsLive, MaintenanceLive)).pipe(
+  (role === "api" ? JobLifecycleLive : Layer.mergeAll(JobLifecycleLive, WorkflowsLive, MaintenanceLive, RunnerRegistration)).pipe(
     Layer.provideMerge(Layer.merge(EngineLive(role), JobJournalLive))
   )
 

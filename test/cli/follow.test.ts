@@ -9,6 +9,7 @@ import { appendEvent, progressAt, transition } from "../support/journal.ts"
 import { JobJournal } from "../../services/job-journal.ts"
 import { TestService, TestServiceLive } from "../support/service.ts"
 import { assertOneLineError, runCli, scopedHome, startCli } from "../support/cli-process.ts"
+import { visibleScreen } from "../support/terminal-screen.ts"
 
 let counter = 0
 
@@ -58,13 +59,51 @@ layer(TestServiceLive().pipe(Layer.provide(timing)), { excludeTestServices: true
         `job ${id}: pod pod-1 created (A100, $1.50/h)`,
         `job ${id}: pod pod-1 ready`,
         `job ${id}: RUNNING`,
-        `job ${id}: stage 3`,
+        `job ${id}: running the simulation`,
         `job ${id}: round 7/15`,
         `job ${id}: pod pod-1 terminated (completed)`,
         `job ${id}: REPORTING`,
         `job ${id}: COMPLETED`,
         `job ${id} ended COMPLETED; GPU cost $0.00`
       ])
+    }))
+
+  it.effect("status --follow on a terminal: the rounds are one bar, redrawn in place below the other lines", () =>
+    Effect.gen(function*() {
+      const { env, id } = yield* userWithJob("watcher")
+      yield* Effect.gen(function*() {
+        yield* transition(id, "PROVISIONING")
+        yield* transition(id, "RUNNING")
+        yield* appendEvent(id, { kind: "stage", data: { stage: 3 } })
+        yield* appendEvent(id, progressAt(1, 15))
+        yield* appendEvent(id, progressAt(3, 15))
+      }).pipe(Effect.orDie)
+      const cli = yield* startCli(["status", String(id), "--follow"], env, { terminalColumns: 100 })
+      yield* cli.waitForStdout(/round 3\/15/)
+      yield* Effect.gen(function*() {
+        yield* appendEvent(id, { kind: "stage", data: { stage: 4 } })
+        yield* appendEvent(id, progressAt(15, 15))
+        yield* transition(id, "REPORTING")
+        yield* transition(id, "COMPLETED")
+      }).pipe(Effect.orDie)
+      const result = yield* cli.result
+      assert.strictEqual(result.code, 0, result.stdout)
+      assert.include(result.stdout, "\r\u001b[2K", "the bar is redrawn in place")
+      const screen = visibleScreen(result.stdout)
+      const bar = new RegExp(`^job ${id}: \\[█{20}\\] round 15/15  \\d+s elapsed  ETA 0s$`)
+      // The run's last bar stays on screen, once, where the run ended.
+      assert.deepStrictEqual(screen.map((line) => bar.test(line) ? "<bar>" : line), [
+        `job ${id}: PENDING`,
+        `job ${id}: PROVISIONING`,
+        `job ${id}: RUNNING`,
+        `job ${id}: running the simulation`,
+        `job ${id}: preparing the artifacts`,
+        "<bar>",
+        `job ${id}: REPORTING`,
+        `job ${id}: COMPLETED`,
+        `job ${id} ended COMPLETED; GPU cost $0.00`
+      ])
+      for (const line of screen) assert.isBelow(Array.from(line).length, 100)
     }))
 
   it.effect("status --follow on a finished job prints its story and ends; a failed job exits non-zero with its error", () =>

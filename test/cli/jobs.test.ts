@@ -106,7 +106,7 @@ layer(TestServiceLive(), { excludeTestServices: true })("fishcloud CLI: jobs", (
 
       assert.strictEqual(list.code, 0, list.stderr)
       const lines = list.stdout.trimEnd().split("\n")
-      assert.match(lines[0]!, /^ID\s+STATUS\s+TIER\s+CREATED\s+GOAL$/)
+      assert.match(lines[0]!, /^ID\s+STATUS\s+TIER\s+CREATED \(UTC\)\s+GOAL$/)
       // newest first
       assert.match(lines[1]!, new RegExp(`^${ids[1]}\\s+PENDING\\s+small\\s+.*${goals[1]}$`))
       assert.match(lines[2]!, new RegExp(`^${ids[0]}\\s+PENDING\\s+small\\s+.*${goals[0]}$`))
@@ -158,6 +158,33 @@ layer(TestServiceLive(), { excludeTestServices: true })("fishcloud CLI: jobs", (
       assert.strictEqual(report.stdout, markdown)
     }))
 
+  it.effect("report shows finding headings as titles, never the source's slot markup; a three-part result still reads", () =>
+    Effect.gen(function*() {
+      const { service, token, seedFile, env } = yield* cliUser("slot reader")
+      const id = submittedId((yield* runCli(["submit", seedFile, "--goal", uniqueGoal("reader"), "--tier", "small"], env)).stdout)
+      const source = "# Tram vote\n\n## Key Findings\n\n### slot=momentum — The price climbed\n\nUp in round 3.\n"
+      // A report stored before the structured result had its six artifact parts: brief, verdict and findings only.
+      const structured = {
+        brief: "Riders won the argument.",
+        verdict: "The line is likely approved.",
+        findings: [{ slot: "momentum", title: "The price climbed", body: "Up in round 3.", citation: null }]
+      }
+      const sql = yield* SqlClient.SqlClient
+      yield* sql`UPDATE simulation_jobs SET status = 'COMPLETED', result_report = ${source},
+        result_structured = ${JSON.stringify(structured)}::jsonb, updated_at = now() WHERE id = ${id}`.pipe(Effect.orDie)
+      const report = yield* runCli(["report", String(id)], env)
+      assert.strictEqual(report.code, 0, report.stderr)
+      assert.notInclude(report.stdout, "slot=")
+      assert.strictEqual(report.stdout, "# Tram vote\n\n## Key Findings\n\n### The price climbed\n\nUp in round 3.\n")
+      const reply = yield* service.call("GET", `/api/jobs/${id}/report`, { token })
+      assert.strictEqual(reply.status, 200)
+      assert.deepStrictEqual(reply.json.structured, structured)
+      assert.notInclude(reply.json.report, "slot=")
+      // The stored source keeps the markup the parser reads.
+      const rows = yield* sql<{ report: string }>`SELECT result_report AS report FROM simulation_jobs WHERE id = ${id}`.pipe(Effect.orDie)
+      assert.strictEqual(rows[0]!.report, source)
+    }))
+
   it.effect("submit --wait prints each event and exits 0 when the job completes", () =>
     Effect.gen(function*() {
       const { seedFile, env } = yield* cliUser("patient")
@@ -168,7 +195,7 @@ layer(TestServiceLive(), { excludeTestServices: true })("fishcloud CLI: jobs", (
         yield* transition(id, "RUNNING")
         yield* appendEvent(id, { kind: "stage", data: { stage: 2 } })
       }).pipe(Effect.orDie)
-      yield* cli.waitForStdout(new RegExp(`^job ${id}: stage 2$`, "m"))
+      yield* cli.waitForStdout(new RegExp(`^job ${id}: building the entity graph$`, "m"))
       yield* Effect.gen(function*() {
         yield* transition(id, "REPORTING")
         yield* transition(id, "COMPLETED")
@@ -180,7 +207,7 @@ layer(TestServiceLive(), { excludeTestServices: true })("fishcloud CLI: jobs", (
         `job ${id} submitted: PENDING`,
         `job ${id}: PROVISIONING`,
         `job ${id}: RUNNING`,
-        `job ${id}: stage 2`,
+        `job ${id}: building the entity graph`,
         `job ${id}: REPORTING`,
         `job ${id}: COMPLETED`,
         `job ${id} ended COMPLETED; GPU cost $0.00`

@@ -21,7 +21,17 @@ const reportWriterFailing = (failures: number, kind: "transient" | "permanent") 
           if (call < failures) return yield* new LlmError({ kind, message: kind === "transient" ? "529 overloaded" : "400 prompt too long" })
           return {
             markdown: "# Report\n\n## Executive Summary\n\nFine.\n\n## Verdict\n\nThe crowd leans yes.\n",
-            structured: { brief: "Fine.", verdict: "The crowd leans yes.", findings: [] },
+            structured: {
+              brief: "Fine.",
+              verdict: "The crowd leans yes.",
+              findings: [],
+              stakeholder_positions: [],
+              named_coalitions: [],
+              phase_boundaries: [],
+              quotable_posts: [],
+              disagreement_axis: null,
+              sim_scale: { rounds: 0, agents: 0, markets: 0, posts: 0, replies: 0, follows: 0, trades: 0, likes: 0, forecast_days: 30 }
+            },
             keyInsight: "The crowd leans yes."
           }
         })

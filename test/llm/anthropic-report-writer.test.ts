@@ -7,6 +7,8 @@ import { ReportWriter } from "../../services/report-writer.ts"
 import { type SimDataFile, simDataKey } from "../../src/domain/artifacts.ts"
 import { JobId } from "../../src/domain/ids.ts"
 import { readReport } from "../../layers/llm/report/parse-report.ts"
+import { loadReportArtifacts } from "../../layers/llm/report/report-artifacts.ts"
+import { simulationParts } from "../../layers/llm/report/structured-result.ts"
 import { configFromEnv } from "../support/config-env.ts"
 import { eventually } from "../support/eventually.ts"
 import { telemetryRecorder } from "../support/telemetry-recorder.ts"
@@ -132,10 +134,16 @@ describe("Anthropic report writer", () => {
       assert.strictEqual(exit._tag, "Success")
       const report = exit._tag === "Success" ? exit.value : undefined
 
-      // The structured result comes from the shared parser.
+      // The structured result comes from the shared parser, joined with the parts built from the artifacts.
       const costUsd = estimatedCostUsd(model, 6000, 1150)
       assert.isAbove(costUsd, 0)
-      assert.deepStrictEqual(report, { ...readReport(finalReport.trim()), usage: { inputTokens: 6000, outputTokens: 1150, costUsd } })
+      const loaded = yield* loadReportArtifacts(jobId).pipe(Effect.provide(MemoryObjectStoreLive({ objects: storedFiles(artifacts) })))
+      const parts = simulationParts({ artifacts: loaded, forecastDays: 30 })
+      assert.deepStrictEqual(report, { ...readReport(finalReport.trim(), parts), usage: { inputTokens: 6000, outputTokens: 1150, costUsd } })
+      // The model's prose does not decide the numbers: the scale and the quoted posts are the artifacts' own.
+      assert.strictEqual(report!.structured.sim_scale.posts, artifacts["posts.json"].length)
+      assert.strictEqual(report!.structured.quotable_posts.length, 5)
+      assert.strictEqual(report!.structured.disagreement_axis?.market_id, "m1")
       assert.strictEqual(report!.structured.verdict, "The simulated crowd leans yes: a cut before July looks more likely than not.")
       assert.strictEqual(report!.keyInsight, report!.structured.verdict)
       assert.strictEqual(report!.structured.brief, "Optimists set the tone early and the market drifted towards YES.")

@@ -2,7 +2,8 @@ import { assert, describe, it } from "@effect/vitest"
 import { Effect, Layer, Schema } from "effect"
 import { OfflineReportWriterLive } from "../../layers/llm/offline/offline-report-writer.ts"
 import { LlmError } from "../../services/llm-error.ts"
-import { ReportWriter, StructuredReport } from "../../services/report-writer.ts"
+import { ReportWriter } from "../../services/report-writer.ts"
+import { FullStructuredReport, StructuredReport } from "../../src/domain/report.ts"
 import { type SimDataFile, simDataKey } from "../../src/domain/artifacts.ts"
 import { JobId } from "../../src/domain/ids.ts"
 import { parseReport } from "../../layers/llm/report/parse-report.ts"
@@ -40,8 +41,9 @@ describe("offline report writer", () => {
       const headings = report.markdown.split("\n").filter((line) => /^##? /.test(line))
       assert.deepStrictEqual(headings, [`# ${goal}`, "## Executive Summary", "## Verdict", "## Key Findings"])
 
-      assert.isTrue(Schema.is(StructuredReport)(report.structured))
-      assert.deepStrictEqual(report.structured, parseReport(report.markdown))
+      assert.isTrue(Schema.is(FullStructuredReport)(report.structured))
+      const { brief, verdict, findings } = report.structured
+      assert.deepStrictEqual({ brief, verdict, findings }, parseReport(report.markdown))
       assert.include(report.structured.brief, "The simulation ran 5 rounds with 4 agents.")
       assert.include(report.structured.brief, "Most active agents:")
       const curve = oneMarket["market_curves.json"][0]!
@@ -77,6 +79,35 @@ describe("offline report writer", () => {
 
       assert.match(dissent!.title, /^(Against the crowd|Biggest belief shifts) on /)
       assert.match(dissent!.body, /^- \w+: \d\.\d\d -> \d\.\d\d \([+-]?\d\.\d\d\)$/m)
+    }))
+
+  it.effect("carries all nine parts, the six artifact parts telling the same story as the artifacts", () =>
+    Effect.gen(function*() {
+      const { structured } = yield* write(oneMarket, { forecastDays: 45 })
+      assert.deepStrictEqual(Object.keys(structured).sort(), [
+        "brief",
+        "disagreement_axis",
+        "findings",
+        "named_coalitions",
+        "phase_boundaries",
+        "quotable_posts",
+        "sim_scale",
+        "stakeholder_positions",
+        "verdict"
+      ])
+      assert.deepStrictEqual(structured.sim_scale, {
+        ...oneMarket["engagement_summary.json"],
+        markets: 1,
+        forecast_days: 45
+      })
+      assert.deepStrictEqual(structured.named_coalitions.map((c) => c.members.map((m) => m.name)), [["Ada", "Bashir"], ["Chen", "Dara"]])
+      assert.strictEqual(structured.quotable_posts[0]!.post_id, "p10")
+      assert.strictEqual(structured.stakeholder_positions[0]!.name, "Ada")
+      assert.strictEqual(structured.disagreement_axis!.market_id, "m1")
+      assert.isAbove(structured.phase_boundaries.length, 0)
+      // Stored as jsonb and served back, it decodes as the API's structured result, unchanged.
+      const stored = Schema.decodeUnknownSync(StructuredReport)(JSON.parse(JSON.stringify(structured)))
+      assert.deepStrictEqual(stored, structured)
     }))
 
   it.effect("writes byte-identical markdown for the same artifacts", () =>
@@ -196,7 +227,13 @@ describe("offline report writer on an empty simulation", () => {
         brief: "The simulation ran 0 rounds with 0 agents. They wrote 0 posts (0 replies) and made 0 trades.\n\n" +
           "No agent took an action beyond idling.\n\nNo prediction market was traded.",
         verdict: "The simulation recorded no agent activity, so there is nothing to judge.",
-        findings: []
+        findings: [],
+        stakeholder_positions: [],
+        named_coalitions: [],
+        phase_boundaries: [],
+        quotable_posts: [],
+        disagreement_axis: null,
+        sim_scale: { rounds: 0, agents: 0, markets: 0, posts: 0, replies: 0, follows: 0, trades: 0, likes: 0, forecast_days: 30 }
       })
     }))
 })

@@ -1,6 +1,6 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Schema } from "effect"
-import { StructuredReport } from "../../services/report-writer.ts"
+import { type SimulationParts, StructuredReport } from "../../src/domain/report.ts"
 import { keyInsight, parseReport, readReport } from "../../layers/llm/report/parse-report.ts"
 
 /** The shape of a real model-written report: headings, lists, emphasis, a trailing section after the findings. */
@@ -184,11 +184,21 @@ describe("keyInsight", () => {
   })
 })
 
+/** The artifact-built parts of an empty simulation: what `readReport` joins to the parsed sections. */
+const emptyParts: SimulationParts = {
+  stakeholder_positions: [],
+  named_coalitions: [],
+  phase_boundaries: [],
+  quotable_posts: [],
+  disagreement_axis: null,
+  sim_scale: { rounds: 0, agents: 0, markets: 0, posts: 0, replies: 0, follows: 0, trades: 0, likes: 0, forecast_days: 30 }
+}
+
 describe("readReport", () => {
-  it("returns the markdown with its structured parts and key insight", () => {
-    const read = readReport(report)
+  it("returns the markdown, its parsed sections joined with the artifact parts, and the key insight", () => {
+    const read = readReport(report, emptyParts)
     assert.strictEqual(read.markdown, report)
-    assert.deepStrictEqual(read.structured, parseReport(report))
+    assert.deepStrictEqual(read.structured, { ...parseReport(report), ...emptyParts })
     assert.strictEqual(read.keyInsight, "The crowd leans yes: a cut before July looks more likely than not.")
   })
 })

@@ -10,6 +10,7 @@ import { Duration, Effect, Layer, Schedule, Schema } from "effect"
 import { isAlive } from "../../layers/db/embedded-postgres.ts"
 import { artifactSchemas, simDataFiles } from "../../src/domain/artifacts.ts"
 import { closedPort, firstStartToken, scopedHome, startCli } from "../support/cli-process.ts"
+import { eventuallyEffect } from "../support/eventually.ts"
 
 const LocalPods = Schema.Struct({ pods: Schema.Array(Schema.Struct({ id: Schema.String, pid: Schema.Int })) })
 
@@ -22,6 +23,9 @@ layer(Layer.empty, { excludeTestServices: true })("end to end", (it) => {
       // No DATABASE_URL: the embedded server. Pod workers pace rounds fast so the test is quick.
       const service = yield* startCli(["serve"], { FISHCLOUD_HOME: home, PORT: port, POD_WORKER_ROUND_DELAY_MS: "20" })
       yield* service.waitForStdout(/Listening on http/)
+      // Ready (database migrated, bootstrap done, the runner holding its shards) soon after it listens.
+      yield* eventuallyEffect("GET /api/ready answers 200", Effect.promise(() =>
+        fetch(`http://127.0.0.1:${port}/api/ready`).then((response) => response.status === 200)), 60_000)
       const token = yield* firstStartToken(home)
       const call = (path: string, init: RequestInit = {}) =>
         Effect.promise(async () => {

@@ -1,8 +1,11 @@
 /**
  * The reaper as an operator meets it: a service killed with kill -9 mid-job leaves its pod up; the job's row is
- * deleted behind its back; `fishcloud maintenance run` (after the restart) terminates the pod and says so.
+ * deleted behind its back; `fishcloud maintenance run` (after the restart) terminates the pod, deletes what the job
+ * left in the object store, and says so.
  * Rehearsal pods (the fake provider keeps its state in the service's home, so the CLI sees the same pods).
  */
+import * as Fs from "node:fs/promises"
+import * as NodePath from "node:path"
 import { PgClient } from "@effect/sql-pg"
 import { assert, layer } from "@effect/vitest"
 import { Duration, Effect, Layer, Redacted, Schedule } from "effect"
@@ -46,12 +49,21 @@ layer(Layer.empty, { excludeTestServices: true })("maintenance from the command 
       assert.lengthOf(left, 1, "the killed service left its pod up")
 
       yield* onDatabase(database.url, (sql) => sql`DELETE FROM simulation_jobs`)
+      // What the deleted job left in the object store (as a late upload of its pod would): the pass deletes it.
+      const jobFolder = NodePath.join(home, "objects", "sim-data", "1")
+      yield* Effect.promise(async () => {
+        await Fs.mkdir(jobFolder, { recursive: true })
+        await Fs.writeFile(NodePath.join(jobFolder, "posts.json"), "[]")
+      })
       // The pod row was written well over 1.2 s before the CLI below asks (the job got to RUNNING, then a kill, a
       // delete and a CLI start), so its grace is over.
       const result = yield* runCli(["maintenance", "run"], env)
       assert.strictEqual(result.code, 0, result.stderr)
       assert.include(result.stdout, `pod ${left[0]} (fishcloud-sim-j1-a1, job 1): terminated, job_deleted`)
       assert.include(result.stdout, "1 of 1 pod(s) reaped")
+      assert.match(result.stdout, /job 1 \(deleted\): \d+ object\(s\) deleted from the object store/)
+      assert.include(result.stdout, "artifacts of 1 deleted job(s) removed")
+      assert.isFalse(yield* Effect.promise(() => Fs.access(jobFolder).then(() => true, () => false)), "the job's folder is gone")
       assert.deepStrictEqual(yield* livePods(home), [], "no pod is left up")
       const rows = yield* onDatabase(database.url, (sql) => sql<{ termination_reason: string }>`SELECT termination_reason FROM pods`)
       assert.deepStrictEqual(rows.map((row) => row.termination_reason), ["reaped: job_deleted"])

@@ -2,6 +2,7 @@
 import { assert, layer } from "@effect/vitest"
 import { Effect, Layer } from "effect"
 import { apiCaller, closedPort, firstStartToken, scopedHome, startCli, untilJobFinished } from "../support/cli-process.ts"
+import { eventuallyEffect } from "../support/eventually.ts"
 import { scopedTestDatabase } from "../support/test-database.ts"
 
 layer(Layer.empty, { excludeTestServices: true })("process roles", (it) => {
@@ -19,6 +20,8 @@ layer(Layer.empty, { excludeTestServices: true })("process roles", (it) => {
 
       const token = yield* firstStartToken(home)
       const call = apiCaller(port, token)
+      // An api process has no runner part to wait for.
+      yield* eventuallyEffect("the api process is ready", Effect.map(call("GET", "/api/ready"), (reply) => reply.status === 200), 60_000)
       const created = (yield* call("POST", "/api/jobs", { seed_text: "Budget vote on Friday.", goal: "Will the budget pass?", tier: "small", forecast_days: 3 })).json
       const finished = yield* untilJobFinished(call, created["id"] as number)
       assert.strictEqual(finished["status"], "COMPLETED", String(finished["error_message"]))

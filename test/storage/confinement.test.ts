@@ -69,6 +69,8 @@ describe("the disk store stays inside its folder", () => {
         }
         for (const prefix of ["../", "../outside/", "/etc/", "a//", "..\\"]) {
           yield* refused(store.list(prefix))
+          yield* refused(store.listFolders(prefix))
+          yield* refused(store.deletePrefix(prefix))
         }
         // The longest allowed key works.
         yield* store.put("x".repeat(200) + "/" + "y".repeat(200), bytes("ok"), "application/octet-stream")
@@ -87,6 +89,9 @@ describe("the disk store stays inside its folder", () => {
         yield* refused(store.head("link/secret.json"))
         yield* refused(store.list("link/"))
         yield* refused(store.delete("link/secret.json"))
+        yield* refused(store.deletePrefix("link/"))
+        yield* refused(store.listFolders("link/"))
+        assert.deepStrictEqual(yield* store.listFolders(""), [], "a link is not a folder")
         assert.isFalse(yield* exists(NodePath.join(outside, "new.json")))
         assert.isFalse(yield* exists(NodePath.join(outside, "deeper")))
         assert.deepStrictEqual(yield* store.list(""), [])

@@ -3,7 +3,7 @@ import * as NodePath from "node:path"
 import { assert, describe, it } from "@effect/vitest"
 import { Clock, Duration, Effect, Option } from "effect"
 import { ObjectStore } from "../../services/object-store.ts"
-import { bytes, diskStore, filesUnder, scopedFolder, text } from "../support/disk-store.ts"
+import { bytes, diskStore, exists, filesUnder, scopedFolder, text } from "../support/disk-store.ts"
 
 /** Runs `body` with the disk store on a fresh home. */
 const withStore = <A, E>(body: (home: string) => Effect.Effect<A, E, ObjectStore>) =>
@@ -52,6 +52,25 @@ describe("disk object store", () => {
     ))
 
   // Listing and deleting are covered for the disk store by the shared contract (disk-contract.test.ts).
+
+  it.effect("deletePrefix leaves no folder of the job behind; an upload still being written stays, and its folder", () =>
+    withStore((home) =>
+      Effect.gen(function*() {
+        const store = yield* ObjectStore
+        yield* store.put("sim-data/4/posts.json", bytes("[]"), "application/json")
+        yield* store.put("sim-data/4/deep/er/x.json", bytes("{}"), "application/json")
+        yield* store.put("sim-data/5/posts.json", bytes("[]"), "application/json")
+        assert.strictEqual(yield* store.deletePrefix("sim-data/4/"), 2)
+        assert.isFalse(yield* exists(NodePath.join(home, "objects/sim-data/4")))
+        assert.isTrue(yield* exists(NodePath.join(home, "objects/sim-data/5/posts.json")))
+        // A temporary file (an upload in progress: its name holds "~") is no object; its folder stays for it.
+        yield* store.put("sim-data/6/posts.json", bytes("[]"), "application/json")
+        const temp = NodePath.join(home, "objects/sim-data/6/.trades.json.~abc123")
+        yield* Effect.promise(() => Fs.writeFile(temp, "partial"))
+        assert.strictEqual(yield* store.deletePrefix("sim-data/6/"), 1)
+        assert.isTrue(yield* exists(temp))
+      })
+    ))
 
   it.effect("presigned URLs name the public URL, the key, the method, an expiry and a hex signature", () =>
     withStore(() =>

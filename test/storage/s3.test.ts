@@ -80,6 +80,18 @@ describe("S3 object store against fauxqs", () => {
         assert.isTrue(listed.every((object) => object.size === "sim-data/5/x.json".length))
       }), { listPageSize: 2 }))
 
+  it.effect("deletePrefix lists once, then deletes in DeleteObjects batches: 5 keys at 2 a batch take 3 requests", () =>
+    withS3((server) =>
+      Effect.gen(function*() {
+        const store = yield* ObjectStore
+        for (const name of ["a", "b", "c", "d", "report"]) yield* store.put(`sim-data/8/${name}.json`, bytes(name), "application/json")
+        yield* store.put("sim-data/80/posts.json", bytes("{}"), "application/json")
+        const before = yield* server.requests
+        assert.strictEqual(yield* store.deletePrefix("sim-data/8/"), 5)
+        assert.strictEqual((yield* server.requests) - before, 1 + 3)
+        assert.deepStrictEqual((yield* store.list("sim-data/")).map((object) => object.key), ["sim-data/80/posts.json"])
+      }), { deleteBatchSize: 2 }))
+
   it.effect("a presigned PUT URL is path-style, signs only host, lives as asked and carries no x-amz-checksum parameter", () =>
     withS3((server, bucket) =>
       Effect.gen(function*() {
@@ -139,7 +151,12 @@ describe("S3 object store against fauxqs", () => {
           yield* Effect.flip(store.presignPut(key, Duration.hours(1)))
           yield* Effect.flip(store.presignGet(key, Duration.hours(1)))
         }
-        for (const prefix of invalidPrefixes) yield* Effect.flip(store.list(prefix))
+        for (const prefix of invalidPrefixes) {
+          yield* Effect.flip(store.list(prefix))
+          yield* Effect.flip(store.listFolders(prefix))
+          yield* Effect.flip(store.deletePrefix(prefix))
+        }
+        yield* Effect.flip(store.deletePrefix(""))
         assert.strictEqual((yield* server.requests) - before, 0)
       })))
 
@@ -154,12 +171,14 @@ describe("S3 object store against fauxqs", () => {
       assertNoSecrets(error)
     }))
 
-  it.effect("a list page size outside 1..1000 fails start-up before any request", () =>
+  it.effect("a list page size or delete batch size outside 1..1000 fails start-up before any request", () =>
     Effect.gen(function*() {
       const server = yield* fakeS3
       for (const listPageSize of [0, 1001, 2.5]) {
         const error = yield* Effect.flip(Effect.provide(startStore, s3StoreOn(s3Options(server, uniqueBucket(), { listPageSize }))))
         assert.include(error.message, "listPageSize must be an integer from 1 to 1000")
+        const batch = yield* Effect.flip(Effect.provide(startStore, s3StoreOn(s3Options(server, uniqueBucket(), { deleteBatchSize: listPageSize }))))
+        assert.include(batch.message, "deleteBatchSize must be an integer from 1 to 1000")
       }
       assert.strictEqual(yield* server.requests, 0)
     }))
@@ -187,9 +206,11 @@ describe("S3 object store against fauxqs", () => {
           yield* Effect.flip(store.get("a.json")),
           yield* Effect.flip(store.head("a.json")),
           yield* Effect.flip(store.list("")),
-          yield* Effect.flip(store.delete("a.json"))
+          yield* Effect.flip(store.delete("a.json")),
+          yield* Effect.flip(store.deletePrefix("sim-data/1/")),
+          yield* Effect.flip(store.listFolders("sim-data/"))
         ]
-        assert.deepStrictEqual(errors.map((error) => error.operation), ["put", "get", "head", "list", "delete"])
+        assert.deepStrictEqual(errors.map((error) => error.operation), ["put", "get", "head", "list", "delete", "deletePrefix", "listFolders"])
         for (const error of errors) {
           assert.include(error.message, `bucket ${bucket} does not exist`, error.message)
           assertNoSecrets(error)
@@ -210,7 +231,9 @@ describe("S3 object store against fauxqs", () => {
           yield* Effect.flip(store.get("sim-data/1/posts.json")),
           yield* Effect.flip(store.head("sim-data/1/posts.json")),
           yield* Effect.flip(store.list("sim-data/")),
-          yield* Effect.flip(store.delete("sim-data/1/posts.json"))
+          yield* Effect.flip(store.delete("sim-data/1/posts.json")),
+          yield* Effect.flip(store.deletePrefix("sim-data/1/")),
+          yield* Effect.flip(store.listFolders("sim-data/"))
         ]
         for (const error of errors) {
           assert.strictEqual(error._tag, "ObjectStoreError")

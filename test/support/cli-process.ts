@@ -42,17 +42,31 @@ const baseEnv = (): Record<string, string> => {
   return env
 }
 
+const shellQuote = (word: string) => `'${word.replaceAll("'", `'\\''`)}'`
+
+export interface CliOptions {
+  readonly entry?: "main" | "bin"
+  /**
+   * Runs the CLI on a pseudo-terminal of that many columns (util-linux `script`), as a user's terminal would: stdout
+   * is a TTY, and what it prints arrives with the terminal's line endings (`\r\n`).
+   */
+  readonly terminalColumns?: number
+}
+
 /** Starts the CLI; the process is killed when the scope closes if it is still running. */
 export const startCli = (
   args: ReadonlyArray<string>,
   env: Record<string, string>,
-  options: { readonly entry?: "main" | "bin" } = {}
+  options: CliOptions = {}
 ) =>
   Effect.gen(function*() {
-    const command = options.entry === "bin" ? [binPath] : [mainPath]
+    const command = [process.execPath, options.entry === "bin" ? binPath : mainPath, ...args]
+    const [file, argv] = options.terminalColumns === undefined
+      ? [command[0]!, command.slice(1)]
+      : ["script", ["-q", "-e", "-c", `stty cols ${options.terminalColumns} && exec ${command.map(shellQuote).join(" ")}`, "/dev/null"]]
     const child = yield* Effect.acquireRelease(
       Effect.sync(() =>
-        ChildProcess.spawn(process.execPath, [...command, ...args], {
+        ChildProcess.spawn(file, argv, {
           cwd: root,
           env: { ...baseEnv(), ...env },
           stdio: ["ignore", "pipe", "pipe"]
@@ -86,7 +100,7 @@ export const startCli = (
   })
 
 /** Runs the CLI to its end. */
-export const runCli = (args: ReadonlyArray<string>, env: Record<string, string>, options?: { readonly entry?: "main" | "bin" }) =>
+export const runCli = (args: ReadonlyArray<string>, env: Record<string, string>, options?: CliOptions) =>
   Effect.scoped(Effect.flatMap(startCli(args, env, options), (cli) => cli.result))
 
 /** Asserts the CLI failed the way a user should see it: exit code != 0, one line on stderr containing `text`. */

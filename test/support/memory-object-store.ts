@@ -54,7 +54,22 @@ const makeMemoryObjectStore = (options: MemoryObjectStoreOptions = {}) => {
     delete: (key) =>
       check("delete", key).pipe(Effect.andThen(Effect.sync(() => {
         objects.delete(key)
-      })))
+      }))),
+    // No key checks here (the contract tests hold the real stores to them), but never an empty prefix.
+    deletePrefix: (prefix) =>
+      check("deletePrefix", prefix).pipe(Effect.andThen(Effect.suspend(() => {
+        if (!prefix.endsWith("/")) {
+          return Effect.fail(new ObjectStoreError({ operation: "deletePrefix", key: prefix, message: "invalid object key prefix: a folder must end with \"/\"" }))
+        }
+        const keys = [...objects.keys()].filter((key) => key.startsWith(prefix))
+        for (const key of keys) objects.delete(key)
+        return Effect.succeed(keys.length)
+      }))),
+    listFolders: (prefix) =>
+      check("listFolders", prefix).pipe(Effect.andThen(Effect.sync(() =>
+        [...new Set([...objects.keys()].filter((key) => key.startsWith(prefix) && key.indexOf("/", prefix.length) > 0)
+          .map((key) => key.slice(0, key.indexOf("/", prefix.length) + 1)))].sort()
+      )))
   })
   return { store, objects }
 }

@@ -121,6 +121,61 @@ export const objectStoreContract = <E>(name: string, store: Layer.Layer<ObjectSt
       assert.deepStrictEqual(yield* store.list("reports/"), [{ key: "reports/1.md", size: "reports/1.md".length }])
     }))
 
+    test("deletePrefix removes every object under the folder, nothing else, and says how many", Effect.gen(function*() {
+      const store = yield* ObjectStore
+      const job = ["sim-data/1/posts.json", "sim-data/1/report.md", "sim-data/1/deep/x.json"]
+      const others = ["sim-data/12/posts.json", "sim-data/1.json", "reports/1.md"]
+      for (const key of [...job, ...others]) yield* store.put(key, bytes(key), "application/octet-stream")
+      assert.strictEqual(yield* store.deletePrefix("sim-data/1/"), 3)
+      for (const key of job) assert.isTrue(Option.isNone(yield* store.get(key)), `${key} is gone`)
+      assert.deepStrictEqual((yield* store.list("")).map((object) => object.key), ["reports/1.md", "sim-data/1.json", "sim-data/12/posts.json"])
+      assert.deepStrictEqual(yield* store.list("sim-data/1/"), [])
+      assert.deepStrictEqual(yield* store.listFolders("sim-data/"), ["sim-data/12/"], "the emptied folder is not listed")
+      assert.strictEqual(yield* store.deletePrefix("sim-data/1/"), 0, "again: nothing left to delete")
+      assert.strictEqual(yield* store.deletePrefix("sim-data/7/"), 0, "a folder that never was")
+      // The folder can be written again (a late upload), and deleted again.
+      yield* store.put("sim-data/1/posts.json", bytes("late"), "application/json")
+      assert.deepStrictEqual(yield* store.listFolders("sim-data/"), ["sim-data/1/", "sim-data/12/"])
+      assert.strictEqual(yield* store.deletePrefix("sim-data/1/"), 1)
+    }))
+
+    test("deletePrefix removes a folder of many objects", Effect.gen(function*() {
+      const store = yield* ObjectStore
+      for (let i = 0; i < 25; i++) yield* store.put(`sim-data/3/file-${i}.json`, bytes(`${i}`), "application/json")
+      yield* store.put("sim-data/30/posts.json", bytes("{}"), "application/json")
+      assert.strictEqual(yield* store.deletePrefix("sim-data/3/"), 25)
+      assert.deepStrictEqual((yield* store.list("sim-data/")).map((object) => object.key), ["sim-data/30/posts.json"])
+    }))
+
+    test("listFolders lists the folders directly under a prefix, sorted", Effect.gen(function*() {
+      const store = yield* ObjectStore
+      for (const key of ["sim-data/1/a.json", "sim-data/12/b.json", "sim-data/12/deep/c.json", "sim-data/top.json", "reports/1.md"]) {
+        yield* store.put(key, bytes(key), "application/octet-stream")
+      }
+      assert.deepStrictEqual(yield* store.listFolders(""), ["reports/", "sim-data/"])
+      assert.deepStrictEqual(yield* store.listFolders("sim-data/"), ["sim-data/1/", "sim-data/12/"])
+      assert.deepStrictEqual(yield* store.listFolders("sim-data/12/"), ["sim-data/12/deep/"])
+      assert.deepStrictEqual(yield* store.listFolders("sim-data/1/"), [])
+      assert.deepStrictEqual(yield* store.listFolders("nothing/"), [])
+    }))
+
+    test("deletePrefix and listFolders refuse what is not a folder, and delete nothing", Effect.gen(function*() {
+      const store = yield* ObjectStore
+      yield* store.put("sim-data/1/posts.json", bytes("{}"), "application/json")
+      for (const prefix of ["", "sim-data/1", "sim-data", ...invalidPrefixes]) {
+        const error = yield* Effect.flip(store.deletePrefix(prefix))
+        assert.strictEqual(error.operation, "deletePrefix")
+        assert.strictEqual(error.key, prefix)
+        assert.include(error.message, "invalid object key prefix")
+      }
+      for (const prefix of ["sim-data", "sim-data/1/posts", ...invalidPrefixes]) {
+        const error = yield* Effect.flip(store.listFolders(prefix))
+        assert.strictEqual(error.operation, "listFolders")
+        assert.include(error.message, "invalid object key prefix")
+      }
+      assert.deepStrictEqual((yield* store.list("")).map((object) => object.key), ["sim-data/1/posts.json"])
+    }))
+
     test("every method refuses an invalid key with an ObjectStoreError naming the operation and the key", Effect.gen(function*() {
       const store = yield* ObjectStore
       for (const key of invalidKeys) {

@@ -13,6 +13,8 @@ import type { JobId } from "../../src/domain/ids.ts"
 export class LifecycleControl extends Context.Service<LifecycleControl, {
   readonly failStarts: Ref.Ref<boolean>
   readonly cancelled: Ref.Ref<ReadonlyArray<JobId>>
+  /** Jobs whose seed enrichment was asked for again. */
+  readonly enriched: Ref.Ref<ReadonlyArray<JobId>>
   /** Jobs whose start committed. */
   readonly started: Effect.Effect<ReadonlyArray<number>>
 }>()("test/LifecycleControl") {}
@@ -23,6 +25,7 @@ export const RecordingLifecycleLive = Layer.effectContext(Effect.gen(function*()
   yield* sql`CREATE TABLE IF NOT EXISTS test_lifecycle_starts (job_id integer PRIMARY KEY)`.pipe(Effect.orDie)
   const failStarts = yield* Ref.make(false)
   const cancelled = yield* Ref.make<ReadonlyArray<JobId>>([])
+  const enriched = yield* Ref.make<ReadonlyArray<JobId>>([])
   const lifecycle = JobLifecycle.of({
     start: (jobId) =>
       Effect.gen(function*() {
@@ -36,11 +39,17 @@ export const RecordingLifecycleLive = Layer.effectContext(Effect.gen(function*()
         const moved = yield* journal.transition(jobId, "CANCELLED", { reason })
         if (moved) yield* Ref.update(cancelled, (ids) => [...ids, jobId])
         return moved
+      }),
+    enrichAgain: (jobId) =>
+      Effect.gen(function*() {
+        yield* journal.appendEvent(jobId, { kind: "enrichment", data: { event: "requested" } })
+        yield* Ref.update(enriched, (ids) => [...ids, jobId])
       })
   })
   const control = LifecycleControl.of({
     failStarts,
     cancelled,
+    enriched,
     started: sql<{ job_id: number }>`SELECT job_id FROM test_lifecycle_starts ORDER BY job_id`.pipe(
       Effect.map((rows) => rows.map((row) => row.job_id)),
       Effect.orDie

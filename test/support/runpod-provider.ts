@@ -6,13 +6,14 @@ import { Effect, Fiber, Layer } from "effect"
 import { RunPodProviderLive } from "../../layers/pods/runpod/runpod-provider-live.ts"
 import { PodProvider, type PodRequest } from "../../services/pod-provider.ts"
 import { configFromEnv } from "./config-env.ts"
+import { MemoryObjectStoreLive, type MemoryObjectStoreOptions } from "./memory-object-store.ts"
 import type { FakeRunPod } from "./fake-runpod.ts"
 import { SimulatedTimeLive } from "./simulated-time.ts"
 import { SimulatedTime } from "./simulated-time.ts"
 
 export const testImage = "ghcr.io/fishcloud/fishcloud-pod:test"
 
-type RunPodVariable = "RUNPOD_API_KEY" | "RUNPOD_API_URL" | "RUNPOD_IMAGE" | "RUNPOD_CLOUD_TYPE"
+type RunPodVariable = "RUNPOD_API_KEY" | "RUNPOD_API_URL" | "RUNPOD_IMAGE" | "RUNPOD_CLOUD_TYPE" | "HF_TOKEN" | "WEIGHTS_CACHE_PREFIX"
 
 /** The RUNPOD_* environment pointed at the fake, with `overrides` applied (`undefined` unsets a variable). */
 const runpodEnv = (fake: FakeRunPod, overrides: Partial<Record<RunPodVariable, string | undefined>> = {}) => {
@@ -25,11 +26,20 @@ const runpodEnv = (fake: FakeRunPod, overrides: Partial<Record<RunPodVariable, s
   return Object.fromEntries(Object.entries(env).filter((entry): entry is [string, string] => entry[1] !== undefined))
 }
 
-/** The provider as production builds it (RunPodProviderLive reading the RUNPOD_* settings), pointed at the fake. */
-export const runpodProvider = (fake: FakeRunPod, overrides?: Partial<Record<RunPodVariable, string | undefined>>) =>
+/**
+ * The provider as production builds it (RunPodProviderLive reading the RUNPOD_* settings), pointed at the fake; its
+ * object store (the weights cache) is an in-memory one, empty unless `store` says otherwise.
+ */
+export const runpodProvider = (
+  fake: FakeRunPod,
+  overrides?: Partial<Record<RunPodVariable, string | undefined>>,
+  store: MemoryObjectStoreOptions = {}
+) =>
   Effect.gen(function*() {
     return yield* PodProvider
-  }).pipe(Effect.provide(RunPodProviderLive.pipe(Layer.provide(configFromEnv(runpodEnv(fake, overrides))))))
+  }).pipe(Effect.provide(RunPodProviderLive.pipe(
+    Layer.provide(Layer.merge(configFromEnv(runpodEnv(fake, overrides)), MemoryObjectStoreLive(store)))
+  )))
 
 export const request = (overrides?: Partial<PodRequest>): PodRequest => ({
   name: "fishcloud-sim-j42-a1",

@@ -22,6 +22,7 @@ import type { MarketDeriver } from "../../services/market-deriver.ts"
 import type { ReportWriter } from "../../services/report-writer.ts"
 import type { JobId } from "../../src/domain/ids.ts"
 import { isTerminal, type JobStatus } from "../../src/domain/status.ts"
+import { EnrichmentWorkflowLive } from "../../src/lifecycle/enrichment-workflow.ts"
 import { JobLifecycleLive } from "../../src/lifecycle/job-lifecycle.ts"
 import { ReportWorkflowLive } from "../../src/lifecycle/report-workflow.ts"
 import { SimulationWorkflowLive } from "../../src/lifecycle/simulation-workflow.ts"
@@ -54,7 +55,7 @@ const journalLayer = (wrap: ScenarioOptions["journal"]) =>
   })).pipe(Layer.provide(JobJournalLive))
 
 export const ScenarioLive = (options: ScenarioOptions = {}) =>
-  Layer.mergeAll(SimulationWorkflowLive, ReportWorkflowLive, JobLifecycleLive).pipe(
+  Layer.mergeAll(SimulationWorkflowLive, ReportWorkflowLive, EnrichmentWorkflowLive, JobLifecycleLive).pipe(
     // Without a watcher, a started run waits for one the test starts (which reads it from its row).
     Layer.provideMerge(options.runWatcher === false ? Layer.succeed(RunWatcher, { watch: () => Effect.void }) : RunWatcherLive),
     Layer.provideMerge(FakePodsLive({

@@ -8,13 +8,14 @@ import * as Fs from "node:fs/promises"
 import * as Os from "node:os"
 import * as NodePath from "node:path"
 import { assert } from "@effect/vitest"
-import { Context, Effect, Layer, Redacted, References } from "effect"
+import { Context, Effect, Layer, type LogLevel, Redacted, References } from "effect"
 import { FetchHttpClient, HttpClient, HttpClientRequest, type HttpClientResponse, HttpServer } from "effect/http"
 import { HttpApiClient, HttpApiMiddleware } from "effect/http-api"
 import { Accounts } from "../../services/accounts.ts"
 import { Api } from "../../src/api/definition.ts"
 import { Authorization } from "../../src/api/security.ts"
 import { type ServiceConfig, SettingsWith } from "../../src/config.ts"
+import type { ReadinessPart } from "../../src/readiness.ts"
 import { ServiceLive } from "../../src/server.ts"
 import { TestDatabaseLive } from "./test-database.ts"
 import { RecordingLifecycleLive } from "./recording-lifecycle.ts"
@@ -110,12 +111,18 @@ const scopedHome = Effect.acquireRelease(
   (home) => Effect.promise(() => Fs.rm(home, { recursive: true, force: true }))
 )
 
-/** The service with `overrides` applied to the settings (port 0 and a temporary home are always used). */
-export const TestServiceLive = (overrides: Partial<ServiceConfig> = {}) =>
+/**
+ * The service with `overrides` applied to the settings (port 0 and a temporary home are always used). `logLevel`
+ * (default `Warn`) lets a test that reads the service's log see its INFO lines.
+ */
+export const TestServiceLive = (
+  overrides: Partial<ServiceConfig> = {},
+  options: { readonly logLevel?: LogLevel.LogLevel; readonly readinessParts?: ReadonlyArray<ReadinessPart> } = {}
+) =>
   Layer.unwrap(Effect.gen(function*() {
     const home = yield* scopedHome
     const settings = SettingsWith({ port: 0, host: "127.0.0.1", home, ...overrides })
-    const service = ServiceLive(TestDatabaseLive, RecordingLifecycleLive).pipe(Layer.provideMerge(settings))
+    const service = ServiceLive(TestDatabaseLive, RecordingLifecycleLive, options.readinessParts).pipe(Layer.provideMerge(settings))
     const handle = Layer.effect(TestService, Effect.gen(function*() {
       const server = yield* HttpServer.HttpServer
       const accounts = yield* Accounts
@@ -131,4 +138,7 @@ export const TestServiceLive = (overrides: Partial<ServiceConfig> = {}) =>
       })
     }))
     return handle.pipe(Layer.provideMerge(service))
-  })).pipe(Layer.provide(QuietLogs), Layer.orDie)
+  })).pipe(
+    Layer.provide(options.logLevel === undefined ? QuietLogs : Layer.succeed(References.MinimumLogLevel, options.logLevel)),
+    Layer.orDie
+  )

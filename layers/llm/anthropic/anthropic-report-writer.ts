@@ -1,8 +1,9 @@
 /**
  * The `ReportWriter` with Anthropic's Messages API (`docs/lifecycle.md`, "The report"): a tool-use loop of at most 10
  * turns over the job's artifacts (tools in `anthropic-tools.ts`), the last turn sent without tools and asking for the
- * final report, whose markdown goes through the shared `readReport`. The SDK never retries (`maxRetries: 0`): failures
- * are classified (`anthropic-errors.ts`) and the report workflow's back-off retries transient ones.
+ * final report, whose markdown goes through the shared `readReport`, joined with the parts built from the artifacts
+ * (`structured-result.ts`). The SDK never retries (`maxRetries: 0`): failures are classified (`anthropic-errors.ts`)
+ * and the report workflow's back-off retries transient ones.
  *
  * Each API call is a span with the GenAI semantic conventions; token usage is summed over the turns, priced with
  * the estimates of `anthropic-pricing.ts`, recorded with the `LlmUsageRecorder` (also when a later turn fails: those
@@ -17,6 +18,7 @@ import { ObjectStore } from "../../../services/object-store.ts"
 import type { JobId } from "../../../src/domain/ids.ts"
 import { loadReportArtifacts } from "../report/report-artifacts.ts"
 import { readReport } from "../report/parse-report.ts"
+import { simulationParts } from "../report/structured-result.ts"
 import { AnthropicConfig } from "./anthropic-config.ts"
 import { classifyAnthropicError, scrubKey } from "./anthropic-errors.ts"
 import { estimatedCostUsd } from "./anthropic-pricing.ts"
@@ -208,7 +210,8 @@ export const makeAnthropicReportWriter = (options: AnthropicReportWriterOptions 
         if (markdown.length === 0) {
           return yield* new LlmError({ kind: "permanent", message: "anthropic: the model wrote no report" })
         }
-        const report = readReport(markdown)
+        // The model writes the prose; the artifact-built parts come from the artifacts themselves.
+        const report = readReport(markdown, simulationParts({ artifacts, forecastDays: input.forecastDays }))
         yield* Effect.logInfo(
           `anthropic report for job ${input.jobId}: ${markdown.length} characters, ${report.structured.findings.length} findings, ` +
             `${usage.inputTokens} in / ${usage.outputTokens} out tokens (~$${costOf().toFixed(4)})`

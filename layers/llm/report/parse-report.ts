@@ -4,7 +4,8 @@
  * the key insight come from one code path. Model output varies, so the parser is lenient: missing sections give empty
  * values, CRLF and stray whitespace are accepted, heading names are matched ignoring case.
  */
-import type { Finding, StructuredReport, WrittenReport } from "../../../services/report-writer.ts"
+import type { WrittenReport } from "../../../services/report-writer.ts"
+import { type Finding, type ReportSections, type SimulationParts, slotHeading } from "../../../src/domain/report.ts"
 import { cutAtWord, oneLine } from "./report-text.ts"
 
 const maxFindings = 4
@@ -50,24 +51,6 @@ const section = (all: ReadonlyArray<string>, name: string): ReadonlyArray<string
 const tidy = (block: ReadonlyArray<string>): string =>
   block.map((line) => line.trimEnd()).join("\n").replace(/\n{3,}/g, "\n\n").trim()
 
-/** `### slot=momentum — Title`: em dash, en dash or hyphen(s); "slot:" and any letter case are accepted too. */
-const slotHeadingPatterns = [
-  /^slot\s*[=:]\s*(\S+?)\s+[\u2014\u2013-]+\s+(.*)$/i,
-  /^slot\s*[=:]\s*([^\s\u2014\u2013-]+)\s*[\u2014\u2013-]+\s*(.*)$/i,
-  /^slot\s*[=:]\s*(\S+)()$/i
-]
-
-const slotHeading = (text: string): { readonly slot: string; readonly title: string } | undefined => {
-  for (const pattern of slotHeadingPatterns) {
-    const match = pattern.exec(text)
-    if (match !== null) {
-      const slot = match[1]!.replace(/^[`*_]+|[`*_]+$/g, "").toLowerCase()
-      if (slot.length > 0) return { slot, title: match[2]!.trim() }
-    }
-  }
-  return undefined
-}
-
 /** `_Citation: post p3 by Ada_`, `Citation: ...`, `**Citation:** ...`: the cited text, without emphasis marks. */
 const citationLine = /^[_*]*citation\s*:[_*]*\s*(.*?)\s*[_*]*$/i
 
@@ -107,7 +90,7 @@ const findings = (block: ReadonlyArray<string>): ReadonlyArray<Finding> => {
   return found.slice(0, maxFindings)
 }
 
-export const parseReport = (markdown: string): StructuredReport => {
+export const parseReport = (markdown: string): ReportSections => {
   const all = lines(markdown)
   const verdict = section(all, "Verdict")
   return {
@@ -128,8 +111,11 @@ export const keyInsight = (verdict: string, markdown: string): string | null => 
   return line === undefined ? null : cutAtWord(line, maxKeyInsightLength)
 }
 
-/** What every report writer returns apart from its token usage. */
-export const readReport = (markdown: string): Omit<WrittenReport, "usage"> => {
-  const structured = parseReport(markdown)
-  return { markdown, structured, keyInsight: keyInsight(structured.verdict, markdown) }
+/**
+ * What every report writer returns apart from its token usage: the markdown, its sections joined with the parts
+ * built from the artifacts (`structured-result.ts`) into the whole structured result, and the key insight.
+ */
+export const readReport = (markdown: string, parts: SimulationParts): Omit<WrittenReport, "usage"> => {
+  const sections = parseReport(markdown)
+  return { markdown, structured: { ...sections, ...parts }, keyInsight: keyInsight(sections.verdict, markdown) }
 }

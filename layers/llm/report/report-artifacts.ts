@@ -1,7 +1,8 @@
 /**
  * The artifacts a report is written from, read from the object store and decoded. Shared by the report writers:
- * the four files every simulation produces are required (`docs/lifecycle.md`, "The report"); market curves and profiles
- * only enrich the report. A file that is present but does not decode fails the report rather than being skipped,
+ * the four files every simulation produces are required (`docs/lifecycle.md`, "The report"); market curves, profiles,
+ * the social graph and the engagement summary only enrich the report (a part built from a missing one is empty or
+ * computed from the required files). A file that is present but does not decode fails the report rather than being skipped,
  * because a report that silently ignored a corrupt market curve would state a wrong verdict.
  */
 import { Effect, Option, Schema } from "effect"
@@ -20,6 +21,10 @@ export interface ReportArtifacts {
   /** Absent when the pod uploaded none (a job without markets may have none). */
   readonly marketCurves: Decoded<"market_curves.json"> | undefined
   readonly profiles: Decoded<"profiles.json"> | undefined
+  /** Follow and reply edges; without it they are read from the chat log and the posts. */
+  readonly socialGraph: Decoded<"social_graph.json"> | undefined
+  /** The pod's own counts; without it the simulation's scale is counted from the required files. */
+  readonly engagementSummary: Decoded<"engagement_summary.json"> | undefined
 }
 
 /** Long schema messages are cut: the file name and the first problem are what an operator needs. */
@@ -59,14 +64,25 @@ const optionalArtifact = <F extends SimDataFile>(jobId: JobId, file: F) =>
   readArtifact(jobId, file).pipe(Effect.map(Option.getOrUndefined))
 
 export const loadReportArtifacts = Effect.fn("loadReportArtifacts")(function*(jobId: JobId) {
-  const [chatLog, posts, trades, trajectories, marketCurves, profiles] = yield* Effect.all([
+  const [chatLog, posts, trades, trajectories, marketCurves, profiles, socialGraph, engagementSummary] = yield* Effect.all([
     requireArtifact(jobId, "chat_log.json"),
     requireArtifact(jobId, "posts.json"),
     requireArtifact(jobId, "trades.json"),
     requireArtifact(jobId, "agent_trajectories.json"),
     optionalArtifact(jobId, "market_curves.json"),
-    optionalArtifact(jobId, "profiles.json")
+    optionalArtifact(jobId, "profiles.json"),
+    optionalArtifact(jobId, "social_graph.json"),
+    optionalArtifact(jobId, "engagement_summary.json")
   ])
-  const artifacts: ReportArtifacts = { chatLog, posts, trades, trajectories, marketCurves, profiles }
+  const artifacts: ReportArtifacts = {
+    chatLog,
+    posts,
+    trades,
+    trajectories,
+    marketCurves,
+    profiles,
+    socialGraph,
+    engagementSummary
+  }
   return artifacts
 })

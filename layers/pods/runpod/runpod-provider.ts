@@ -69,6 +69,11 @@ export interface RunPodProviderOptions {
   readonly image: string
   /** RUNPOD_CLOUD_TYPE: replaces the pool the request asks for, when set. */
   readonly cloudType: Option.Option<PodRequest["cloudType"]>
+  /**
+   * What a pod gets on top of the request's environment to fetch its weights (`podBootEnv` in `pod-env.ts`: HF_TOKEN,
+   * WEIGHTS_CACHE_URLS); computed once per create. Unset = nothing more.
+   */
+  readonly bootEnv?: ((request: PodRequest) => Effect.Effect<PodRequest["env"]>) | undefined
 }
 
 /** Waits out 429s as `Retry-After` asks, a bounded number of times and never longer than `maxRetryAfter`. */
@@ -105,7 +110,7 @@ export const makeRunPodProvider = (client: RunPodClient, options: RunPodProvider
     )
 
   /** One candidate, with its 429/5xx retries; after an unclear failure, a pod that did get created is adopted. */
-  const createOn = Effect.fnUntraced(function*(request: PodRequest, candidate: Candidate) {
+  const createOn = Effect.fnUntraced(function*(request: PodRequest, candidate: Candidate, bootEnv: PodRequest["env"]) {
     const body: CreatePodBody = {
       name: request.name,
       image: options.image,
@@ -113,8 +118,9 @@ export const makeRunPodProvider = (client: RunPodClient, options: RunPodProvider
       cloud: candidate.cloud,
       disk: runpodPolicy.pod.containerDiskGb,
       ports,
-      // POD_WORKER_SECRET among them: the API key is the only other credential that goes in this body's request.
-      env: revealEnv(request.env)
+      // POD_WORKER_SECRET (and HF_TOKEN, WEIGHTS_CACHE_URLS when set) among them: the API key is the only other
+      // credential that goes in this body's request.
+      env: revealEnv({ ...bootEnv, ...request.env })
     }
     const adopt = (why: string) =>
       findByName(request.name).pipe(
@@ -159,11 +165,12 @@ export const makeRunPodProvider = (client: RunPodClient, options: RunPodProvider
     create: Effect.fn("RunPod.create")(function*(request: PodRequest) {
       yield* Effect.annotateCurrentSpan({ "pod.name": request.name, "gpu.type": request.gpuType })
       const plan = candidatePlan(request.gpuType, Option.getOrElse(options.cloudType, () => request.cloudType))
+      const bootEnv = options.bootEnv === undefined ? {} : yield* options.bootEnv(request)
       const tried: Array<string> = []
       let last: RunPodFailure | undefined
       let onlyForbidden = true
       for (const candidate of plan) {
-        const result = yield* Effect.result(createOn(request, candidate))
+        const result = yield* Effect.result(createOn(request, candidate, bootEnv))
         if (Result.isSuccess(result)) {
           const pod = yield* priced(result.success, candidate)
           yield* Effect.logInfo(`RunPod created pod ${pod.id} (${request.name}) on ${candidateLabel(candidate)} at $${pod.cost_per_hour}/h`)

@@ -11,7 +11,7 @@ import { NodeStream } from "@effect/platform-node"
 import { Effect, Option, Predicate, Schema, Stream } from "effect"
 import { type ObjectInfo, ObjectStoreError } from "../../../services/object-store.ts"
 import { type StoredObject, UploadTooLarge } from "../../../services/disk-storage.ts"
-import { ObjectKey, validKey, validPrefix } from "../object-key.ts"
+import { ObjectKey, validFolder, validKey, validPrefix } from "../object-key.ts"
 
 /** The real path of the folder that holds the objects. */
 export interface Folder {
@@ -202,3 +202,47 @@ export const listObjects = (folder: Folder, prefix: string) =>
     return found.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
   })
 
+
+const sortKeys = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0)
+
+/** The folders directly under `prefix` (empty or ending with `/`), as `prefix<name>/`; links are not folders. */
+export const listFolders = (folder: Folder, prefix: string) =>
+  Effect.gen(function*() {
+    yield* validFolder(prefix, { root: true })
+    const start = prefix === "" ? Option.some(folder.root) : yield* resolveExisting(folder, "listFolders", prefix.slice(0, -1))
+    if (Option.isNone(start)) return []
+    const entries = yield* ifExists("listFolders", prefix, () => Fs.readdir(start.value, { withFileTypes: true }))
+    return Option.getOrElse(entries, () => [])
+      .filter((entry) => entry.isDirectory() && isObjectKey(prefix + entry.name))
+      .map((entry) => `${prefix}${entry.name}/`)
+      .sort(sortKeys)
+  })
+
+/** Removes the empty folders at and under `dir`, deepest first; a folder that is not empty (or gone) stays as it is. */
+const pruneEmptyFolders = (dir: string, prefix: string): Effect.Effect<void, ObjectStoreError> =>
+  Effect.gen(function*() {
+    const entries = yield* ifExists("deletePrefix", prefix, () => Fs.readdir(dir, { withFileTypes: true }))
+    for (const entry of Option.getOrElse(entries, () => [])) {
+      if (entry.isDirectory()) yield* pruneEmptyFolders(NodePath.join(dir, entry.name), prefix)
+    }
+    yield* Effect.tryPromise({ try: () => Fs.rmdir(dir), catch: (cause) => cause }).pipe(
+      Effect.catch((cause) =>
+        isMissing(cause) || errorCode(cause) === "ENOTEMPTY" || errorCode(cause) === "EEXIST"
+          ? Effect.void
+          : Effect.fail(failure("deletePrefix", prefix)(cause)))
+    )
+  })
+
+/**
+ * Removes every object under the folder `prefix` (ending with `/`), then the folders left empty, so a deleted job
+ * leaves no trace; answers how many objects it removed. An upload still being written (a temporary file) stays.
+ */
+export const removeObjectsUnder = (folder: Folder, prefix: string) =>
+  Effect.gen(function*() {
+    yield* validFolder(prefix, { root: false })
+    const objects = yield* listObjects(folder, prefix)
+    for (const object of objects) yield* removeObject(folder, object.key)
+    const top = yield* resolveExisting(folder, "deletePrefix", prefix.slice(0, -1))
+    if (Option.isSome(top)) yield* pruneEmptyFolders(top.value, prefix)
+    return objects.length
+  })

@@ -9,7 +9,17 @@ import { DiskStorage } from "../../../services/disk-storage.ts"
 import { PresignedUrls, type SignedMethod } from "../../../services/presigned-urls.ts"
 import { ObjectStore, type ObjectStoreError } from "../../../services/object-store.ts"
 import { Settings } from "../../../src/config.ts"
-import { listObjects, openFolder, readObject, readObjectBytes, removeObject, statObject, writeObject } from "./disk-folder.ts"
+import {
+  listFolders,
+  listObjects,
+  openFolder,
+  readObject,
+  readObjectBytes,
+  removeObject,
+  removeObjectsUnder,
+  statObject,
+  writeObject
+} from "./disk-folder.ts"
 import { refusedKey, validKey } from "../object-key.ts"
 import { PresignedUrlsLive } from "./presigned-urls-live.ts"
 
@@ -42,7 +52,14 @@ const DiskStores = Layer.effectContext(Effect.gen(function*() {
     get: (key) => readObjectBytes(folder, key).pipe(Effect.catchTag("InvalidObjectKey", (error) => Effect.fail(refusedKey("get")(error)))),
     head: (key) => statObject(folder, key).pipe(Effect.catchTag("InvalidObjectKey", (error) => Effect.fail(refusedKey("head")(error)))),
     list: (prefix) => listObjects(folder, prefix).pipe(Effect.catchTag("InvalidObjectKey", (error) => Effect.fail(refusedKey("list")(error)))),
-    delete: (key) => removeObject(folder, key).pipe(Effect.catchTag("InvalidObjectKey", (error) => Effect.fail(refusedKey("delete")(error))))
+    delete: (key) => removeObject(folder, key).pipe(Effect.catchTag("InvalidObjectKey", (error) => Effect.fail(refusedKey("delete")(error)))),
+    deletePrefix: (prefix) =>
+      removeObjectsUnder(folder, prefix).pipe(
+        Effect.catchTag("InvalidObjectKey", (error) => Effect.fail(refusedKey("deletePrefix")(error))),
+        Effect.withSpan("DiskObjectStore.deletePrefix")
+      ),
+    listFolders: (prefix) =>
+      listFolders(folder, prefix).pipe(Effect.catchTag("InvalidObjectKey", (error) => Effect.fail(refusedKey("listFolders")(error))))
   })
 
   const disk = DiskStorage.of({

@@ -6,6 +6,7 @@
 import { Readable } from "node:stream"
 import {
   DeleteObjectCommand,
+  DeleteObjectsCommand,
   GetObjectCommand,
   HeadObjectCommand,
   ListObjectsV2Command,
@@ -15,7 +16,7 @@ import {
 import { getSignedUrl } from "@aws-sdk/s3-request-presigner"
 import { Duration, Effect, Layer, Option, Redacted, Schema } from "effect"
 import { type ObjectInfo, ObjectStore, ObjectStoreError } from "../../../services/object-store.ts"
-import { ObjectKey, refusedKey, validKey, validPrefix } from "../object-key.ts"
+import { ObjectKey, refusedKey, validFolder, validKey, validPrefix } from "../object-key.ts"
 import { bucketExists, ensureBucket } from "./s3-bucket.ts"
 import { S3Config, type S3Settings } from "./s3-config.ts"
 import { classify, type FailureContext, isNotFound, requestError, storeError } from "./s3-errors.ts"
@@ -23,6 +24,8 @@ import { classify, type FailureContext, isNotFound, requestError, storeError } f
 export interface S3ObjectStoreOptions extends S3Settings {
   /** Keys per ListObjectsV2 page, 1 to 1000 (S3's maximum, and the default); tests use a small one to page. */
   readonly listPageSize?: number
+  /** Keys per DeleteObjects request, 1 to 1000 (S3's maximum, and the default); tests use a small one to batch. */
+  readonly deleteBatchSize?: number
 }
 
 /** SigV4 presigned URLs live at most 7 days. */
@@ -33,6 +36,7 @@ const ListedObjects = Schema.Array(Schema.Struct({
   Size: Schema.Int.check(Schema.isGreaterThanOrEqualTo(0))
 }))
 const decodeListed = Schema.decodeUnknownEffect(ListedObjects)
+const decodeFolders = Schema.decodeUnknownEffect(Schema.Array(Schema.Struct({ Prefix: Schema.String })))
 const decodeSize = Schema.decodeUnknownEffect(Schema.Int.check(Schema.isGreaterThanOrEqualTo(0)))
 const isObjectKey = Schema.is(ObjectKey)
 
@@ -57,8 +61,11 @@ export const makeS3ObjectStore = Effect.fn("S3ObjectStore.make")(function*(optio
   const bucket = options.bucket
   const context: FailureContext = { bucket, secretAccessKey: options.secretAccessKey }
   const pageSize = options.listPageSize ?? 1000
-  if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > 1000) {
-    return yield* storeError(context, "configure the store for bucket", "", `listPageSize must be an integer from 1 to 1000, not ${pageSize}`)
+  const deleteBatchSize = options.deleteBatchSize ?? 1000
+  for (const [name, value] of [["listPageSize", pageSize], ["deleteBatchSize", deleteBatchSize]] as const) {
+    if (!Number.isInteger(value) || value < 1 || value > 1000) {
+      return yield* storeError(context, "configure the store for bucket", "", `${name} must be an integer from 1 to 1000, not ${value}`)
+    }
   }
   const client = yield* Effect.acquireRelease(Effect.sync(() => makeClient(options)), (client) => Effect.sync(() => client.destroy()))
   yield* ensureBucket(client, context, { create: options.createBucket, region: options.region })
@@ -139,8 +146,11 @@ export const makeS3ObjectStore = Effect.fn("S3ObjectStore.make")(function*(optio
     return Option.some<ObjectInfo>({ key, size })
   })
 
-  /** One page of the listing: its objects, and the token of the next page when there is one. */
-  const listPage = (prefix: string, continuation: string | undefined) =>
+  /**
+   * One page of the listing: its objects, its folders (with `delimiter` "/": the common prefixes up to the next "/"),
+   * and the token of the next page when there is one.
+   */
+  const listPage = (operation: string, prefix: string, continuation: string | undefined, delimiter?: "/") =>
     Effect.gen(function*() {
       const page = yield* request((abortSignal) =>
         client.send(
@@ -148,35 +158,43 @@ export const makeS3ObjectStore = Effect.fn("S3ObjectStore.make")(function*(optio
             Bucket: bucket,
             Prefix: prefix,
             MaxKeys: pageSize,
+            ...(delimiter === undefined ? {} : { Delimiter: delimiter }),
             ...(continuation === undefined ? {} : { ContinuationToken: continuation })
           }),
           { abortSignal }
         )
-      ).pipe(Effect.mapError(requestError(context, "list", prefix)))
-      const objects = yield* decodeListed(page.Contents ?? []).pipe(
-        Effect.mapError((error) => storeError(context, "list", prefix, `ListObjectsV2 answered an unexpected listing: ${error.message}`))
-      )
-      if (page.IsTruncated !== true) return { objects, next: Option.none<string>() }
+      ).pipe(Effect.mapError(requestError(context, operation, prefix)))
+      const unexpected = (error: Schema.SchemaError) =>
+        storeError(context, operation, prefix, `ListObjectsV2 answered an unexpected listing: ${error.message}`)
+      const objects = yield* decodeListed(page.Contents ?? []).pipe(Effect.mapError(unexpected))
+      const folders = yield* decodeFolders(page.CommonPrefixes ?? []).pipe(Effect.mapError(unexpected))
+      if (page.IsTruncated !== true) return { objects, folders, next: Option.none<string>() }
       if (page.NextContinuationToken === undefined || page.NextContinuationToken === "") {
-        return yield* storeError(context, "list", prefix, "ListObjectsV2 said the listing goes on but gave no continuation token")
+        return yield* storeError(context, operation, prefix, "ListObjectsV2 said the listing goes on but gave no continuation token")
       }
-      return { objects, next: Option.some(page.NextContinuationToken) }
+      return { objects, folders, next: Option.some(page.NextContinuationToken) }
     })
 
   // Keys that no method would accept (written by other tools) are left out, as the disk store leaves out files
   // that are not objects: whatever `list` returns can be passed to `get`.
+  /** Every page of the listing of a checked `prefix`; failures name `operation`. */
+  const listAll = (operation: string, prefix: string) =>
+    Effect.gen(function*() {
+      const found: Array<ObjectInfo> = []
+      let next = Option.none<string>()
+      do {
+        const page = yield* listPage(operation, prefix, Option.getOrUndefined(next))
+        for (const object of page.objects) {
+          if (object.Key.startsWith(prefix) && isObjectKey(object.Key)) found.push({ key: object.Key, size: object.Size })
+        }
+        next = page.next
+      } while (Option.isSome(next))
+      return found.sort(byKey)
+    })
+
   const list = Effect.fn("S3ObjectStore.list")(function*(prefix: string) {
     yield* validPrefix(prefix).pipe(Effect.mapError(refusedKey("list")))
-    const found: Array<ObjectInfo> = []
-    let next = Option.none<string>()
-    do {
-      const page = yield* listPage(prefix, Option.getOrUndefined(next))
-      for (const object of page.objects) {
-        if (object.Key.startsWith(prefix) && isObjectKey(object.Key)) found.push({ key: object.Key, size: object.Size })
-      }
-      next = page.next
-    } while (Option.isSome(next))
-    return found.sort(byKey)
+    return yield* listAll("list", prefix)
   })
 
   const remove = Effect.fn("S3ObjectStore.delete")(function*(key: string) {
@@ -189,6 +207,48 @@ export const makeS3ObjectStore = Effect.fn("S3ObjectStore.make")(function*(optio
     )
   })
 
+  // The objects are listed first, then deleted in batches: one DeleteObjects request per `deleteBatchSize` keys.
+  const deletePrefix = Effect.fn("S3ObjectStore.deletePrefix")(function*(prefix: string) {
+    yield* validFolder(prefix, { root: false }).pipe(Effect.mapError(refusedKey("deletePrefix")))
+    const keys = (yield* listAll("deletePrefix", prefix)).map((object) => object.key)
+    for (let start = 0; start < keys.length; start += deleteBatchSize) {
+      const batch = keys.slice(start, start + deleteBatchSize)
+      const answer = yield* request((abortSignal) =>
+        client.send(
+          new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: batch.map((key) => ({ Key: key })), Quiet: true } }),
+          { abortSignal }
+        )
+      ).pipe(Effect.mapError(requestError(context, "deletePrefix", prefix)))
+      // A key deleted meanwhile (NoSuchKey on some compatible servers) is as good as deleted.
+      const refused = (answer.Errors ?? []).filter((error) => error.Code !== "NoSuchKey")
+      const first = refused[0]
+      if (first !== undefined) {
+        return yield* storeError(
+          context,
+          "deletePrefix",
+          prefix,
+          `DeleteObjects refused ${refused.length} of ${batch.length} keys (first ${first.Key ?? "?"}: ${first.Code ?? "?"} ${first.Message ?? ""})`
+        )
+      }
+    }
+    return keys.length
+  })
+
+  const listFolders = Effect.fn("S3ObjectStore.listFolders")(function*(prefix: string) {
+    yield* validFolder(prefix, { root: true }).pipe(Effect.mapError(refusedKey("listFolders")))
+    const found: Array<string> = []
+    let next = Option.none<string>()
+    do {
+      const page = yield* listPage("listFolders", prefix, Option.getOrUndefined(next), "/")
+      for (const { Prefix: folder } of page.folders) {
+        // As in `list`: a folder name no key could hold (written by other tools) is left out.
+        if (folder.startsWith(prefix) && folder.endsWith("/") && isObjectKey(folder.slice(0, -1))) found.push(folder)
+      }
+      next = page.next
+    } while (Option.isSome(next))
+    return found.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
+  })
+
   return ObjectStore.of({
     presignPut: presign("presignPut"),
     presignGet: presign("presignGet"),
@@ -196,7 +256,9 @@ export const makeS3ObjectStore = Effect.fn("S3ObjectStore.make")(function*(optio
     get,
     head,
     list,
-    delete: remove
+    delete: remove,
+    deletePrefix,
+    listFolders
   })
 })
 

@@ -1,5 +1,8 @@
-/** The bearer-token check on every job route: an unknown or missing token is a 401 problem. */
-import { Effect, Layer, Option } from "effect"
+/**
+ * The bearer-token check on every job route: an unknown or missing token is a 401 problem; so is an expired session,
+ * whose detail says so (the dashboard then returns to its sign-in page).
+ */
+import { Effect, Layer } from "effect"
 import { Accounts } from "../../../services/accounts.ts"
 import { Unauthorized } from "../api-errors.ts"
 import { Authorization, CurrentUser } from "../security.ts"
@@ -10,10 +13,11 @@ export const AuthorizationLive = Layer.effect(
     const accounts = yield* Accounts
     return Authorization.of({
       bearer: Effect.fn("Authorization.bearer")(function*(httpEffect, { credential }) {
-        const user = yield* accounts.authenticate(credential)
-        if (Option.isNone(user)) return yield* new Unauthorized({})
-        yield* Effect.annotateCurrentSpan("user.id", user.value.id)
-        return yield* Effect.provideService(httpEffect, CurrentUser, user.value)
+        const identity = yield* accounts.identify(credential)
+        if (identity._tag === "Expired") return yield* new Unauthorized({ detail: "Your session expired; sign in again" })
+        if (identity._tag === "Unknown") return yield* new Unauthorized({})
+        yield* Effect.annotateCurrentSpan("user.id", identity.user.id)
+        return yield* Effect.provideService(httpEffect, CurrentUser, identity.user)
       })
     })
   })

@@ -6,7 +6,7 @@
  * Wire format, one block per event, UTF-8:
  *
  *     id: <seq>
- *     event: <kind>              status | stage | progress | pod | cost
+ *     event: <kind>              status | stage | progress | pod | cost | enrichment
  *     data: <JSON of the event's data plus "at" (ISO-8601 UTC)>
  *     <empty line>
  *

@@ -12,11 +12,15 @@ import { Settings } from "../../config.ts"
 import { Api } from "../definition.ts"
 import { busyRetryAfter } from "../limits.ts"
 import { AuthorizationLive } from "./authorization.ts"
+import { DashboardRoutes, dashboardPaths } from "./dashboard-routes.ts"
 import { DraftsHandlers } from "./draft-handlers.ts"
 import { EventRoutes, eventsPath } from "./event-stream.ts"
 import { JobsHandlers } from "./job-handlers.ts"
 import { problem, problemContentType, statusTitles } from "./problem.ts"
+import { ResultsHandlers } from "./result-handlers.ts"
 import { RoutingHandlers } from "./routing-handlers.ts"
+import { SessionHandlers } from "./session-handlers.ts"
+import { ShareHandlers } from "./share-handlers.ts"
 import { httpSpanNames } from "./span-names.ts"
 import { isUpload, StorageRoutes } from "./storage-routes.ts"
 import { SystemHandlers } from "./system-handlers.ts"
@@ -116,11 +120,11 @@ const RequestGuards = Layer.unwrap(Effect.gen(function*() {
 }))
 
 const ApiRoutes = HttpApiBuilder.layer(Api, { openapiPath: "/openapi.json" }).pipe(
-  Layer.provide([JobsHandlers, DraftsHandlers, RoutingHandlers, SystemHandlers]),
+  Layer.provide([JobsHandlers, ResultsHandlers, ShareHandlers, DraftsHandlers, RoutingHandlers, SystemHandlers, SessionHandlers]),
   Layer.provide([AuthorizationLive, HttpApiMiddleware.layerProblemDetails({ includeDetails: true })])
 )
 
-const AllRoutes = Layer.mergeAll(ApiRoutes, HttpApiSwagger.layer(Api, { path: "/docs" }), StorageRoutes, EventRoutes, RequestGuards)
+const AllRoutes = Layer.mergeAll(ApiRoutes, HttpApiSwagger.layer(Api, { path: "/docs" }), StorageRoutes, EventRoutes, DashboardRoutes, RequestGuards)
 
 /** Serves every route on HOST:PORT (PORT 0 picks a free port; `HttpServer.address` tells which). */
 export const HttpServerLive = Layer.unwrap(Effect.gen(function*() {
@@ -128,7 +132,7 @@ export const HttpServerLive = Layer.unwrap(Effect.gen(function*() {
   return HttpRouter.serve(AllRoutes, { disableLogger: true }).pipe(
     // Server spans named after the route template; query strings are redacted by Effect's defaults
     // (`UrlParams.CurrentRedactedNames`: `signature`, `X-Amz-Signature`, ... case-insensitive).
-    Layer.provide(httpSpanNames(Api, [["GET", "/openapi.json"], ["GET", "/docs"], ["GET", eventsPath], ["PUT", "/storage/*"], ["GET", "/storage/*"]])),
+    Layer.provide(httpSpanNames(Api, [["GET", "/openapi.json"], ["GET", "/docs"], ["GET", eventsPath], ["PUT", "/storage/*"], ["GET", "/storage/*"], ["GET", "/assets/*"], ...dashboardPaths.map((path) => ["GET", path] as const)])),
     Layer.provideMerge(NodeHttpServer.layer(createServer, { host, port }))
   )
 }))

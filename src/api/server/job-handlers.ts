@@ -8,6 +8,7 @@ import { ObjectStore } from "../../../services/object-store.ts"
 import { simDataFiles, simDataKey, simDataPrefix } from "../../domain/artifacts.ts"
 import type { JobId } from "../../domain/ids.ts"
 import { Job, type JobCreate } from "../../domain/job.ts"
+import { readerMarkdown } from "../../domain/report.ts"
 import { isLive, retryableStatuses } from "../../domain/status.ts"
 import { Api } from "../definition.ts"
 import {
@@ -88,6 +89,10 @@ export const JobsHandlers = HttpApiBuilder.group(
         const user = yield* CurrentUser
         const job = yield* ownedJob(user, params.id)
         if (isLive(job.status)) yield* cancelLive(job.id, "deleted by its owner")
+        // Its objects (artifacts, report) go before its row: a store that fails answers 500 with the job still
+        // there to delete again, never a 204 with data left behind. What a cancelled pod uploads after this, the
+        // maintenance pass's orphan-artifact sweep deletes.
+        yield* objects.deletePrefix(simDataPrefix(job.id)).pipe(Effect.orDie)
         yield* store.delete(user.id, job.id)
       }))
       .handle("cancel", Effect.fn("Jobs.cancel")(function*({ params }) {
@@ -138,7 +143,8 @@ export const JobsHandlers = HttpApiBuilder.group(
       .handle("report", Effect.fn("Jobs.report")(function*({ params }) {
         const user = yield* CurrentUser
         const report = yield* store.report(user.id, params.id)
-        if (Option.isSome(report)) return report.value
+        // Readers get the report without the `### slot=X — ` markup its stored source keeps for the parser.
+        if (Option.isSome(report)) return { ...report.value, report: readerMarkdown(report.value.report) }
         const job = yield* ownedJob(user, params.id)
         return yield* new NotAvailable({ detail: `Job ${job.id} has no report yet (status ${job.status})` })
       }))

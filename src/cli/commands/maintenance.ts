@@ -1,7 +1,7 @@
 /**
- * `maintenance run`: one maintenance pass now (the stale-job detector, then the orphan-pod reaper), with the
- * service's settings, database and pod provider; prints what it did. The service runs the same pass every
- * MAINTENANCE_EVERY_MINUTES on its own; this is for operators and tests.
+ * `maintenance run`: one maintenance pass now (the stale-job detector, the orphan-pod reaper, then the
+ * orphan-artifact sweep), with the service's settings, database, pod provider and object store; prints what it
+ * did. The service runs the same pass every MAINTENANCE_EVERY_MINUTES on its own; this is for operators and tests.
  */
 import { Console, Effect, Layer } from "effect"
 import { Command } from "effect/cli"
@@ -31,17 +31,25 @@ const run = Command.make(
         yield* Console.log(`pod ${pod.pod_id} (${pod.name}${pod.job_id === null ? "" : `, job ${pod.job_id}`}): terminated, ${pod.reason}`)
       }
       for (const pod of report.reaper.failed) yield* Console.log(`pod ${pod.pod_id}: could not be terminated: ${pod.error}`)
+      const { artifacts } = report
+      for (const job of artifacts.swept) yield* Console.log(`job ${job.job_id} (deleted): ${job.objects} object(s) deleted from the object store`)
+      for (const job of artifacts.failed) {
+        yield* Console.log(`${job.job_id === null ? "artifact sweep" : `job ${job.job_id} (deleted)`}: objects could not be deleted: ${job.error}`)
+      }
       const failedJobs = report.staleJobs.filter((job) => job.failed).length
       yield* Console.log(
         `maintenance: ${failedJobs} stale job(s) failed, ${report.reaper.reaped.length} of ${report.reaper.examined} pod(s) reaped` +
-          (report.reaper.failed.length === 0 ? "" : `, ${report.reaper.failed.length} could not be terminated`)
+          (report.reaper.failed.length === 0 ? "" : `, ${report.reaper.failed.length} could not be terminated`) +
+          `, artifacts of ${artifacts.swept.length} deleted job(s) removed` +
+          (artifacts.failed.length === 0 ? "" : `, ${artifacts.failed.length} could not be`) +
+          (artifacts.more ? " (more next pass)" : "")
       )
     },
     Effect.scoped,
     Effect.provide(MaintenanceRunLive),
     Effect.mapError((error) => new CliFailure({ message: `maintenance failed: ${describeError(error)}` }))
   )
-).pipe(Command.withDescription("Run the orphan-pod reaper and the stale-job detector once, now"))
+).pipe(Command.withDescription("Run the stale-job detector, the orphan-pod reaper and the orphan-artifact sweep once, now"))
 
 export const maintenance = Command.make("maintenance").pipe(
   Command.withDescription("Maintenance passes (talks to the database and the pod provider directly)"),

@@ -1,17 +1,18 @@
 /** `routing list` and `routing set TIER ...`: what model, GPU and size each tier runs on. */
-import { Console, Effect, Option } from "effect"
+import { Console, Effect, Option, Schema } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import { ModelRouting } from "../../domain/job.ts"
 import { Tier } from "../../domain/tier.ts"
 import { ApiLive, request } from "../api-client.ts"
-import { routingTable } from "../format.ts"
+import { jsonText, routingTable } from "../format.ts"
+import { JsonFlag } from "../json-flag.ts"
 
 const list = Command.make(
   "list",
-  {},
-  Effect.fn("cli.routing.list")(function*() {
+  { json: JsonFlag },
+  Effect.fn("cli.routing.list")(function*({ json }) {
     const rows = yield* request((client) => client.routing.list())
-    yield* Console.log(routingTable(rows))
+    yield* Console.log(json ? yield* jsonText(Schema.Array(ModelRouting), rows) : routingTable(rows))
   })
 ).pipe(Command.withDescription("Show the model routing of every tier"), Command.provide(ApiLive))
 

@@ -10,6 +10,7 @@ import type { JobId } from "../../domain/ids.ts"
 import { Alerts } from "../../../services/alerts.ts"
 import { JobJournal } from "../../../services/job-journal.ts"
 import { retryWhileDatabaseAway } from "../database-away.ts"
+import { jobFailed } from "../job-log.ts"
 
 /** The first line of a cause, for the job's error message (the full cause goes to the log). */
 export const firstLine = (cause: Cause.Cause<unknown>) => Cause.pretty(cause).split("\n")[0] ?? "unknown failure"
@@ -19,7 +20,9 @@ export const markFailed = (jobId: JobId, message: string) =>
   activity({ name: "mark-failed", execute: failJob(jobId, message) })
 
 const failJob = (jobId: JobId, message: string) =>
-  JobJournal.use((journal) => journal.transition(jobId, "FAILED", { errorMessage: message }))
+  JobJournal.use((journal) => journal.transition(jobId, "FAILED", { errorMessage: message })).pipe(
+    Effect.tap((failed) => failed ? jobFailed(jobId, message) : Effect.void)
+  )
 
 /** FAILED `internal_error`, and an alert (once: the activity's result is journaled) when this call failed it. */
 const markInternalError = (jobId: JobId, message: string) =>

@@ -13,6 +13,7 @@ import { backoff } from "../../domain/time-scale.ts"
 import { policies } from "../policies.ts"
 import { ensureLive, JobStopped } from "./stop.ts"
 import { JobJournal } from "../../../services/job-journal.ts"
+import { jobReporting } from "../job-log.ts"
 
 class FinalizeFailed extends Schema.TaggedError<FinalizeFailed>()("FinalizeFailed", { message: Schema.String }) {}
 
@@ -37,7 +38,8 @@ export const finalize = (jobId: JobId) =>
       }
       yield* journal.recordTimings(jobId)
       yield* journal.markSimDataAvailable(jobId)
+      // RUNNING first, for a run whose status the watcher never saw running (it ended between two polls).
       yield* journal.transition(jobId, "RUNNING")
-      yield* journal.transition(jobId, "REPORTING")
+      if (yield* journal.transition(jobId, "REPORTING")) yield* jobReporting(jobId)
     }).pipe(step("finalize", { "job.id": jobId }))
   })

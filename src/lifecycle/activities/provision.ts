@@ -21,6 +21,7 @@ import { policies } from "../policies.ts"
 import { type Deadline, passed } from "./deadline.ts"
 import { ensureLive, JobStopped } from "./stop.ts"
 import { terminatePod } from "./terminate.ts"
+import { jobProvisioning, podCreated, podNotCreated, podReady } from "../job-log.ts"
 import { JobJournal } from "../../../services/job-journal.ts"
 
 const ProvisionedPod = Schema.Struct({ pod_id: Schema.String, worker_url: Schema.String })
@@ -72,7 +73,7 @@ export const provisionPod = (
       const provider = yield* PodProvider
       const journal = yield* JobJournal
       yield* ensureLive(job.id)
-      yield* journal.transition(job.id, "PROVISIONING")
+      if (yield* journal.transition(job.id, "PROVISIONING")) yield* jobProvisioning(job.id, job.routing.gpu_type)
       yield* journal.setPipelineStage(job.id, 0)
       const name = podName(job.id, attempt)
 
@@ -82,11 +83,19 @@ export const provisionPod = (
         const secret = yield* journal.recordPodWorkerSecret(job.id, name, yield* newWorkerSecret)
         return yield* provider.create(podRequest(job.id, attempt, job.tier, job.routing, secret)).pipe(
           Effect.retry({ schedule, while: retryable }),
-          Effect.tapError((error) => journal.recordPodAbandoned(job.id, name, `provision_failed: ${error.reason}`))
+          Effect.tapError((error) =>
+            Effect.andThen(
+              journal.recordPodAbandoned(job.id, name, `provision_failed: ${error.reason}`),
+              podNotCreated(job.id, name, `provision_failed: ${error.reason}`)
+            )
+          )
         )
       })
       const pod = yield* existingPod(job.id, name).pipe(
-        Effect.flatMap(Option.match({ onNone: () => create, onSome: Effect.succeed })),
+        Effect.flatMap(Option.match({
+          onNone: () => Effect.tap(create, (created) => podCreated(job.id, created, false)),
+          onSome: (found) => Effect.as(podCreated(job.id, found, true), found)
+        })),
         Effect.catchTag("PodProviderError", (error) =>
           Effect.fail(
             error.reason === "no_capacity"
@@ -114,6 +123,7 @@ const waitUntilRunning = Effect.fn("Provision.waitUntilRunning")(function*(jobId
     if (Option.isSome(current) && current.value.state !== "provisioning") {
       if (current.value.state !== "running" || current.value.worker_url === null) break
       yield* JobJournal.use((journal) => journal.recordPodReady(jobId, pod.id))
+      yield* podReady(jobId, pod.name)
       return { pod_id: pod.id, worker_url: current.value.worker_url }
     }
     if (yield* passed(readyBy, every)) break

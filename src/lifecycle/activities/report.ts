@@ -17,6 +17,7 @@ import { JobJournal } from "../../../services/job-journal.ts"
 import { backoff } from "../../domain/time-scale.ts"
 import { retryWhileDatabaseAway } from "../database-away.ts"
 import { policies } from "../policies.ts"
+import { jobCompleted } from "../job-log.ts"
 
 export const ReportAttempt = Schema.Union([
   Schema.TaggedStruct("Completed", {}),
@@ -57,7 +58,7 @@ export const writeReport = (jobId: JobId, attempt: number) =>
       const schedule = yield* backoff(policies.persistRetry)
       const saved = yield* Effect.gen(function*() {
         yield* journal.saveReport(jobId, report)
-        yield* journal.transition(jobId, "COMPLETED")
+        return yield* journal.transition(jobId, "COMPLETED")
       }).pipe(
         // A database outage is waited out here (running the step again would write the report again, with the LLM);
         // other database errors are defects: retried as failures, then reported as a value.
@@ -71,6 +72,7 @@ export const writeReport = (jobId: JobId, attempt: number) =>
         const kept = stored ? ` (the report is kept in the object store at ${reportKey(jobId)})` : ""
         return { _tag: "PersistFailed", message: `the report could not be saved${kept}` }
       }
+      if (saved.success) yield* jobCompleted(jobId, yield* journal.jobTotals(jobId))
       return { _tag: "Completed" }
     }).pipe(step("writeReport", { "job.id": jobId, attempt }))
   })

@@ -14,6 +14,7 @@ import { backoff } from "../../domain/time-scale.ts"
 import { retryWhileDatabaseAway } from "../database-away.ts"
 import { policies } from "../policies.ts"
 import { JobJournal } from "../../../services/job-journal.ts"
+import { podTerminated, podTerminateFailed } from "../job-log.ts"
 
 /** Asks the provider to terminate `podId`, then records it; safe to repeat. */
 export const terminatePod = (jobId: JobId, podId: string, reason: string) =>
@@ -22,8 +23,11 @@ export const terminatePod = (jobId: JobId, podId: string, reason: string) =>
     const schedule = yield* backoff(policies.terminateRetry)
     const journal = yield* JobJournal
     // A step re-run after a crash finds the row already closed: the provider is not asked a second time.
-    const live = yield* journal.livePods(jobId)
-    if (!live.some((pod) => pod.pod_id === podId)) return
+    const row = (yield* journal.livePods(jobId)).find((pod) => pod.pod_id === podId)
+    if (row === undefined) return
+    const recordTerminated = retryWhileDatabaseAway(journal.recordPodTerminated(jobId, podId, reason)).pipe(
+      Effect.tap((recorded) => recorded ? podTerminated(jobId, row.name, reason) : Effect.void)
+    )
     // A step run again after the provider ended the pod but before the row said so (a crash, a handover, a database
     // outage) finds it terminated: it is recorded without asking the provider a second time.
     const gone = yield* provider.get(podId).pipe(
@@ -31,7 +35,7 @@ export const terminatePod = (jobId: JobId, podId: string, reason: string) =>
       Effect.orElseSucceed(() => false)
     )
     if (gone) {
-      yield* retryWhileDatabaseAway(journal.recordPodTerminated(jobId, podId, reason))
+      yield* recordTerminated
       return
     }
     const terminated = yield* provider.terminate(podId).pipe(
@@ -41,12 +45,12 @@ export const terminatePod = (jobId: JobId, podId: string, reason: string) =>
     // From here the provider has answered: the record waits out a database outage itself, because the step run
     // again would ask the provider a second time (its row still live).
     if (terminated._tag === "Failure") {
-      yield* Effect.logError(`pod ${podId} could not be terminated; left for the orphan-pod reaper`, terminated.failure)
+      yield* podTerminateFailed(jobId, row.name, reason, terminated.failure)
       yield* retryWhileDatabaseAway(journal.recordPodTerminateFailed(jobId, podId, reason, terminated.failure.message))
       yield* Alerts.use((alerts) => alerts.send({ _tag: "terminate_failed", pod_id: podId, job_id: jobId, error: terminated.failure.message }))
       return
     }
-    yield* retryWhileDatabaseAway(journal.recordPodTerminated(jobId, podId, reason))
+    yield* recordTerminated
   }).pipe( step("terminatePod", { "job.id": jobId, "pod.id": podId, reason }))
 
 /** Tears down one pod as a step of the workflow (a swap, or the end of the GPU phase). */
