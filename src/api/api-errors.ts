@@ -110,3 +110,10 @@ export class NotReady extends HttpApiError.Problem<NotReady>()("NotReady", {
   status: 503,
   title: "The service is not ready yet"
 }, { missing: Schema.Array(Schema.String) }) {}
+
+/** The object store failed while deleting a job's data: nothing was deleted that the user can no longer see. */
+export class StorageUnavailable extends HttpApiError.Problem<StorageUnavailable>()("StorageUnavailable", {
+  type: type("storage-unavailable"),
+  status: 503,
+  title: "The object store is not answering"
+}) {}

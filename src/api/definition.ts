@@ -27,7 +27,8 @@ import {
   ServiceBusy,
   ShareNotFound,
   SignInLinkRefused,
-  StatusConflict
+  StatusConflict,
+  StorageUnavailable
 } from "./api-errors.ts"
 import { Authorization } from "./security.ts"
 
@@ -61,7 +62,7 @@ class JobsGroup extends HttpApiGroup.make("jobs")
     HttpApiEndpoint.delete("delete", "/:id", {
       params: jobParams,
       success: HttpApiSchema.NoContent,
-      error: [JobNotFound, LifecycleUnavailable]
+      error: [JobNotFound, LifecycleUnavailable, StorageUnavailable]
     }).annotate(OpenApi.Summary, "Delete a job; a live job is cancelled first"),
     HttpApiEndpoint.post("cancel", "/:id/cancel", {
       params: jobParams,

@@ -91,12 +91,15 @@ export const policies = {
    * Maintenance (`src/lifecycle/maintenance/`): the orphan-pod reaper leaves a pod alone until it is this old (its
    * row's request time): 10 minutes when its job is live (a superseded pod may still be on its way down), 2 when
    * its job is terminal or gone. The stale-job detector gives each live status this long (RUNNING: the tier's
-   * timeout plus `runningGrace`) before it fails a job no execution runs for.
+   * timeout plus `runningGrace`) before it fails a job no execution runs for. The orphan-artifact sweep removes at
+   * most `artifactSweep.jobsPerPass` deleted jobs' folders a pass (about 400 store requests on S3: a listing and a
+   * bulk delete each), asking the database about `artifactSweep.idsPerQuery` ids at a time.
    */
   maintenance: {
     reaperGrace: s(600),
     reaperGraceTerminal: s(120),
     staleAfter: { PENDING: s(900), PROVISIONING: s(2700), REPORTING: s(10800) },
-    runningGrace: s(1800)
+    runningGrace: s(1800),
+    artifactSweep: { jobsPerPass: 200, idsPerQuery: 1000 }
   }
 } as const

@@ -1,7 +1,7 @@
 /**
  * `DELETE /api/jobs/:id` deletes what the job left in the object store (its ten artifacts and its report), on the
  * disk store and on S3 (fauxqs on loopback), and nothing of any other job's. When the store fails, the delete
- * answers 500 and the job stays, listed and deletable again: never a 204 with its data left behind.
+ * answers 503 and the job stays, listed and deletable again: never a 204 with its data left behind.
  */
 import { assert, layer } from "@effect/vitest"
 import { Context, Effect, Layer, Ref } from "effect"
@@ -97,7 +97,7 @@ deleteTests("disk store", TestServiceLive())
 deleteTests("S3 store", S3ServiceLive)
 
 layer(S3ServiceLive, { excludeTestServices: true })("DELETE /api/jobs/:id when the S3 store is down", (it) => {
-  it.effect("answers a 500 problem and the job stays listed to delete again (a live one cancelled first)", () =>
+  it.effect("answers a 503 storage-unavailable problem and the job stays listed to delete again (a live one cancelled first)", () =>
     Effect.gen(function*() {
       const service = yield* TestService
       const { token, api, doomed } = yield* userWithFinishedJobs
@@ -105,7 +105,7 @@ layer(S3ServiceLive, { excludeTestServices: true })("DELETE /api/jobs/:id when t
       yield* (yield* S3Server).stop
       for (const id of [doomed, live.id]) {
         const reply = yield* service.call("DELETE", `/api/jobs/${id}`, { token })
-        assertProblem(reply, 500)
+        assertProblem(reply, 503, "storage-unavailable")
       }
       assert.strictEqual((yield* api.jobs.get({ params: { id: doomed } })).status, "COMPLETED")
       assert.strictEqual((yield* api.jobs.get({ params: { id: live.id } })).status, "CANCELLED", "the live job was cancelled first")

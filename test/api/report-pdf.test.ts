@@ -43,6 +43,9 @@ Support grew in the last three rounds.
 _Citation: post p3 by Ada_
 
 ### slot=voices — Two analysts dominated
+Ada and Ben set the tone.
+
+## Evidence
 > Riders United said the line pays for itself.
 
 1. Ada posted 14 times
@@ -105,6 +108,9 @@ describe("report PDF", () => {
       assert.include(text, "Riders United said the line pays for itself.")
       assert.include(text, "round 4: YES 0.41 -> 0.58")
       assert.include(text, "Executive Summary")
+      // The findings are drawn once, as cards: the report's own "Key Findings" section is left out.
+      assert.notInclude(text, "Support grew in the last three rounds.")
+      assert.notInclude(text, "Ada and Ben set the tone.")
       assert.notInclude(text, "slot=")
       assert.notInclude(text, "slot")
       assert.notInclude(text, "**")
@@ -209,6 +215,8 @@ describe("report PDF", () => {
     Effect.gen(function*() {
       const text = drawnText(yield* render({ structured: { findings: "not a list" } }))
       assert.notInclude(text, "Key findings")
+      // Without cards, the report's own findings section is the only place they are read.
+      assert.include(text, "Support grew in the last three rounds.")
       assert.include(text, "Executive Summary")
       const bare = drawnText(yield* render({ structured: null, keyInsight: null, completedAt: null }))
       assert.notInclude(bare, "KEY INSIGHT")

@@ -172,6 +172,15 @@ const collect = (doc: Doc): Uint8Array => {
   return Buffer.concat(chunks)
 }
 
+/** `markdown` without its level-2 section `title` (the heading and everything up to the next level-2 heading). */
+const withoutSection = (markdown: string, title: string): string => {
+  const lines = markdown.split("\n")
+  const start = lines.findIndex((line) => line.trim().toLowerCase() === `## ${title.toLowerCase()}`)
+  if (start < 0) return markdown
+  const after = lines.findIndex((line, i) => i > start && /^##\s/.test(line))
+  return [...lines.slice(0, start), ...(after < 0 ? [] : lines.slice(after))].join("\n")
+}
+
 /** Only the findings are read from the structured result; its other parts are for the dashboard. */
 const WithFindings = Schema.Struct({ findings: Schema.Array(Finding) })
 const decodeFindings = Schema.decodeUnknownOption(WithFindings)
@@ -203,7 +212,8 @@ const render = (input: ReportPdfInput, findings: ReadonlyArray<Finding>, options
     for (const finding of cards) drawFindingCard(doc, finding)
   }
 
-  const markdown = readerMarkdown(input.markdown)
+  // The findings drawn as cards are not drawn a second time from the report's own "Key Findings" section.
+  const markdown = cards.length > 0 ? withoutSection(readerMarkdown(input.markdown), "Key Findings") : readerMarkdown(input.markdown)
   if (markdown.trim().length > 0) {
     // A report that opens with its own title needs no section heading above it.
     if (!/^\s*#{1,2}[ \t]/.test(markdown)) sectionHeading(doc, "Report")

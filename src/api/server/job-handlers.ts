@@ -14,15 +14,16 @@ import { Api } from "../definition.ts"
 import {
   IdempotencyKeyInFlight,
   IdempotencyKeyReused,
-  JobNotFound,
   LifecycleUnavailable,
   NotAvailable,
-  StatusConflict
+  StatusConflict,
+  StorageUnavailable
 } from "../api-errors.ts"
 import { admitJob } from "../job-admission.ts"
 import { defaultPerPage, downloadUrlTtl } from "../limits.ts"
 import type { User } from "../../domain/user.ts"
 import { CurrentUser } from "../security.ts"
+import { ownedJob } from "./owned-job.ts"
 import { timelineOf } from "./timeline-handlers.ts"
 
 const decodeStoredJob = Schema.decodeUnknownEffect(Job)
@@ -39,14 +40,6 @@ export const JobsHandlers = HttpApiBuilder.group(
     const store = yield* JobStore
     const lifecycle = yield* JobLifecycle
     const objects = yield* ObjectStore
-
-    const ownedJob = (user: User, id: JobId) =>
-      store.get(user.id, id).pipe(
-        Effect.flatMap(Option.match({
-          onNone: () => Effect.fail(new JobNotFound({ detail: `Job ${id} not found` })),
-          onSome: Effect.succeed
-        }))
-      )
 
     const admitAndLoad = (user: User, job: NewJob, retryOf: Option.Option<JobId>) =>
       admitJob(user, job, { _tag: "New", retryOf }).pipe(Effect.flatMap((id) => ownedJob(user, id)), Effect.catchTag("JobNotFound", Effect.die))
@@ -89,10 +82,13 @@ export const JobsHandlers = HttpApiBuilder.group(
         const user = yield* CurrentUser
         const job = yield* ownedJob(user, params.id)
         if (isLive(job.status)) yield* cancelLive(job.id, "deleted by its owner")
-        // Its objects (artifacts, report) go before its row: a store that fails answers 500 with the job still
+        // Its objects (artifacts, report) go before its row: a store that fails answers 503 with the job still
         // there to delete again, never a 204 with data left behind. What a cancelled pod uploads after this, the
         // maintenance pass's orphan-artifact sweep deletes.
-        yield* objects.deletePrefix(simDataPrefix(job.id)).pipe(Effect.orDie)
+        yield* objects.deletePrefix(simDataPrefix(job.id)).pipe(
+          Effect.tapError((error) => Effect.logError(`job ${job.id}: deleting its objects failed; the job is kept`, error)),
+          Effect.mapError(() => new StorageUnavailable({ detail: `Job ${job.id}'s data could not be deleted; the job is kept: try again` }))
+        )
         yield* store.delete(user.id, job.id)
       }))
       .handle("cancel", Effect.fn("Jobs.cancel")(function*({ params }) {

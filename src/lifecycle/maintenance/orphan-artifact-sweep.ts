@@ -11,6 +11,7 @@ import { MaintenanceStore } from "../../../services/maintenance-store.ts"
 import { ObjectStore } from "../../../services/object-store.ts"
 import { simDataPrefix } from "../../domain/artifacts.ts"
 import { JobId } from "../../domain/ids.ts"
+import { policies } from "../policies.ts"
 
 /** The folder that holds every job's folder: `simDataPrefix(id)` is `sim-data/<id>/`. */
 export const simDataRoot = "sim-data/"
@@ -22,8 +23,7 @@ export interface ArtifactSweepLimits {
   readonly idsPerQuery: number
 }
 
-/** One pass deletes at most 200 jobs' folders (about 400 store requests on S3: a listing and a bulk delete each). */
-const artifactSweepLimits: ArtifactSweepLimits = { jobsPerPass: 200, idsPerQuery: 1000 }
+const artifactSweepLimits: ArtifactSweepLimits = policies.maintenance.artifactSweep
 
 const isJobId = Schema.is(JobId)
 
