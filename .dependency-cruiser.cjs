@@ -3,7 +3,7 @@
  * `npm run lint:deps`, so a forbidden import fails the run with the rule's name and comment.
  */
 /** Composition roots: the only places that pick implementations and wire Layers. */
-const roots = "^src/(main|server)[.]ts$|^src/roles/|^src/cli/commands/(serve|migrate|tokens|maintenance)[.]ts$"
+const roots = "^src/(main|server)[.]ts$|^src/roles/|^src/cli/commands/(serve|migrate|tokens|maintenance|doctor|sign-in)[.]ts$|^src/cli/doctor/"
 
 module.exports = {
   forbidden: [

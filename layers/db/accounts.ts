@@ -168,6 +168,8 @@ export const AccountsLive = Layer.effect(
       function*(code: Redacted.Redacted<string>, sessionTtl: Duration.Duration) {
         const codeSha256 = sha256(Redacted.value(code))
         const token = newToken()
+        // Sessions a week past their expiry go as new ones start (until then a request with one hears "expired").
+        yield* sql`DELETE FROM api_tokens WHERE kind = 'session' AND expires_at < now() - interval '7 days'`
         return yield* sql.withTransaction(Effect.gen(function*() {
           // One statement finds and uses the code: of two concurrent exchanges, the second waits for the first's row
           // lock, then finds it used.

@@ -8,8 +8,7 @@ import { JobStatus, liveStatuses, startingStatuses } from "../../src/domain/stat
 import type { Tier } from "../../src/domain/tier.ts"
 import { StoredEvent } from "../../src/domain/job-event.ts"
 import { TimelinePod } from "../../src/domain/timeline.ts"
-import { migrationSteps } from "../../migrations/index.ts"
-import { migrationsTable } from "./database.ts"
+import { migrationStatus } from "./migration-status.ts"
 import { sqlErrorsAreDefects } from "./sql-defect.ts"
 
 const iso = (column: string) => `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS ${column}`
@@ -276,12 +275,11 @@ export const JobStoreLive = Layer.effect(
       return yield* Effect.orDie(decodePods(rows))
     }, sqlErrorsAreDefects)
 
-    const pendingMigrations = sql<{ migration_id: number }>`SELECT migration_id FROM ${sql(migrationsTable)}`.pipe(
-      Effect.map((rows) => {
-        const applied = new Set(rows.map((row) => row.migration_id))
-        return Object.keys(migrationSteps).filter((name) => !applied.has(Number(name.slice(0, name.indexOf("_")))))
-      }),
+    const pendingMigrations = migrationStatus.pipe(
+      Effect.map((status) => status.pending),
+      Effect.provideService(SqlClient.SqlClient, sql),
       sqlErrorsAreDefects,
+      Effect.orDie,
       Effect.withSpan("JobStore.pendingMigrations")
     )
 

@@ -63,7 +63,7 @@ const clusterStartExplained =
  * runner logging it is up and carries on, so the warning cries wolf: it is logged at INFO with what it means instead
  * (and dropped when LOG_LEVEL is above INFO). Every other line passes unchanged.
  */
-export const explainClusterStart = <Output>(logger: Logger.Logger<unknown, Output>): Logger.Logger<unknown, Output | void> =>
+const explainClusterStart = <Output>(logger: Logger.Logger<unknown, Output>): Logger.Logger<unknown, Output | void> =>
   Logger.make((options) => {
     const message = options.message
     const isNoHealthyRunners = Array.isArray(message) ? message[0] === noHealthyRunners : message === noHealthyRunners

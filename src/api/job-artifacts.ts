@@ -11,7 +11,7 @@ import { socialGraphView } from "../domain/social-graph-view.ts"
 
 type Artifact<F extends SimDataFile> = (typeof artifactSchemas)[F]["Type"]
 
-export const readArtifact = Effect.fn("Artifacts.read")(function*<F extends SimDataFile>(jobId: JobId, file: F) {
+const readArtifact = Effect.fn("Artifacts.read")(function*<F extends SimDataFile>(jobId: JobId, file: F) {
   const objects = yield* ObjectStore
   const bytes = yield* objects.get(simDataKey(jobId, file)).pipe(Effect.orDie)
   if (Option.isNone(bytes)) return Option.none<Artifact<F>>()

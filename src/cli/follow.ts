@@ -38,7 +38,7 @@ const eventTime = (data: unknown, nowMs: number): number => {
 }
 
 /** How the event's lines are drawn: on a terminal (with its width) or a pipe, and the run's clock so far. */
-export interface RenderContext {
+interface RenderContext {
   readonly interactive: boolean
   readonly columns: number | undefined
   readonly atMs: number

@@ -43,7 +43,7 @@ const table = (
 }
 
 /** One line, at most `max` characters, cut with an ellipsis. */
-export const truncate = (text: string, max: number): string => {
+const truncate = (text: string, max: number): string => {
   const flat = Array.from(text.replace(/\s+/g, " ").trim())
   return flat.length <= max ? flat.join("") : `${flat.slice(0, Math.max(0, max - 1)).join("")}…`
 }

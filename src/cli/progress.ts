@@ -8,7 +8,7 @@
 import { readableSeconds } from "../domain/readable.ts"
 
 /** A round seen at a time (epoch milliseconds, from the event). */
-export interface RoundSample {
+interface RoundSample {
   readonly round: number
   readonly atMs: number
 }
@@ -47,7 +47,7 @@ export const etaSeconds = (clock: RunClock, now: RoundSample, maxRounds: number 
 const barWidth = 20
 
 /** `[██████░░░░░░░░░░░░░░]`, filled in proportion of the rounds done. */
-export const bar = (round: number, maxRounds: number, width = barWidth): string => {
+const bar = (round: number, maxRounds: number, width = barWidth): string => {
   const filled = Math.min(width, Math.max(0, Math.round((round / Math.max(1, maxRounds)) * width)))
   return `[${"█".repeat(filled)}${"░".repeat(width - filled)}]`
 }

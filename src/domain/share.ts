@@ -7,7 +7,7 @@ import { SocialGraphView } from "./social-graph-view.ts"
 import { Tier } from "./tier.ts"
 
 /** 32 random bytes, base64url: unguessable, and safe in a URL path. */
-export const ShareToken = Schema.String.check(Schema.isPattern(/^[A-Za-z0-9_-]{43}$/, { message: "is not a share token" }))
+const ShareToken = Schema.String.check(Schema.isPattern(/^[A-Za-z0-9_-]{43}$/, { message: "is not a share token" }))
 
 export const ShareLink = Schema.Struct({
   token: ShareToken,

@@ -6,7 +6,7 @@
 import { Schema } from "effect"
 import type { ChatEntry, Profile, SocialGraph } from "./artifacts.ts"
 
-export const GraphNode = Schema.Struct({
+const GraphNode = Schema.Struct({
   id: Schema.String,
   name: Schema.String,
   /** The agent's stance from its profile, when the simulation has profiles. */
@@ -17,7 +17,7 @@ export const GraphNode = Schema.Struct({
   posts: Schema.Int
 })
 
-export const GraphEdge = Schema.Struct({
+const GraphEdge = Schema.Struct({
   source: Schema.String,
   target: Schema.String,
   kind: Schema.Literals(["follow", "reply"]),

@@ -9,6 +9,7 @@ import { Effect, Layer } from "effect"
 import { WorkflowEngine } from "effect/workflow"
 import { JobJournal } from "../../services/job-journal.ts"
 import { JobLifecycle, LifecycleError } from "../../services/job-lifecycle.ts"
+import { jobCancelled } from "./job-log.ts"
 import { EnrichmentWorkflow, ReportWorkflow, SimulationWorkflow } from "./workflows.ts"
 
 export const JobLifecycleLive = Layer.effect(
@@ -29,6 +30,7 @@ export const JobLifecycleLive = Layer.effect(
         Effect.gen(function*() {
           const cancelled = yield* journal.transition(jobId, "CANCELLED", { reason })
           if (!cancelled) return false
+          yield* jobCancelled(jobId, reason)
           yield* Effect.gen(function*() {
             yield* SimulationWorkflow.interrupt(yield* SimulationWorkflow.executionId({ job_id: jobId }))
             yield* ReportWorkflow.interrupt(yield* ReportWorkflow.executionId({ job_id: jobId }))

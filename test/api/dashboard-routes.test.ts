@@ -85,6 +85,16 @@ layer(ServiceWithBuild, { excludeTestServices: true })("the dashboard, built", (
       assert.include(contentSecurityPolicy, "frame-ancestors 'none'")
     }))
 
+  it.effect("the share page of an unknown token is the dashboard's page with a 404, not a problem body", () =>
+    Effect.gen(function*() {
+      const service = yield* TestService
+      const reply = yield* service.call("GET", `/s/${"x".repeat(43)}`)
+      assert.strictEqual(reply.status, 404)
+      assert.strictEqual(reply.headers.get("content-type"), "text/html; charset=utf-8")
+      assert.strictEqual(reply.headers.get("content-security-policy"), contentSecurityPolicy)
+      assert.strictEqual(reply.text, indexPage)
+    }))
+
   it.effect("a bundle file is served with its content type and an immutable cache header", () =>
     Effect.gen(function*() {
       const service = yield* TestService

@@ -11,6 +11,7 @@ import { ServiceConfig } from "../../src/config.ts"
 import { assertOneLineError, type CliResult, closedPort, runCli, scopedHome, startCli } from "../support/cli-process.ts"
 import { uniqueBucket } from "../support/fake-s3.ts"
 import { fakeRunPod } from "../support/fake-runpod.ts"
+import { scopedOtlpReceiver } from "../support/otlp-receiver.ts"
 import { signingS3 } from "../support/signing-s3.ts"
 import { scopedTestDatabase } from "../support/test-database.ts"
 
@@ -79,7 +80,8 @@ describe("the free checks serve runs before starting", () => {
       assert.deepStrictEqual(yield* freeErrors({ POD_PROVIDER: "local" }), [])
       assert.deepStrictEqual(yield* freeErrors({ POD_PROVIDER: "fake", FISHCLOUD_TIME_SCALE: "0.01" }), [])
       // A scaled clock would judge rented pods by rehearsal deadlines.
-      assert.match((yield* freeErrors({ ...runpod, PUBLIC_URL: "https://fish.example", FISHCLOUD_TIME_SCALE: "0.01" }))[0] ?? "", /FISHCLOUD_TIME_SCALE/)
+      const scaled = yield* freeErrors({ ...runpod, PUBLIC_URL: "https://fish.example", FISHCLOUD_TIME_SCALE: "0.01" })
+      assert.match(scaled[0] ?? "", /FISHCLOUD_TIME_SCALE/)
     }))
 })
 
@@ -91,7 +93,13 @@ it.live("a good configuration (database, disk store, local pods, offline LLMs) p
     yield* migrated(database.url)
     const home = yield* scopedHome
     const port = String(yield* closedPort)
-    const result = yield* runCli(["doctor"], { DATABASE_URL: database.url, FISHCLOUD_HOME: home, PORT: port })
+    const collector = yield* scopedOtlpReceiver
+    const result = yield* runCli(["doctor"], {
+      DATABASE_URL: database.url,
+      FISHCLOUD_HOME: home,
+      PORT: port,
+      OTEL_EXPORTER_OTLP_ENDPOINT: collector.endpoint
+    })
     assert.strictEqual(result.code, 0, `stdout: ${result.stdout} stderr: ${result.stderr}`)
     assertFound(result, "ok", "settings", "POD_PROVIDER=local", "OBJECT_STORE=disk", "offline")
     assertFound(result, "ok", "database", "reachable and migrated")
@@ -100,7 +108,7 @@ it.live("a good configuration (database, disk store, local pods, offline LLMs) p
     assertFound(result, "ok", "pods reach the service")
     assertFound(result, "ok", "xAI", "offline")
     assertFound(result, "ok", "Anthropic", "offline")
-    assertFound(result, "ok", "OTLP", "off")
+    assertFound(result, "ok", "OTLP", "accepts traces")
     assert.match(result.stdout, /doctor: 0 errors, 1 warning\n$/)
   }))
 
@@ -184,13 +192,15 @@ it.live("settings that do not parse are named with the variable; nothing else is
     assert.notMatch(result.stdout, /^\w+\s+database:/m)
   }))
 
-it.live("an unreachable LLM base URL is an error naming the setting, and the key is not printed", () =>
+it.live("an unreachable LLM base URL (or OTLP endpoint) is an error naming the setting, and the key is not printed", () =>
   Effect.gen(function*() {
     const home = yield* scopedHome
     const xaiPort = yield* closedPort
     const anthropicPort = yield* closedPort
+    const otlpPort = yield* closedPort
     const result = yield* runCli(["doctor"], {
       FISHCLOUD_HOME: home,
+      OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${otlpPort}`,
       XAI_API_KEY: "xai-doctor-key-0123456789",
       XAI_BASE_URL: `http://127.0.0.1:${xaiPort}/v1`,
       ANTHROPIC_API_KEY: "sk-ant-doctor-key-0123456789",
@@ -200,6 +210,7 @@ it.live("an unreachable LLM base URL is an error naming the setting, and the key
     assertFound(result, "ok", "settings", "on xAI and Anthropic")
     assertFound(result, "error", "xAI", "XAI_BASE_URL", "unreachable", "fix:")
     assertFound(result, "error", "Anthropic", "ANTHROPIC_BASE_URL", "unreachable", "fix:")
+    assertFound(result, "error", "OTLP", "unreachable", "fix:")
     assert.notInclude(result.stdout + result.stderr, "xai-doctor-key-0123456789")
     assert.notInclude(result.stdout + result.stderr, "sk-ant-doctor-key-0123456789")
   }))

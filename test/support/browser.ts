@@ -103,13 +103,16 @@ const screenshotDir = NodePath.join(root, "test-output", "screenshots")
 /** ...and here, linked from the README, when UPDATE_SCREENSHOTS=1. */
 const docsScreenshotDir = NodePath.join(root, "docs", "screenshots")
 
-/** A screenshot of the page's viewport as `name`.png; returns its path under test-output. */
-export const screenshot = (page: Page, name: string) =>
+/**
+ * A screenshot of the page's viewport as `name`.png; returns its path under test-output. `forDocs: false` keeps it
+ * out of docs/ (a failure's screenshot).
+ */
+export const screenshot = (page: Page, name: string, options: { readonly forDocs?: boolean } = {}) =>
   Effect.promise(async () => {
     await FsPromises.mkdir(screenshotDir, { recursive: true })
     const file = NodePath.join(screenshotDir, `${name}.png`)
     await page.screenshot({ path: file, animations: "disabled" })
-    if (process.env["UPDATE_SCREENSHOTS"] === "1") {
+    if (process.env["UPDATE_SCREENSHOTS"] === "1" && options.forDocs !== false) {
       await FsPromises.mkdir(docsScreenshotDir, { recursive: true })
       await FsPromises.copyFile(file, NodePath.join(docsScreenshotDir, `${name}.png`))
     }

@@ -21,6 +21,7 @@ import { ResultsHandlers } from "./result-handlers.ts"
 import { RoutingHandlers } from "./routing-handlers.ts"
 import { SessionHandlers } from "./session-handlers.ts"
 import { ShareHandlers } from "./share-handlers.ts"
+import { SharePageRoute } from "./share-page.ts"
 import { httpSpanNames } from "./span-names.ts"
 import { isUpload, StorageRoutes } from "./storage-routes.ts"
 import { SystemHandlers } from "./system-handlers.ts"
@@ -46,9 +47,13 @@ const routerErrorStatus = (error: HttpServerError.HttpServerError): number | und
   return undefined
 }
 
-const isProblem = (response: HttpServerResponse.HttpServerResponse) =>
-  (response.headers["content-type"] ?? ("contentType" in response.body ? response.body.contentType : undefined) ?? "")
-    .startsWith(problemContentType)
+const contentTypeOf = (response: HttpServerResponse.HttpServerResponse) =>
+  response.headers["content-type"] ?? ("contentType" in response.body ? response.body.contentType : undefined) ?? ""
+
+const isProblem = (response: HttpServerResponse.HttpServerResponse) => contentTypeOf(response).startsWith(problemContentType)
+
+/** A dashboard page sent with an error status (the share page of an unknown token): the page itself says "not found". */
+const isDashboardPage = (response: HttpServerResponse.HttpServerResponse) => contentTypeOf(response).startsWith("text/html")
 
 /** The detail for an error answered without a problem body: its short text, else a generic line. */
 const plainDetail = (response: HttpServerResponse.HttpServerResponse, maxBodyBytes: number) =>
@@ -111,7 +116,7 @@ const RequestGuards = Layer.unwrap(Effect.gen(function*() {
         Effect.catchCauseIf(isUnansweredDefect, (cause) =>
           Effect.failCause(Cause.combine(cause, Cause.die(problem(500, detailFor(500, maxBodyBytes))))))
       )
-      const answer = response.status >= 400 && !isProblem(response)
+      const answer = response.status >= 400 && !isProblem(response) && !isDashboardPage(response)
         ? problem(response.status, yield* plainDetail(response, maxBodyBytes))
         : response
       // A 503 is back-pressure (`ServiceBusy`): say when to come back.
@@ -124,7 +129,7 @@ const ApiRoutes = HttpApiBuilder.layer(Api, { openapiPath: "/openapi.json" }).pi
   Layer.provide([AuthorizationLive, HttpApiMiddleware.layerProblemDetails({ includeDetails: true })])
 )
 
-const AllRoutes = Layer.mergeAll(ApiRoutes, HttpApiSwagger.layer(Api, { path: "/docs" }), StorageRoutes, EventRoutes, DashboardRoutes, RequestGuards)
+const AllRoutes = Layer.mergeAll(ApiRoutes, HttpApiSwagger.layer(Api, { path: "/docs" }), StorageRoutes, EventRoutes, DashboardRoutes, SharePageRoute, RequestGuards)
 
 /** Serves every route on HOST:PORT (PORT 0 picks a free port; `HttpServer.address` tells which). */
 export const HttpServerLive = Layer.unwrap(Effect.gen(function*() {
@@ -132,7 +137,7 @@ export const HttpServerLive = Layer.unwrap(Effect.gen(function*() {
   return HttpRouter.serve(AllRoutes, { disableLogger: true }).pipe(
     // Server spans named after the route template; query strings are redacted by Effect's defaults
     // (`UrlParams.CurrentRedactedNames`: `signature`, `X-Amz-Signature`, ... case-insensitive).
-    Layer.provide(httpSpanNames(Api, [["GET", "/openapi.json"], ["GET", "/docs"], ["GET", eventsPath], ["PUT", "/storage/*"], ["GET", "/storage/*"], ["GET", "/assets/*"], ...dashboardPaths.map((path) => ["GET", path] as const)])),
+    Layer.provide(httpSpanNames(Api, [["GET", "/openapi.json"], ["GET", "/docs"], ["GET", eventsPath], ["PUT", "/storage/*"], ["GET", "/storage/*"], ["GET", "/assets/*"], ["GET", "/s/:token"], ...dashboardPaths.map((path) => ["GET", path] as const)])),
     Layer.provideMerge(NodeHttpServer.layer(createServer, { host, port }))
   )
 }))

@@ -13,7 +13,7 @@ import { dashboardPage, indexHtml } from "./dashboard-routes.ts"
 import { shareUrl } from "./share-url.ts"
 
 /** The key insight, else the report's first line of prose, else what the job asked. */
-export const shareDescription = (job: Job, report: Option.Option<JobReport>): string => {
+const shareDescription = (job: Job, report: Option.Option<JobReport>): string => {
   const insight = job.key_insight?.trim() ?? ""
   if (insight !== "") return insight.slice(0, 200)
   const prose = Option.flatMap(report, (report) =>

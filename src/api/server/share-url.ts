@@ -3,7 +3,7 @@ import { Effect, Option } from "effect"
 import { HttpServerRequest } from "effect/http"
 import { Settings } from "../../config.ts"
 
-export const sharePath = (token: string) => `/s/${token}`
+const sharePath = (token: string) => `/s/${token}`
 
 export const shareUrl = Effect.fn("Share.url")(function*(token: string) {
   const { publicUrl } = yield* Settings

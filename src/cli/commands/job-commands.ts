@@ -5,6 +5,7 @@ import { JobId } from "../../domain/ids.ts"
 import { Job, JobPage, JobReport } from "../../domain/job.ts"
 import { readerMarkdown } from "../../domain/report.ts"
 import { ApiLive, request } from "../api-client.ts"
+import { CliFailure } from "../cli-errors.ts"
 import { followJob } from "../follow.ts"
 import { jobDetails, jobTable, jsonText, statusText } from "../format.ts"
 import { JsonFlag } from "../json-flag.ts"
@@ -23,6 +24,7 @@ export const status = Command.make(
     json: JsonFlag
   },
   Effect.fn("cli.status")(function*({ id, follow, json }) {
+    if (follow && json) return yield* new CliFailure({ message: "--json prints the job once; leave out --follow" })
     if (follow) return yield* followJob(id, 0).pipe(Effect.asVoid)
     const job = yield* request((client) => client.jobs.get({ params: { id } }))
     yield* Console.log(json ? yield* jsonText(Job, job) : jobDetails(job))

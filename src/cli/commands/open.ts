@@ -8,7 +8,7 @@ import { JobId } from "../../domain/ids.ts"
 import { Connection, ConnectionLive } from "../connection.ts"
 
 /** The dashboard's page for a job, or its home. */
-export const dashboardUrl = (baseUrl: string, job: Option.Option<JobId>): string =>
+const dashboardUrl = (baseUrl: string, job: Option.Option<JobId>): string =>
   Option.match(job, { onNone: () => `${baseUrl}/`, onSome: (id) => `${baseUrl}/jobs/${id}` })
 
 export const open = Command.make(

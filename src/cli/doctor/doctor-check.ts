@@ -18,7 +18,7 @@ export const bounded = (check: string, fix: string, limit: Duration.Duration = c
 <R>(findings: Effect.Effect<ReadonlyArray<Finding>, never, R>): Effect.Effect<ReadonlyArray<Finding>, never, R> =>
   findings.pipe(Effect.timeoutOrElse({
     duration: limit,
-    orElse: () => Effect.succeed<ReadonlyArray<Finding>>([{ severity: "error", check, message: `no answer within ${Duration.format(limit)}`, fix }])
+    orElse: () => Effect.succeed([finding("error", check, `no answer within ${Duration.format(limit)}`, fix)])
   }))
 
 /** `text` with every secret (and the password of a URL secret) replaced by `<redacted>`. */
@@ -32,6 +32,10 @@ export const scrub = (secrets: ReadonlyArray<Redacted.Redacted<string>>) => (tex
   })
   return values.reduce((scrubbed, value) => scrubbed.split(value).join("<redacted>"), text)
 }
+
+/** One finding (`fix` for warnings and errors). */
+export const finding = (severity: Severity, check: string, message: string, fix?: string): Finding =>
+  fix === undefined ? { severity, check, message } : { severity, check, message, fix }
 
 const labels: Record<Severity, string> = { ok: "ok", warning: "warning", error: "error" }
 

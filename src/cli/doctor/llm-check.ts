@@ -8,7 +8,7 @@ import { HttpClientRequest } from "effect/http"
 import { AnthropicConfig, anthropicApiKey } from "../../../layers/llm/anthropic/anthropic-config.ts"
 import { XaiConfig, xaiApiKey } from "../../../layers/llm/xai/xai-config.ts"
 import type { Finding } from "../../config-checks.ts"
-import { bounded, callTimeLimit, exchange, scrub } from "./doctor-check.ts"
+import { bounded, callTimeLimit, exchange, finding, scrub } from "./doctor-check.ts"
 
 const notParsed = (check: string): ReadonlyArray<Finding> => [{
   severity: "error",
@@ -19,7 +19,7 @@ const notParsed = (check: string): ReadonlyArray<Finding> => [{
 const statusFinding = (check: string, keyName: string, urlName: string, status: number): Finding => {
   if (status >= 200 && status < 300) return { severity: "ok", check, message: `${keyName} is accepted` }
   if (status === 401 || status === 403) {
-    return { severity: "error", check, message: `${keyName} was refused (HTTP ${status})`, fix: `set ${keyName} to a valid key, or unset it to run offline` }
+    return finding("error", check, `${keyName} was refused (HTTP ${status})`, `set ${keyName} to a valid key, or unset it to run offline`)
   }
   if (status === 404) {
     return {
@@ -36,7 +36,7 @@ const xaiCheck = Effect.gen(function*() {
   const check = "xAI"
   const key = yield* Effect.orElseSucceed(xaiApiKey, () => Option.none<Redacted.Redacted<string>>())
   if (Option.isNone(key)) {
-    return [{ severity: "ok", check, message: "offline (XAI_API_KEY unset): seed enrichment and markets use the offline steps" }] satisfies ReadonlyArray<Finding>
+    return [finding("ok", check, "offline (XAI_API_KEY unset): seed enrichment and markets use the offline steps")]
   }
   const config = yield* Effect.option(XaiConfig)
   if (Option.isNone(config)) return notParsed(check)
@@ -69,7 +69,7 @@ const anthropicCheck = Effect.gen(function*() {
   const check = "Anthropic"
   const key = yield* Effect.orElseSucceed(anthropicApiKey, () => Option.none<Redacted.Redacted<string>>())
   if (Option.isNone(key)) {
-    return [{ severity: "ok", check, message: "offline (ANTHROPIC_API_KEY unset): the analyst report uses the offline writer" }] satisfies ReadonlyArray<Finding>
+    return [finding("ok", check, "offline (ANTHROPIC_API_KEY unset): the analyst report uses the offline writer")]
   }
   const config = yield* Effect.option(AnthropicConfig)
   if (Option.isNone(config)) return notParsed(check)

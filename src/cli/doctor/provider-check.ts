@@ -9,7 +9,7 @@ import { makeRunPodClient } from "../../../layers/pods/runpod/runpod-client.ts"
 import { RunPodConfig } from "../../../layers/pods/runpod/runpod-config.ts"
 import type { Finding } from "../../config-checks.ts"
 import type { ServiceConfig } from "../../config.ts"
-import { bounded, scrub } from "./doctor-check.ts"
+import { bounded, finding, scrub } from "./doctor-check.ts"
 
 const check = "pod provider"
 
@@ -33,7 +33,7 @@ const bootFinding = (runpod: Config.Success<typeof RunPodConfig>): Finding => {
 const runpodCheck = Effect.gen(function*() {
   const runpod = yield* Effect.option(RunPodConfig)
   if (Option.isNone(runpod) || Option.isNone(runpod.value.apiKey)) {
-    return [{ severity: "error", check, message: "RunPod not checked: its settings are incomplete (see settings above)" }] satisfies ReadonlyArray<Finding>
+    return [finding("error", check, "RunPod not checked: its settings are incomplete (see settings above)")]
   }
   const { apiUrl, apiKey } = runpod.value
   const clean = scrub([apiKey.value])

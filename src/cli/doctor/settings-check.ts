@@ -7,6 +7,7 @@ import { type Config, Effect, Option } from "effect"
 import { AlertsConfig } from "../../../layers/alerts/alerts-config.ts"
 import { anthropicApiKey, AnthropicConfig } from "../../../layers/llm/anthropic/anthropic-config.ts"
 import { XaiConfig, xaiApiKey } from "../../../layers/llm/xai/xai-config.ts"
+import { parseFaults } from "../../../layers/pods/fake/fake-faults.ts"
 import { RunPodConfig } from "../../../layers/pods/runpod/runpod-config.ts"
 import { S3Config } from "../../../layers/storage/s3/s3-config.ts"
 import { LogFormat, LogLevelSetting, TelemetryConfig } from "../../../layers/telemetry/telemetry-config.ts"
@@ -49,6 +50,17 @@ export const settingsCheck: Effect.Effect<{
   for (const [what, slice] of slices) {
     const result = yield* Effect.result(slice)
     if (result._tag === "Failure") findings.push(refused(`${what} do not parse`)(result.failure))
+  }
+  if (settings.podProvider === "fake") {
+    const faults = yield* Effect.result(parseFaults(settings.fakePodFaults))
+    if (faults._tag === "Failure") {
+      findings.push({
+        severity: "error",
+        check,
+        message: `FAKE_POD_FAULTS: ${oneLine(faults.failure.message)}`,
+        fix: "list faults of layers/pods/fake/fake-faults.ts, separated by commas"
+      })
+    }
   }
   if (settings.podProvider === "runpod") {
     const runpod = yield* Effect.option(RunPodConfig)

@@ -13,7 +13,7 @@ import { ObjectStore, type ObjectStoreError } from "../../../services/object-sto
 import { type Finding, publicBaseUrl } from "../../config-checks.ts"
 import { type ServiceConfig, Settings } from "../../config.ts"
 import { describeError } from "../cli-errors.ts"
-import { bounded, exchange } from "./doctor-check.ts"
+import { bounded, exchange, finding } from "./doctor-check.ts"
 
 const check = "object store"
 
@@ -84,22 +84,21 @@ const roundTrip = (probe: Probe) =>
   Effect.gen(function*() {
     const store = yield* ObjectStore
     const key = `doctor/check-${Crypto.randomBytes(6).toString("hex")}.txt`
-    const body = new TextEncoder().encode(`fishcloud doctor ${new Date().toISOString()}\n`)
+    const body = new TextEncoder().encode(`fishcloud doctor: ${key}\n`)
     const steps = Effect.gen(function*() {
       yield* store.put(key, body, "text/plain")
       const read = yield* store.get(key)
       if (Option.isNone(read) || !sameBytes(read.value, body)) {
-        return { severity: "error", check, message: `an object just written (${key}) read back ${Option.isNone(read) ? "missing" : "different"}` } satisfies Finding
+        return finding("error", check, `an object just written (${key}) read back ${Option.isNone(read) ? "missing" : "different"}`)
       }
-      const url = yield* store.presignGet(key, Duration.minutes(5))
-      const fetched = yield* presignedFinding(probe, url, body)
-      yield* store.delete(key)
-      const left = yield* store.head(key)
-      if (Option.isSome(left)) return { severity: "error", check, message: `an object deleted (${key}) is still there` } satisfies Finding
-      return fetched
+      return yield* presignedFinding(probe, yield* store.presignGet(key, Duration.minutes(5)), body)
     })
-    // The probe's key is removed however the steps end; a failure to remove it is already what the steps report.
-    return yield* steps.pipe(Effect.onError(() => Effect.ignore(store.delete(key))))
+    // On a failure the probe's key is removed as well as can be: the failure is what the check reports.
+    const found = yield* steps.pipe(Effect.onError(() => Effect.ignore(store.delete(key))))
+    yield* store.delete(key)
+    const left = yield* store.head(key)
+    if (Option.isSome(left)) return finding("error", check, `an object deleted (${key}) is still there`)
+    return found
   })
 
 const failed = (kind: ServiceConfig["objectStore"], bucket = "") => (error: ObjectStoreError): ReadonlyArray<Finding> => [{
@@ -122,7 +121,7 @@ export const storeCheck = (settings: ServiceConfig): Effect.Effect<ReadonlyArray
   return Effect.gen(function*() {
     const s3 = yield* Effect.option(S3Config)
     if (Option.isNone(s3)) {
-      return [{ severity: "error", check, message: "not checked: the S3 settings do not parse (see settings above)" }] satisfies ReadonlyArray<Finding>
+      return [finding("error", check, "not checked: the S3 settings do not parse (see settings above)")]
     }
     const urlBase = Option.getOrElse(s3.value.endpoint, () => `AWS S3 (${s3.value.region})`)
     return yield* makeS3ObjectStore({ ...s3.value, createBucket: false }).pipe(
