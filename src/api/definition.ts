@@ -34,6 +34,9 @@ import { Authorization } from "./security.ts"
 
 const jobParams = { id: JobId }
 
+/** An operation's summary (one line) and description (what it checks, what it answers) in the OpenAPI document. */
+const doc = (summary: string, description: string) => OpenApi.annotations({ summary, description })
+
 /** What any path that creates a live job may answer (create, retry, draft launch). */
 const admissionErrors = [DemoMode, BadRequestProblem, DuplicateJob, RoutingMissing, LifecycleUnavailable, StatusConflict, ServiceBusy] as const
 
@@ -48,7 +51,10 @@ class JobsGroup extends HttpApiGroup.make("jobs")
       headers: IdempotencyKeyHeader,
       success: Job.pipe(HttpApiSchema.status(201)),
       error: [...admissionErrors, IdempotencyKeyInFlight, IdempotencyKeyReused]
-    }).annotate(OpenApi.Summary, "Create a job and start its simulation"),
+    }).annotateMerge(doc(
+        "Create a job and start its simulation",
+        "Checks the job (seed length, an identical job within DUPLICATE_WINDOW_SECONDS, the tier's routing, the queue's back-pressure) and starts its durable workflow in the same transaction. Send `Idempotency-Key` to make retries safe."
+      )),
     HttpApiEndpoint.get("list", "/", {
       query: {
         page: Schema.optionalKey(Schema.Int.check(Schema.isBetween({ minimum: 1, maximum: 1_000_000 }))),
@@ -57,30 +63,55 @@ class JobsGroup extends HttpApiGroup.make("jobs")
         after: Schema.optionalKey(JobId)
       },
       success: JobPage
-    }).annotate(OpenApi.Summary, "Your jobs, newest first (jobs replaced by a retry are hidden)"),
-    HttpApiEndpoint.get("get", "/:id", { params: jobParams, success: Job, error: JobNotFound }),
+    }).annotateMerge(doc(
+        "Your jobs, newest first (jobs replaced by a retry are hidden)",
+        "Pages by number (`page`, `per_page` up to 100) or, as fast deep in the list as on page 1, by `after` = the previous page's `next_after`. `total` may lag other processes' creates and deletes by 2 s."
+      )),
+    HttpApiEndpoint.get("get", "/:id", { params: jobParams, success: Job, error: JobNotFound }).annotateMerge(doc(
+      "One of your jobs",
+      "Status, pipeline stage, live progress while RUNNING, costs and timings. Another user's job answers 404 like a missing one."
+    )),
     HttpApiEndpoint.delete("delete", "/:id", {
       params: jobParams,
       success: HttpApiSchema.NoContent,
       error: [JobNotFound, LifecycleUnavailable, StorageUnavailable]
-    }).annotate(OpenApi.Summary, "Delete a job; a live job is cancelled first"),
+    }).annotateMerge(doc(
+        "Delete a job; a live job is cancelled first",
+        "Deletes the job's artifacts and report from the object store, then its row and its share link. When the store fails the job is kept (503 `storage-unavailable`): delete it again."
+      )),
     HttpApiEndpoint.post("cancel", "/:id/cancel", {
       params: jobParams,
       success: Job,
       error: [JobNotFound, StatusConflict, LifecycleUnavailable]
-    }),
+    }).annotateMerge(doc(
+      "Cancel a live job",
+      "Moves it to CANCELLED and stops its workflow, which terminates its pods at once. 409 when the job is not live."
+    )),
     HttpApiEndpoint.post("retry", "/:id/retry", {
       params: jobParams,
       success: Job.pipe(HttpApiSchema.status(201)),
       error: [JobNotFound, ...admissionErrors]
-    }).annotate(OpenApi.Summary, "Start a new job from a failed or cancelled one"),
-    HttpApiEndpoint.get("simData", "/:id/sim-data", { params: jobParams, success: SimData, error: [JobNotFound, NotAvailable] }),
-    HttpApiEndpoint.get("report", "/:id/report", { params: jobParams, success: JobReport, error: [JobNotFound, NotAvailable] }),
+    }).annotateMerge(doc(
+        "Start a new job from a failed or cancelled one",
+        "Copies the seed, goal, tier and settings of a FAILED or CANCELLED job into a new job whose `retry_of` names it; every create check applies."
+      )),
+    HttpApiEndpoint.get("simData", "/:id/sim-data", { params: jobParams, success: SimData, error: [JobNotFound, NotAvailable] }).annotateMerge(doc(
+      "Download URLs of the job's artifacts",
+      "One presigned URL per artifact file present in the object store, valid for an hour; 404 while there are none."
+    )),
+    HttpApiEndpoint.get("report", "/:id/report", { params: jobParams, success: JobReport, error: [JobNotFound, NotAvailable] }).annotateMerge(doc(
+      "The job's analyst report",
+      "The report's markdown (as readers see it), its key insight and the structured result: brief, verdict, findings and the six parts built from the artifacts. 404 until the report is written."
+    )),
     HttpApiEndpoint.get("timeline", "/:id/timeline", { params: jobParams, success: JobTimeline, error: JobNotFound })
-      .annotate(OpenApi.Summary, "The job's steps (start, end, attempts, outcome) and every pod with its cost")
+      .annotateMerge(doc(
+        "The job's steps (start, end, attempts, outcome) and every pod with its cost",
+        "Steps are derived from the job's events; each pod has its GPU, price, request, ready and termination times, why it ended, and its cost so far."
+      ))
   )
   .middleware(Authorization)
   .prefix("/api/jobs")
+  .annotate(OpenApi.Description, "Your simulation jobs: create, list, read, cancel, retry and delete them; their artifacts, report and timeline.")
 {}
 
 /** `GET /api/jobs/:id/export/pdf`: the report as a PDF download. */
@@ -93,32 +124,55 @@ const PdfFile = HttpApiSchema.WithHeaders(
 class ResultsGroup extends HttpApiGroup.make("results")
   .add(
     HttpApiEndpoint.get("graph", "/:id/graph", { params: jobParams, success: SocialGraphView, error: [JobNotFound, NotAvailable] })
-      .annotate(OpenApi.Summary, "Who influenced whom: agents (with activity and stance) and their follows and replies"),
+      .annotateMerge(doc(
+        "Who influenced whom: agents (with activity and stance) and their follows and replies",
+        "Built from the stored artifacts (`social_graph.json`, `chat_log.json`, `profiles.json`); repeated edges are folded into one with a weight. 404 until the artifacts exist."
+      )),
     HttpApiEndpoint.get("curves", "/:id/curves", { params: jobParams, success: Schema.Array(MarketCurve), error: [JobNotFound, NotAvailable] })
-      .annotate(OpenApi.Summary, "Each market's YES price, round by round"),
+      .annotateMerge(doc(
+        "Each market's YES price, round by round",
+        "`market_curves.json` as the pod stored it; 404 until it exists."
+      )),
     HttpApiEndpoint.get("exportPdf", "/:id/export/pdf", { params: jobParams, success: PdfFile, error: [JobNotFound, StatusConflict] })
-      .annotate(OpenApi.Summary, "The report as a PDF (409 while the job has no report)"),
+      .annotateMerge(doc(
+        "The report as a PDF (409 while the job has no report)",
+        "Title, key insight, the findings as cards, the report body and one chart per market, as an attachment named `fishcloud-job-<id>.pdf`."
+      )),
     HttpApiEndpoint.post("share", "/:id/share", { params: jobParams, success: ShareLink, error: [JobNotFound, StatusConflict] })
-      .annotate(OpenApi.Summary, "Make (or get again) the public read-only link of a completed job"),
+      .annotateMerge(doc(
+        "Make (or get again) the public read-only link of a completed job",
+        "Only a COMPLETED job (409 otherwise). Idempotent: sharing again returns the same link until it is revoked. The link is `{PUBLIC_URL}/s/{token}`."
+      )),
     HttpApiEndpoint.delete("unshare", "/:id/share", { params: jobParams, success: HttpApiSchema.NoContent, error: JobNotFound })
-      .annotate(OpenApi.Summary, "Revoke the job's public link"),
+      .annotateMerge(doc(
+        "Revoke the job's public link",
+        "The token stops working at once; sharing again makes a new one."
+      )),
     HttpApiEndpoint.post("enrichRetry", "/:id/enrich-retry", {
       params: jobParams,
       success: Job.pipe(HttpApiSchema.status(202)),
       error: [JobNotFound, StatusConflict, DemoMode, LifecycleUnavailable]
-    }).annotate(OpenApi.Summary, "Enrich the seed of a draft or finished job again, in the background (see its events)")
+    }).annotateMerge(doc(
+        "Enrich the seed of a draft or finished job again, in the background (see its events)",
+        "Runs the seed enrichment again from the seed as submitted; the job's events say `enrichment requested`, then `completed` or `failed` with the reason. 409 while the job is live (its seed is in use) or has no goal."
+      ))
   )
   .middleware(Authorization)
   .prefix("/api/jobs")
+  .annotate(OpenApi.Description, "A job's results beyond the job itself: the social graph, the market curves, the PDF, the public share link, enrich-retry.")
 {}
 
 /** The public side of share links: no token needed, nothing but the shared job's results. */
 class ShareGroup extends HttpApiGroup.make("share")
   .add(
     HttpApiEndpoint.get("get", "/:token", { params: { token: Schema.String }, success: SharedJob, error: ShareNotFound })
-      .annotate(OpenApi.Summary, "A shared job's report, curves and graph")
+      .annotateMerge(doc(
+        "A shared job's report, curves and graph",
+        "No token needed. Only the goal, key insight, report, curves and graph of the shared job; an unknown or revoked token, or a deleted job, answers 404."
+      ))
   )
   .prefix("/api/share")
+  .annotate(OpenApi.Description, "Public share links: a completed job's results, readable without a token.")
 {}
 
 class DraftsGroup extends HttpApiGroup.make("drafts")
@@ -127,26 +181,39 @@ class DraftsGroup extends HttpApiGroup.make("drafts")
       payload: DraftCreate,
       success: Job.pipe(HttpApiSchema.status(201)),
       error: [DemoMode, BadRequestProblem]
-    }),
+    }).annotateMerge(doc(
+      "Save an incomplete job",
+      "Every field is optional; nothing starts until the draft is launched."
+    )),
     HttpApiEndpoint.patch("update", "/:id", {
       params: jobParams,
       payload: DraftUpdate,
       success: Job,
       error: [JobNotFound, StatusConflict, DemoMode, BadRequestProblem]
-    }),
+    }).annotateMerge(doc(
+      "Edit a draft",
+      "Only the fields present change; `null` clears one. 409 when the job is no longer a draft."
+    )),
     HttpApiEndpoint.post("launch", "/:id/launch", {
       params: jobParams,
       success: Job,
       error: [JobNotFound, DraftIncomplete, ...admissionErrors]
-    }).annotate(OpenApi.Summary, "Check a draft like a new job and start it")
+    }).annotateMerge(doc(
+        "Check a draft like a new job and start it",
+        "422 lists the missing fields; then every create check applies and the job's workflow starts."
+      ))
   )
   .middleware(Authorization)
   .prefix("/api/jobs/draft")
+  .annotate(OpenApi.Description, "Drafts: jobs saved incomplete, edited, then launched like a new job.")
 {}
 
 class RoutingGroup extends HttpApiGroup.make("routing")
   .add(
-    HttpApiEndpoint.get("list", "/", { success: Schema.Array(ModelRouting) }),
+    HttpApiEndpoint.get("list", "/", { success: Schema.Array(ModelRouting) }).annotateMerge(doc(
+      "What each tier runs on",
+      "Model, GPU type, rounds, agents and vLLM arguments of each tier."
+    )),
     HttpApiEndpoint.put("set", "/:tier", {
       params: { tier: Tier },
       payload: ModelRouting.mapFields((fields) => {
@@ -155,10 +222,14 @@ class RoutingGroup extends HttpApiGroup.make("routing")
       }),
       success: ModelRouting,
       error: AdminOnly
-    }).annotate(OpenApi.Summary, "Set what a tier runs on (administrators)")
+    }).annotateMerge(doc(
+        "Set what a tier runs on (administrators)",
+        "Model, GPU type, rounds, agents and vLLM arguments of a tier; administrator tokens only (403 otherwise)."
+      ))
   )
   .middleware(Authorization)
   .prefix("/api/routing")
+  .annotate(OpenApi.Description, "Routing: what each tier runs on (model, GPU, rounds, agents).")
 {}
 
 const Health = Schema.Struct({
@@ -183,27 +254,44 @@ class SessionGroup extends HttpApiGroup.make("session")
       payload: Schema.Struct({ code: Schema.String.check(Schema.isBetweenLength(1, 200)) }),
       success: Session,
       error: [SignInLinkRefused, BadRequestProblem]
-    }).annotate(OpenApi.Summary, "Exchange a one-time sign-in code for a session token (401 when unknown, used or expired)"),
+    }).annotateMerge(doc(
+        "Exchange a one-time sign-in code for a session token (401 when unknown, used or expired)",
+        "The code comes from a sign-in link (`/sign-in#code=...`, logged at first start or printed by `fishcloud sign-in`); it works once and expires after SIGN_IN_CODE_TTL_MINUTES. The session token expires after SESSION_TTL_HOURS."
+      )),
     HttpApiEndpoint.get("me", "/me", { success: SessionUser })
       .middleware(Authorization)
-      .annotate(OpenApi.Summary, "Whose the bearer token is")
+      .annotateMerge(doc(
+        "Whose the bearer token is",
+        "The token's user name and whether it is an administrator; 401 with an expired, unknown or missing token."
+      ))
   )
   .prefix("/api")
+  .annotate(OpenApi.Description, "Dashboard sign-in: one-time sign-in codes exchanged for expiring session tokens.")
 {}
 
 class SystemGroup extends HttpApiGroup.make("system")
   .add(
     HttpApiEndpoint.get("health", "/health", { success: Health })
-      .annotate(OpenApi.Summary, "Liveness: the process answers (and whether the database does)"),
+      .annotateMerge(doc(
+        "Liveness: the process answers (and whether the database does)",
+        "Cheap, for liveness probes: 200 while the process answers; `database` says whether Postgres does."
+      )),
     HttpApiEndpoint.get("ready", "/ready", {
       success: Schema.Struct({ status: Schema.Literal("ready"), version: Schema.String }),
       error: NotReady
-    }).annotate(OpenApi.Summary, "Readiness: 200 once the database is reachable and migrated and start-up is done, else 503 naming what is missing"),
+    }).annotateMerge(doc(
+        "Readiness: 200 once the database is reachable and migrated and start-up is done, else 503 naming what is missing",
+        "For readiness probes and load balancers: 503 with `missing` naming each part not ready (the database, its migrations, the first-start bootstrap, the runner's registration)."
+      )),
     HttpApiEndpoint.get("config", "/config", {
       success: Schema.Struct({ demo_mode: Schema.Boolean, max_seed_chars: Schema.Int, version: Schema.String })
-    })
+    }).annotateMerge(doc(
+      "The public settings clients need",
+      "Whether this is a read-only demo, the longest seed accepted (in characters) and the version."
+    ))
   )
   .prefix("/api")
+  .annotate(OpenApi.Description, "Liveness, readiness and the public settings; no token needed.")
 {}
 
 /**
@@ -252,6 +340,8 @@ export class Api extends HttpApi.make("fishcloud")
     title: "fishcloud",
     version,
     description: "Run multi-agent simulation jobs on ephemeral GPU pods",
+    // The service that serves this document: clients resolve every path against where they fetched it.
+    servers: [{ url: "/", description: "this fishcloud service" }],
     transform: withEventStream
   }))
 {}

@@ -25,6 +25,15 @@ export const JobCreate = Schema.Struct({
   tier: Tier,
   enrich_web: enrichWebDefault,
   forecast_days: ForecastDays
+}).annotate({
+  examples: [{
+    seed_text: "Mayor Alvarez and the Harbour Council vote on the tram line on Tuesday. Riders United supports it; " +
+      "the Chamber of Commerce opposes it over the construction years.",
+    goal: "Will the council approve the tram line?",
+    tier: "small",
+    enrich_web: true,
+    forecast_days: 30
+  }]
 })
 export type JobCreate = typeof JobCreate.Type
 
@@ -35,6 +44,8 @@ export const DraftCreate = Schema.Struct({
   tier: Schema.optionalKey(Tier),
   enrich_web: enrichWebDefault,
   forecast_days: Schema.optionalKey(ForecastDays)
+}).annotate({
+  examples: [{ seed_text: "The council votes on the tram line on Tuesday.", enrich_web: true }]
 })
 export type DraftCreate = typeof DraftCreate.Type
 
@@ -65,8 +76,10 @@ export const Job = Schema.Struct({
   key_insight: Schema.NullOr(Schema.String),
   enriched_seed: Schema.NullOr(Schema.String),
   enrichment_citations: Schema.NullOr(Schema.Array(Citation)),
-  markets_config: Schema.NullOr(Schema.Json),
-  live_status: Schema.NullOr(Schema.Json),
+  /** Any JSON, null included: the markets derived for the job (null before derivation). */
+  markets_config: Schema.Json,
+  /** While RUNNING: the latest `progress` event's data (round, max_rounds, log lines, recent posts); else null. */
+  live_status: Schema.Json,
   sim_data_available: Schema.Boolean,
   retry_of: Schema.NullOr(JobId),
   provision_seconds: Schema.NullOr(Schema.Number),
