@@ -44,7 +44,7 @@ EXPOSE 8080
 # it. Healthy = `GET /api/ready` answers 200 (database migrated, first start done, runner registered). A runner
 # (`serve --role runner`) serves no HTTP: deploy/compose.yml turns this check off for runners.
 HEALTHCHECK --interval=15s --timeout=5s --start-period=60s --retries=3 \
-  CMD ["node", "-e", "fetch(`http://127.0.0.1:${process.env.PORT || 8080}/api/ready`).then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
+  CMD ["node", "-e", "fetch(`http://127.0.0.1:${process.env.RUNNER_HEALTH_PORT || process.env.PORT || 8080}/api/ready`).then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 # SIGTERM stops the service within SHUTDOWN_GRACE_SECONDS (8 s), under Docker's 10 s before it kills.
 STOPSIGNAL SIGTERM
 ENTRYPOINT ["node", "src/main.ts"]

@@ -58,9 +58,14 @@ export class JobStore extends Context.Service<JobStore, {
   readonly get: (owner: UserId, id: JobId) => Effect.Effect<Option.Option<Job>>
   /**
    * One page of the owner's jobs, newest first: the `page`-th, or (keyset, as fast on page 5,000 as on page 1) the
-   * one after the job `after`. `total` may lag other processes' creates and deletes by `jobCountFreshFor`.
+   * one after the job `after`; only jobs in `status` when given. `total` may lag other processes' creates, deletes
+   * and status changes by `jobCountFreshFor`.
    */
-  readonly list: (owner: UserId, at: { readonly page: number; readonly after?: JobId | undefined }, perPage: number) => Effect.Effect<JobPage>
+  readonly list: (
+    owner: UserId,
+    at: { readonly page: number; readonly after?: JobId | undefined; readonly status?: JobStatus | undefined },
+    perPage: number
+  ) => Effect.Effect<JobPage>
   /** Deletes the row; returns false when the owner has no such job. */
   readonly delete: (owner: UserId, id: JobId) => Effect.Effect<boolean>
   readonly report: (owner: UserId, id: JobId) => Effect.Effect<Option.Option<JobReport>>

@@ -97,6 +97,11 @@ export const ServiceConfig = Config.all({
   runnerHost: Config.String("RUNNER_HOST").pipe(Config.withDefault("127.0.0.1")),
   runnerPort: boundedInt("RUNNER_PORT", 0, 65_535, 0),
   /**
+   * RUNNER_HEALTH_PORT: a `--role runner` process answers `GET /api/health` and `GET /api/ready` on HOST and this
+   * port (and nothing else), for an orchestrator's probes; unset = a runner listens on no HTTP port.
+   */
+  runnerHealthPort: Config.option(Config.schema(Schema.Int.check(Schema.isBetween({ minimum: 1, maximum: 65_535 })), "RUNNER_HEALTH_PORT")),
+  /**
    * MAINTENANCE_EVERY_MINUTES: how often the orphan-pod reaper and the stale-job detector run (a cluster cron: once
    * cluster-wide per tick), 1 to 30.
    */

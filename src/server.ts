@@ -19,6 +19,7 @@ import type { SqlClient } from "effect/sql"
 import { Accounts } from "../services/accounts.ts"
 import type { JobLifecycle } from "../services/job-lifecycle.ts"
 import { HttpServerLive } from "./api/server/http-server.ts"
+import { RunnerHealthLive } from "./api/server/runner-health.ts"
 import { serviceUrl, Settings, SettingsLive } from "./config.ts"
 import { signInLink } from "./domain/sign-in-link.ts"
 import { type ReadinessPart, Readiness, ReadinessLive } from "./readiness.ts"
@@ -72,11 +73,18 @@ export const ServiceLive = <EDb, RDb, Extra, ELc, RLc>(
     Layer.provideMerge(ReadinessLive(readinessParts))
   )
 
-/** A runner: the workflows and the engine, on the database and the object store; no HTTP. */
-const RunnerLive = LifecycleLive("runner").pipe(
+/** A runner's probes (`/api/health`, `/api/ready`) on RUNNER_HEALTH_PORT, when it is set. */
+const RunnerProbesLive = Layer.unwrap(Effect.map(Settings, (settings) =>
+  Option.match(settings.runnerHealthPort, {
+    onNone: () => Layer.empty,
+    onSome: (port) => RunnerHealthLive(settings.host, port).pipe(Layer.provide(JobStoreLive))
+  })))
+
+/** A runner: the workflows and the engine, on the database and the object store; no API (its probes at most). */
+const RunnerLive = Layer.mergeAll(LifecycleLive("runner"), RunnerProbesLive).pipe(
   Layer.provideMerge(StorageLive),
   Layer.provideMerge(DatabaseLive),
-  Layer.provide(ReadinessLive(["runner registration"]))
+  Layer.provideMerge(ReadinessLive(["runner registration"]))
 )
 
 /** Says at start-up where pods come from, loudly when they are simulated or time is scaled. */

@@ -51,14 +51,20 @@ export const JobStoreLive = Layer.effect(
     const visible = (owner: UserId) =>
       sql`user_id = ${owner} AND NOT EXISTS (
         SELECT 1 FROM simulation_jobs AS successor WHERE successor.retry_of = simulation_jobs.id AND successor.user_id = ${owner})`
+    const inStatus = (status: JobStatus | undefined) => status === undefined ? sql`TRUE` : sql`status = ${status}`
+    // Keyed by owner and status filter ("" = all): `${owner}:${status}`.
     const counts = yield* Cache.make({
-      lookup: (owner: UserId) =>
-        sql<{ total: number }>`SELECT count(*)::int AS total FROM simulation_jobs WHERE ${visible(owner)}`.pipe(
+      lookup: (key: string) => {
+        const [owner, status] = key.split(":") as [string, string]
+        return sql<{ total: number }>`SELECT count(*)::int AS total FROM simulation_jobs
+          WHERE ${visible(Number(owner) as UserId)} AND ${inStatus(status === "" ? undefined : status as JobStatus)}`.pipe(
           Effect.map((rows) => rows[0]?.total ?? 0)
-        ),
+        )
+      },
       capacity: 10_000,
       timeToLive: jobCountFreshFor
     })
+    const countKey = (owner: UserId, status: JobStatus | undefined) => `${owner}:${status ?? ""}`
     // One count per second serves every create: a flood of creates costs one query, and overshoots the limit by at
     // most a second's worth of admissions.
     const queuedJobs = yield* Effect.cachedWithTTL(
@@ -68,26 +74,28 @@ export const JobStoreLive = Layer.effect(
       ),
       queuedJobsFreshFor
     )
-    /** After this process adds or removes an owner's job: the next list counts again. */
-    const recount = (owner: UserId) => Cache.invalidate(counts, owner)
+    /** After this process adds or removes an owner's job: the next list counts again (every filter). */
+    const recount = (owner: UserId) =>
+      Effect.forEach([undefined, ...JobStatus.literals], (status) => Cache.invalidate(counts, countKey(owner, status)), { discard: true })
 
     const list = Effect.fn("JobStore.list")(function*(
       owner: UserId,
-      at: { readonly page: number; readonly after?: JobId | undefined },
+      at: { readonly page: number; readonly after?: JobId | undefined; readonly status?: JobStatus | undefined },
       perPage: number
     ) {
+      const filter = inStatus(at.status)
       // The order names the table's columns: a bare `created_at` would be the ISO text of the select list, sorted over
       // every row (118 ms with 100,000 jobs) instead of read off the (user_id, created_at, id) index (0.1 ms). Keyset:
       // the rows after `after` come off the same index.
       const [rows, total] = yield* Effect.all([
         at.after === undefined
-          ? sql`SELECT ${columns} FROM simulation_jobs WHERE ${visible(owner)}
+          ? sql`SELECT ${columns} FROM simulation_jobs WHERE ${visible(owner)} AND ${filter}
               ORDER BY simulation_jobs.created_at DESC, simulation_jobs.id DESC LIMIT ${perPage} OFFSET ${(at.page - 1) * perPage}`
-          : sql`SELECT ${columns} FROM simulation_jobs WHERE ${visible(owner)}
+          : sql`SELECT ${columns} FROM simulation_jobs WHERE ${visible(owner)} AND ${filter}
               AND (simulation_jobs.created_at, simulation_jobs.id) <
                 (SELECT cursor.created_at, cursor.id FROM simulation_jobs AS cursor WHERE cursor.id = ${at.after} AND cursor.user_id = ${owner})
               ORDER BY simulation_jobs.created_at DESC, simulation_jobs.id DESC LIMIT ${perPage}`,
-        Cache.get(counts, owner)
+        Cache.get(counts, countKey(owner, at.status))
       ], { concurrency: 2 })
       const jobs = yield* Effect.orDie(decodeJobs(rows))
       const last = jobs.length === perPage ? jobs[jobs.length - 1] : undefined

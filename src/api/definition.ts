@@ -8,6 +8,7 @@ import { JobId } from "../domain/ids.ts"
 import { DraftCreate, DraftUpdate, Job, JobCreate, JobPage, JobReport, ModelRouting, SimData } from "../domain/job.ts"
 import { SharedJob, ShareLink } from "../domain/share.ts"
 import { SocialGraphView } from "../domain/social-graph-view.ts"
+import { JobStatus } from "../domain/status.ts"
 import { Tier } from "../domain/tier.ts"
 import { JobTimeline } from "../domain/timeline.ts"
 import { version } from "../version.ts"
@@ -60,7 +61,9 @@ class JobsGroup extends HttpApiGroup.make("jobs")
         page: Schema.optionalKey(Schema.Int.check(Schema.isBetween({ minimum: 1, maximum: 1_000_000 }))),
         per_page: Schema.optionalKey(Schema.Int.check(Schema.isBetween({ minimum: 1, maximum: 100 }))),
         /** The jobs after this one (a page's `next_after`); takes the place of `page`. */
-        after: Schema.optionalKey(JobId)
+        after: Schema.optionalKey(JobId),
+        /** Only jobs in this status. */
+        status: Schema.optionalKey(JobStatus)
       },
       success: JobPage
     }).annotateMerge(doc(
@@ -295,8 +298,8 @@ class SystemGroup extends HttpApiGroup.make("system")
 {}
 
 /**
- * `GET /api/jobs/{id}/events` is served by a plain router route (`src/api/server/event-stream.ts`): it is added to the
- * OpenAPI document here so the document still lists every route.
+ * `GET /api/jobs/{id}/events` and `GET /api/events` are served by plain router routes
+ * (`src/api/server/event-stream.ts`): they are added to the OpenAPI document here so it still lists every route.
  */
 const withEventStream = (spec: Record<string, unknown>): Record<string, unknown> => ({
   ...spec,
@@ -321,6 +324,25 @@ const withEventStream = (spec: Record<string, unknown>): Record<string, unknown>
           "400": { description: "Last-Event-ID or after is not an integer >= 0" },
           "401": { description: "Missing or invalid bearer token" },
           "404": { description: "Job not found" }
+        }
+      }
+    },
+    "/api/events": {
+      get: {
+        tags: ["jobs"],
+        operationId: "jobs.listEvents",
+        summary: "Live events of several of your jobs at once, for a list that shows live statuses",
+        description: "The same blocks as a job's event stream, for up to 100 jobs, from now on only: no `id:` lines and " +
+          "no resume (a client that reconnects reads the jobs again first); each `data:` also carries `job_id`. Ids " +
+          "that are not your jobs are ignored. The stream ends when every job it follows is terminal.",
+        security: [{ bearer: [] }],
+        parameters: [
+          { name: "jobs", in: "query", required: true, schema: { type: "string" }, description: "Comma-separated job ids (1 to 100)" }
+        ],
+        responses: {
+          "200": { description: "The event stream", content: { "text/event-stream": { schema: { type: "string" } } } },
+          "400": { description: "jobs is missing, not a list of job ids, or longer than 100" },
+          "401": { description: "Missing or invalid bearer token" }
         }
       }
     }

@@ -219,3 +219,51 @@ layer(TestServiceLive().pipe(Layer.provide(timing)), { excludeTestServices: true
       assert.isDefined(spec.json.paths["/api/jobs/{id}/timeline"]?.get)
     }))
 })
+
+layer(TestServiceLive().pipe(Layer.provide(timing)), { excludeTestServices: true })("GET /api/events?jobs=...", (it) => {
+  it.effect("streams what happens from now on to several of the caller's jobs, each event naming its job, and ends when all are terminal", () =>
+    Effect.gen(function*() {
+      const service = yield* TestService
+      const { token, api } = yield* newUser("list-follower")
+      const first = (yield* createJob(api)).id
+      const second = (yield* createJob(api)).id
+      const finished = (yield* createJob(api)).id
+      yield* transition(finished, "CANCELLED").pipe(Effect.orDie)
+      // Another user's job is ignored, not an error: it is as if it did not exist.
+      const { api: otherApi } = yield* newUser("list-stranger")
+      const strangers = (yield* createJob(otherApi)).id
+
+      const progress = sseProgress()
+      const reader = yield* readEvents(`${service.baseUrl}/api/events?jobs=${first},${second},${finished},${strangers}`, {
+        token,
+        progress,
+        timeoutMs: 20_000
+      }).pipe(Effect.forkChild)
+      yield* eventually("the list stream is open", () => progress.connected)
+      yield* transition(first, "PROVISIONING").pipe(Effect.orDie)
+      yield* transition(second, "CANCELLED").pipe(Effect.orDie)
+      yield* transition(first, "CANCELLED").pipe(Effect.orDie)
+      yield* transition(strangers, "CANCELLED").pipe(Effect.orDie)
+      const read = yield* Fiber.join(reader)
+
+      assert.isTrue(read.ended, "the stream ends once every followed job is terminal")
+      assert.include(read.comments, "2 live jobs")
+      const seen = read.events.map((event) => `${event.data.job_id} ${event.data.to}`)
+      assert.sameMembers(seen, [`${first} PROVISIONING`, `${second} CANCELLED`, `${first} CANCELLED`])
+      assert.isTrue(read.events.every((event) => event.id === undefined && event.event === "status"))
+      // The PENDING events before the stream opened are not replayed.
+      assert.notInclude(seen, `${first} PENDING`)
+    }))
+
+  it.effect("refuses a missing or malformed job list (400), and a request without a token (401)", () =>
+    Effect.gen(function*() {
+      const service = yield* TestService
+      const { token } = yield* newUser("list-bad")
+      for (const query of ["", "?jobs=", "?jobs=abc", "?jobs=1,-2", `?jobs=${Array.from({ length: 101 }, (_, i) => i + 1).join(",")}`]) {
+        const reply = yield* service.call("GET", `/api/events${query}`, { token })
+        assert.strictEqual(reply.status, 400, query)
+        assert.strictEqual(reply.headers.get("content-type"), "application/problem+json")
+      }
+      assert.strictEqual((yield* service.call("GET", "/api/events?jobs=1")).status, 401)
+    }))
+})

@@ -4,7 +4,7 @@ import { SqlClient } from "effect/sql"
 import { JobId } from "../../src/domain/ids.ts"
 import type { JobPage } from "../../src/domain/job.ts"
 import { type ApiClient, TestService, TestServiceLive } from "../support/service.ts"
-import { assertBadRequest, assertProblem, createJob, failsWith, newUser, unique } from "../support/api-fixtures.ts"
+import { assertBadRequest, assertProblem, createJob, failsWith, newUser, setStatus, unique } from "../support/api-fixtures.ts"
 
 /** A fresh user with `count` jobs created one after another; their ids, oldest first. */
 const userWithJobs = (count: number) =>
@@ -20,6 +20,26 @@ const list = (api: ApiClient, query: { readonly page?: number; readonly per_page
   api.jobs.list({ query })
 
 layer(TestServiceLive(), { excludeTestServices: true })("GET /api/jobs, /api/jobs/:id and its results", (it) => {
+  it.effect("?status= lists only the jobs in that status, with their own total and pages; a bad status is 400", () =>
+    Effect.gen(function*() {
+      const { api, ids } = yield* userWithJobs(5)
+      yield* setStatus(ids[0]!, "CANCELLED")
+      yield* setStatus(ids[3]!, "CANCELLED")
+      const cancelled = yield* api.jobs.list({ query: { status: "CANCELLED" } })
+      assert.deepStrictEqual(cancelled.jobs.map((job) => job.id), [ids[3]!, ids[0]!])
+      assert.strictEqual(cancelled.total, 2)
+      const pending = yield* api.jobs.list({ query: { status: "PENDING", per_page: 2 } })
+      assert.deepStrictEqual(pending.jobs.map((job) => job.id), [ids[4]!, ids[2]!])
+      assert.strictEqual(pending.total, 3)
+      const rest = yield* api.jobs.list({ query: { status: "PENDING", per_page: 2, after: JobId.make(pending.next_after!) } })
+      assert.deepStrictEqual(rest.jobs.map((job) => job.id), [ids[1]!])
+      // Without a filter: all five.
+      assert.strictEqual((yield* api.jobs.list({ query: {} })).total, 5)
+      const service = yield* TestService
+      const { token } = yield* newUser("lister-bad")
+      assertBadRequest(yield* service.call("GET", "/api/jobs?status=SLEEPING", { token }), ["query", "status"])
+    }))
+
   it.effect("the list holds only the caller's jobs, newest first, with defaults page 1 and per_page 10", () =>
     Effect.gen(function*() {
       const alice = yield* userWithJobs(3)
@@ -142,8 +162,9 @@ layer(TestServiceLive(), { excludeTestServices: true })("GET /api/jobs, /api/job
       const missingBody = assertProblem(missing, 404, "job-not-found")
       // Same shape and wording; only the id the caller asked for differs.
       assert.deepStrictEqual(
-        JSON.parse(foreign.text.replaceAll(String(id), "ID")),
-        JSON.parse(missing.text.replaceAll(String(missingId), "ID"))
+        // (Only the id in the detail is replaced: a bare replace of "40" would also hit the status 404.)
+        JSON.parse(foreign.text.replaceAll(`Job ${id} `, "Job ID ")),
+        JSON.parse(missing.text.replaceAll(`Job ${missingId} `, "Job ID "))
       )
       assert.deepStrictEqual(Object.keys(foreignBody).sort(), Object.keys(missingBody).sort())
       assert.notInclude(foreign.text, "user", "the answer must not hint at an owner")

@@ -226,6 +226,7 @@ describe.skipIf(chromiumPath === undefined)(chromiumPath === undefined ? `dashbo
         const { page } = yield* Dashboard
         yield* onPhone(page, Effect.gen(function*() {
           yield* waitUntilDrawn(page, page.getByTestId("curves-chart"))
+          yield* waitUntilDrawn(page, page.getByTestId("graph-view"))
           yield* step(() => page.getByTestId("report-body").waitFor({ state: "visible" }))
           yield* screenshot(page, "job-finished-phone")
           yield* fitsTheWidth(page)
@@ -324,6 +325,36 @@ describe.skipIf(chromiumPath === undefined)(chromiumPath === undefined ? `dashbo
           yield* fitsTheWidth(page)
         }))
       }).pipe(showingFailure("cancel")), 60_000)
+
+    it.effect("the jobs list moves a live job's status without a reload, and filters by status on the server", () =>
+      Effect.gen(function*() {
+        const { call, page } = yield* Dashboard
+        const created = yield* call("POST", "/api/jobs", { seed_text: seed, goal: "Will the ferry run on Sundays?", tier: "small", forecast_days: 7 })
+        assert.strictEqual(created.status, 201, JSON.stringify(created.json))
+        const id = created.json["id"] as number
+        const row = page.locator(`[data-testid="job-row"][data-job-id="${id}"]`)
+        yield* step(async () => {
+          await page.goto(new URL("/jobs", page.url()).toString())
+          await row.waitFor({ state: "visible" })
+        })
+        const first = (yield* step(() => row.getByTestId("job-status").innerText())).trim()
+        yield* step(() => page.evaluate(() => Reflect.set(window, "__fishcloudMark", "same list")))
+        yield* step(() => row.getByTestId("job-status").filter({ hasText: "COMPLETED" }).waitFor({ state: "visible", timeout: 60_000 }))
+        assert.strictEqual(yield* step(() => page.evaluate(() => Reflect.get(window, "__fishcloudMark"))), "same list", "the list was not reloaded")
+        assert.notStrictEqual(first, "COMPLETED", "the job was live when the list showed it, so the list saw it change")
+
+        for (const status of ["CANCELLED", "COMPLETED"]) {
+          yield* step(async () => {
+            await page.getByTestId("filter-status").selectOption(status)
+            await page.waitForResponse((response) => response.url().includes(`status=${status}`))
+            await page.getByTestId("job-row").first().waitFor({ state: "visible" })
+          })
+          const shown = (yield* step(() => page.getByTestId("job-row").getByTestId("job-status").allInnerTexts())).map((text) => text.trim())
+          assert.isAtLeast(shown.length, 1, status)
+          assert.deepStrictEqual([...new Set(shown)], [status], `only ${status} jobs are listed`)
+        }
+        yield* step(() => page.getByTestId("filter-status").selectOption("all"))
+      }).pipe(showingFailure("list-live")), 90_000)
 
     it.effect("another user's job and an unknown job show not found", () =>
       Effect.gen(function*() {

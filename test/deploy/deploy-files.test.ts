@@ -171,7 +171,9 @@ describe("deploy/compose.yml", () => {
     assert.deepStrictEqual(dependsOn("minio-setup")["minio"], { condition: "service_healthy" })
     for (const runner of ["runner-1", "runner-2"]) {
       assert.deepStrictEqual(dependsOn(runner)["api"], { condition: "service_healthy" })
-      assert.deepStrictEqual(asMapping(services[runner], runner)["healthcheck"], { disable: "true" }, "a runner serves no HTTP to check")
+      // A runner serves no API; the image's health check asks its probes on RUNNER_HEALTH_PORT.
+      assert.isUndefined(asMapping(services[runner], runner)["healthcheck"], "the image's health check applies")
+      assert.isDefined(environment(runner)["RUNNER_HEALTH_PORT"], "the runner's probes listen")
     }
     assert.isDefined(asMapping(services["postgres"], "postgres")["healthcheck"])
     assert.include(asMapping(services["postgres"], "postgres")["volumes"], "postgres-data:/var/lib/postgresql/data")

@@ -9,6 +9,7 @@ import { assert, layer } from "@effect/vitest"
 import { Duration, Effect, Layer, Schedule, Schema } from "effect"
 import { isAlive } from "../../layers/db/embedded-postgres.ts"
 import { artifactSchemas, simDataFiles } from "../../src/domain/artifacts.ts"
+import { readerMarkdown } from "../../src/domain/report.ts"
 import { closedPort, firstStartToken, scopedHome, startCli } from "../support/cli-process.ts"
 import { eventuallyEffect } from "../support/eventually.ts"
 
@@ -67,7 +68,9 @@ layer(Layer.empty, { excludeTestServices: true })("end to end", (it) => {
       assert.strictEqual(report.status, 200)
       assert.include(report.json["report"], "## Verdict")
       const stored = yield* Effect.promise(() => Fs.readFile(NodePath.join(home, "objects", "sim-data", String(id), "report.md"), "utf8"))
-      assert.strictEqual(stored, report.json["report"], "the report is also in the object store")
+      // The store keeps the report's source; readers get it without the `### slot=` markup.
+      assert.strictEqual(readerMarkdown(stored), report.json["report"], "the report is also in the object store")
+      assert.notInclude(report.json["report"], "slot=")
 
       const pods = yield* Effect.promise(() => Fs.readFile(NodePath.join(home, "local-pods.json"), "utf8"))
       const recorded = yield* Schema.decodeUnknownEffect(Schema.fromJsonString(LocalPods))(pods).pipe(Effect.orDie)

@@ -14,9 +14,15 @@ layer(Layer.empty, { excludeTestServices: true })("process roles", (it) => {
       const env = { DATABASE_URL: database.url, FISHCLOUD_HOME: home, PORT: port, POD_PROVIDER: "fake", FISHCLOUD_TIME_SCALE: "0.02" }
       const apiProcess = yield* startCli(["serve", "--role", "api"], env)
       yield* apiProcess.waitForStdout(/Listening on http/)
-      const runner = yield* startCli(["serve", "--role", "runner"], env)
+      const probePort = String(yield* closedPort)
+      const runner = yield* startCli(["serve", "--role", "runner"], { ...env, RUNNER_HEALTH_PORT: probePort })
       yield* runner.waitForStdout(/Listening on: 127\.0\.0\.1:\d+/)
-      assert.notMatch(yield* runner.stdout, /Listening on http/, "a runner serves no API")
+      // The runner's probes: ready once it holds shards; nothing of the API on that port.
+      const probe = (path: string) =>
+        Effect.promise(() => fetch(`http://127.0.0.1:${probePort}${path}`).then((response) => response.status, () => 0))
+      yield* eventuallyEffect("the runner is ready", Effect.map(probe("/api/ready"), (status) => status === 200), 60_000)
+      assert.strictEqual(yield* probe("/api/health"), 200)
+      assert.strictEqual(yield* probe("/api/jobs"), 404, "a runner serves no API")
 
       const token = yield* firstStartToken(home)
       const call = apiCaller(port, token)

@@ -136,3 +136,65 @@ export const followEvents = (jobId: number, token: string, handlers: FollowHandl
   void run()
   return () => controller.abort()
 }
+
+export interface ListFollowHandlers {
+  /** A job's status, stage or cost changed (progress events are not passed on: a list does not show rounds). */
+  readonly onChange: (jobId: number) => void
+  /** Every followed job is terminal, or the stream dropped: read the list again (and follow its live jobs anew). */
+  readonly onEnd: () => void
+  /** 401: the token no longer works. */
+  readonly onUnauthorized: () => void
+}
+
+/**
+ * Follows several jobs at once (`GET /api/events?jobs=...`), for the jobs list: one connection whatever the number
+ * of live jobs on the page (a browser keeps only a few connections per site open). The stream has no resume: when it
+ * ends or drops, the list is read again, which reopens it with the jobs then live. Returns the function that stops.
+ */
+export const followJobs = (jobIds: ReadonlyArray<number>, token: string, handlers: ListFollowHandlers): () => void => {
+  const controller = new AbortController()
+  const { signal } = controller
+  const run = async () => {
+    const response = await fetch(`/api/events?jobs=${jobIds.join(",")}`, {
+      headers: { authorization: `Bearer ${token}`, accept: "text/event-stream" },
+      signal,
+      cache: "no-store"
+    }).catch(() => null)
+    if (signal.aborted) return
+    if (response?.status === 401) return handlers.onUnauthorized()
+    if (response === null || !response.ok || response.body === null) {
+      // Not at once: a service that is down is not asked again in a tight loop.
+      await sleep(5000, signal)
+      if (!signal.aborted) handlers.onEnd()
+      return
+    }
+    const reader = response.body.pipeThrough(new TextDecoderStream()).getReader()
+    let buffer = ""
+    for (;;) {
+      const chunk = await reader.read().catch(() => null)
+      if (signal.aborted) return
+      if (chunk === null || chunk.done) return handlers.onEnd()
+      buffer += chunk.value
+      const { blocks, rest } = parseBlocks(buffer)
+      buffer = rest
+      for (const block of blocks) {
+        if (block.event === "progress") continue
+        const jobId = jobIdOf(block.data)
+        if (jobId !== undefined) handlers.onChange(jobId)
+      }
+    }
+  }
+  void run()
+  return () => controller.abort()
+}
+
+const jobIdOf = (data: string): number | undefined => {
+  try {
+    const parsed: unknown = JSON.parse(data)
+    return typeof parsed === "object" && parsed !== null && "job_id" in parsed && typeof parsed.job_id === "number"
+      ? parsed.job_id
+      : undefined
+  } catch {
+    return undefined
+  }
+}

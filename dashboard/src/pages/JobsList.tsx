@@ -1,38 +1,78 @@
 /**
- * Your jobs, newest first, a page at a time (`next_after` cursors; Previous goes back through the cursors seen).
- * The status filter applies to the page shown (the API has no status filter). While a job on the page is live the
- * page refreshes every few seconds, so statuses move without a reload. Drafts have a Launch button.
+ * Your jobs, newest first, a page at a time (`next_after` cursors; Previous goes back through the cursors seen),
+ * filtered by status on the server. The live jobs on the page are followed over one event stream
+ * (`GET /api/events`): a status, stage or cost change reads the page again, so statuses move without a reload.
+ * Drafts have a Launch button.
  */
-import { useEffect, useState } from "react"
+import { useEffect, useRef, useState } from "react"
 import type { Job, JobPage } from "../../../src/domain/job.ts"
 import { isLive, JobStatus } from "../../../src/domain/status.ts"
 import { JobId } from "../../../src/domain/ids.ts"
+import { followJobs } from "../api/events.ts"
 import { Link } from "../components/Link.tsx"
 import { StatusBadge } from "../components/StatusBadge.tsx"
 import { age, money } from "../format.ts"
 import { navigate } from "../router.ts"
-import { useApi, useLoad } from "../session.tsx"
+import { expiredMessage, useApi, useLoad, useSession } from "../session.tsx"
 
 const perPage = 20
-const refreshMillis = 4000
+/** Changes that arrive together (a job's status and stage) read the page once. */
+const reloadDelayMillis = 300
+/** After the list stream ended with jobs still live on the page. */
+const reconnectMillis = 3000
 
 export const JobsList = () => {
   const api = useApi()
+  const { token, signOut } = useSession()
   /** The `after` cursor of each page visited; the last is the page shown (0 = the first page). */
   const [cursors, setCursors] = useState<ReadonlyArray<number>>([0])
   const [filter, setFilter] = useState<"all" | JobStatus>("all")
   const [actionError, setActionError] = useState<string | null>(null)
   const after = cursors[cursors.length - 1] ?? 0
   const { loaded, reload } = useLoad<JobPage>(
-    () => api((client) => client.jobs.list({ query: after === 0 ? { per_page: perPage } : { per_page: perPage, after: JobId.make(after) } })),
-    `${after}`
+    () =>
+      api((client) =>
+        client.jobs.list({
+          query: {
+            per_page: perPage,
+            ...(after === 0 ? {} : { after: JobId.make(after) }),
+            ...(filter === "all" ? {} : { status: filter })
+          }
+        })
+      ),
+    `${after}:${filter}`
   )
-  const live = loaded.state === "ok" && loaded.value.jobs.some((job) => isLive(job.status))
+  const liveIds = loaded.state === "ok" ? loaded.value.jobs.filter((job) => isLive(job.status)).map((job) => job.id) : []
+  const liveKey = liveIds.join(",")
+  const pending = useRef<number | null>(null)
+  /** Bumped to follow the same jobs again after the stream ended while they still looked live (a dropped stream). */
+  const [followRound, setFollowRound] = useState(0)
   useEffect(() => {
-    if (!live) return
-    const timer = window.setInterval(() => void reload(), refreshMillis)
-    return () => window.clearInterval(timer)
-  }, [live, reload])
+    if (liveKey === "" || token === null) return
+    const soon = () => {
+      if (pending.current !== null) return
+      pending.current = window.setTimeout(() => {
+        pending.current = null
+        void reload()
+      }, reloadDelayMillis)
+    }
+    let again: number | null = null
+    const stop = followJobs(liveKey.split(",").map(Number), token, {
+      onChange: soon,
+      onEnd: () => {
+        // The page read again shows which jobs are still live; if none changed, follow them again a little later.
+        soon()
+        again = window.setTimeout(() => setFollowRound((round) => round + 1), reconnectMillis)
+      },
+      onUnauthorized: () => signOut(expiredMessage)
+    })
+    return () => {
+      stop()
+      if (again !== null) window.clearTimeout(again)
+      if (pending.current !== null) window.clearTimeout(pending.current)
+      pending.current = null
+    }
+  }, [liveKey, followRound, token, reload, signOut])
 
   const launch = async (job: Job) => {
     setActionError(null)
@@ -49,7 +89,10 @@ export const JobsList = () => {
           <label className="inline-field">
             <span>Status</span>
             <select data-testid="filter-status" value={filter}
-              onChange={(event) => setFilter(event.target.value === "all" ? "all" : statusOf(event.target.value))}>
+              onChange={(event) => {
+                setFilter(event.target.value === "all" ? "all" : statusOf(event.target.value))
+                setCursors([0])
+              }}>
               <option value="all">All</option>
               {JobStatus.literals.map((status) => <option key={status} value={status}>{status.toLowerCase()}</option>)}
             </select>
@@ -92,8 +135,8 @@ const JobsTable = ({ page, filter, onLaunch }: {
   readonly filter: "all" | JobStatus
   readonly onLaunch: (job: Job) => void
 }) => {
-  const jobs = filter === "all" ? page.jobs : page.jobs.filter((job) => job.status === filter)
-  if (page.jobs.length === 0) {
+  const jobs = page.jobs
+  if (jobs.length === 0 && filter === "all") {
     return (
       <div className="empty card" data-testid="jobs-list">
         <h2>No jobs yet</h2>
@@ -118,7 +161,7 @@ const JobsTable = ({ page, filter, onLaunch }: {
         </thead>
         <tbody>
           {jobs.length === 0 && (
-            <tr><td colSpan={7} className="muted center">No {filter === "all" ? "" : filter.toLowerCase()} jobs on this page.</td></tr>
+            <tr><td colSpan={7} className="muted center">No {filter === "all" ? "" : filter.toLowerCase()} jobs.</td></tr>
           )}
           {jobs.map((job) => (
             <tr key={job.id} data-testid="job-row" data-job-id={job.id} className="clickable"

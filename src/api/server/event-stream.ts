@@ -15,6 +15,11 @@
  * stream ends once the terminal status event (COMPLETED, FAILED, CANCELLED) is sent; for a job that is already
  * terminal that means the backlog, then the end. A deleted job ends the stream.
  *
+ * `GET /api/events?jobs=1,2,3` is the same for up to `maxJobsFollowed` of the caller's jobs at once, for a list
+ * that shows live statuses: only what happens from now on (no `id:` lines, no resume: a client that reconnects
+ * reads the jobs again first), each block's data carrying `job_id`; it ends when every one of them is terminal.
+ * Ids that are not the caller's jobs are ignored, like jobs deleted meanwhile.
+ *
  * New events are found by ONE poller for the whole process (`EventHeads`): every `pollMillis` it reads the newest
  * seq and status of every followed job in a single query and publishes them. A subscriber reads `job_events` only
  * when its job has something new, so an idle subscriber holds no database connection.
@@ -31,6 +36,10 @@ import { eventBatchSize, eventStreamTiming } from "../limits.ts"
 import { problem, problemContentType } from "./problem.ts"
 
 export const eventsPath = "/api/jobs/:id/events"
+export const jobsEventsPath = "/api/events"
+
+/** The most jobs one list stream follows (a page of the jobs list holds at most 100). */
+const maxJobsFollowed = 100
 
 /** The timing of the stream; the defaults are in `src/api/limits.ts` (tests shorten them). */
 export const EventStreamTiming = Context.Reference<{ readonly pollMillis: number; readonly keepAliveMillis: number }>(
@@ -102,6 +111,10 @@ const encoder = new TextEncoder()
 const sseBlock = (event: StoredEvent): string =>
   `id: ${event.seq}\nevent: ${event.kind}\ndata: ${JSON.stringify({ ...event.data, at: event.at })}\n\n`
 
+/** One event of one of several jobs as an SSE block: no `id:` (there is no single sequence to resume), `job_id` in the data. */
+const listBlock = (jobId: JobId) => (event: StoredEvent): string =>
+  `event: ${event.kind}\ndata: ${JSON.stringify({ ...event.data, at: event.at, job_id: jobId })}\n\n`
+
 const unauthorized = HttpServerResponse.jsonUnsafe(
   { type: "urn:fishcloud:problem:unauthorized", title: "Missing or invalid bearer token", status: 401 },
   { status: 401, contentType: problemContentType }
@@ -134,7 +147,7 @@ export const EventRoutes = HttpRouter.use((router) => Effect.gen(function*() {
   const { keepAliveMillis } = yield* EventStreamTiming
 
   /** Everything after `after`, batch by batch, until the terminal event is sent or the job is terminal or gone. */
-  const events = (id: JobId, after: number): Stream.Stream<string> =>
+  const events = (id: JobId, after: number): Stream.Stream<StoredEvent> =>
     Stream.paginate(
       { after, wait: false },
       Effect.fnUntraced(function*(state: { readonly after: number; readonly wait: boolean }) {
@@ -147,9 +160,26 @@ export const EventRoutes = HttpRouter.use((router) => Effect.gen(function*() {
         const done = batch.some(isTerminalEvent)
         const last = batch.at(-1)?.seq ?? state.after
         const more = done ? Option.none() : Option.some({ after: last, wait: batch.length < eventBatchSize })
-        return [batch.map(sseBlock), more] as const
+        return [batch, more] as const
       })
     )
+
+  /** The stream's body: its first comment at once, then `blocks`, with keep-alive comments while idle. */
+  const sseBody = (first: string, blocks: Stream.Stream<string>) =>
+    blocks.pipe(
+      Stream.merge(
+        Stream.tick(Duration.millis(keepAliveMillis)).pipe(Stream.drop(1), Stream.map(() => ": keep-alive\n\n")),
+        { haltStrategy: "left" }
+      ),
+      (stream) => Stream.concat(Stream.make(first), stream),
+      Stream.map((text) => encoder.encode(text))
+    )
+
+  const sseResponse = (body: Stream.Stream<Uint8Array>) =>
+    HttpServerResponse.stream(body, {
+      contentType: "text/event-stream; charset=utf-8",
+      headers: { "cache-control": "no-cache", "x-accel-buffering": "no" }
+    })
 
   yield* router.add("GET", eventsPath, (request) =>
     Effect.gen(function*() {
@@ -176,20 +206,41 @@ export const EventRoutes = HttpRouter.use((router) => Effect.gen(function*() {
                 [batch.map(sseBlock), batch.length < eventBatchSize ? Option.none() : Option.some(batch.at(-1)!.seq)] as const
               )
             ))
-          : events(id.value, after.value)
+          : events(id.value, after.value).pipe(Stream.map(sseBlock))
         return stream
-      })).pipe(
-        Stream.merge(
-          Stream.tick(Duration.millis(keepAliveMillis)).pipe(Stream.drop(1), Stream.map(() => ": keep-alive\n\n")),
-          { haltStrategy: "left" }
-        ),
-        (stream) => Stream.concat(Stream.make(`: job ${id.value}\n\n`), stream),
-        Stream.map((text) => encoder.encode(text))
-      )
-      return HttpServerResponse.stream(body, {
-        contentType: "text/event-stream; charset=utf-8",
-        headers: { "cache-control": "no-cache", "x-accel-buffering": "no" }
-      })
+      }))
+      return sseResponse(sseBody(`: job ${id.value}\n\n`, body))
     }).pipe(Effect.withSpan("Jobs.events"))
+  )
+
+  yield* router.add("GET", jobsEventsPath, (request) =>
+    Effect.gen(function*() {
+      const token = bearer(request)
+      if (Option.isNone(token)) return unauthorized
+      const user = yield* accounts.authenticate(Redacted.make(token.value))
+      if (Option.isNone(user)) return unauthorized
+      const given = (new URL(request.url, "http://localhost").searchParams.get("jobs") ?? "").split(",").filter((part) => part !== "")
+      const ids = given.map((part) => decodeJobId(part))
+      if (ids.length === 0 || ids.length > maxJobsFollowed || ids.some(Option.isNone)) {
+        return problem(400, `jobs must list 1 to ${maxJobsFollowed} job ids, comma-separated`)
+      }
+      const wanted = [...new Set(ids.flatMap((id) => Option.toArray(id)))]
+      const owned = (yield* Effect.forEach(wanted, (id) => store.get(user.value.id, id), { concurrency: 10 }))
+        .flatMap((job) => Option.toArray(job))
+        .filter((job) => !isTerminal(job.status))
+      const body = Stream.unwrap(Effect.gen(function*() {
+        for (const job of owned) yield* hub.follow(job.id)
+        // From now on: each job's stream starts after its newest event.
+        const heads = yield* store.eventHeads(owned.map((job) => job.id))
+        return Stream.mergeAll(
+          owned.flatMap((job) => {
+            const head = heads.get(job.id)
+            return head === undefined || isTerminal(head.status) ? [] : [events(job.id, head.seq).pipe(Stream.map(listBlock(job.id)))]
+          }),
+          { concurrency: "unbounded" }
+        )
+      }))
+      return sseResponse(sseBody(`: ${owned.length} live jobs\n\n`, body))
+    }).pipe(Effect.withSpan("Jobs.listEvents"))
   )
 })).pipe(Layer.provide(EventHeadsLive))

@@ -14,7 +14,7 @@ import { busyRetryAfter } from "../limits.ts"
 import { AuthorizationLive } from "./authorization.ts"
 import { DashboardRoutes, dashboardPaths } from "./dashboard-routes.ts"
 import { DraftsHandlers } from "./draft-handlers.ts"
-import { EventRoutes, eventsPath } from "./event-stream.ts"
+import { EventRoutes, eventsPath, jobsEventsPath } from "./event-stream.ts"
 import { JobsHandlers } from "./job-handlers.ts"
 import { problem, problemContentType, statusTitles } from "./problem.ts"
 import { ResultsHandlers } from "./result-handlers.ts"
@@ -137,7 +137,7 @@ export const HttpServerLive = Layer.unwrap(Effect.gen(function*() {
   return HttpRouter.serve(AllRoutes, { disableLogger: true }).pipe(
     // Server spans named after the route template; query strings are redacted by Effect's defaults
     // (`UrlParams.CurrentRedactedNames`: `signature`, `X-Amz-Signature`, ... case-insensitive).
-    Layer.provide(httpSpanNames(Api, [["GET", "/openapi.json"], ["GET", "/docs"], ["GET", eventsPath], ["PUT", "/storage/*"], ["GET", "/storage/*"], ["GET", "/assets/*"], ["GET", "/s/:token"], ...dashboardPaths.map((path) => ["GET", path] as const)])),
+    Layer.provide(httpSpanNames(Api, [["GET", "/openapi.json"], ["GET", "/docs"], ["GET", eventsPath], ["GET", jobsEventsPath], ["PUT", "/storage/*"], ["GET", "/storage/*"], ["GET", "/assets/*"], ["GET", "/s/:token"], ...dashboardPaths.map((path) => ["GET", path] as const)])),
     Layer.provideMerge(NodeHttpServer.layer(createServer, { host, port }))
   )
 }))

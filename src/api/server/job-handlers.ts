@@ -73,7 +73,7 @@ export const JobsHandlers = HttpApiBuilder.group(
       }))
       .handle("list", Effect.fn("Jobs.list")(function*({ query }) {
         const user = yield* CurrentUser
-        return yield* store.list(user.id, { page: query.page ?? 1, after: query.after }, query.per_page ?? defaultPerPage)
+        return yield* store.list(user.id, { page: query.page ?? 1, after: query.after, status: query.status }, query.per_page ?? defaultPerPage)
       }))
       .handle("get", Effect.fn("Jobs.get")(function*({ params }) {
         return yield* ownedJob(yield* CurrentUser, params.id)

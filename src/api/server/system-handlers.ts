@@ -2,7 +2,7 @@
  * `/api/health`, `/api/ready` and `/api/config`: unauthenticated, for load balancers, orchestrators and the CLI.
  * Health is liveness (the process answers); readiness is whether it should get traffic (`src/readiness.ts`).
  */
-import { Duration, Effect, Option } from "effect"
+import { Effect } from "effect"
 import { HttpApiBuilder } from "effect/http-api"
 import { JobStore } from "../../../services/job-store.ts"
 import { Settings } from "../../config.ts"
@@ -10,9 +10,7 @@ import { Readiness } from "../../readiness.ts"
 import { version } from "../../version.ts"
 import { NotReady } from "../api-errors.ts"
 import { Api } from "../definition.ts"
-
-/** A database that does not answer within this long is reported missing rather than hanging the probe. */
-const probeTimeout = Duration.seconds(2)
+import { missingParts, probeTimeout } from "./readiness-check.ts"
 
 export const SystemHandlers = HttpApiBuilder.group(
   Api,
@@ -24,14 +22,7 @@ export const SystemHandlers = HttpApiBuilder.group(
     const ping = store.ping.pipe(Effect.timeoutOrElse({ duration: probeTimeout, orElse: () => Effect.succeed(false) }))
     return handlers
       .handle("ready", Effect.fn("System.ready")(function*() {
-        const missing: Array<string> = []
-        // A database that stops answering between the two reads is reported missing, not answered as a 500.
-        const pending = (yield* ping)
-          ? yield* store.pendingMigrations.pipe(Effect.timeout(probeTimeout), Effect.option)
-          : Option.none()
-        if (Option.isNone(pending)) missing.push("database not reachable")
-        else if (pending.value.length > 0) missing.push(`database migrations not applied: ${pending.value.join(", ")}`)
-        missing.push(...yield* readiness.pending)
+        const missing = yield* missingParts().pipe(Effect.provideService(JobStore, store), Effect.provideService(Readiness, readiness))
         if (missing.length > 0) return yield* new NotReady({ missing, detail: `Not ready: ${missing.join("; ")}` })
         return { status: "ready", version } as const
       }))
