@@ -12,6 +12,7 @@ import type { JobId } from "../../domain/ids.ts"
 import { scaled } from "../../domain/time-scale.ts"
 import { countJobStale } from "../../metrics.ts"
 import { releasePods } from "../activities/terminate.ts"
+import { jobFailed } from "../job-log.ts"
 import { policies } from "../policies.ts"
 import { ReportWorkflow, SimulationWorkflow } from "../workflows.ts"
 
@@ -61,19 +62,23 @@ export const detectStaleJobs = Effect.fn("Maintenance.detectStaleJobs")(function
     const minutes = Math.round(secondsInStatus / 60)
     if (yield* executionRunning(job)) {
       if (yield* store.firstStaleAlert(job.id, job.status, job.status_since)) {
-        yield* Effect.logWarning(`stale-job detector: job ${job.id} has been ${job.status} for ${minutes} min; its execution still runs`)
+        yield* Effect.logWarning(`stale-job detector: job ${job.id} has been ${job.status} for ${minutes} min; its execution still runs`).pipe(
+          Effect.annotateLogs("job_id", job.id)
+        )
         yield* alerts.send({ _tag: "job_stale", job_id: job.id, status: job.status, minutes_in_status: minutes, failed: false })
         stale.push({ job_id: job.id, status: job.status, minutes_in_status: minutes, failed: false })
       }
       continue
     }
-    const failed = yield* journal.transition(job.id, "FAILED", {
-      errorMessage: `stale_${job.status.toLowerCase()}: ${job.status} for ${minutes} min with no execution running for the job`
-    })
+    const errorMessage = `stale_${job.status.toLowerCase()}: ${job.status} for ${minutes} min with no execution running for the job`
+    const failed = yield* journal.transition(job.id, "FAILED", { errorMessage })
     if (!failed) continue
+    yield* jobFailed(job.id, errorMessage)
     yield* releasePods(job.id, "job_failed")
     yield* countJobStale(job.status)
-    yield* Effect.logWarning(`stale-job detector: job ${job.id} failed after ${minutes} min in ${job.status} with no execution`)
+    yield* Effect.logWarning(`stale-job detector: job ${job.id} failed after ${minutes} min in ${job.status} with no execution`).pipe(
+      Effect.annotateLogs("job_id", job.id)
+    )
     yield* alerts.send({ _tag: "job_stale", job_id: job.id, status: job.status, minutes_in_status: minutes, failed: true })
     stale.push({ job_id: job.id, status: job.status, minutes_in_status: minutes, failed: true })
   }
