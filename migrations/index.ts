@@ -8,6 +8,8 @@ import podProgress from "./0005_pod_progress.ts"
 import watchedRuns from "./0006_watched_runs.ts"
 import shareLinks from "./0007_share_links.ts"
 import signIn from "./0008_sign_in.ts"
+import tokenScopes from "./0009_token_scopes.ts"
+import quotas from "./0010_quotas.ts"
 
 /** By `<id>_<name>`; an upgrade test restores old databases with a prefix of this list. */
 export const migrationSteps = {
@@ -18,7 +20,9 @@ export const migrationSteps = {
   "0005_pod_progress": podProgress,
   "0006_watched_runs": watchedRuns,
   "0007_share_links": shareLinks,
-  "0008_sign_in": signIn
+  "0008_sign_in": signIn,
+  "0009_token_scopes": tokenScopes,
+  "0010_quotas": quotas
 }
 
 export const migrations = Migrator.fromRecord(migrationSteps)

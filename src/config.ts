@@ -50,6 +50,19 @@ const storageSigningKey = Config.schema(
   "STORAGE_SIGNING_KEY"
 ).pipe(Config.option)
 
+/** An origin as browsers send it in `Origin`: scheme, host, optional port; no path, no trailing slash. */
+const originPattern = /^https?:\/\/[^\s/?#:]+(:\d{1,5})?$|^https?:\/\/\[[0-9a-fA-F:.]+\](:\d{1,5})?$/
+
+const corsOrigins = Config.schema(
+  Schema.String.check(Schema.makeFilter((text: string) =>
+    text.split(",").map((origin) => origin.trim()).filter((origin) => origin !== "").every((origin) => originPattern.test(origin)) ||
+    "must be a comma list of origins such as https://app.example (scheme and host, no path)")),
+  "CORS_ORIGINS"
+).pipe(
+  Config.withDefault(""),
+  Config.map((text): ReadonlyArray<string> => text.split(",").map((origin) => origin.trim()).filter((origin) => origin !== ""))
+)
+
 /** Settings of the service (API + runner). */
 export const ServiceConfig = Config.all({
   host,
@@ -121,7 +134,29 @@ export const ServiceConfig = Config.all({
    */
   signInCodeTtl: boundedInt("SIGN_IN_CODE_TTL_MINUTES", 1, 1440, 15).pipe(Config.map(Duration.minutes)),
   /** SESSION_TTL_HOURS: how long a dashboard session (a token from a sign-in link) lasts, 1 to 8760 (a year). */
-  sessionTtl: boundedInt("SESSION_TTL_HOURS", 1, 8760, 24).pipe(Config.map(Duration.hours))
+  sessionTtl: boundedInt("SESSION_TTL_HOURS", 1, 8760, 24).pipe(Config.map(Duration.hours)),
+  /** DEFAULT_MAX_LIVE_JOBS: live jobs a user may have at once unless an administrator set theirs; 0 = no limit. */
+  defaultMaxLiveJobs: boundedInt("DEFAULT_MAX_LIVE_JOBS", 0, 1_000_000, 3),
+  /** DEFAULT_MAX_LIVE_JOBS_LARGE: of those, live jobs of the large tier; 0 = no limit of its own. */
+  defaultMaxLiveJobsLarge: boundedInt("DEFAULT_MAX_LIVE_JOBS_LARGE", 0, 1_000_000, 1),
+  /**
+   * DEFAULT_MONTHLY_SPEND_CAP_USD: GPU + LLM spend a user's jobs may reach in a calendar month (UTC) before new
+   * jobs are refused (402), unless an administrator set theirs; unset = no cap. Administrators have no cap by default.
+   */
+  defaultMonthlySpendCapUsd: Config.option(
+    Config.schema(Schema.Finite.check(Schema.isBetween({ minimum: 0, maximum: 1_000_000_000 })), "DEFAULT_MONTHLY_SPEND_CAP_USD")
+  ),
+  /** RATE_LIMIT_READS_PER_MINUTE: GET requests per token a minute (all API processes together); 0 = no limit. */
+  rateLimitReadsPerMinute: boundedInt("RATE_LIMIT_READS_PER_MINUTE", 0, 10_000_000, 1200),
+  /** RATE_LIMIT_WRITES_PER_MINUTE: POST, PUT, PATCH and DELETE requests per token a minute; 0 = no limit. */
+  rateLimitWritesPerMinute: boundedInt("RATE_LIMIT_WRITES_PER_MINUTE", 0, 10_000_000, 300),
+  /** RATE_LIMIT_ANONYMOUS_PER_MINUTE: requests without a valid token per client address a minute; 0 = no limit. */
+  rateLimitAnonymousPerMinute: boundedInt("RATE_LIMIT_ANONYMOUS_PER_MINUTE", 0, 10_000_000, 300),
+  /**
+   * CORS_ORIGINS: comma list of exact origins (`https://app.example`, scheme and host, a port when not the
+   * default) whose pages may call the API from a browser; empty (default) = CORS off (`src/api/server/cors.ts`).
+   */
+  corsOrigins: corsOrigins
 })
 export type ServiceConfig = Config.Success<typeof ServiceConfig>
 

@@ -6,8 +6,11 @@
 import { Duration, Effect, Layer, Option } from "effect"
 import { HttpServer } from "effect/http"
 import { AccountsLive } from "../layers/db/accounts.ts"
+import { AuditLive } from "../layers/db/audit.ts"
 import { DatabaseLive } from "../layers/db/database.ts"
 import { JobStoreLive } from "../layers/db/job-store.ts"
+import { QuotasLive } from "../layers/db/quotas.ts"
+import { RateLimitsLive } from "../layers/db/rate-limits.ts"
 import type { Role } from "../layers/lifecycle/workflow-engine.ts"
 import { LifecycleLive } from "./roles/lifecycle-role.ts"
 import { DiskObjectStoreLive } from "../layers/storage/disk/disk-store.ts"
@@ -20,7 +23,8 @@ import { Accounts } from "../services/accounts.ts"
 import type { JobLifecycle } from "../services/job-lifecycle.ts"
 import { HttpServerLive } from "./api/server/http-server.ts"
 import { RunnerHealthLive } from "./api/server/runner-health.ts"
-import { serviceUrl, Settings, SettingsLive } from "./config.ts"
+import { type ServiceConfig, serviceUrl, Settings, SettingsLive } from "./config.ts"
+import { addressScope } from "./config-checks.ts"
 import { signInLink } from "./domain/sign-in-link.ts"
 import { type ReadinessPart, Readiness, ReadinessLive } from "./readiness.ts"
 import { ShutdownDeadline } from "./shutdown-deadline.ts"
@@ -67,7 +71,7 @@ export const ServiceLive = <EDb, RDb, Extra, ELc, RLc>(
   readinessParts: ReadonlyArray<ReadinessPart> = ["first-start bootstrap"]
 ) =>
   FirstStartToken.pipe(Layer.provideMerge(HttpServerLive)).pipe(
-    Layer.provideMerge(Layer.mergeAll(JobStoreLive, AccountsLive, lifecycle)),
+    Layer.provideMerge(Layer.mergeAll(JobStoreLive, AccountsLive, AuditLive, QuotasLive, RateLimitsLive, lifecycle)),
     Layer.provideMerge(StorageLive),
     Layer.provideMerge(database),
     Layer.provideMerge(ReadinessLive(readinessParts))
@@ -98,12 +102,35 @@ const RehearsalNotice = Layer.effectDiscard(Effect.gen(function*() {
   }
 }))
 
+/** The wildcard addresses: they listen on every interface, whatever `addressScope` says of reaching them. */
+const wildcardHosts: ReadonlySet<string> = new Set(["0.0.0.0", "::", "[::]"])
+
+/** The warning for a service reachable from the network over plain HTTP, or undefined when it is not. */
+export const plainHttpWarning = (settings: Pick<ServiceConfig, "host" | "port" | "publicUrl">): string | undefined => {
+  const exposed = wildcardHosts.has(settings.host) || addressScope(settings.host) !== "loopback"
+  const behindTls = Option.exists(settings.publicUrl, (url) => url.startsWith("https://"))
+  if (!exposed || behindTls) return undefined
+  return `HOST=${settings.host}: the API listens on port ${settings.port} beyond this machine over plain HTTP, and ` +
+    "PUBLIC_URL is not https: API tokens, sign-in links, share links and job data cross the network unencrypted. " +
+    "Put TLS in front (a reverse proxy such as Caddy or nginx) and set PUBLIC_URL=https://..., or set HOST=127.0.0.1"
+}
+
+/**
+ * One WARN line at start when the API listens beyond this machine with no TLS in front (HOST not a loopback
+ * address, PUBLIC_URL not https): bearer tokens, sign-in links and share links would cross the network in clear.
+ */
+export const PlainHttpNotice = Layer.effectDiscard(Effect.gen(function*() {
+  const warning = plainHttpWarning(yield* Settings)
+  if (warning !== undefined) yield* Effect.logWarning(warning)
+}))
+
 const serviceFor = (role: Role) =>
   Layer.mergeAll(
     role === "runner"
       ? RunnerLive
       : ServiceLive(DatabaseLive, LifecycleLive(role), role === "all" ? ["first-start bootstrap", "runner registration"] : ["first-start bootstrap"]),
-    RehearsalNotice
+    RehearsalNotice,
+    role === "runner" ? Layer.empty : PlainHttpNotice
   )
 
 /**

@@ -128,6 +128,8 @@ export const JobStoreLive = Layer.effect(
     }, sqlErrorsAreDefects)
 
     const shared = Effect.fn("JobStore.shared")(function*(token: string) {
+      // Postgres text cannot hold NUL (the query would fail): no token holds one, so such a token is unknown.
+      if (token.includes("\u0000")) return Option.none()
       const rows = yield* sql`SELECT ${columns} FROM simulation_jobs
         WHERE id = (SELECT job_id FROM share_links WHERE token = ${token}) AND status = 'COMPLETED'`
       const job = (yield* Effect.orDie(decodeJobs(rows)))[0]

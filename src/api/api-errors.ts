@@ -117,3 +117,34 @@ export class StorageUnavailable extends HttpApiError.Problem<StorageUnavailable>
   status: 503,
   title: "The object store is not answering"
 }) {}
+
+/** A create, retry or launch past the user's live-job quota; it frees up when one of `live_job_ids` ends. */
+export class LiveJobLimit extends HttpApiError.Problem<LiveJobLimit>()("LiveJobLimit", {
+  type: type("live-job-limit"),
+  status: 429,
+  title: "Too many live jobs"
+}, {
+  limit: Schema.Literals(["max_live_jobs", "max_live_jobs_large"]),
+  max_live_jobs: Schema.Int,
+  live_jobs: Schema.Int,
+  live_job_ids: Schema.Array(Schema.Int)
+}) {}
+
+/** A create, retry or launch once the month's spend reached the user's cap; it frees up at `resets_at`. */
+export class SpendCapReached extends HttpApiError.Problem<SpendCapReached>()("SpendCapReached", {
+  type: type("spend-cap-reached"),
+  status: 402,
+  title: "The monthly spend cap is reached"
+}, {
+  limit: Schema.Literal("monthly_spend_cap_usd"),
+  monthly_spend_cap_usd: Schema.Number,
+  month_spend_usd: Schema.Number,
+  resets_at: Schema.String
+}) {}
+
+/** An administrator's request naming a user that does not exist. */
+export class UserNotFound extends HttpApiError.Problem<UserNotFound>()("UserNotFound", {
+  type: type("user-not-found"),
+  status: 404,
+  title: "No such user"
+}) {}

@@ -8,6 +8,7 @@ import { JobId } from "../domain/ids.ts"
 import { DraftCreate, DraftUpdate, Job, JobCreate, JobPage, JobReport, ModelRouting, SimData } from "../domain/job.ts"
 import { SharedJob, ShareLink } from "../domain/share.ts"
 import { SocialGraphView } from "../domain/social-graph-view.ts"
+import { QuotaView, Usage, UserQuotas } from "../domain/quota.ts"
 import { JobStatus } from "../domain/status.ts"
 import { Tier } from "../domain/tier.ts"
 import { JobTimeline } from "../domain/timeline.ts"
@@ -22,16 +23,21 @@ import {
   IdempotencyKeyReused,
   JobNotFound,
   LifecycleUnavailable,
+  LiveJobLimit,
   NotAvailable,
   NotReady,
   RoutingMissing,
   ServiceBusy,
   ShareNotFound,
   SignInLinkRefused,
+  SpendCapReached,
   StatusConflict,
-  StorageUnavailable
+  StorageUnavailable,
+  UserNotFound
 } from "./api-errors.ts"
-import { Authorization } from "./security.ts"
+import { AccountMissing, AccountExists, AccountRequestRefused, Authorization, RequiredScope } from "./security.ts"
+import { AccountUser, TokenInfo, TokenScope } from "../../services/accounts.ts"
+import { AuditPage } from "../../services/audit.ts"
 
 const jobParams = { id: JobId }
 
@@ -39,7 +45,17 @@ const jobParams = { id: JobId }
 const doc = (summary: string, description: string) => OpenApi.annotations({ summary, description })
 
 /** What any path that creates a live job may answer (create, retry, draft launch). */
-const admissionErrors = [DemoMode, BadRequestProblem, DuplicateJob, RoutingMissing, LifecycleUnavailable, StatusConflict, ServiceBusy] as const
+const admissionErrors = [
+  DemoMode,
+  BadRequestProblem,
+  DuplicateJob,
+  RoutingMissing,
+  LifecycleUnavailable,
+  StatusConflict,
+  ServiceBusy,
+  LiveJobLimit,
+  SpendCapReached
+] as const
 
 const IdempotencyKeyHeader = {
   "idempotency-key": Schema.optionalKey(Schema.String.check(Schema.isBetweenLength(1, 255)))
@@ -272,6 +288,51 @@ class SessionGroup extends HttpApiGroup.make("session")
   .annotate(OpenApi.Description, "Dashboard sign-in: one-time sign-in codes exchanged for expiring session tokens.")
 {}
 
+/** A user's use this month and the quotas it is checked against (`fishcloud usage`). */
+class UsageGroup extends HttpApiGroup.make("usage")
+  .add(
+    HttpApiEndpoint.get("get", "/usage", {
+      query: {
+        /** Another user's usage (administrators only). */
+        user: Schema.optionalKey(Schema.String.check(Schema.isBetweenLength(1, 200))),
+        /** A calendar month, `YYYY-MM` (UTC); this month when absent. */
+        month: Schema.optionalKey(Schema.String.check(Schema.isPattern(/^\d{4}-(0[1-9]|1[0-2])$/)))
+      },
+      success: Usage,
+      error: [AdminOnly, UserNotFound]
+    }).annotateMerge(doc(
+        "Your live jobs and this month's GPU + LLM spend, with the quotas they are checked against",
+        "Live jobs (all tiers, and large), the jobs created in the month (UTC) and what they cost (a live job's GPU cost so far), the quotas that apply (yours, or the DEFAULT_* settings) and when the month's spend resets. Administrators may pass `user`."
+      ))
+  )
+  .middleware(Authorization)
+  .prefix("/api")
+  .annotate(OpenApi.Description, "Usage: live jobs and the month's spend against your quotas.")
+{}
+
+/** Administrators set each user's quotas; a user without their own gets the DEFAULT_* settings. */
+class AdminQuotasGroup extends HttpApiGroup.make("adminQuotas")
+  .add(
+    HttpApiEndpoint.get("get", "/:user", { params: { user: Schema.String }, success: QuotaView, error: [AdminOnly, UserNotFound] })
+      .annotateMerge(doc(
+        "The quotas that apply to a user (administrators)",
+        "`source` says whether they are the user's own (`set`) or the DEFAULT_* settings (`default`)."
+      )),
+    HttpApiEndpoint.put("set", "/:user", {
+      params: { user: Schema.String },
+      payload: UserQuotas,
+      success: QuotaView,
+      error: [AdminOnly, UserNotFound, BadRequestProblem]
+    }).annotateMerge(doc(
+        "Set a user's quotas (administrators)",
+        "Each limit: a number, or null for no limit. `max_live_jobs` 0 lets the user start no job. Applies to the next create, launch or retry; running jobs are never stopped."
+      ))
+  )
+  .middleware(Authorization)
+  .prefix("/api/admin/quotas")
+  .annotate(OpenApi.Description, "Quotas: each user's live-job limits and monthly spend cap (administrators).")
+{}
+
 class SystemGroup extends HttpApiGroup.make("system")
   .add(
     HttpApiEndpoint.get("health", "/health", { success: Health })
@@ -349,6 +410,96 @@ const withEventStream = (spec: Record<string, unknown>): Record<string, unknown>
   }
 })
 
+/** Administration: users and their tokens (admin scope only, like everything under `/api/admin`). */
+class AdminUsersGroup extends HttpApiGroup.make("adminUsers")
+  .add(
+    HttpApiEndpoint.post("create", "/", {
+      payload: Schema.Struct({
+        name: Schema.String.check(Schema.isBetweenLength(1, 200)),
+        admin: Schema.optionalKey(Schema.Boolean)
+      }),
+      success: AccountUser.pipe(HttpApiSchema.status(201)),
+      error: [AccountExists, AccountRequestRefused, BadRequestProblem]
+    }).annotateMerge(doc(
+      "Create a user (administrators)",
+      "A user with no token yet; issue one with `POST /api/admin/tokens`. 409 when the name is taken."
+    )),
+    HttpApiEndpoint.get("list", "/", { success: Schema.Array(AccountUser) }).annotateMerge(doc(
+      "Every user (administrators)",
+      "Name, administrator or not, when created, and how many tokens still work."
+    ))
+  )
+  .middleware(Authorization)
+  .annotate(RequiredScope, "admin")
+  .prefix("/api/admin/users")
+  .annotate(OpenApi.Description, "Users (administrators only): create and list them.")
+{}
+
+/** A token just issued: the token itself (shown once, never again) and what it is. */
+const IssuedToken = Schema.Struct({ token: Schema.String, info: TokenInfo })
+
+class AdminTokensGroup extends HttpApiGroup.make("adminTokens")
+  .add(
+    HttpApiEndpoint.post("issue", "/", {
+      payload: Schema.Struct({
+        user: Schema.String.check(Schema.isBetweenLength(1, 200)),
+        name: Schema.String.check(Schema.isBetweenLength(1, 100)),
+        scope: TokenScope,
+        /** When the token stops working (ISO 8601); never when absent. */
+        expires_at: Schema.optionalKey(Schema.String.check(Schema.isBetweenLength(1, 64)))
+      }),
+      success: IssuedToken.pipe(HttpApiSchema.status(201)),
+      error: [AccountMissing, AccountRequestRefused, BadRequestProblem]
+    }).annotateMerge(doc(
+      "Issue a named token for a user (administrators); the token is in this answer only",
+      "Scope `read` (only reads), `submit` (also creates, cancels, retries, deletes and shares jobs) or `admin` (also users, tokens, routing and quotas; administrators' tokens only). Only its SHA-256 is stored."
+    )),
+    HttpApiEndpoint.get("list", "/", {
+      query: { user: Schema.optionalKey(Schema.String.check(Schema.isBetweenLength(1, 200))) },
+      success: Schema.Array(TokenInfo)
+    }).annotateMerge(doc(
+      "Every token, newest first (administrators): never the token itself",
+      "Id, name, scope, kind (api or session), user, created, expires, last used (kept to the minute) and revoked."
+    )),
+    HttpApiEndpoint.post("revoke", "/:id/revoke", {
+      params: { id: Schema.Int.check(Schema.isBetween({ minimum: 1, maximum: 2_147_483_647 })) },
+      success: TokenInfo,
+      error: AccountMissing
+    }).annotateMerge(doc(
+      "Revoke a token (administrators)",
+      "From then on a request with it answers 401 \"This token was revoked\" (at once on this process, within 5 s on others). Revoking again changes nothing."
+    ))
+  )
+  .middleware(Authorization)
+  .annotate(RequiredScope, "admin")
+  .prefix("/api/admin/tokens")
+  .annotate(OpenApi.Description, "API tokens (administrators only): issue, list and revoke them.")
+{}
+
+class AdminAuditGroup extends HttpApiGroup.make("adminAudit")
+  .add(
+    HttpApiEndpoint.get("list", "/", {
+      query: {
+        user: Schema.optionalKey(Schema.String.check(Schema.isBetweenLength(1, 200))),
+        job: Schema.optionalKey(JobId),
+        /** Entries from this time on (ISO 8601). */
+        since: Schema.optionalKey(Schema.String.check(Schema.isBetweenLength(1, 64))),
+        page: Schema.optionalKey(Schema.Int.check(Schema.isBetween({ minimum: 1, maximum: 1_000_000 }))),
+        per_page: Schema.optionalKey(Schema.Int.check(Schema.isBetween({ minimum: 1, maximum: 500 })))
+      },
+      success: AuditPage,
+      error: BadRequestProblem
+    }).annotateMerge(doc(
+      "The audit log, newest first (administrators)",
+      "One entry per state-changing request: user, token name and scope, method, route, action, job, subject, status and time. Filters: `user`, `job`, `since`; pages of `per_page` (up to 500)."
+    ))
+  )
+  .middleware(Authorization)
+  .annotate(RequiredScope, "admin")
+  .prefix("/api/admin/audit")
+  .annotate(OpenApi.Description, "The audit log of every state-changing request (administrators only).")
+{}
+
 export class Api extends HttpApi.make("fishcloud")
   .add(JobsGroup)
   .add(ResultsGroup)
@@ -357,6 +508,11 @@ export class Api extends HttpApi.make("fishcloud")
   .add(RoutingGroup)
   .add(SystemGroup)
   .add(SessionGroup)
+  .add(AdminUsersGroup)
+  .add(AdminTokensGroup)
+  .add(AdminAuditGroup)
+  .add(UsageGroup)
+  .add(AdminQuotasGroup)
   .middleware(HttpApiMiddleware.ProblemDetails)
   .annotateMerge(OpenApi.annotations({
     title: "fishcloud",

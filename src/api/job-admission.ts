@@ -1,17 +1,30 @@
 /**
  * The one admission routine behind every path that makes a live job (create, retry, draft launch): demo mode,
  * seed length, the jobs starting (MAX_QUEUED_JOBS: refused, not queued, past it), the race-free
- * duplicate window and the tier's routing are checked, then the row is written and the
- * lifecycle started in ONE transaction, so a failed start leaves no row behind.
+ * duplicate window, the user's quotas (live jobs, monthly spend: read under a per-user lock, so two creates never both
+ * take the last slot) and the tier's routing are checked, then the row is written and the lifecycle started in ONE
+ * transaction, so a failed start leaves no row behind.
  */
 import { Duration, Effect, Option } from "effect"
 import { JobLifecycle } from "../../services/job-lifecycle.ts"
 import { JobStore, type NewJob } from "../../services/job-store.ts"
-import { Settings } from "../config.ts"
+import { type AdmissionUse, Quotas } from "../../services/quotas.ts"
+import { type ServiceConfig, Settings } from "../config.ts"
 import type { JobId } from "../domain/ids.ts"
 import { countAdmissionRefused, recordQueuedJobs } from "../metrics.ts"
-import { BadRequestProblem, DemoMode, DuplicateJob, LifecycleUnavailable, RoutingMissing, ServiceBusy, StatusConflict } from "./api-errors.ts"
+import {
+  BadRequestProblem,
+  DemoMode,
+  DuplicateJob,
+  LifecycleUnavailable,
+  LiveJobLimit,
+  RoutingMissing,
+  ServiceBusy,
+  SpendCapReached,
+  StatusConflict
+} from "./api-errors.ts"
 import { busyRetryAfter } from "./limits.ts"
+import type { UserQuotas } from "../domain/quota.ts"
 import type { User } from "../domain/user.ts"
 
 /** Counted in code points, like Postgres' length(): an emoji is one character. */
@@ -46,6 +59,56 @@ const checkRequest = Effect.fn("JobAdmission.checkRequest")(function*(seedText: 
   }
 })
 
+/** A setting's 0 means no limit; a quota's null does. */
+const settingLimit = (value: number) => value === 0 ? null : value
+
+/**
+ * The quotas that apply to `user`: their own when an administrator set them, else the DEFAULT_* settings (an
+ * administrator has no spend cap by default).
+ */
+export const effectiveQuotas = (settings: ServiceConfig, user: User, own: Option.Option<UserQuotas>): UserQuotas =>
+  Option.getOrElse(own, () => ({
+    max_live_jobs: settingLimit(settings.defaultMaxLiveJobs),
+    max_live_jobs_large: settingLimit(settings.defaultMaxLiveJobsLarge),
+    monthly_spend_cap_usd: user.is_admin ? null : Option.getOrNull(settings.defaultMonthlySpendCapUsd)
+  }))
+
+/** Rounded to the cent for people (the comparison uses the exact figure). */
+const usd = (amount: number) => `$${amount.toFixed(2)}`
+
+/** Refuses a job of `tier` that `use` leaves no room for: the spend cap first (402), then the live-job limits (429). */
+const checkQuotas = (quotas: UserQuotas, use: AdmissionUse, tier: NewJob["tier"]) =>
+  Effect.gen(function*() {
+    const spent = use.spend.gpu_cost_usd + use.spend.llm_cost_usd
+    const cap = quotas.monthly_spend_cap_usd
+    if (cap !== null && spent >= cap) {
+      return yield* new SpendCapReached({
+        limit: "monthly_spend_cap_usd",
+        monthly_spend_cap_usd: cap,
+        month_spend_usd: spent,
+        resets_at: use.spend.resets_at,
+        detail: `Your jobs of ${use.spend.month} have cost ${usd(spent)} of your monthly cap of ${usd(cap)}; ` +
+          `new jobs can start again at ${use.spend.resets_at}`
+      })
+    }
+    const refuse = (limit: "max_live_jobs" | "max_live_jobs_large", max: number, live: ReadonlyArray<{ readonly id: JobId }>, what: string) =>
+      new LiveJobLimit({
+        limit,
+        max_live_jobs: max,
+        live_jobs: live.length,
+        live_job_ids: live.map((job) => job.id),
+        detail: `You have ${live.length} live ${what} (your limit is ${max}); another can start when one of them ` +
+          `(${live.map((job) => job.id).join(", ") || "none"}) completes, fails or is cancelled`
+      })
+    if (quotas.max_live_jobs !== null && use.live.length >= quotas.max_live_jobs) {
+      return yield* refuse("max_live_jobs", quotas.max_live_jobs, use.live, "jobs")
+    }
+    const large = use.live.filter((job) => job.tier === "large")
+    if (tier === "large" && quotas.max_live_jobs_large !== null && large.length >= quotas.max_live_jobs_large) {
+      return yield* refuse("max_live_jobs_large", quotas.max_live_jobs_large, large, "large jobs")
+    }
+  })
+
 export type Admission =
   | { readonly _tag: "New"; readonly retryOf: Option.Option<JobId> }
   | { readonly _tag: "Draft"; readonly draftId: JobId }
@@ -55,6 +118,7 @@ export const admitJob = Effect.fn("JobAdmission.admit")(function*(user: User, jo
   const settings = yield* Settings
   const store = yield* JobStore
   const lifecycle = yield* JobLifecycle
+  const quotas = yield* Quotas
   yield* checkRequest(job.seed_text)
 
   const routingFor = (job: NewJob) =>
@@ -81,6 +145,9 @@ export const admitJob = Effect.fn("JobAdmission.admit")(function*(user: User, jo
         detail: `Duplicate job: an identical job is already in flight (job ${duplicate.value})`
       })
     }
+    // After the duplicate check (an identical job in flight answers 409, not a quota), under the user's lock.
+    const use = yield* quotas.lockAndReadUse(user.id, ownId)
+    yield* checkQuotas(effectiveQuotas(settings, user, use.quotas), use, job.tier)
     const jobId = admission._tag === "Draft"
       ? admission.draftId
       : yield* store.insertPending(user.id, job, yield* routingFor(job), admission.retryOf)

@@ -3,6 +3,8 @@ import { Effect } from "effect"
 import { Command } from "effect/cli"
 import { version } from "../version.ts"
 import { cancel, list, report, status } from "./commands/job-commands.ts"
+import { admin } from "./commands/admin-commands.ts"
+import { audit } from "./commands/audit-command.ts"
 import { doctor } from "./commands/doctor.ts"
 import { maintenance } from "./commands/maintenance.ts"
 import { migrate } from "./commands/migrate.ts"
@@ -17,7 +19,7 @@ import { OutputLive } from "./output.ts"
 
 const fishcloud = Command.make("fishcloud").pipe(
   Command.withDescription("Run multi-agent simulation jobs on ephemeral GPU pods"),
-  Command.withSubcommands([serve, doctor, migrate, maintenance, tokens, signIn, submit, status, list, cancel, report, open, routing]),
+  Command.withSubcommands([serve, doctor, migrate, maintenance, tokens, signIn, submit, status, list, cancel, report, open, routing, admin, audit]),
   Command.withGlobalFlags([UrlFlag, TokenFlag])
 )
 

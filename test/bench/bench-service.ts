@@ -38,6 +38,12 @@ export const benchService = (options: {
       PORT: String(port),
       POD_PROVIDER: "fake",
       DUPLICATE_WINDOW_SECONDS: "0",
+      // The bench's one user sends thousands of requests a second and keeps hundreds of jobs live: no quota, no rate limit.
+      DEFAULT_MAX_LIVE_JOBS: "0",
+      DEFAULT_MAX_LIVE_JOBS_LARGE: "0",
+      RATE_LIMIT_READS_PER_MINUTE: "0",
+      RATE_LIMIT_WRITES_PER_MINUTE: "0",
+      RATE_LIMIT_ANONYMOUS_PER_MINUTE: "0",
       ...(options.scale === undefined ? {} : { FISHCLOUD_TIME_SCALE: String(options.scale) }),
       ...(options.profileDir === undefined
         ? {}

@@ -88,7 +88,9 @@ export const startCli = (
         readStdout.pipe(
           Effect.map((text) => text.match(pattern)),
           Effect.repeat({ schedule: Schedule.spaced("50 millis"), until: (match) => match !== null }),
-          Effect.timeout(Duration.seconds(20)),
+          // Generous: on a busy 2-core machine (load 10 to 20) a CLI process took over 20 s to print its first line.
+          // Only a failing wait lasts this long.
+          Effect.timeout(Duration.seconds(60)),
           Effect.flatMap((match) => match === null ? Effect.die(`no ${pattern} in stdout`) : Effect.succeed(match)),
           Effect.catchTag("TimeoutError", () =>
             Effect.die(`timed out waiting for ${pattern}; stdout: ${stdout}; stderr: ${stderr}`))

@@ -121,7 +121,8 @@ export const TestServiceLive = (
 ) =>
   Layer.unwrap(Effect.gen(function*() {
     const home = yield* scopedHome
-    const settings = SettingsWith({ port: 0, host: "127.0.0.1", home, ...overrides })
+    // Tests keep many jobs of one user live (the recording lifecycle never ends them): no live-job quota unless asked.
+    const settings = SettingsWith({ port: 0, host: "127.0.0.1", home, defaultMaxLiveJobs: 0, defaultMaxLiveJobsLarge: 0, ...overrides })
     const service = ServiceLive(TestDatabaseLive, RecordingLifecycleLive, options.readinessParts).pipe(Layer.provideMerge(settings))
     const handle = Layer.effect(TestService, Effect.gen(function*() {
       const server = yield* HttpServer.HttpServer

@@ -3,7 +3,6 @@
  * and problem+json bodies for the errors the router itself answers (unknown route, unreadable or oversized body) and
  * for defects (a bare 500).
  */
-import { createServer } from "node:http"
 import { NodeHttpServer } from "@effect/platform-node"
 import { ByteSize, Cause, Duration, Effect, Exit, Layer } from "effect"
 import { HttpIncomingMessage, HttpRouter, HttpServerError, HttpServerRequest, HttpServerResponse } from "effect/http"
@@ -11,20 +10,25 @@ import { HttpApiBuilder, HttpApiMiddleware, HttpApiSwagger } from "effect/http-a
 import { Settings } from "../../config.ts"
 import { Api } from "../definition.ts"
 import { busyRetryAfter } from "../limits.ts"
+import { AdminAuditHandlers, AdminTokensHandlers, AdminUsersHandlers } from "./admin-handlers.ts"
 import { AuthorizationLive } from "./authorization.ts"
+import { createProblemServer } from "./client-errors.ts"
 import { DashboardRoutes, dashboardPaths } from "./dashboard-routes.ts"
 import { DraftsHandlers } from "./draft-handlers.ts"
 import { EventRoutes, eventsPath, jobsEventsPath } from "./event-stream.ts"
 import { JobsHandlers } from "./job-handlers.ts"
 import { problem, problemContentType, statusTitles } from "./problem.ts"
+import { RateLimitGuard } from "./rate-limit.ts"
 import { ResultsHandlers } from "./result-handlers.ts"
 import { RoutingHandlers } from "./routing-handlers.ts"
+import { ResponseHeaders } from "./security-headers.ts"
 import { SessionHandlers } from "./session-handlers.ts"
 import { ShareHandlers } from "./share-handlers.ts"
 import { SharePageRoute } from "./share-page.ts"
 import { httpSpanNames } from "./span-names.ts"
 import { isUpload, StorageRoutes } from "./storage-routes.ts"
 import { SystemHandlers } from "./system-handlers.ts"
+import { AdminQuotasHandlers, UsageHandlers } from "./usage-handlers.ts"
 
 const detailFor = (status: number, maxBodyBytes: number) => {
   switch (status) {
@@ -125,11 +129,15 @@ const RequestGuards = Layer.unwrap(Effect.gen(function*() {
 }))
 
 const ApiRoutes = HttpApiBuilder.layer(Api, { openapiPath: "/openapi.json" }).pipe(
-  Layer.provide([JobsHandlers, ResultsHandlers, ShareHandlers, DraftsHandlers, RoutingHandlers, SystemHandlers, SessionHandlers]),
+  Layer.provide([JobsHandlers, ResultsHandlers, ShareHandlers, DraftsHandlers, RoutingHandlers, SystemHandlers, SessionHandlers, AdminUsersHandlers, AdminTokensHandlers, AdminAuditHandlers, UsageHandlers, AdminQuotasHandlers]),
   Layer.provide([AuthorizationLive, HttpApiMiddleware.layerProblemDetails({ includeDetails: true })])
 )
 
-const AllRoutes = Layer.mergeAll(ApiRoutes, HttpApiSwagger.layer(Api, { path: "/docs" }), StorageRoutes, EventRoutes, DashboardRoutes, SharePageRoute, RequestGuards)
+const AllRoutes = Layer.mergeAll(ApiRoutes, HttpApiSwagger.layer(Api, { path: "/docs" }), StorageRoutes, EventRoutes, DashboardRoutes, SharePageRoute, RequestGuards,
+  // Security headers and CORS on every response: security-headers.ts.
+  ResponseHeaders,
+  // Rate limits of /api/*, shared by every API process: rate-limit.ts.
+  RateLimitGuard)
 
 /** Serves every route on HOST:PORT (PORT 0 picks a free port; `HttpServer.address` tells which). */
 export const HttpServerLive = Layer.unwrap(Effect.gen(function*() {
@@ -138,6 +146,6 @@ export const HttpServerLive = Layer.unwrap(Effect.gen(function*() {
     // Server spans named after the route template; query strings are redacted by Effect's defaults
     // (`UrlParams.CurrentRedactedNames`: `signature`, `X-Amz-Signature`, ... case-insensitive).
     Layer.provide(httpSpanNames(Api, [["GET", "/openapi.json"], ["GET", "/docs"], ["GET", eventsPath], ["GET", jobsEventsPath], ["PUT", "/storage/*"], ["GET", "/storage/*"], ["GET", "/assets/*"], ["GET", "/s/:token"], ...dashboardPaths.map((path) => ["GET", path] as const)])),
-    Layer.provideMerge(NodeHttpServer.layer(createServer, { host, port }))
+    Layer.provideMerge(NodeHttpServer.layer(createProblemServer, { host, port }))
   )
 }))
