@@ -106,7 +106,7 @@ const RehearsalNotice = Layer.effectDiscard(Effect.gen(function*() {
 const wildcardHosts: ReadonlySet<string> = new Set(["0.0.0.0", "::", "[::]"])
 
 /** The warning for a service reachable from the network over plain HTTP, or undefined when it is not. */
-export const plainHttpWarning = (settings: Pick<ServiceConfig, "host" | "port" | "publicUrl">): string | undefined => {
+const plainHttpWarning = (settings: Pick<ServiceConfig, "host" | "port" | "publicUrl">): string | undefined => {
   const exposed = wildcardHosts.has(settings.host) || addressScope(settings.host) !== "loopback"
   const behindTls = Option.exists(settings.publicUrl, (url) => url.startsWith("https://"))
   if (!exposed || behindTls) return undefined

@@ -41,6 +41,13 @@ import { AuditPage } from "../../services/audit.ts"
 
 const jobParams = { id: JobId }
 
+/** A user's or token's name: Postgres text cannot hold NUL, so one with NUL is a 400, not a database error. */
+const Name = (maxLength: number) =>
+  Schema.String.check(
+    Schema.isBetweenLength(1, maxLength),
+    Schema.isPattern(/^[^\u0000]*$/, { message: "must not contain NUL characters" })
+  )
+
 /** An operation's summary (one line) and description (what it checks, what it answers) in the OpenAPI document. */
 const doc = (summary: string, description: string) => OpenApi.annotations({ summary, description })
 
@@ -294,7 +301,7 @@ class UsageGroup extends HttpApiGroup.make("usage")
     HttpApiEndpoint.get("get", "/usage", {
       query: {
         /** Another user's usage (administrators only). */
-        user: Schema.optionalKey(Schema.String.check(Schema.isBetweenLength(1, 200))),
+        user: Schema.optionalKey(Name(200)),
         /** A calendar month, `YYYY-MM` (UTC); this month when absent. */
         month: Schema.optionalKey(Schema.String.check(Schema.isPattern(/^\d{4}-(0[1-9]|1[0-2])$/)))
       },
@@ -313,13 +320,13 @@ class UsageGroup extends HttpApiGroup.make("usage")
 /** Administrators set each user's quotas; a user without their own gets the DEFAULT_* settings. */
 class AdminQuotasGroup extends HttpApiGroup.make("adminQuotas")
   .add(
-    HttpApiEndpoint.get("get", "/:user", { params: { user: Schema.String }, success: QuotaView, error: [AdminOnly, UserNotFound] })
+    HttpApiEndpoint.get("get", "/:user", { params: { user: Name(200) }, success: QuotaView, error: [AdminOnly, UserNotFound] })
       .annotateMerge(doc(
         "The quotas that apply to a user (administrators)",
         "`source` says whether they are the user's own (`set`) or the DEFAULT_* settings (`default`)."
       )),
     HttpApiEndpoint.put("set", "/:user", {
-      params: { user: Schema.String },
+      params: { user: Name(200) },
       payload: UserQuotas,
       success: QuotaView,
       error: [AdminOnly, UserNotFound, BadRequestProblem]
@@ -415,7 +422,7 @@ class AdminUsersGroup extends HttpApiGroup.make("adminUsers")
   .add(
     HttpApiEndpoint.post("create", "/", {
       payload: Schema.Struct({
-        name: Schema.String.check(Schema.isBetweenLength(1, 200)),
+        name: Name(200),
         admin: Schema.optionalKey(Schema.Boolean)
       }),
       success: AccountUser.pipe(HttpApiSchema.status(201)),
@@ -442,8 +449,8 @@ class AdminTokensGroup extends HttpApiGroup.make("adminTokens")
   .add(
     HttpApiEndpoint.post("issue", "/", {
       payload: Schema.Struct({
-        user: Schema.String.check(Schema.isBetweenLength(1, 200)),
-        name: Schema.String.check(Schema.isBetweenLength(1, 100)),
+        user: Name(200),
+        name: Name(100),
         scope: TokenScope,
         /** When the token stops working (ISO 8601); never when absent. */
         expires_at: Schema.optionalKey(Schema.String.check(Schema.isBetweenLength(1, 64)))
@@ -455,7 +462,7 @@ class AdminTokensGroup extends HttpApiGroup.make("adminTokens")
       "Scope `read` (only reads), `submit` (also creates, cancels, retries, deletes and shares jobs) or `admin` (also users, tokens, routing and quotas; administrators' tokens only). Only its SHA-256 is stored."
     )),
     HttpApiEndpoint.get("list", "/", {
-      query: { user: Schema.optionalKey(Schema.String.check(Schema.isBetweenLength(1, 200))) },
+      query: { user: Schema.optionalKey(Name(200)) },
       success: Schema.Array(TokenInfo)
     }).annotateMerge(doc(
       "Every token, newest first (administrators): never the token itself",
@@ -480,7 +487,7 @@ class AdminAuditGroup extends HttpApiGroup.make("adminAudit")
   .add(
     HttpApiEndpoint.get("list", "/", {
       query: {
-        user: Schema.optionalKey(Schema.String.check(Schema.isBetweenLength(1, 200))),
+        user: Schema.optionalKey(Name(200)),
         job: Schema.optionalKey(JobId),
         /** Entries from this time on (ISO 8601). */
         since: Schema.optionalKey(Schema.String.check(Schema.isBetweenLength(1, 64))),

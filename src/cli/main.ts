@@ -14,12 +14,14 @@ import { serve } from "./commands/serve.ts"
 import { signIn } from "./commands/sign-in.ts"
 import { submit } from "./commands/submit.ts"
 import { tokens } from "./commands/tokens.ts"
+import { quotas } from "./commands/quota-commands.ts"
+import { usage } from "./commands/usage.ts"
 import { TokenFlag, UrlFlag } from "./connection.ts"
 import { OutputLive } from "./output.ts"
 
 const fishcloud = Command.make("fishcloud").pipe(
   Command.withDescription("Run multi-agent simulation jobs on ephemeral GPU pods"),
-  Command.withSubcommands([serve, doctor, migrate, maintenance, tokens, signIn, submit, status, list, cancel, report, open, routing, admin, audit]),
+  Command.withSubcommands([serve, doctor, migrate, maintenance, tokens, signIn, submit, status, list, cancel, report, open, routing, admin, audit, usage, quotas]),
   Command.withGlobalFlags([UrlFlag, TokenFlag])
 )
 

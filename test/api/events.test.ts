@@ -108,7 +108,7 @@ layer(TestServiceLive().pipe(Layer.provide(timing)), { excludeTestServices: true
       const read = yield* Fiber.join(reading)
       assert.strictEqual(read.status, 200)
       assert.strictEqual(read.headers.get("content-type"), "text/event-stream; charset=utf-8")
-      assert.strictEqual(read.headers.get("cache-control"), "no-cache")
+      assert.strictEqual(read.headers.get("cache-control"), "no-store")
       assert.strictEqual(read.headers.get("x-accel-buffering"), "no")
       assert.isTrue(read.ended)
       assert.deepStrictEqual(read.events.map((event) => event.id), ["1", "2", "3", "4", "5", "6", "7", "8", "9"])

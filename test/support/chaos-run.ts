@@ -130,7 +130,12 @@ export const runChaos = (options: ChaosOptions) =>
       FISHCLOUD_TIME_SCALE: String(options.scale),
       MAINTENANCE_EVERY_MINUTES: String(options.maintenanceEveryMinutes),
       FAKE_POD_FAULT_SEED: String(options.seed),
-      FAKE_STORE_FAULT_RATE: String(options.storeFaultRate)
+      FAKE_STORE_FAULT_RATE: String(options.storeFaultRate),
+      // One token submits every job at once and polls them all: no live-job quota, no rate limit.
+      DEFAULT_MAX_LIVE_JOBS: "0",
+      RATE_LIMIT_READS_PER_MINUTE: "0",
+      RATE_LIMIT_WRITES_PER_MINUTE: "0",
+      RATE_LIMIT_ANONYMOUS_PER_MINUTE: "0"
     }
     yield* options.say(`chaos run in ${options.folder}: Postgres ${postgres.url.replace(/:[^:@/]*@/, ":***@")}, API port ${port}`)
 

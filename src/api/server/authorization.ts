@@ -37,7 +37,7 @@ export const AuthorizationLive = Layer.effect(
         const { user, token } = identity
         yield* Effect.annotateCurrentSpan({ "user.id": user.id, "token.scope": token.scope })
         const audited = isWrite(endpoint.method)
-          ? { user, token, method: endpoint.method, route: endpoint.path, group: group.identifier, endpoint: endpoint.name }
+          ? { user, token, method: endpoint.method, route: endpoint.path, group: group.identifier, endpoint: endpoint.identifier }
           : undefined
         const needed = requiredScope(endpoint, group)
         if (!scopeAllows(token.scope, needed)) {

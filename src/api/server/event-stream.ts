@@ -178,7 +178,7 @@ export const EventRoutes = HttpRouter.use((router) => Effect.gen(function*() {
   const sseResponse = (body: Stream.Stream<Uint8Array>) =>
     HttpServerResponse.stream(body, {
       contentType: "text/event-stream; charset=utf-8",
-      headers: { "cache-control": "no-cache", "x-accel-buffering": "no" }
+      headers: { "cache-control": "no-store", "x-accel-buffering": "no" }
     })
 
   yield* router.add("GET", eventsPath, (request) =>
