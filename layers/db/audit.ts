@@ -32,7 +32,10 @@ export const AuditLive = Layer.effect(
     const sql = yield* SqlClient.SqlClient
 
     const record = Effect.fn("Audit.record")(function*(entry: AuditRecord) {
-      yield* sql`INSERT INTO audit_log ${sql.insert({ ...entry })}`
+      // The subject may come from the path (`/api/admin/quotas/%00`, refused with a 400): Postgres text cannot hold
+      // NUL, and the entry must not be lost for it.
+      const subject = entry.subject === null ? null : entry.subject.replaceAll("\u0000", "\ufffd")
+      yield* sql`INSERT INTO audit_log ${sql.insert({ ...entry, subject })}`
     }, sqlErrorsAreDefects)
 
     const list = Effect.fn("Audit.list")(function*(query: AuditQuery) {

@@ -132,7 +132,7 @@ export const ModelRouting = Schema.Struct({
   gpu_type: NotBlank,
   max_rounds: Schema.Int.check(Schema.isBetween({ minimum: 1, maximum: 10_000 })),
   target_agents: Schema.Int.check(Schema.isBetween({ minimum: 1, maximum: 1_000 })),
-  vllm_args: Schema.NullOr(Schema.String)
+  vllm_args: Schema.NullOr(Text)
 })
 export type ModelRouting = typeof ModelRouting.Type
 

@@ -37,6 +37,8 @@ const statusOfFailure = (cause: Cause.Cause<unknown>): number => {
   // Inside a security middleware the handler's errors travel wrapped (`{ error }`) until the middleware returns.
   const error = Predicate.hasProperty(failure, "error") && !Predicate.hasProperty(failure, "status") ? failure.error : failure
   if (Predicate.hasProperty(error, "status") && typeof error.status === "number") return error.status
+  // The request's own validation (params, query, payload) refuses it with a 400 problem.
+  if (Predicate.hasProperty(error, "_tag") && error._tag === "HttpApiSchemaError") return 400
   const defect = cause.reasons.find(Cause.isDieReason)?.defect
   if (Predicate.hasProperty(defect, "_tag") && defect._tag === "HttpApiSchemaError") return 400
   return 500
