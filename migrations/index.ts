@@ -10,6 +10,7 @@ import shareLinks from "./0007_share_links.ts"
 import signIn from "./0008_sign_in.ts"
 import tokenScopes from "./0009_token_scopes.ts"
 import quotas from "./0010_quotas.ts"
+import deletedJobSpend from "./0011_deleted_job_spend.ts"
 
 /** By `<id>_<name>`; an upgrade test restores old databases with a prefix of this list. */
 export const migrationSteps = {
@@ -22,7 +23,8 @@ export const migrationSteps = {
   "0007_share_links": shareLinks,
   "0008_sign_in": signIn,
   "0009_token_scopes": tokenScopes,
-  "0010_quotas": quotas
+  "0010_quotas": quotas,
+  "0011_deleted_job_spend": deletedJobSpend
 }
 
 export const migrations = Migrator.fromRecord(migrationSteps)

@@ -103,7 +103,21 @@ export const JobStoreLive = Layer.effect(
     }, sqlErrorsAreDefects)
 
     const deleteJob = Effect.fn("JobStore.delete")(function*(owner: UserId, id: JobId) {
-      const rows = yield* sql`DELETE FROM simulation_jobs WHERE id = ${id} AND user_id = ${owner} RETURNING id`
+      // What the job cost stays counted against the monthly spend cap (`deleted_job_spend`): its recorded GPU cost,
+      // or, for a job cancelled just now, its pods' cost so far (read in the same snapshot, before the cascade).
+      const rows = yield* sql`WITH gone AS (
+          DELETE FROM simulation_jobs WHERE id = ${id} AND user_id = ${owner}
+          RETURNING id, user_id, status, created_at, gpu_cost_usd, llm_cost_usd
+        ), kept AS (
+          INSERT INTO deleted_job_spend (job_id, user_id, job_created_at, gpu_cost_usd, llm_cost_usd)
+          SELECT gone.id, gone.user_id, gone.created_at,
+            COALESCE(gone.gpu_cost_usd, (SELECT COALESCE(sum(EXTRACT(EPOCH FROM (COALESCE(p.terminated_at, now()) - p.requested_at))
+              / 3600.0 * COALESCE(p.cost_per_hour, 0)), 0) FROM pods p WHERE p.job_id = gone.id AND p.pod_id IS NOT NULL)),
+            gone.llm_cost_usd
+          FROM gone WHERE gone.status <> 'DRAFT'
+          ON CONFLICT (job_id) DO NOTHING
+        )
+        SELECT id FROM gone`
       yield* recount(owner)
       return rows.length > 0
     }, sqlErrorsAreDefects)

@@ -53,6 +53,10 @@ export const QuotasLive = Layer.effect(
             ELSE COALESCE(j.gpu_cost_usd, 0) END AS gpu
           FROM simulation_jobs j, bounds b
           WHERE j.user_id = ${user} AND j.status <> 'DRAFT' AND j.created_at >= b.starts AND j.created_at < b.ends
+          UNION ALL
+          -- Deleted jobs still count: deleting gives no spend back.
+          SELECT d.job_id, d.llm_cost_usd, d.gpu_cost_usd FROM deleted_job_spend d, bounds b
+          WHERE d.user_id = ${user} AND d.job_created_at >= b.starts AND d.job_created_at < b.ends
         )
         SELECT b.month, to_char(b.ends AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS resets_at,
           count(jobs.id)::int AS jobs_created,

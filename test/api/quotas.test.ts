@@ -155,6 +155,30 @@ layer(TestServiceLive(quotaSettings), { excludeTestServices: true })("quotas: mo
       yield* createJob(api)
     }))
 
+  it.effect("deleting jobs gives no spend back: a deleted job's cost still counts against the cap", () =>
+    Effect.gen(function*() {
+      const service = yield* TestService
+      const admin = yield* rawUser("delete-admin", { admin: true })
+      const { api, name, token } = yield* rawUser("deleter")
+      yield* setQuotas(admin.token, name, { max_live_jobs: 10, max_live_jobs_large: 1, monthly_spend_cap_usd: 1 })
+      const done = yield* createJob(api)
+      yield* setStatus(done.id, "COMPLETED")
+      yield* setCosts(done.id, 0.8, 0.1)
+      // A live job with a pod up for half an hour at $0.40/h ($0.20), deleted (so cancelled) before any cost was recorded.
+      const live = yield* createJob(api)
+      yield* setStatus(live.id, "RUNNING")
+      const sql = yield* SqlClient.SqlClient
+      yield* sql`INSERT INTO pods (job_id, provider, pod_id, name, cost_per_hour, requested_at)
+        VALUES (${live.id}, 'fake', ${unique("pod")}, 'pod', 0.4, now() - interval '30 minutes')`.pipe(Effect.orDie)
+      yield* api.jobs.delete({ params: { id: done.id } })
+      yield* api.jobs.delete({ params: { id: live.id } })
+      const usage = yield* api.usage.get({ query: {} })
+      assert.strictEqual(usage.jobs_created, 2)
+      assert.closeTo(usage.gpu_cost_usd, 1.0, 0.01)
+      assert.closeTo(usage.spend_usd, 1.1, 0.01)
+      assertProblem(yield* service.call("POST", "/api/jobs", { token, json: jobBody() }), 402, "spend-cap-reached")
+    }))
+
   it.effect("last month's spend does not count", () =>
     Effect.gen(function*() {
       const admin = yield* rawUser("old-admin", { admin: true })
