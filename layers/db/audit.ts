@@ -4,24 +4,10 @@
  */
 import { Effect, Layer, Option, Schema } from "effect"
 import { SqlClient } from "effect/sql"
-import { Audit, type AuditEntry, type AuditQuery, type AuditRecord } from "../../services/audit.ts"
+import { Audit, type AuditEntry, type AuditQuery, AuditRecord } from "../../services/audit.ts"
 import { sqlErrorsAreDefects } from "./sql-defect.ts"
 
-const EntryRow = Schema.Struct({
-  id: Schema.Int,
-  at_ms: Schema.Finite,
-  user_id: Schema.NullOr(Schema.Int),
-  user_name: Schema.String,
-  token_id: Schema.NullOr(Schema.Int),
-  token_name: Schema.NullOr(Schema.String),
-  scope: Schema.NullOr(Schema.String),
-  method: Schema.String,
-  route: Schema.String,
-  action: Schema.String,
-  job_id: Schema.NullOr(Schema.Int),
-  subject: Schema.NullOr(Schema.String),
-  status: Schema.Int
-})
+const EntryRow = Schema.Struct({ id: Schema.Int, at_ms: Schema.Finite, ...AuditRecord.fields })
 const decodeEntryRows = Schema.decodeUnknownEffect(Schema.Array(EntryRow))
 
 const entryOf = ({ at_ms, ...row }: typeof EntryRow.Type): AuditEntry => ({ ...row, at: new Date(at_ms).toISOString() })

@@ -148,3 +148,13 @@ export class UserNotFound extends HttpApiError.Problem<UserNotFound>()("UserNotF
   status: 404,
   title: "No such user"
 }) {}
+
+/** Any error response's body as clients read it (the CLI, the dashboard): RFC 9457, with `errors` naming bad fields. */
+export const ProblemBody = Schema.Struct({
+  title: Schema.optional(Schema.String),
+  detail: Schema.optional(Schema.String),
+  errors: Schema.optional(Schema.Array(Schema.Struct({
+    path: Schema.Array(Schema.Union([Schema.String, Schema.Number])),
+    message: Schema.String
+  })))
+})

@@ -4,6 +4,7 @@
  * failure into a one-line `CliFailure`.
  */
 import { Context, Data, Effect, Layer, Option, Redacted, Schema } from "effect"
+import { ProblemBody } from "../api/api-errors.ts"
 import { FetchHttpClient, HttpClient, HttpClientError, HttpClientRequest } from "effect/http"
 import { HttpApiClient, HttpApiMiddleware } from "effect/http-api"
 import { Api } from "../api/definition.ts"
@@ -46,15 +47,6 @@ const ApiClientLive = Layer.effect(
 /** The client and the connection it uses, for the commands that call the API. */
 export const ApiLive = ApiClientLive.pipe(Layer.provideMerge(ConnectionLive))
 
-/** The body of any error response: RFC 9457 problems have a title and usually a detail. */
-const ProblemBody = Schema.Struct({
-  title: Schema.optional(Schema.String),
-  detail: Schema.optional(Schema.String),
-  errors: Schema.optional(Schema.Array(Schema.Struct({
-    path: Schema.Array(Schema.Union([Schema.String, Schema.Number])),
-    message: Schema.String
-  })))
-})
 
 const problemText = (problem: typeof ProblemBody.Type): Option.Option<string> => {
   const issues = (problem.errors ?? []).map((issue) => `${issue.path.join(".")}: ${issue.message}`)

@@ -5,6 +5,7 @@
  * fields it is about.
  */
 import { Effect, Exit, Option, Schema } from "effect"
+import { ProblemBody } from "../../../src/api/api-errors.ts"
 import { FetchHttpClient, HttpClientError, HttpClientRequest } from "effect/http"
 import { HttpApiClient, HttpApiMiddleware } from "effect/http-api"
 import { Api } from "../../../src/api/definition.ts"
@@ -37,15 +38,6 @@ const makeClient = (token: string | null): Effect.Effect<Client> =>
     ])
   )
 
-/** An RFC 9457 problem body, as far as the dashboard reads it. */
-const ProblemBody = Schema.Struct({
-  title: Schema.optional(Schema.String),
-  detail: Schema.optional(Schema.String),
-  errors: Schema.optional(Schema.Array(Schema.Struct({
-    path: Schema.Array(Schema.Union([Schema.String, Schema.Number])),
-    message: Schema.String
-  })))
-})
 type ProblemBody = typeof ProblemBody.Type
 
 const decodeProblem = Schema.decodeUnknownOption(ProblemBody)
