@@ -30,17 +30,16 @@ export interface MonthSpend {
 /** A user's use, read under their lock inside the admission's transaction. */
 export interface AdmissionUse {
   readonly live: ReadonlyArray<LiveJob>
-  readonly spend: MonthSpend
-  /** The user's own quotas, when an administrator set them. */
-  readonly quotas: Option.Option<UserQuotas>
+  /** This month's spend, when it was asked for (only a spend cap needs it: it sums the month's jobs). */
+  readonly spend: Option.Option<MonthSpend>
 }
 
 export class Quotas extends Context.Service<Quotas, {
   /**
    * Takes the user's quota lock (held until the caller's transaction ends: call it inside one) and reads their
-   * live jobs (without `excluding`, the draft being launched), this month's spend and their own quotas.
+   * live jobs (without `excluding`, the draft being launched) and, with `withSpend`, this month's spend.
    */
-  readonly lockAndReadUse: (user: UserId, excluding: Option.Option<JobId>) => Effect.Effect<AdmissionUse>
+  readonly lockAndReadUse: (user: UserId, excluding: Option.Option<JobId>, withSpend: boolean) => Effect.Effect<AdmissionUse>
   /** The live jobs of a user, now. */
   readonly liveJobs: (user: UserId) => Effect.Effect<ReadonlyArray<LiveJob>>
   /** The spend of a user's jobs created in `month` (`YYYY-MM`; none = this month, UTC). */

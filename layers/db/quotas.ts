@@ -74,12 +74,11 @@ export const QuotasLive = Layer.effect(
       return Option.fromNullishOr((yield* decodeQuotas(rows))[0])
     }, errorsAreDefects)
 
-    const lockAndReadUse = Effect.fn("Quotas.lockAndReadUse")(function*(user: UserId, excluding: Option.Option<JobId>) {
+    const lockAndReadUse = Effect.fn("Quotas.lockAndReadUse")(function*(user: UserId, excluding: Option.Option<JobId>, withSpend: boolean) {
       yield* sql`SELECT pg_advisory_xact_lock(hashtextextended('quota:' || ${user}::text, 0))`
       const live = yield* liveExcluding(user, excluding)
-      const spend = yield* monthSpend(user, Option.none())
-      const quotas = yield* stored(user)
-      return { live, spend, quotas } satisfies AdmissionUse
+      const spend = withSpend ? Option.some(yield* monthSpend(user, Option.none())) : Option.none()
+      return { live, spend } satisfies AdmissionUse
     }, errorsAreDefects)
 
     const set = Effect.fn("Quotas.set")(function*(user: UserId, quotas: UserQuotas) {

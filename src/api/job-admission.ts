@@ -79,17 +79,20 @@ const usd = (amount: number) => `$${amount.toFixed(2)}`
 /** Refuses a job of `tier` that `use` leaves no room for: the spend cap first (402), then the live-job limits (429). */
 const checkQuotas = (quotas: UserQuotas, use: AdmissionUse, tier: NewJob["tier"]) =>
   Effect.gen(function*() {
-    const spent = use.spend.gpu_cost_usd + use.spend.llm_cost_usd
     const cap = quotas.monthly_spend_cap_usd
-    if (cap !== null && spent >= cap) {
-      return yield* new SpendCapReached({
-        limit: "monthly_spend_cap_usd",
-        monthly_spend_cap_usd: cap,
-        month_spend_usd: spent,
-        resets_at: use.spend.resets_at,
-        detail: `Your jobs of ${use.spend.month} have cost ${usd(spent)} of your monthly cap of ${usd(cap)}; ` +
-          `new jobs can start again at ${use.spend.resets_at}`
-      })
+    if (cap !== null && Option.isSome(use.spend)) {
+      const spend = use.spend.value
+      const spent = spend.gpu_cost_usd + spend.llm_cost_usd
+      if (spent >= cap) {
+        return yield* new SpendCapReached({
+          limit: "monthly_spend_cap_usd",
+          monthly_spend_cap_usd: cap,
+          month_spend_usd: spent,
+          resets_at: spend.resets_at,
+          detail: `Your jobs of ${spend.month} have cost ${usd(spent)} of your monthly cap of ${usd(cap)}; ` +
+            `new jobs can start again at ${spend.resets_at}`
+        })
+      }
     }
     const refuse = (limit: "max_live_jobs" | "max_live_jobs_large", max: number, live: ReadonlyArray<{ readonly id: JobId }>, what: string) =>
       new LiveJobLimit({
@@ -145,9 +148,14 @@ export const admitJob = Effect.fn("JobAdmission.admit")(function*(user: User, jo
         detail: `Duplicate job: an identical job is already in flight (job ${duplicate.value})`
       })
     }
-    // After the duplicate check (an identical job in flight answers 409, not a quota), under the user's lock.
-    const use = yield* quotas.lockAndReadUse(user.id, ownId)
-    yield* checkQuotas(effectiveQuotas(settings, user, use.quotas), use, job.tier)
+    // After the duplicate check (an identical job in flight answers 409, not a quota), under the user's lock. A user
+    // without limits takes no lock: their creates need not wait for each other. The month's spend is summed only
+    // under a spend cap.
+    const limits = effectiveQuotas(settings, user, yield* quotas.stored(user.id))
+    if (limits.monthly_spend_cap_usd !== null || limits.max_live_jobs !== null || limits.max_live_jobs_large !== null) {
+      const use = yield* quotas.lockAndReadUse(user.id, ownId, limits.monthly_spend_cap_usd !== null)
+      yield* checkQuotas(limits, use, job.tier)
+    }
     const jobId = admission._tag === "Draft"
       ? admission.draftId
       : yield* store.insertPending(user.id, job, yield* routingFor(job), admission.retryOf)

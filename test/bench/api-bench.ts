@@ -7,14 +7,17 @@
  * clients each follow a running job's `GET /api/jobs/:id/events` while every job writes a progress event a second;
  * measured: how long an event takes from its row to the client, and whether every one arrives.
  */
+import * as Fs from "node:fs/promises"
+import * as NodePath from "node:path"
 import { PgClient } from "@effect/sql-pg"
 import autocannon from "autocannon"
 import { Duration, Effect, Redacted } from "effect"
 import { PgClientLive } from "../../layers/db/database.ts"
 import { firstStartToken } from "../support/first-start-token.ts"
 import { benchService } from "./bench-service.ts"
+import { type ProfileSummary, summarizeProfiles } from "./cpu-profile.ts"
 import { parseSse } from "../support/sse.ts"
-import { percentile } from "./measure.ts"
+import { cpuSecondsOf, percentile } from "./measure.ts"
 
 interface EndpointResult {
   readonly endpoint: string
@@ -26,6 +29,8 @@ interface EndpointResult {
   readonly non2xx: number
   /** Responses by HTTP status (a POST refused by back-pressure is a 503). */
   readonly statusCodes: Record<string, number>
+  /** The service's CPU time (user and system) per request answered. */
+  readonly cpuMsPerRequest: number
 }
 
 /** `GET /api/jobs/:id/events` followed by many clients at once while their jobs write events. */
@@ -44,6 +49,8 @@ export interface ApiResult {
   readonly stored: number
   readonly endpoints: ReadonlyArray<EndpointResult>
   readonly events: EventStreamResult
+  /** Where the service's CPU went over the fixed-rate runs and the event streams (`--cpu-prof`). */
+  readonly profile?: ProfileSummary | undefined
 }
 
 interface Load {
@@ -63,10 +70,13 @@ export const benchApi = (options: {
   readonly rateScale: number
   /** Clients following an event stream at once. */
   readonly streams: number
+  /** Profile the service's CPU (it then stops with SIGTERM, so Node writes the profile). */
+  readonly cpuProfile?: boolean
 }) =>
   Effect.gen(function*() {
-    const fishcloud = yield* benchService({ url: options.url, folder: options.folder, name: "api" })
-    yield* fishcloud.start("api")
+    const profileDir = options.cpuProfile === true ? NodePath.join(options.folder, "api-profile") : undefined
+    const fishcloud = yield* benchService({ url: options.url, folder: options.folder, name: "api", profileDir })
+    const service = yield* fishcloud.start("api")
     const sql = yield* PgClient.PgClient
     const token = yield* firstStartToken(fishcloud.home)
     const [owner] = yield* sql<{ user_id: number }>`SELECT user_id FROM api_tokens ORDER BY id LIMIT 1`.pipe(Effect.orDie)
@@ -108,7 +118,9 @@ export const benchApi = (options: {
     for (const load of loads) {
       yield* run(load, 2)
       yield* Effect.sleep(Duration.seconds(1))
+      const cpuBefore = yield* cpuSecondsOf(service.pid)
       const result = yield* run(load, options.seconds)
+      const cpuSeconds = (yield* cpuSecondsOf(service.pid)) - cpuBefore
       endpoints.push({
         endpoint: load.endpoint,
         rate: Math.max(1, Math.round(load.rate * options.rateScale)),
@@ -117,11 +129,19 @@ export const benchApi = (options: {
         answeredPerSecond: result.requests.average,
         errors: result.errors + result.timeouts,
         non2xx: result.non2xx,
-        statusCodes: Object.fromEntries(Object.entries(result.statusCodeStats ?? {}).map(([code, stats]) => [code, stats.count ?? 0]))
+        statusCodes: Object.fromEntries(Object.entries(result.statusCodeStats ?? {}).map(([code, stats]) => [code, stats.count ?? 0])),
+        cpuMsPerRequest: (1000 * cpuSeconds) / Math.max(1, result.requests.total)
       })
     }
     const events = yield* benchEventStream(fishcloud.port, token, owner!.user_id, options.streams, options.seconds)
-    return { stored: ids.length, endpoints, events } satisfies ApiResult
+    let profile: ProfileSummary | undefined
+    if (profileDir !== undefined) {
+      yield* service.signal("SIGTERM")
+      yield* service.exited
+      const files = yield* Effect.promise(() => Fs.readdir(profileDir))
+      profile = yield* summarizeProfiles(files.filter((file) => file.endsWith(".cpuprofile")).map((file) => NodePath.join(profileDir, file)))
+    }
+    return { stored: ids.length, endpoints, events, profile } satisfies ApiResult
   }).pipe(Effect.provide(PgClientLive(Redacted.make(options.url))), Effect.scoped)
 
 /** Reads one SSE response, calling `onEvent` with each event's `at` (ISO) as it arrives; ends with the response. */

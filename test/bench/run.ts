@@ -11,8 +11,8 @@
  * then in-flight capacity (`capacity-bench.ts`; 1,000 jobs unless --capacity
  * says otherwise, none with --quick).
  * Then the API under fixed request rates with 100,000 jobs stored (`api-bench.ts`; 1,000 with --quick).
- * `--only` runs some of the scenarios; `--cpu-prof` profiles the lifecycle scenario's service and prints where its CPU
- * went (`cpu-profile.ts`).
+ * `--only` runs some of the scenarios; `--cpu-prof` profiles the lifecycle and API scenarios' services and prints where
+ * their CPU went (`cpu-profile.ts`).
  * Prints one table; writes `<out>/<date>.json` and, unless --quick, `BENCHMARKS.md` (the machine, the versions and
  * the table). `--quick` runs a few jobs only: `test/process/bench-smoke.test.ts` uses it to prove the bench works
  * (no figure is asserted). Not part of `npm test` otherwise: it takes minutes and both cores.
@@ -153,14 +153,14 @@ const renderCapacity = (results: ReadonlyArray<CapacityResult>) =>
 
 const renderApi = (api: ApiResult) =>
   [
-    `| the API on loopback, ${api.stored} jobs stored | rate | p50 / p99 | answered | errors / non-2xx | by status |`,
-    "|---|---|---|---|---|---|",
+    `| the API on loopback, ${api.stored} jobs stored | rate | p50 / p99 | answered | errors / non-2xx | by status | service CPU per request |`,
+    "|---|---|---|---|---|---|---|",
     ...api.endpoints.map((e) =>
       `| ${e.endpoint} | ${e.rate} req/s | ${round(e.p50Ms)} / ${round(e.p99Ms)} ms | ${round(e.answeredPerSecond)} req/s | ${e.errors} / ${e.non2xx} | ` +
-      `${Object.entries(e.statusCodes).map(([code, count]) => `${code}: ${count}`).join(", ")} |`),
+      `${Object.entries(e.statusCodes).map(([code, count]) => `${code}: ${count}`).join(", ")} | ${round(e.cpuMsPerRequest, 2)} ms |`),
     `| GET /api/jobs/:id/events, ${api.events.streams} clients at once (event written → read; the stream polls every second) | ` +
     `${api.events.streams} events/s | ${round(api.events.p50Ms)} / ${round(api.events.p99Ms)} ms | ` +
-    `${api.events.delivered} of ${api.events.written} events | - | - |`
+    `${api.events.delivered} of ${api.events.written} events | - | - | - |`
   ].join("\n")
 
 const renderTable = (rows: ReturnType<typeof figures>) =>
@@ -236,7 +236,7 @@ const bench = (
   const storedJobs = quick ? 1000 : 100_000
   const api = only.has("api")
     ? yield* Console.log(`bench: the API with ${storedJobs} jobs stored`).pipe(
-      Effect.andThen(benchApi({ url: database("bench_api"), folder, stored: storedJobs, seconds: quick ? 2 : 10, rateScale: quick ? 0.05 : 1, streams: quick ? 5 : 500 }))
+      Effect.andThen(benchApi({ url: database("bench_api"), folder, stored: storedJobs, seconds: quick ? 2 : 10, rateScale: quick ? 0.05 : 1, streams: quick ? 5 : 500, cpuProfile }))
     )
     : undefined
 
@@ -300,9 +300,10 @@ const bench = (
   }
   yield* Console.log(`\n${table}\n`)
   if (lifecycle !== undefined) {
-    if (lifecycle.fishcloud.profile !== undefined) yield* Console.log(`${renderProfile(lifecycle.fishcloud.profile)}\n`)
+    if (lifecycle.fishcloud.profile !== undefined) yield* Console.log(`The lifecycle's service, ${renderProfile(lifecycle.fishcloud.profile)}\n`)
     yield* Console.log(`(of a fishcloud job's seconds, the fake pod itself takes about ${Math.round(fakePodSeconds * 1000)} ms)\nfishcloud's row writes per job, by table: ${writesByTable}`)
   }
+  if (api?.profile !== undefined) yield* Console.log(`The API's service, ${renderProfile(api.profile)}\n`)
   yield* Console.log(failed.length === 0 ? "every job COMPLETED" : `${failed.length} job(s) did not complete:\n${failed.join("\n")}`)
 
   yield* Effect.promise(async () => {
