@@ -47,6 +47,8 @@ export interface WatchedRun {
   readonly progress: Option.Option<PodProgress>
 }
 
+export type WatchedRunKey = Pick<WatchedRun, "job_id" | "pod_id" | "run" | "status">
+
 export interface CreatedPod {
   readonly id: string
   readonly gpu_type: string
@@ -98,8 +100,13 @@ export class JobJournal extends Context.Service<JobJournal, {
   readonly watchRun: (jobId: JobId, pod: { readonly pod_id: string; readonly worker_url: string }, run: string) => Effect.Effect<void>
   /** The run `run` has its outcome: nobody watches it any more (a later run on the pod stays watched). */
   readonly unwatchRun: (jobId: JobId, podId: string, run: string) => Effect.Effect<void>
-  /** Every run waited for, with its job's status, tier and round count. */
-  readonly watchedRuns: () => Effect.Effect<ReadonlyArray<WatchedRun>>
+  /**
+   * Every run waited for, as its key (job, pod, run) and its job's status only: read every poll interval, so it stays
+   * small however many runs are in flight.
+   */
+  readonly watchedRuns: () => Effect.Effect<ReadonlyArray<WatchedRunKey>>
+  /** The whole rows (endpoint, tier, round count, progress) of the runs waited for on these jobs' pods. */
+  readonly watchedRunsOf: (jobIds: ReadonlyArray<JobId>) => Effect.Effect<ReadonlyArray<WatchedRun>>
   /** Results that never go through the workflow journal: written by the activity that read them. */
   readonly saveResults: (
     jobId: JobId,

@@ -39,6 +39,8 @@ const WatchedRunRow = Schema.Struct({
   max_rounds: Schema.Int,
   progress: Schema.NullOr(PodProgress)
 })
+const WatchedRunKeyRow = Schema.Struct({ job_id: JobId, pod_id: Schema.String, run: Schema.String, status: JobStatus })
+const decodeWatchedRunKeys = Schema.decodeUnknownEffect(Schema.Array(WatchedRunKeyRow))
 const decodeWatchedRuns = (rows: ReadonlyArray<unknown>) =>
   Effect.map(Schema.decodeUnknownEffect(Schema.Array(WatchedRunRow))(rows), (runs) =>
     runs.map((row): WatchedRun => ({
@@ -202,11 +204,20 @@ export const JobJournalLive = Layer.effect(JobJournal, Effect.gen(function*() {
   }, errorsAreDefects)
 
   const watchedRuns = Effect.fn("JobJournal.watchedRuns")(function*() {
+    const rows = yield* sql<typeof WatchedRunKeyRow.Encoded>`
+      SELECT p.job_id, p.pod_id, p.watched_run AS run, j.status
+      FROM pods p JOIN simulation_jobs j ON j.id = p.job_id
+      WHERE p.watched_run IS NOT NULL AND p.pod_id IS NOT NULL AND p.worker_url IS NOT NULL`
+    return yield* decodeWatchedRunKeys(rows)
+  }, errorsAreDefects)
+
+  const watchedRunsOf = Effect.fn("JobJournal.watchedRunsOf")(function*(jobIds: ReadonlyArray<JobId>) {
+    if (jobIds.length === 0) return []
     const rows = yield* sql<typeof WatchedRunRow.Encoded>`
       SELECT p.job_id, p.pod_id, p.worker_url, p.worker_secret, p.watched_run AS run, p.progress, j.status, j.tier,
         (j.routing->>'max_rounds')::int AS max_rounds
       FROM pods p JOIN simulation_jobs j ON j.id = p.job_id
-      WHERE p.watched_run IS NOT NULL AND p.pod_id IS NOT NULL AND p.worker_url IS NOT NULL`
+      WHERE p.job_id IN ${sql.in(jobIds)} AND p.watched_run IS NOT NULL AND p.pod_id IS NOT NULL AND p.worker_url IS NOT NULL`
     return yield* decodeWatchedRuns(rows)
   }, errorsAreDefects)
 
@@ -382,6 +393,7 @@ export const JobJournalLive = Layer.effect(JobJournal, Effect.gen(function*() {
     watchRun,
     unwatchRun,
     watchedRuns,
+    watchedRunsOf,
     saveResults,
     saveReport,
     markSimDataAvailable,

@@ -54,6 +54,11 @@ export const policies = {
    */
   runsReadFloor: Duration.millis(200),
   /**
+   * The whole rows of runs the watcher starts watching (after a restart or a handover: thousands at once) are read in
+   * statements of at most this many.
+   */
+  runsPerRead: 1000,
+  /**
    * The run watcher compares the shards its runner holds this often (a few hundred lookups, real time): a runner that
    * gains shards (at start, taking over from a crashed one) polls their runs within it, not a poll interval later.
    */

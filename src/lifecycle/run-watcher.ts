@@ -20,7 +20,7 @@
  *   The outcome is completed before the row is released, so a crash in between polls once more and completes the
  *   same wait again, which the engine ignores.
  */
-import { Cause, Clock, Context, Duration, Effect, Exit, FiberSet, Latch, Layer, Option, Schema, Semaphore } from "effect"
+import { Array as Arr, Cause, Clock, Context, Duration, Effect, Exit, FiberSet, Latch, Layer, Option, Schema, Semaphore } from "effect"
 import { ClusterSchema, EntityId, type ShardId, Sharding } from "effect/cluster"
 import { DurableDeferred, WorkflowEngine } from "effect/workflow"
 import { JobJournal, type WatchedRun } from "../../services/job-journal.ts"
@@ -28,7 +28,7 @@ import { PodWorkerClient, type WorkerEndpoint } from "../../services/pod-worker-
 import type { JobId } from "../domain/ids.ts"
 import type { Progress } from "../domain/job-event.ts"
 import type { StatusReply } from "../domain/pod-protocol.ts"
-import { isTerminal } from "../domain/status.ts"
+import { isTerminal, type JobStatus } from "../domain/status.ts"
 import { scaled, TimeScale } from "../domain/time-scale.ts"
 import { recordStepDuration } from "../metrics.ts"
 import { JobStopped } from "./activities/stop.ts"
@@ -312,30 +312,40 @@ export const RunWatcherLive = Layer.effect(RunWatcher, Effect.gen(function*() {
     }
   }
 
-  /** Reads the runs: new ones start (polled at once), ended or moved ones stop, stopped jobs end their wait. */
+  /** A stopped job's run ends its wait (`JobStopped`). */
+  const stop = (entry: Watched, status: JobStatus) =>
+    FiberSet.run(polls, finish(entry, Exit.fail(new JobStopped({ status }))).pipe(
+      Effect.ignoreCause({ log: "Warn", message: `job ${entry.row.job_id}: ending the wait of a stopped job failed, trying again next interval` })
+    ))
+
+  /**
+   * Reads the runs: new ones start (polled at once), ended or moved ones stop, stopped jobs end their wait. Every
+   * interval reads only the runs' keys and their jobs' statuses; the whole rows only of the runs not watched yet.
+   */
   const read = Effect.gen(function*() {
     const knownBefore = additions
-    const rows = yield* journal.watchedRuns()
-    const now = yield* Clock.currentTimeMillis
+    const keys = yield* journal.watchedRuns()
     const current = new Set<JobId>()
+    const unwatched: Array<JobId> = []
+    for (const key of keys) {
+      if (!(yield* owns(key.job_id))) continue
+      current.add(key.job_id)
+      const entry = watched.get(key.job_id)
+      if (entry === undefined || entry.key !== `${key.pod_id}/${key.run}`) unwatched.push(key.job_id)
+      else if (isTerminal(key.status) && !entry.gone) yield* stop(entry, key.status)
+    }
+    const rows = (yield* Effect.forEach(Arr.chunksOf(unwatched, policies.runsPerRead), journal.watchedRunsOf)).flat()
+    const now = yield* Clock.currentTimeMillis
     const started: Array<Watched> = []
     for (const row of rows) {
-      if (!(yield* owns(row.job_id))) continue
-      current.add(row.job_id)
-      let entry = watched.get(row.job_id)
-      const key = `${row.pod_id}/${row.run}`
-      if (entry === undefined || entry.key !== key) {
-        if (entry !== undefined) entry.gone = true
-        entry = startWatching(row, now)
-        watched.set(row.job_id, entry)
-        started.push(entry)
-      }
-      entry.row = row
-      if (isTerminal(row.status) && !entry.gone) {
-        yield* FiberSet.run(polls, finish(entry, Exit.fail(new JobStopped({ status: row.status }))).pipe(
-          Effect.ignoreCause({ log: "Warn", message: `job ${row.job_id}: ending the wait of a stopped job failed, trying again next interval` })
-        ))
-      }
+      const existing = watched.get(row.job_id)
+      // Started by `watch` while the rows were being read.
+      if (existing !== undefined && existing.key === `${row.pod_id}/${row.run}`) continue
+      if (existing !== undefined) existing.gone = true
+      const entry = startWatching(row, now)
+      watched.set(row.job_id, entry)
+      started.push(entry)
+      if (isTerminal(row.status)) yield* stop(entry, row.status)
     }
     // The queue stays in the order of the turns: adopted runs (due now) go first, new ones (due an interval from now) last.
     if (started.length > 0) {
@@ -347,7 +357,7 @@ export const RunWatcherLive = Layer.effect(RunWatcher, Effect.gen(function*() {
       entry.gone = true
       watched.delete(jobId)
     }
-    retain(new Set(rows.map((row) => row.job_id)))
+    retain(new Set(keys.map((key) => key.job_id)))
   }).pipe(
     Effect.catchCauseIf(
       (cause) => !Cause.hasInterruptsOnly(cause),
