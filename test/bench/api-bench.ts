@@ -5,7 +5,8 @@
  * jobs: each starts its workflow, as a user's would). Per endpoint: p50 and p99 latency, requests answered per
  * second, errors and non-2xx answers. Each rate runs after a short unmeasured warm-up. Then the event stream: many
  * clients each follow a running job's `GET /api/jobs/:id/events` while every job writes a progress event a second;
- * measured: how long an event takes from its row to the client, and whether every one arrives.
+ * measured: how long an event takes from its row to the client, and whether every one arrives. The reads are also
+ * measured against the floor (`api-floor.ts`), at the same rates on the same rows.
  */
 import * as Fs from "node:fs/promises"
 import * as NodePath from "node:path"
@@ -14,6 +15,8 @@ import autocannon from "autocannon"
 import { Duration, Effect, Redacted } from "effect"
 import { PgClientLive } from "../../layers/db/database.ts"
 import { firstStartToken } from "../support/first-start-token.ts"
+import { freeLoopbackPort } from "../../layers/net/free-port.ts"
+import { startApiFloor } from "./api-floor.ts"
 import { benchService } from "./bench-service.ts"
 import { type ProfileSummary, summarizeProfiles } from "./cpu-profile.ts"
 import { parseSse } from "../support/sse.ts"
@@ -31,6 +34,8 @@ interface EndpointResult {
   readonly statusCodes: Record<string, number>
   /** The service's CPU time (user and system) per request answered. */
   readonly cpuMsPerRequest: number
+  /** The same load on the floor (`api-floor.ts`: bare node:http and the same driver, same rows), where it has one. */
+  readonly floor?: { readonly p50Ms: number; readonly p99Ms: number; readonly cpuMsPerRequest: number } | undefined
 }
 
 /** `GET /api/jobs/:id/events` followed by many clients at once while their jobs write events. */
@@ -55,6 +60,8 @@ export interface ApiResult {
 
 interface Load {
   readonly endpoint: string
+  /** Whether the floor server answers it too. */
+  readonly floor: boolean
   readonly rate: number
   readonly method: "GET" | "POST"
   readonly path: () => string
@@ -89,10 +96,11 @@ export const benchApi = (options: {
     const randomId = () => ids[Math.floor(Math.random() * ids.length)]!.id
 
     const loads: ReadonlyArray<Load> = [
-      { endpoint: "GET /api/jobs/:id", rate: 1000, method: "GET", path: () => `/api/jobs/${randomId()}` },
-      { endpoint: "GET /api/jobs (first page)", rate: 500, method: "GET", path: () => "/api/jobs" },
+      { endpoint: "GET /api/jobs/:id", floor: true, rate: 1000, method: "GET", path: () => `/api/jobs/${randomId()}` },
+      { endpoint: "GET /api/jobs (first page)", floor: true, rate: 500, method: "GET", path: () => "/api/jobs" },
       {
         endpoint: "POST /api/jobs",
+        floor: false,
         rate: 200,
         method: "POST",
         path: () => "/api/jobs",
@@ -101,10 +109,10 @@ export const benchApi = (options: {
           JSON.stringify({ seed_text: `Bench ${Math.random()}: the harbour expansion hearing.`, goal: "Will the harbour expand?", tier: "small", forecast_days: 7 })
       }
     ]
-    const run = (load: Load, seconds: number) =>
+    const run = (load: Load, seconds: number, port = fishcloud.port) =>
       Effect.promise(() =>
         autocannon({
-          url: `http://127.0.0.1:${fishcloud.port}`,
+          url: `http://127.0.0.1:${port}`,
           connections: Math.max(5, Math.ceil((load.rate * options.rateScale) / 20)),
           overallRate: Math.max(1, Math.round(load.rate * options.rateScale)),
           duration: seconds,
@@ -114,13 +122,22 @@ export const benchApi = (options: {
             setupRequest: (request) => ({ ...request, path: load.path(), ...(load.body === undefined ? {} : { body: load.body() }) })
           }]
         }))
+    const floorPort = yield* Effect.orDie(freeLoopbackPort)
+    const floor = yield* startApiFloor({ url: options.url, port: floorPort, owner: owner!.user_id })
+    /** The load's p50, p99 and the server's CPU per request, after an unmeasured warm-up. */
+    const measure = (load: Load, port: number, pid: number) =>
+      Effect.gen(function*() {
+        yield* run(load, 2, port)
+        yield* Effect.sleep(Duration.seconds(1))
+        const cpuBefore = yield* cpuSecondsOf(pid)
+        const result = yield* run(load, options.seconds, port)
+        const cpuSeconds = (yield* cpuSecondsOf(pid)) - cpuBefore
+        return { result, cpuMsPerRequest: (1000 * cpuSeconds) / Math.max(1, result.requests.total) }
+      })
     const endpoints: Array<EndpointResult> = []
     for (const load of loads) {
-      yield* run(load, 2)
-      yield* Effect.sleep(Duration.seconds(1))
-      const cpuBefore = yield* cpuSecondsOf(service.pid)
-      const result = yield* run(load, options.seconds)
-      const cpuSeconds = (yield* cpuSecondsOf(service.pid)) - cpuBefore
+      const floorResult = load.floor ? yield* measure(load, floorPort, floor.pid) : undefined
+      const { result, cpuMsPerRequest } = yield* measure(load, fishcloud.port, service.pid)
       endpoints.push({
         endpoint: load.endpoint,
         rate: Math.max(1, Math.round(load.rate * options.rateScale)),
@@ -130,7 +147,12 @@ export const benchApi = (options: {
         errors: result.errors + result.timeouts,
         non2xx: result.non2xx,
         statusCodes: Object.fromEntries(Object.entries(result.statusCodeStats ?? {}).map(([code, stats]) => [code, stats.count ?? 0])),
-        cpuMsPerRequest: (1000 * cpuSeconds) / Math.max(1, result.requests.total)
+        cpuMsPerRequest,
+        floor: floorResult && {
+          p50Ms: floorResult.result.latency.p50,
+          p99Ms: floorResult.result.latency.p99,
+          cpuMsPerRequest: floorResult.cpuMsPerRequest
+        }
       })
     }
     const events = yield* benchEventStream(fishcloud.port, token, owner!.user_id, options.streams, options.seconds)

@@ -10,7 +10,8 @@
  * survivor; cancel → pod terminated and the GPU seconds billed after a job's last useful second (`cancel-bench.ts`);
  * then in-flight capacity (`capacity-bench.ts`; 1,000 jobs unless --capacity
  * says otherwise, none with --quick).
- * Then the API under fixed request rates with 100,000 jobs stored (`api-bench.ts`; 1,000 with --quick).
+ * Then the API under fixed request rates with 100,000 jobs stored (`api-bench.ts`; 1,000 with --quick), the reads
+ * beside their floor (`api-floor.ts`: bare node:http and the same driver).
  * `--only` runs some of the scenarios; `--cpu-prof` profiles the lifecycle and API scenarios' services and prints where
  * their CPU went (`cpu-profile.ts`).
  * Prints one table; writes `<out>/<date>.json` and, unless --quick, `BENCHMARKS.md` (the machine, the versions and
@@ -153,14 +154,15 @@ const renderCapacity = (results: ReadonlyArray<CapacityResult>) =>
 
 const renderApi = (api: ApiResult) =>
   [
-    `| the API on loopback, ${api.stored} jobs stored | rate | p50 / p99 | answered | errors / non-2xx | by status | service CPU per request |`,
-    "|---|---|---|---|---|---|---|",
+    `| the API on loopback, ${api.stored} jobs stored | rate | p50 / p99 | answered | errors / non-2xx | by status | service CPU per request | floor: p50 / p99, CPU per request |`,
+    "|---|---|---|---|---|---|---|---|",
     ...api.endpoints.map((e) =>
       `| ${e.endpoint} | ${e.rate} req/s | ${round(e.p50Ms)} / ${round(e.p99Ms)} ms | ${round(e.answeredPerSecond)} req/s | ${e.errors} / ${e.non2xx} | ` +
-      `${Object.entries(e.statusCodes).map(([code, count]) => `${code}: ${count}`).join(", ")} | ${round(e.cpuMsPerRequest, 2)} ms |`),
+      `${Object.entries(e.statusCodes).map(([code, count]) => `${code}: ${count}`).join(", ")} | ${round(e.cpuMsPerRequest, 2)} ms | ` +
+      `${e.floor === undefined ? "-" : `${round(e.floor.p50Ms)} / ${round(e.floor.p99Ms)} ms, ${round(e.floor.cpuMsPerRequest, 2)} ms`} |`),
     `| GET /api/jobs/:id/events, ${api.events.streams} clients at once (event written → read; the stream polls every second) | ` +
     `${api.events.streams} events/s | ${round(api.events.p50Ms)} / ${round(api.events.p99Ms)} ms | ` +
-    `${api.events.delivered} of ${api.events.written} events | - | - | - |`
+    `${api.events.delivered} of ${api.events.written} events | - | - | - | - |`
   ].join("\n")
 
 const renderTable = (rows: ReturnType<typeof figures>) =>
