@@ -16,7 +16,6 @@ import { LifecycleLive } from "./roles/lifecycle-role.ts"
 import { DiskObjectStoreLive } from "../layers/storage/disk/disk-store.ts"
 import { LoggerLive, TelemetryLive } from "../layers/telemetry/telemetry.ts"
 import { FaultyObjectStoreLive } from "../layers/storage/faulty-store.ts"
-import { S3ObjectStoreLive } from "../layers/storage/s3/s3-store.ts"
 import type { PgClient } from "@effect/sql-pg"
 import type { SqlClient } from "effect/sql"
 import { Accounts } from "../services/accounts.ts"
@@ -60,7 +59,9 @@ const FirstStartToken = Layer.effectDiscard(Effect.gen(function*() {
  * else uses. FAKE_STORE_FAULT_RATE (rehearsals) makes that one fail a share of its calls on purpose.
  */
 export const StorageLive = Layer.unwrap(Effect.map(Settings, (settings) => {
-  const store = settings.objectStore === "s3" ? Layer.mergeAll(DiskObjectStoreLive, S3ObjectStoreLive) : DiskObjectStoreLive
+  // The AWS SDK (about 35 MB of a process's memory) is loaded only for OBJECT_STORE=s3.
+  const s3 = Layer.unwrap(Effect.map(Effect.promise(() => import("../layers/storage/s3/s3-store.ts")), (module) => module.S3ObjectStoreLive))
+  const store = settings.objectStore === "s3" ? Layer.mergeAll(DiskObjectStoreLive, s3) : DiskObjectStoreLive
   return settings.fakeStoreFaultRate > 0 ? FaultyObjectStoreLive(settings.fakeStoreFaultRate).pipe(Layer.provideMerge(store)) : store
 }))
 

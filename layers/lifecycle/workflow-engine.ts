@@ -6,7 +6,7 @@
  * Tuned so a crashed runner's jobs move to a surviving one in about 10 s, a new job starts within about 1 s, and a
  * SIGTERM waits only a few seconds for in-flight activities (which are re-run by the next owner anyway).
  */
-import { NodeClusterSocket } from "@effect/platform-node"
+import * as NodeClusterSocket from "@effect/platform-node/NodeClusterSocket"
 import { Duration, Layer, Option } from "effect"
 import { ClusterWorkflowEngine, RunnerAddress } from "effect/cluster"
 

@@ -9,31 +9,19 @@
  *   `job_id` log annotation the workflows and `src/lifecycle/job-log.ts` set); `pretty` keeps Effect's human output.
  *   Both explain the cluster's start-up warning `No healthy runners available` (`explainClusterStart`).
  */
-import * as NodeSdk from "@effect/opentelemetry/NodeSdk"
-import { OTLPMetricExporter } from "@opentelemetry/exporter-metrics-otlp-http"
-import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-http"
-import { PeriodicExportingMetricReader } from "@opentelemetry/sdk-metrics"
-import { BatchSpanProcessor } from "@opentelemetry/sdk-trace-base"
 import { Config, Context, Effect, Formatter, Layer, Logger, LogLevel, Option, References, Tracer } from "effect"
-import { version } from "../../src/version.ts"
 import { LogFormat, LogLevelSetting, TelemetryConfig } from "./telemetry-config.ts"
 
-/** Traces and metrics to `OTEL_EXPORTER_OTLP_ENDPOINT` for a process of the given role; empty when it is unset. */
+/**
+ * Traces and metrics to `OTEL_EXPORTER_OTLP_ENDPOINT` for a process of the given role; empty when it is unset. The
+ * OpenTelemetry SDK (about 25 MB of a process's memory) is loaded only then (`otlp-export.ts`).
+ */
 export const TelemetryLive = (role: string) =>
   Layer.unwrap(Effect.gen(function*() {
     const telemetry = yield* TelemetryConfig
     if (Option.isNone(telemetry.endpoint)) return Layer.empty
-    const endpoint = telemetry.endpoint.value
-    return NodeSdk.layer(() => ({
-      resource: { serviceName: telemetry.serviceName, serviceVersion: version, attributes: { "fishcloud.role": role } },
-      spanProcessor: [new BatchSpanProcessor(new OTLPTraceExporter({ url: `${endpoint}/v1/traces` }))],
-      metricReader: new PeriodicExportingMetricReader({
-        exporter: new OTLPMetricExporter({ url: `${endpoint}/v1/metrics` }),
-        exportIntervalMillis: telemetry.metricIntervalMs,
-        exportTimeoutMillis: Math.min(30_000, telemetry.metricIntervalMs)
-      }),
-      shutdownTimeout: "5 seconds"
-    }))
+    const { otlpExport } = yield* Effect.promise(() => import("./otlp-export.ts"))
+    return otlpExport({ ...telemetry, endpoint: telemetry.endpoint.value, role })
   }))
 
 /** One JSON object a line: Effect's structured fields plus `trace_id`, `span_id` and `job_id` when known. */

@@ -5,7 +5,7 @@
  * logs why, stops the same way and exits 0: it stopped on purpose, and a restart policy of "on failure" (Docker,
  * Kubernetes) must not bring it back.
  */
-import { NodeRuntime } from "@effect/platform-node"
+import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import { Effect, Runtime } from "effect"
 import { idleShutdown } from "./idle-watch.ts"
 import { PodWorkerSettingsLive } from "./pod-worker-config.ts"

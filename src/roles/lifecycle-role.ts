@@ -16,7 +16,6 @@ import { JobJournalLive } from "../../layers/db/job-journal.ts"
 import { LlmUsageRecorderLive } from "../../layers/db/llm-usage.ts"
 import { OfflineEnricherLive } from "../../layers/llm/offline/offline-enricher.ts"
 import { anthropicApiKey } from "../../layers/llm/anthropic/anthropic-config.ts"
-import { AnthropicReportWriterLive } from "../../layers/llm/anthropic/anthropic-report-writer.ts"
 import { XaiLive } from "../../layers/llm/xai/xai-live.ts"
 import { xaiApiKey } from "../../layers/llm/xai/xai-config.ts"
 import { OfflineMarketDeriverLive } from "../../layers/llm/offline/offline-market-deriver.ts"
@@ -78,7 +77,10 @@ const LlmLive = Layer.unwrap(Effect.gen(function*() {
   const anthropic = yield* anthropicApiKey
   return Layer.mergeAll(
     Option.isSome(xai) ? XaiLive : Layer.merge(OfflineEnricherLive, OfflineMarketDeriverLive),
-    Option.isSome(anthropic) ? AnthropicReportWriterLive : OfflineReportWriterLive
+    // The Anthropic SDK is loaded only with a key.
+    Option.isSome(anthropic)
+      ? Layer.unwrap(Effect.map(Effect.promise(() => import("../../layers/llm/anthropic/anthropic-report-writer.ts")), (module) => module.AnthropicReportWriterLive))
+      : OfflineReportWriterLive
   ).pipe(Layer.provide(LlmUsageRecorderLive))
 }))
 

@@ -59,9 +59,11 @@ export const benchService = (options: {
         (process) => Effect.andThen(process.signal("SIGKILL"), process.exited)
       ).pipe(Effect.tap((process) =>
         waitForOutput(process, role === "all" ? /Listening on http/ : /Listening on: 127\.0\.0\.1:\d+/, Duration.minutes(2))))
+    // The first-start token, read once (after the first start): a file read per call would add to every latency measured.
+    const token = yield* Effect.cached(firstStartToken(home))
     /** An API call as the first-start user: its status and body. */
     const call = (method: string, path: string, body?: unknown) =>
-      Effect.flatMap(firstStartToken(home), (token) =>
+      Effect.flatMap(token, (token) =>
         Effect.tryPromise(() =>
           fetch(`http://127.0.0.1:${port}${path}`, {
             method,

@@ -9,7 +9,7 @@
  * (the shape of `PhaseResult` in `lifecycle-bench.ts`): wall seconds, each execution's seconds, this process's CPU
  * seconds and the database's row writes.
  */
-import { NodeRuntime } from "@effect/platform-node"
+import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import { Effect, Layer, Redacted, Schema } from "effect"
 import { Activity, Workflow } from "effect/workflow"
 import { PgClientLive } from "../../layers/db/database.ts"

@@ -8,7 +8,7 @@
 import * as Fs from "node:fs/promises"
 import * as Os from "node:os"
 import * as NodePath from "node:path"
-import { NodeRuntime } from "@effect/platform-node"
+import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import { Console, Duration, Effect, Exit } from "effect"
 import { renderChaosTable } from "../support/chaos-report.ts"
 import { runChaos } from "../support/chaos-run.ts"

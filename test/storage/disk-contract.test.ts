@@ -3,7 +3,7 @@
  * loopback port so that its presigned URLs can be fetched like S3's.
  */
 import { createServer } from "node:http"
-import { NodeHttpServer } from "@effect/platform-node"
+import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
 import { Effect, Layer, Option, References } from "effect"
 import { HttpRouter } from "effect/http"
 import { DiskObjectStoreLive } from "../../layers/storage/disk/disk-store.ts"

@@ -13,7 +13,6 @@ import { isLive } from "../../domain/status.ts"
 import { DemoMode, LifecycleUnavailable, NotAvailable, StatusConflict } from "../api-errors.ts"
 import { Api } from "../definition.ts"
 import { curvesOf, graphOf } from "../job-artifacts.ts"
-import { renderReportPdf } from "../pdf/report-pdf.ts"
 import { CurrentUser } from "../security.ts"
 import { ownedJob } from "./owned-job.ts"
 import { shareUrl } from "./share-url.ts"
@@ -47,6 +46,8 @@ export const ResultsHandlers = HttpApiBuilder.group(
           return yield* new StatusConflict({ job_status: job.status, detail: `Job ${job.id} has no report yet (status ${job.status})` })
         }
         const curves = yield* curvesOf(job.id)
+        // pdfkit (about 30 MB of a process's memory) is loaded at the first PDF asked for.
+        const { renderReportPdf } = yield* Effect.promise(() => import("../pdf/report-pdf.ts"))
         const pdf = yield* renderReportPdf({
           jobId: job.id,
           goal: job.goal ?? "",

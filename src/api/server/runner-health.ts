@@ -3,7 +3,7 @@
  * same answers as the API's (`readiness-check.ts`), on a port of its own, and nothing else: a runner serves no API.
  */
 import { createServer } from "node:http"
-import { NodeHttpServer } from "@effect/platform-node"
+import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
 import { Effect, Layer } from "effect"
 import { HttpRouter, HttpServerResponse } from "effect/http"
 import { JobStore } from "../../../services/job-store.ts"

@@ -2,7 +2,7 @@
  * Doctor check 6, the LLM keys: one authenticated call that costs nothing (list the models) for each key that is set;
  * "offline" for each that is not (the offline steps run instead).
  */
-import Anthropic from "@anthropic-ai/sdk"
+import type Anthropic from "@anthropic-ai/sdk"
 import { Duration, Effect, Option, Redacted } from "effect"
 import { HttpClientRequest } from "effect/http"
 import { AnthropicConfig, anthropicApiKey } from "../../../layers/llm/anthropic/anthropic-config.ts"
@@ -56,12 +56,12 @@ const xaiCheck = Effect.gen(function*() {
 }).pipe(bounded("xAI", "check XAI_BASE_URL and that this machine reaches it"))
 
 /** The SDK's failure, as a status (an HTTP answer) or words (no answer). */
-const anthropicFailure = (error: unknown): { readonly status: number } | { readonly why: string } => {
-  if (error instanceof Anthropic.APIConnectionError) {
+const anthropicFailure = (sdk: typeof Anthropic, error: unknown): { readonly status: number } | { readonly why: string } => {
+  if (error instanceof sdk.APIConnectionError) {
     const cause = error.cause instanceof Error ? `: ${error.cause.message}` : ""
     return { why: `${error.message}${cause}` }
   }
-  if (error instanceof Anthropic.APIError && error.status !== undefined) return { status: error.status }
+  if (error instanceof sdk.APIError && error.status !== undefined) return { status: error.status }
   return { why: error instanceof Error ? error.message : String(error) }
 }
 
@@ -75,7 +75,9 @@ const anthropicCheck = Effect.gen(function*() {
   if (Option.isNone(config)) return notParsed(check)
   const { apiKey, baseUrl } = config.value
   const clean = scrub([apiKey])
-  const client = new Anthropic({
+  // The SDK is loaded only when there is a key to check (as the service does).
+  const { default: sdk } = yield* Effect.promise(() => import("@anthropic-ai/sdk"))
+  const client = new sdk({
     apiKey: Redacted.value(apiKey),
     ...(Option.isSome(baseUrl) ? { baseURL: baseUrl.value } : {}),
     maxRetries: 0,
@@ -84,7 +86,7 @@ const anthropicCheck = Effect.gen(function*() {
   const where = Option.getOrElse(baseUrl, () => "https://api.anthropic.com")
   return yield* Effect.tryPromise({
     try: (signal) => client.models.list({ limit: 1 }, { signal }),
-    catch: anthropicFailure
+    catch: (error) => anthropicFailure(sdk, error)
   }).pipe(
     Effect.as<ReadonlyArray<Finding>>([statusFinding(check, "ANTHROPIC_API_KEY", "ANTHROPIC_BASE_URL", 200)]),
     Effect.catch((failure) =>

@@ -8,7 +8,6 @@ import { Duration, Effect, Layer, Option } from "effect"
 import { HttpClientRequest } from "effect/http"
 import { DiskObjectStoreLive } from "../../../layers/storage/disk/disk-store.ts"
 import { S3Config } from "../../../layers/storage/s3/s3-config.ts"
-import { makeS3ObjectStore } from "../../../layers/storage/s3/s3-store.ts"
 import { ObjectStore, type ObjectStoreError } from "../../../services/object-store.ts"
 import { type Finding, publicBaseUrl } from "../../config-checks.ts"
 import { type ServiceConfig, Settings } from "../../config.ts"
@@ -124,6 +123,7 @@ export const storeCheck = (settings: ServiceConfig): Effect.Effect<ReadonlyArray
       return [finding("error", check, "not checked: the S3 settings do not parse (see settings above)")]
     }
     const urlBase = Option.getOrElse(s3.value.endpoint, () => `AWS S3 (${s3.value.region})`)
+    const { makeS3ObjectStore } = yield* Effect.promise(() => import("../../../layers/storage/s3/s3-store.ts"))
     return yield* makeS3ObjectStore({ ...s3.value, createBucket: false }).pipe(
       Effect.flatMap((store) => roundTrip({ kind: "s3", urlBase }).pipe(Effect.provideService(ObjectStore, store))),
       Effect.map((finding) => [finding]),

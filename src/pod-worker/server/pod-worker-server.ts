@@ -4,7 +4,8 @@
  * the dead-man's switch firing) stops the server and interrupts a running job.
  */
 import { createServer } from "node:http"
-import { NodeHttpServer, NodeServices } from "@effect/platform-node"
+import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
+import * as NodeServices from "@effect/platform-node/NodeServices"
 import { Effect, Layer } from "effect"
 import { FetchHttpClient, HttpRouter, HttpServer } from "effect/http"
 import { PodWorkerSettings } from "../pod-worker-config.ts"
