@@ -19,7 +19,9 @@ RUN npm ci && test -f dashboard/dist/index.html
 
 # --- runtime: production dependencies only, no install scripts, a user without privileges -----------------------
 FROM node:24-bookworm-slim AS runtime
+# The V8 heap cap as `npm start` sets it (docs/operations.md, "Memory").
 ENV NODE_ENV=production \
+    NODE_OPTIONS=--max-old-space-size=1024 \
     HOST=0.0.0.0 \
     PORT=8080 \
     FISHCLOUD_HOME=/var/lib/fishcloud

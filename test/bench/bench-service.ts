@@ -3,12 +3,18 @@
  * under the run's folder, started by `start` (ready once it answers HTTP; SIGKILLed when the scope ends if still up),
  * and the API calls the scenarios make.
  */
+import * as FsSync from "node:fs"
 import * as Fs from "node:fs/promises"
 import * as NodePath from "node:path"
 import { Duration, Effect, Schema } from "effect"
 import { freeLoopbackPort } from "../../layers/net/free-port.ts"
 import { spawnFishcloud, waitForOutput } from "../support/chaos-processes.ts"
 import { firstStartToken } from "../support/first-start-token.ts"
+
+/** The Node flags of `npm start` (package.json), which the image sets too (`test/deploy/deploy-files.test.ts`). */
+const startFlags = (JSON.parse(FsSync.readFileSync(NodePath.join(import.meta.dirname, "../../package.json"), "utf8")) as {
+  scripts: Record<string, string>
+}).scripts["start"]?.split(" ").filter((word) => word.startsWith("--")) ?? []
 
 const decodeCreated = Schema.decodeUnknownEffect(Schema.fromJsonString(Schema.Struct({ id: Schema.Int })))
 
@@ -25,8 +31,10 @@ export const benchService = (options: {
 }) =>
   Effect.gen(function*() {
     const home = NodePath.join(options.folder, `${options.name}-home`)
-    // Node flags for the service, to look into it (`BENCH_NODE_FLAGS="--trace-gc" npm run bench`).
+    // Node flags for the service: those `npm start` and the image run it with (the heap cap), then any to look into it
+    // (`BENCH_NODE_FLAGS="--trace-gc" npm run bench`).
     const nodeFlags = [
+      ...startFlags,
       ...(process.env["BENCH_NODE_FLAGS"] ?? "").split(" ").filter((flag) => flag !== ""),
       ...(options.inspectorPort === undefined ? [] : [`--inspect=127.0.0.1:${options.inspectorPort}`])
     ]

@@ -232,6 +232,13 @@ describe("the service image (Dockerfile)", () => {
     assert.deepStrictEqual(args("CMD"), ["[\"serve\"]"])
   })
 
+  it("caps the V8 heap as `npm start` does (docs/operations.md, \"Memory\")", () => {
+    const start = (JSON.parse(readRepoFile("package.json")) as { scripts: Record<string, string> }).scripts["start"] ?? ""
+    const flag = /--max-old-space-size=\d+/.exec(start)?.[0]
+    assert.isDefined(flag, "npm start caps the heap")
+    assert.isTrue(args("ENV").some((env) => env.includes(`NODE_OPTIONS=${flag}`)), `the image sets NODE_OPTIONS=${flag}`)
+  })
+
   it("the runtime loads no devDependency: every package the service, the CLI and the pod worker import is a dependency", () => {
     const notProduction = [...runtimeGraph.packages].filter(([name]) => packageJson.dependencies[name] === undefined)
       .map(([name, file]) => `${name} (imported by ${file}${packageJson.devDependencies[name] === undefined ? "" : ", a devDependency"})`)
