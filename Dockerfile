@@ -19,7 +19,7 @@ RUN npm ci && test -f dashboard/dist/index.html
 
 # --- runtime: production dependencies only, no install scripts, a user without privileges -----------------------
 FROM node:24-bookworm-slim AS runtime
-# The V8 heap cap as `npm start` sets it (docs/operations.md, "Memory").
+# The V8 heap cap as `npm start` sets it (docs/operations.md, "Capacity and memory").
 ENV NODE_ENV=production \
     NODE_OPTIONS=--max-old-space-size=1024 \
     HOST=0.0.0.0 \

@@ -232,7 +232,7 @@ describe("the service image (Dockerfile)", () => {
     assert.deepStrictEqual(args("CMD"), ["[\"serve\"]"])
   })
 
-  it("caps the V8 heap as `npm start` does (docs/operations.md, \"Memory\")", () => {
+  it("caps the V8 heap as `npm start` does (docs/operations.md, \"Capacity and memory\")", () => {
     const start = (JSON.parse(readRepoFile("package.json")) as { scripts: Record<string, string> }).scripts["start"] ?? ""
     const flag = /--max-old-space-size=\d+/.exec(start)?.[0]
     assert.isDefined(flag, "npm start caps the heap")

@@ -59,8 +59,24 @@ const resolveExisting = (folder: Folder, operation: string, relative: string) =>
     return real
   })
 
-/** The real folder that will hold `key`, created level by level; a link on the way must stay inside. */
+/**
+ * The real folder that will hold `key`: when it exists, its real path (one lookup: a write into an existing job
+ * folder is the common case); else created level by level. Either way a link on the way must stay inside.
+ */
 const parentFolder = (folder: Folder, operation: string, key: string) =>
+  Effect.gen(function*() {
+    const slash = key.lastIndexOf("/")
+    if (slash < 0) return folder.root
+    const existing = yield* resolveExisting(folder, operation, key.slice(0, slash))
+    if (Option.isSome(existing)) {
+      const stat = yield* attempt(operation, key, () => Fs.stat(existing.value))
+      if (stat.isDirectory()) return existing.value
+    }
+    return yield* createParentFolder(folder, operation, key)
+  })
+
+/** Creates the folders of `key` one level at a time without following links; each must resolve inside. */
+const createParentFolder = (folder: Folder, operation: string, key: string) =>
   Effect.gen(function*() {
     let current = folder.root
     for (const segment of key.split("/").slice(0, -1)) {
