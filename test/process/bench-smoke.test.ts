@@ -37,7 +37,14 @@ layer(Layer.empty, { excludeTestServices: true })("npm run bench -- --quick", (i
         figures: ReadonlyArray<{ figure: string; fishcloud: number | null; raw_engine: number | null }>
         activities_per_job: number
         api: {
-          endpoints: ReadonlyArray<{ endpoint: string; p99Ms: number; errors: number; non2xx: number }>
+          endpoints: ReadonlyArray<{
+            endpoint: string
+            p99Ms: number
+            errors: number
+            non2xx: number
+            cpuMsPerRequest: number
+            floor?: { p99Ms: number; cpuMsPerRequest: number }
+          }>
           events: { written: number; delivered: number }
         }
         cancel: { cancel_to_terminated_max_seconds: number | null; waste_after_finish_max_seconds: number | null; pods_left_up: number }
@@ -57,6 +64,13 @@ layer(Layer.empty, { excludeTestServices: true })("npm run bench -- --quick", (i
       for (const endpoint of report.api.endpoints) {
         assert.isNumber(endpoint.p99Ms, endpoint.endpoint)
         assert.strictEqual(endpoint.errors + endpoint.non2xx, 0, `${endpoint.endpoint} answered every request with a 2xx`)
+        // A few requests may take less than one clock tick of CPU (10 ms): measured, not necessarily above 0.
+        assert.isNumber(endpoint.cpuMsPerRequest, `${endpoint.endpoint}: the service's CPU per request`)
+      }
+      // The reads beside their floor (bare node:http and the same driver), measured in the same run.
+      for (const read of report.api.endpoints.filter((e) => e.endpoint.startsWith("GET"))) {
+        assert.isNumber(read.floor?.p99Ms, `${read.endpoint}: the floor answered`)
+        assert.isNumber(read.floor?.cpuMsPerRequest, `${read.endpoint}: the floor's CPU per request`)
       }
     }).pipe(Effect.scoped), 300_000)
 })
