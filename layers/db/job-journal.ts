@@ -5,7 +5,7 @@
  * lock. Database errors become defects here, once.
  */
 import { Effect, Layer, Option, Redacted, Schema } from "effect"
-import { SqlClient } from "effect/sql"
+import { SqlClient, type Statement } from "effect/sql"
 import { errorsAreDefects } from "./sql-defect.ts"
 import {
   type CreatedPod,
@@ -95,6 +95,22 @@ export const JobJournalLive = Layer.effect(JobJournal, Effect.gen(function*() {
       RETURNING seq`
     return rows[0]?.seq
   }, errorsAreDefects)
+
+  /**
+   * `change` (a statement on a table other than simulation_jobs that returns the rows it changed) and, when it changed
+   * a row, the job's `event`, numbered from the job's row as `appendEvent` numbers it: one statement, one round trip.
+   * `jobSet` adds assignments to that update of the job's row (a row is updated at most once a statement).
+   */
+  const changeWithEvent = <A extends object>(jobId: JobId, change: Statement.Fragment, event: JobEvent, jobSet = sql.literal("")) =>
+    sql<A>`WITH changed AS (${change}),
+      next AS (
+        UPDATE simulation_jobs SET ${jobSet} last_event_seq = last_event_seq + 1
+        WHERE id = ${jobId} AND EXISTS (SELECT 1 FROM changed) RETURNING last_event_seq AS seq
+      ),
+      appended AS (
+        INSERT INTO job_events (job_id, seq, kind, data) SELECT ${jobId}, seq, ${event.kind}, ${JSON.stringify(event.data)}::jsonb FROM next
+      )
+      SELECT * FROM changed`
 
   const loadFacts = Effect.fn("JobJournal.loadFacts")(function*(jobId: JobId) {
     const rows = yield* sql`SELECT id, status, tier, goal, enrich_web, forecast_days, routing
@@ -283,31 +299,34 @@ export const JobJournalLive = Layer.effect(JobJournal, Effect.gen(function*() {
   }, errorsAreDefects)
 
   const recordPodCreated = Effect.fn("JobJournal.recordPodCreated")(function*(jobId: JobId, name: string, pod: CreatedPod) {
-    const rows = yield* sql`UPDATE pods SET pod_id = ${pod.id}, gpu_type = ${pod.gpu_type}, cost_per_hour = ${pod.cost_per_hour}
-      WHERE job_id = ${jobId} AND name = ${name} AND terminated_at IS NULL AND (pod_id IS NULL OR pod_id = ${pod.id})
-      RETURNING id`
-    if (rows.length > 0) {
-      yield* sql`UPDATE simulation_jobs SET pod_id = ${pod.id}, gpu_provider = (SELECT provider FROM pods WHERE job_id = ${jobId}
-        AND name = ${name} ORDER BY id DESC LIMIT 1), updated_at = now() WHERE id = ${jobId}`
-      yield* appendEvent(jobId, {
-        kind: "pod",
-        data: { event: "created", pod_id: pod.id, name, gpu_type: pod.gpu_type, cost_per_hour: pod.cost_per_hour }
-      })
-      yield* countPodCreated(pod)
-    }
+    // The pod's row, the job's current pod and the event together.
+    const rows = yield* changeWithEvent(
+      jobId,
+      sql`UPDATE pods SET pod_id = ${pod.id}, gpu_type = ${pod.gpu_type}, cost_per_hour = ${pod.cost_per_hour}
+        WHERE job_id = ${jobId} AND name = ${name} AND terminated_at IS NULL AND (pod_id IS NULL OR pod_id = ${pod.id})
+        RETURNING id, provider`,
+      { kind: "pod", data: { event: "created", pod_id: pod.id, name, gpu_type: pod.gpu_type, cost_per_hour: pod.cost_per_hour } },
+      sql`pod_id = ${pod.id}, gpu_provider = (SELECT provider FROM changed LIMIT 1), updated_at = now(),`
+    )
+    if (rows.length > 0) yield* countPodCreated(pod)
   }, errorsAreDefects)
 
   const recordPodReady = Effect.fn("JobJournal.recordPodReady")(function*(jobId: JobId, podId: string) {
-    const rows = yield* sql`UPDATE pods SET ready_at = now() WHERE job_id = ${jobId} AND pod_id = ${podId} AND ready_at IS NULL
-      RETURNING id`
-    if (rows.length > 0) yield* appendEvent(jobId, { kind: "pod", data: { event: "ready", pod_id: podId } })
+    yield* changeWithEvent(
+      jobId,
+      sql`UPDATE pods SET ready_at = now() WHERE job_id = ${jobId} AND pod_id = ${podId} AND ready_at IS NULL RETURNING id`,
+      { kind: "pod", data: { event: "ready", pod_id: podId } }
+    )
   }, errorsAreDefects)
 
   const recordPodTerminated = Effect.fn("JobJournal.recordPodTerminated")(function*(jobId: JobId, podId: string, reason: string) {
-    const rows = yield* sql<{ gpu_type: string | null; seconds: number | null }>`UPDATE pods SET terminated_at = now(), termination_reason = ${reason}
-      WHERE job_id = ${jobId} AND pod_id = ${podId} AND terminated_at IS NULL
-      RETURNING id, gpu_type, EXTRACT(EPOCH FROM (terminated_at - requested_at))::float8 AS seconds`
-    if (rows.length > 0) yield* appendEvent(jobId, { kind: "pod", data: { event: "terminated", pod_id: podId, reason } })
+    const rows = yield* changeWithEvent<{ gpu_type: string | null; seconds: number | null }>(
+      jobId,
+      sql`UPDATE pods SET terminated_at = now(), termination_reason = ${reason}
+        WHERE job_id = ${jobId} AND pod_id = ${podId} AND terminated_at IS NULL
+        RETURNING id, gpu_type, EXTRACT(EPOCH FROM (terminated_at - requested_at))::float8 AS seconds`,
+      { kind: "pod", data: { event: "terminated", pod_id: podId, reason } }
+    )
     if (rows[0] !== undefined) yield* countPodTerminated(rows[0])
     return rows.length > 0
   }, errorsAreDefects)

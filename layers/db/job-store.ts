@@ -193,14 +193,19 @@ export const JobStoreLive = Layer.effect(
       routing: ModelRouting,
       retryOf: Option.Option<JobId>
     ) {
-      const rows = yield* sql<{ id: JobId }>`INSERT INTO simulation_jobs
-        (user_id, seed_text, goal, tier, enrich_web, forecast_days, status, routing, retry_of, last_event_seq)
-        VALUES (${owner}, ${job.seed_text}, ${job.goal}, ${job.tier}, ${job.enrich_web}, ${job.forecast_days}, 'PENDING',
-          ${JSON.stringify(routing)}::jsonb, ${Option.getOrNull(retryOf)}, 1)
-        RETURNING id`
-      const id = rows[0]!.id
       const data = { to: "PENDING", ...(Option.isSome(retryOf) ? { retry_of: retryOf.value } : {}) }
-      yield* sql`INSERT INTO job_events (job_id, seq, kind, data) VALUES (${id}, 1, 'status', ${JSON.stringify(data)}::jsonb)`
+      // The row and its first event in one statement (the event's foreign key is checked at the statement's end).
+      const rows = yield* sql<{ id: JobId }>`WITH job AS (
+          INSERT INTO simulation_jobs
+            (user_id, seed_text, goal, tier, enrich_web, forecast_days, status, routing, retry_of, last_event_seq)
+          VALUES (${owner}, ${job.seed_text}, ${job.goal}, ${job.tier}, ${job.enrich_web}, ${job.forecast_days}, 'PENDING',
+            ${JSON.stringify(routing)}::jsonb, ${Option.getOrNull(retryOf)}, 1)
+          RETURNING id
+        ), event AS (
+          INSERT INTO job_events (job_id, seq, kind, data) SELECT id, 1, 'status', ${JSON.stringify(data)}::jsonb FROM job
+        )
+        SELECT id FROM job`
+      const id = rows[0]!.id
       yield* recount(owner)
       return id
     }, sqlErrorsAreDefects)
