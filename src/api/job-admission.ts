@@ -2,7 +2,7 @@
  * The one admission routine behind every path that makes a live job (create, retry, draft launch): demo mode,
  * seed length, the jobs starting (MAX_QUEUED_JOBS: refused, not queued, past it), the race-free
  * duplicate window, the user's quotas (live jobs, monthly spend: read under a per-user lock, so two creates never both
- * take the last slot) and the tier's routing are checked, then the row is written and the lifecycle started in ONE
+ * take the last slot; a user without limits takes none) and the tier's routing are checked, then the row is written and the lifecycle started in ONE
  * transaction, so a failed start leaves no row behind.
  */
 import { Duration, Effect, Option } from "effect"
