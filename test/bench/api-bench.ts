@@ -8,7 +8,6 @@
  * measured: how long an event takes from its row to the client, and whether every one arrives. The reads are also
  * measured against the floor (`api-floor.ts`), at the same rates on the same rows.
  */
-import * as Fs from "node:fs/promises"
 import * as NodePath from "node:path"
 import { PgClient } from "@effect/sql-pg"
 import autocannon from "autocannon"
@@ -18,7 +17,7 @@ import { firstStartToken } from "../support/first-start-token.ts"
 import { freeLoopbackPort } from "../../layers/net/free-port.ts"
 import { startApiFloor } from "./api-floor.ts"
 import { benchService } from "./bench-service.ts"
-import { type ProfileSummary, summarizeProfiles } from "./cpu-profile.ts"
+import { type ProfileSummary, stopAndSummarize } from "./cpu-profile.ts"
 import { parseSse } from "../support/sse.ts"
 import { cpuSecondsOf, percentile } from "./measure.ts"
 
@@ -156,13 +155,7 @@ export const benchApi = (options: {
       })
     }
     const events = yield* benchEventStream(fishcloud.port, token, owner!.user_id, options.streams, options.seconds)
-    let profile: ProfileSummary | undefined
-    if (profileDir !== undefined) {
-      yield* service.signal("SIGTERM")
-      yield* service.exited
-      const files = yield* Effect.promise(() => Fs.readdir(profileDir))
-      profile = yield* summarizeProfiles(files.filter((file) => file.endsWith(".cpuprofile")).map((file) => NodePath.join(profileDir, file)))
-    }
+    const profile = yield* stopAndSummarize(service, profileDir)
     return { stored: ids.length, endpoints, events, profile } satisfies ApiResult
   }).pipe(Effect.provide(PgClientLive(Redacted.make(options.url))), Effect.scoped)
 

@@ -4,6 +4,7 @@
  * and the busiest functions. Usable alone: `node test/bench/cpu-profile.ts FILE.cpuprofile...`.
  */
 import * as Fs from "node:fs/promises"
+import * as NodePath from "node:path"
 import { Effect, Schema } from "effect"
 
 const CallFrame = Schema.Struct({ functionName: Schema.String, url: Schema.String, lineNumber: Schema.Number })
@@ -80,6 +81,22 @@ export const summarizeProfiles = (files: ReadonlyArray<string>) =>
     }
     const sorted = (map: Map<string, number>) => [...map].sort((a, b) => b[1] - a[1])
     return { totalMs, byArea: sorted(byArea), topFunctions: sorted(byFunction).slice(0, 25), byOwnFolder: sorted(byOwnFolder).slice(0, 12) } satisfies ProfileSummary
+  })
+
+/**
+ * Stops a service started with `--cpu-prof` into `profileDir` (SIGTERM, so Node writes its profiles) and summarizes
+ * them; nothing without a `profileDir`.
+ */
+export const stopAndSummarize = (
+  service: { readonly signal: (signal: NodeJS.Signals) => Effect.Effect<void>; readonly exited: Effect.Effect<unknown> },
+  profileDir: string | undefined
+) =>
+  Effect.gen(function*() {
+    if (profileDir === undefined) return undefined
+    yield* service.signal("SIGTERM")
+    yield* service.exited
+    const files = yield* Effect.promise(() => Fs.readdir(profileDir))
+    return yield* summarizeProfiles(files.filter((file) => file.endsWith(".cpuprofile")).map((file) => NodePath.join(profileDir, file)))
   })
 
 export const renderProfile = (summary: ProfileSummary) => {

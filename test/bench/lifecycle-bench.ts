@@ -5,13 +5,12 @@
  * per phase: each job's seconds from its row's creation to its terminal status (database timestamps), the phase's
  * wall time, the service process's CPU seconds and the database's row writes.
  */
-import * as Fs from "node:fs/promises"
 import * as NodePath from "node:path"
 import { PgClient } from "@effect/sql-pg"
 import { Deferred, Duration, Effect, Fiber, Redacted } from "effect"
 import { PgClientLive } from "../../layers/db/database.ts"
 import { benchService } from "./bench-service.ts"
-import { type ProfileSummary, summarizeProfiles } from "./cpu-profile.ts"
+import { stopAndSummarize } from "./cpu-profile.ts"
 import { cpuSecondsOf, rowWrites, transactionsOf, writesBetween } from "./measure.ts"
 
 export interface Phase {
@@ -106,12 +105,6 @@ export const benchFishcloud = (options: {
     // Activities per job, from the engine's own messages: the raw engine runs the same number.
     const activities = yield* sql<{ per_job: number }>`SELECT (count(*)::float8 / GREATEST(1, (SELECT count(*) FROM simulation_jobs))) AS per_job
       FROM cluster_messages WHERE tag = 'activity'`.pipe(Effect.orDie)
-    let profile: ProfileSummary | undefined
-    if (profileDir !== undefined) {
-      yield* service.signal("SIGTERM")
-      yield* service.exited
-      const files = yield* Effect.promise(() => Fs.readdir(profileDir))
-      profile = yield* summarizeProfiles(files.filter((file) => file.endsWith(".cpuprofile")).map((file) => NodePath.join(profileDir, file)))
-    }
+    const profile = yield* stopAndSummarize(service, profileDir)
     return { results, activitiesPerJob: Math.round(activities[0]?.per_job ?? 0), profile }
   }).pipe(Effect.provide(PgClientLive(Redacted.make(options.url))), Effect.scoped)
