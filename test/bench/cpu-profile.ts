@@ -44,7 +44,7 @@ const ownFolder = (url: string) => {
   return match === null || url.includes("/node_modules/") ? undefined : match[1]
 }
 
-export const summarizeProfiles = (files: ReadonlyArray<string>) =>
+const summarizeProfiles = (files: ReadonlyArray<string>) =>
   Effect.gen(function*() {
     const byArea = new Map<string, number>()
     const byFunction = new Map<string, number>()
